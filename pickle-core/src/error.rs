@@ -1,0 +1,149 @@
+//! The one error type of the crate.
+
+use std::fmt;
+
+use crate::opcode::Opcode;
+
+/// Everything that can go wrong while pickling or unpickling.
+///
+/// An `Error` carries an [`ErrorKind`], and where it is known the byte offset in the pickle
+/// and the opcode being read or written. It is one pointer wide, so `Result<T, Error>` stays
+/// small on the hot paths.
+pub struct Error(Box<Inner>);
+
+struct Inner {
+    kind: ErrorKind,
+    offset: Option<u64>,
+    opcode: Option<Opcode>,
+}
+
+/// What went wrong.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// The object cannot be pickled (CPython's `PicklingError`), with CPython's wording.
+    #[error("{0}")]
+    Pickling(String),
+    /// A size that the chosen protocol cannot carry (CPython's `OverflowError`).
+    #[error("{0}")]
+    Overflow(String),
+    /// A protocol outside `0..=5`.
+    #[error("pickle protocol must be <= 5, got {0}")]
+    UnsupportedProtocol(u8),
+    /// Nesting deeper than the configured limit (CPython's `RecursionError`).
+    #[error("maximum recursion depth {0} exceeded while pickling an object")]
+    RecursionLimit(usize),
+    /// A `Reduce` implementation or a hook reported an error of its own.
+    #[error("{0}")]
+    Custom(String),
+    /// The underlying reader or writer failed.
+    #[error("I/O error: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+impl Error {
+    /// An error of this kind, with no position yet.
+    pub fn new(kind: ErrorKind) -> Error {
+        Error(Box::new(Inner { kind, offset: None, opcode: None }))
+    }
+
+    /// CPython's `PicklingError` with this message.
+    pub fn pickling(message: impl Into<String>) -> Error {
+        Error::new(ErrorKind::Pickling(message.into()))
+    }
+
+    /// CPython's `OverflowError` with this message.
+    pub fn overflow(message: impl Into<String>) -> Error {
+        Error::new(ErrorKind::Overflow(message.into()))
+    }
+
+    /// An error raised by user code (a `Reduce` implementation, a hook).
+    pub fn custom(message: impl fmt::Display) -> Error {
+        Error::new(ErrorKind::Custom(message.to_string()))
+    }
+
+    /// What went wrong.
+    pub fn kind(&self) -> &ErrorKind {
+        &self.0.kind
+    }
+
+    /// The byte offset in the pickle where it went wrong, where known.
+    pub fn offset(&self) -> Option<u64> {
+        self.0.offset
+    }
+
+    /// The opcode being read or written when it went wrong, where known.
+    pub fn opcode(&self) -> Option<Opcode> {
+        self.0.opcode
+    }
+
+    /// Records the byte offset, unless an inner frame already did.
+    pub fn at_offset(mut self, offset: u64) -> Error {
+        self.0.offset.get_or_insert(offset);
+        self
+    }
+
+    /// Records the opcode, unless an inner frame already did.
+    pub fn at_opcode(mut self, opcode: Opcode) -> Error {
+        self.0.opcode.get_or_insert(opcode);
+        self
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0.kind)?;
+        match (self.0.offset, self.0.opcode) {
+            (Some(offset), Some(opcode)) => write!(f, " (at byte {offset}, opcode {opcode})"),
+            (Some(offset), None) => write!(f, " (at byte {offset})"),
+            (None, Some(opcode)) => write!(f, " (opcode {opcode})"),
+            (None, None) => Ok(()),
+        }
+    }
+}
+
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Error")
+            .field("kind", &self.0.kind)
+            .field("offset", &self.0.offset)
+            .field("opcode", &self.0.opcode)
+            .finish()
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match &self.0.kind {
+            ErrorKind::Io(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl From<std::io::Error> for Error {
+    fn from(e: std::io::Error) -> Error {
+        Error::new(ErrorKind::Io(e))
+    }
+}
+
+impl From<ErrorKind> for Error {
+    fn from(kind: ErrorKind) -> Error {
+        Error::new(kind)
+    }
+}
+
+/// `Result` with this crate's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn display_names_position_and_opcode() {
+        let e = Error::pickling("can't pickle").at_offset(7).at_opcode(Opcode::Binput).at_offset(9);
+        assert_eq!(e.to_string(), "can't pickle (at byte 7, opcode BINPUT)");
+        assert_eq!(std::mem::size_of::<Result<()>>(), std::mem::size_of::<usize>());
+    }
+}

@@ -1,0 +1,40 @@
+//! Python's pickle protocol for Rust, done properly.
+//!
+//! - [`dumps`] writes what CPython's `pickle.dumps` writes, byte for byte, at protocols 0 to 5.
+//! - [`Reduce`] is `__reduce_ex__`: Rust's builtin types pickle as Python's builtins, your
+//!   types as Python class instances.
+//! - [`Value`] holds any Python object graph as data, with shared references and cycles.
+//! - [`opcode`] is the one table of all 68 opcodes that the rest is built on.
+//!
+//! ```
+//! use pickle_core::{dumps, Value};
+//!
+//! let v = Value::dict([("name", Value::from("Ada")), ("langs", Value::list(["en", "fr"]))]);
+//! let bytes = dumps(&v, pickle_core::DEFAULT_PROTOCOL)?;
+//! assert_eq!(&bytes[..2], b"\x80\x04");
+//! # Ok::<(), pickle_core::Error>(())
+//! ```
+
+#![deny(missing_docs)]
+#![warn(rust_2018_idioms)]
+
+mod compat;
+pub mod error;
+pub mod opcode;
+pub mod reduce;
+pub mod ser;
+pub mod value;
+
+pub use error::{Error, ErrorKind, Result};
+pub use reduce::{Arg, Builtin, ByteArray, Bytes, Call, GlobalName, Mapping, Name, Reduce, Reduction, Sequence};
+pub use ser::{dump, dumps, dumps_with, Pickler, PicklerOptions, DEFAULT_PROTOCOL, HIGHEST_PROTOCOL};
+pub use value::{Cycle, Global, Object, PyString, Shared, Value};
+
+#[cfg(feature = "derive")]
+pub use pickle_derive::{Reconstruct, Reduce};
+
+#[doc(hidden)]
+pub mod __private {
+    //! Helpers for the code `#[derive(Reduce)]` generates; not a public API.
+    pub use crate::compat::tables as compat_tables;
+}

@@ -1,0 +1,129 @@
+//! The pickler's memo: which objects were written, and at which memo index.
+//!
+//! CPython memoizes by object identity. Rust values have identity only where they are
+//! shared (`Rc`, `Arc`, [`Shared`](crate::Shared)), so the memo keeps those by address, and
+//! reproduces CPython's other sharing by content: the strings and bytes CPython keeps as
+//! singletons (empty, and one character below U+0100 or one byte), interned names (modules,
+//! qualnames, attribute names) and globals.
+
+use std::collections::HashMap;
+
+/// Marks an unused slot of the singleton tables.
+const NONE: u32 = u32::MAX;
+
+/// How an object is known to the memo; an object may be known both ways.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct MemoKey<'a> {
+    /// The address of a shared object (`Rc`, `Arc`, `Shared`).
+    pub(crate) identity: Option<usize>,
+    /// What a CPython singleton or interned object is known by.
+    pub(crate) content: Option<Content<'a>>,
+}
+
+/// Objects CPython shares by value.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Content<'a> {
+    /// A str of one character below U+0100 (its code), or the empty str (256).
+    StrSingleton(u16),
+    /// A bytes of one byte (its value), or the empty bytes (256).
+    BytesSingleton(u16),
+    /// An interned str longer than a singleton.
+    Name(&'a str),
+    /// A global, by module and qualname.
+    Global(&'a str, &'a str),
+}
+
+impl<'a> Content<'a> {
+    /// The singleton key of a str given by its UTF-8 bytes, if CPython shares it.
+    pub(crate) fn str_singleton(utf8: &[u8]) -> Option<Content<'a>> {
+        match *utf8 {
+            [] => Some(Content::StrSingleton(256)),
+            [b] if b < 0x80 => Some(Content::StrSingleton(b as u16)),
+            [b0 @ (0xC2 | 0xC3), b1] => Some(Content::StrSingleton((((b0 & 0x1F) as u16) << 6) | (b1 & 0x3F) as u16)),
+            _ => None,
+        }
+    }
+
+    /// The key of an interned name: its singleton key when it is one.
+    pub(crate) fn name(name: &'a str) -> Content<'a> {
+        Content::str_singleton(name.as_bytes()).unwrap_or(Content::Name(name))
+    }
+
+    /// The singleton key of bytes, if CPython shares them.
+    pub(crate) fn bytes_singleton(bytes: &[u8]) -> Option<Content<'a>> {
+        match *bytes {
+            [] => Some(Content::BytesSingleton(256)),
+            [b] => Some(Content::BytesSingleton(b as u16)),
+            _ => None,
+        }
+    }
+}
+
+pub(crate) struct Memo {
+    len: u64,
+    by_identity: HashMap<usize, u64>,
+    str_singletons: Box<[u32; 257]>,
+    bytes_singletons: Box<[u32; 257]>,
+    names: HashMap<Box<str>, u64>,
+    globals: HashMap<Box<str>, HashMap<Box<str>, u64>>,
+}
+
+impl Memo {
+    pub(crate) fn new() -> Memo {
+        Memo {
+            len: 0,
+            by_identity: HashMap::new(),
+            str_singletons: Box::new([NONE; 257]),
+            bytes_singletons: Box::new([NONE; 257]),
+            names: HashMap::new(),
+            globals: HashMap::new(),
+        }
+    }
+
+    /// The memo index of an object, if it was written.
+    #[inline]
+    pub(crate) fn get(&self, key: &MemoKey<'_>) -> Option<u64> {
+        if let Some(id) = key.identity {
+            if let Some(&index) = self.by_identity.get(&id) {
+                return Some(index);
+            }
+        }
+        match key.content? {
+            Content::StrSingleton(i) => Some(self.str_singletons[i as usize]).filter(|i| *i != NONE).map(u64::from),
+            Content::BytesSingleton(i) => Some(self.bytes_singletons[i as usize]).filter(|i| *i != NONE).map(u64::from),
+            Content::Name(name) => self.names.get(name).copied(),
+            Content::Global(module, name) => self.globals.get(module)?.get(name).copied(),
+        }
+    }
+
+    /// The memo index of an object with identity only.
+    #[inline]
+    pub(crate) fn get_identity(&self, id: usize) -> Option<u64> {
+        if self.by_identity.is_empty() {
+            return None;
+        }
+        self.by_identity.get(&id).copied()
+    }
+
+    /// Records the next memo index for the object and returns it.
+    pub(crate) fn put(&mut self, key: &MemoKey<'_>) -> u64 {
+        let index = self.len;
+        self.len += 1;
+        if let Some(id) = key.identity {
+            self.by_identity.insert(id, index);
+        }
+        let small = u32::try_from(index).unwrap_or(NONE);
+        match key.content {
+            None => {}
+            Some(Content::StrSingleton(i)) => self.str_singletons[i as usize] = small,
+            Some(Content::BytesSingleton(i)) => self.bytes_singletons[i as usize] = small,
+            Some(Content::Name(name)) => {
+                self.names.insert(name.into(), index);
+            }
+            Some(Content::Global(module, name)) => {
+                self.globals.entry(module.into()).or_default().insert(name.into(), index);
+            }
+        }
+        index
+    }
+}

@@ -1,0 +1,138 @@
+//! Pickling: [`Pickler`], [`dumps`] and [`dump`].
+
+mod memo;
+mod output;
+mod saver;
+
+use std::io::Write;
+
+pub use saver::{ItemSink, PairSink};
+
+use crate::error::Result;
+use crate::reduce::Reduce;
+use output::Output;
+use saver::Saver;
+
+/// The protocol [`Pickler::new`] uses, as CPython 3.8+'s `pickle.DEFAULT_PROTOCOL`.
+pub const DEFAULT_PROTOCOL: u8 = 4;
+/// The highest protocol there is, as CPython 3.8+'s `pickle.HIGHEST_PROTOCOL`.
+pub const HIGHEST_PROTOCOL: u8 = 5;
+
+/// The options of a [`Pickler`], as CPython's `Pickler` takes them.
+#[derive(Clone, Debug)]
+pub struct PicklerOptions {
+    /// The protocol, `0..=5`.
+    pub protocol: u8,
+    /// Below protocol 3, write Python 3 names as Python 2 knows them (`copy_reg`,
+    /// `__builtin__`), as CPython does by default.
+    pub fix_imports: bool,
+    /// How deeply objects may nest before pickling fails, as CPython's recursion limit
+    /// makes it fail. Each level uses native stack, so raise it with care.
+    pub max_depth: usize,
+}
+
+impl Default for PicklerOptions {
+    fn default() -> PicklerOptions {
+        PicklerOptions { protocol: DEFAULT_PROTOCOL, fix_imports: true, max_depth: 1000 }
+    }
+}
+
+/// Writes pickles to an [`io::Write`](std::io::Write), as CPython's `pickle.Pickler`.
+///
+/// ```
+/// use pickle_core::Pickler;
+///
+/// let mut out = Vec::new();
+/// Pickler::new(&mut out).protocol(2).dump(&vec![1, 2, 3])?;
+/// assert_eq!(out, pickle_core::dumps(&vec![1, 2, 3], 2)?);
+/// # Ok::<(), pickle_core::Error>(())
+/// ```
+///
+/// Unlike CPython's, the memo does not carry over from one [`dump`](Pickler::dump) to the
+/// next: each pickle stands alone, as with [`dumps`].
+pub struct Pickler<W> {
+    writer: W,
+    options: PicklerOptions,
+}
+
+impl<W: Write> Pickler<W> {
+    /// A pickler writing protocol [`DEFAULT_PROTOCOL`] to `writer`.
+    pub fn new(writer: W) -> Pickler<W> {
+        Pickler { writer, options: PicklerOptions::default() }
+    }
+
+    /// A pickler with these options.
+    pub fn with_options(writer: W, options: PicklerOptions) -> Pickler<W> {
+        Pickler { writer, options }
+    }
+
+    /// Sets the protocol (`0..=5`; a higher one fails when pickling).
+    pub fn protocol(mut self, protocol: u8) -> Pickler<W> {
+        self.options.protocol = protocol;
+        self
+    }
+
+    /// Sets `fix_imports` (on by default).
+    pub fn fix_imports(mut self, fix_imports: bool) -> Pickler<W> {
+        self.options.fix_imports = fix_imports;
+        self
+    }
+
+    /// Sets the nesting limit (1000 by default).
+    pub fn max_depth(mut self, max_depth: usize) -> Pickler<W> {
+        self.options.max_depth = max_depth;
+        self
+    }
+
+    /// The options in use.
+    pub fn options(&self) -> &PicklerOptions {
+        &self.options
+    }
+
+    /// Writes one pickle of `obj`. Frames are handed to the writer as they are completed,
+    /// and large str and bytes payloads are written straight from `obj`, uncopied.
+    pub fn dump<T: Reduce + ?Sized>(&mut self, obj: &T) -> Result<()> {
+        let saver = Saver::new(Output::new(Some(&mut self.writer)), &self.options)?;
+        let rest = saver.dump(obj)?;
+        debug_assert!(rest.is_empty());
+        Ok(())
+    }
+
+    /// The writer.
+    pub fn get_ref(&self) -> &W {
+        &self.writer
+    }
+
+    /// The writer, mutably.
+    pub fn get_mut(&mut self) -> &mut W {
+        &mut self.writer
+    }
+
+    /// Gives the writer back.
+    pub fn into_inner(self) -> W {
+        self.writer
+    }
+}
+
+/// `pickle.dumps(obj, protocol)`: the pickle of `obj`, byte for byte what CPython writes for
+/// the same Python object.
+///
+/// ```
+/// let bytes = pickle_core::dumps(&(1, "two", 3.0), 4)?;
+/// // What CPython 3.11's `pickle.dumps((1, 'two', 3.0), 4)` returns:
+/// assert_eq!(bytes, b"\x80\x04\x95\x14\x00\x00\x00\x00\x00\x00\x00K\x01\x8c\x03two\x94G@\x08\x00\x00\x00\x00\x00\x00\x87\x94.");
+/// # Ok::<(), pickle_core::Error>(())
+/// ```
+pub fn dumps<T: Reduce + ?Sized>(obj: &T, protocol: u8) -> Result<Vec<u8>> {
+    dumps_with(obj, &PicklerOptions { protocol, ..PicklerOptions::default() })
+}
+
+/// [`dumps`] with all the options.
+pub fn dumps_with<T: Reduce + ?Sized>(obj: &T, options: &PicklerOptions) -> Result<Vec<u8>> {
+    Saver::new(Output::new(None), options)?.dump(obj)
+}
+
+/// `pickle.dump(obj, file, protocol)`.
+pub fn dump<T: Reduce + ?Sized, W: Write>(obj: &T, writer: W, protocol: u8) -> Result<()> {
+    Pickler::new(writer).protocol(protocol).dump(obj)
+}

@@ -1,0 +1,220 @@
+//! Python `str`, lone surrogates included.
+
+use std::fmt;
+
+/// A Python `str`: Unicode code points, where lone surrogates (U+D800..U+DFFF) are allowed.
+///
+/// CPython pickles a `str` as UTF-8 with the `surrogatepass` error handler, so a string that
+/// holds a lone surrogate (from `os.fsdecode`, a broken JSON file, ...) arrives as the
+/// three-byte encoding of that surrogate. `PyString` stores exactly those bytes: a string
+/// without surrogates is plain UTF-8 and [`as_str`](PyString::as_str) borrows it; one with
+/// surrogates is kept losslessly, re-encodes to the same bytes, and refuses a silent
+/// conversion to Rust's `str`.
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub struct PyString {
+    /// UTF-8, except that surrogates are encoded as themselves (`surrogatepass`).
+    bytes: Box<[u8]>,
+    /// Whether `bytes` holds a surrogate, that is whether it is not valid UTF-8.
+    has_surrogates: bool,
+}
+
+/// Bytes that are not UTF-8, even with `surrogatepass`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct InvalidUtf8 {
+    /// Offset of the first bad byte.
+    pub valid_up_to: usize,
+}
+
+impl fmt::Display for InvalidUtf8 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "invalid UTF-8 at byte {} of the string", self.valid_up_to)
+    }
+}
+
+impl std::error::Error for InvalidUtf8 {}
+
+impl PyString {
+    /// Decodes UTF-8 with `surrogatepass`, as CPython's unpickler decodes `BINUNICODE`.
+    pub fn from_surrogatepass(bytes: &[u8]) -> Result<PyString, InvalidUtf8> {
+        match std::str::from_utf8(bytes) {
+            Ok(s) => Ok(PyString::from(s)),
+            Err(_) => {
+                validate_surrogatepass(bytes)?;
+                Ok(PyString { bytes: bytes.into(), has_surrogates: true })
+            }
+        }
+    }
+
+    /// Builds a string from code points; surrogates are kept, values above U+10FFFF refused.
+    pub fn from_code_points<I: IntoIterator<Item = u32>>(points: I) -> Option<PyString> {
+        let mut bytes = Vec::new();
+        let mut has_surrogates = false;
+        for cp in points {
+            match char::from_u32(cp) {
+                Some(c) => {
+                    let mut buf = [0; 4];
+                    bytes.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+                }
+                None if (0xD800..0xE000).contains(&cp) => {
+                    has_surrogates = true;
+                    bytes.extend_from_slice(&encode_surrogate(cp));
+                }
+                None => return None,
+            }
+        }
+        Some(PyString { bytes: bytes.into(), has_surrogates })
+    }
+
+    /// The string as Rust `str`, or `None` when it holds a lone surrogate.
+    #[inline]
+    pub fn as_str(&self) -> Option<&str> {
+        if self.has_surrogates {
+            None
+        } else {
+            // SAFETY: without surrogates the bytes are valid UTF-8 (checked on construction).
+            Some(unsafe { std::str::from_utf8_unchecked(&self.bytes) })
+        }
+    }
+
+    /// The bytes CPython writes for this string: UTF-8 with `surrogatepass`.
+    #[inline]
+    pub fn as_surrogatepass_bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
+    /// Whether the string holds a lone surrogate (and so is no Rust `str`).
+    #[inline]
+    pub fn has_surrogates(&self) -> bool {
+        self.has_surrogates
+    }
+
+    /// The code points, surrogates included.
+    pub fn code_points(&self) -> CodePoints<'_> {
+        CodePoints { bytes: &self.bytes }
+    }
+
+    /// The length in code points, as Python's `len` counts.
+    pub fn char_len(&self) -> usize {
+        // Every code point starts with a byte that is not a continuation byte.
+        self.bytes.iter().filter(|b| (**b as i8) >= -0x40).count()
+    }
+
+    /// The string with each lone surrogate replaced by U+FFFD.
+    pub fn to_string_lossy(&self) -> String {
+        match self.as_str() {
+            Some(s) => s.to_owned(),
+            None => self.code_points().map(|cp| char::from_u32(cp).unwrap_or('\u{FFFD}')).collect(),
+        }
+    }
+
+    /// The Rust `String`, or the string back when it holds a lone surrogate.
+    pub fn into_string(self) -> Result<String, PyString> {
+        if self.has_surrogates {
+            Err(self)
+        } else {
+            // SAFETY: as in `as_str`.
+            Ok(unsafe { String::from_utf8_unchecked(self.bytes.into_vec()) })
+        }
+    }
+}
+
+impl From<&str> for PyString {
+    fn from(s: &str) -> PyString {
+        PyString { bytes: s.as_bytes().into(), has_surrogates: false }
+    }
+}
+
+impl From<String> for PyString {
+    fn from(s: String) -> PyString {
+        PyString { bytes: s.into_bytes().into_boxed_slice(), has_surrogates: false }
+    }
+}
+
+impl fmt::Debug for PyString {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&crate::value::repr::str_repr(self.code_points()))
+    }
+}
+
+/// The three `surrogatepass` bytes of a surrogate code point.
+fn encode_surrogate(cp: u32) -> [u8; 3] {
+    [0xE0 | (cp >> 12) as u8, 0x80 | ((cp >> 6) & 0x3F) as u8, 0x80 | (cp & 0x3F) as u8]
+}
+
+/// Checks UTF-8 where the encoded surrogates `ED A0..BF 80..BF` are allowed.
+fn validate_surrogatepass(mut bytes: &[u8]) -> Result<(), InvalidUtf8> {
+    let mut consumed = 0;
+    loop {
+        match std::str::from_utf8(bytes) {
+            Ok(_) => return Ok(()),
+            Err(e) => {
+                let at = e.valid_up_to();
+                let rest = &bytes[at..];
+                let is_surrogate = rest.len() >= 3
+                    && rest[0] == 0xED
+                    && (0xA0..=0xBF).contains(&rest[1])
+                    && (0x80..=0xBF).contains(&rest[2]);
+                if !is_surrogate {
+                    return Err(InvalidUtf8 { valid_up_to: consumed + at });
+                }
+                consumed += at + 3;
+                bytes = &rest[3..];
+            }
+        }
+    }
+}
+
+/// Iterator over the code points of a [`PyString`], surrogates included.
+#[derive(Clone)]
+pub struct CodePoints<'a> {
+    bytes: &'a [u8],
+}
+
+impl Iterator for CodePoints<'_> {
+    type Item = u32;
+
+    fn next(&mut self) -> Option<u32> {
+        let (&first, rest) = self.bytes.split_first()?;
+        let (len, init) = match first {
+            0x00..=0x7F => (1, first as u32),
+            0xC0..=0xDF => (2, (first & 0x1F) as u32),
+            0xE0..=0xEF => (3, (first & 0x0F) as u32),
+            _ => (4, (first & 0x07) as u32),
+        };
+        let cp = rest[..len - 1].iter().fold(init, |acc, b| (acc << 6) | (b & 0x3F) as u32);
+        self.bytes = &rest[len - 1..];
+        Some(cp)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keeps_lone_surrogates_losslessly() {
+        let bytes = b"a\xed\xb3\xbfb";
+        let s = PyString::from_surrogatepass(bytes).unwrap();
+        assert!(s.has_surrogates());
+        assert_eq!(s.as_str(), None);
+        assert_eq!(s.as_surrogatepass_bytes(), bytes);
+        assert_eq!(s.code_points().collect::<Vec<_>>(), vec![0x61, 0xDCFF, 0x62]);
+        assert_eq!(s.char_len(), 3);
+        assert_eq!(PyString::from_code_points([0x61, 0xDCFF, 0x62]).unwrap(), s);
+        assert_eq!(s.to_string_lossy(), "a\u{FFFD}b");
+    }
+
+    #[test]
+    fn rejects_what_surrogatepass_rejects() {
+        assert_eq!(PyString::from_surrogatepass(b"ab\xff").unwrap_err().valid_up_to, 2);
+        assert_eq!(PyString::from_surrogatepass(b"\xed\xa0").unwrap_err().valid_up_to, 0);
+        assert!(PyString::from_code_points([0x110000]).is_none());
+    }
+
+    #[test]
+    fn plain_utf8_borrows() {
+        let s = PyString::from("héllo 🐍");
+        assert_eq!(s.as_str(), Some("héllo 🐍"));
+        assert_eq!(s.char_len(), 7);
+    }
+}
