@@ -44,7 +44,11 @@ pub enum ErrorKind {
 impl Error {
     /// An error of this kind, with no position yet.
     pub fn new(kind: ErrorKind) -> Error {
-        Error(Box::new(Inner { kind, offset: None, opcode: None }))
+        Error(Box::new(Inner {
+            kind,
+            offset: None,
+            opcode: None,
+        }))
     }
 
     /// CPython's `PicklingError` with this message.
@@ -142,8 +146,14 @@ mod tests {
 
     #[test]
     fn display_names_position_and_opcode() {
-        let e = Error::pickling("can't pickle").at_offset(7).at_opcode(Opcode::Binput).at_offset(9);
+        let e = Error::pickling("can't pickle")
+            .at_offset(7)
+            .at_opcode(Opcode::Binput)
+            .at_offset(9);
         assert_eq!(e.to_string(), "can't pickle (at byte 7, opcode BINPUT)");
-        assert_eq!(std::mem::size_of::<Result<()>>(), std::mem::size_of::<usize>());
+        assert_eq!(
+            std::mem::size_of::<Result<()>>(),
+            std::mem::size_of::<usize>()
+        );
     }
 }

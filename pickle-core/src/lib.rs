@@ -26,8 +26,12 @@ pub mod ser;
 pub mod value;
 
 pub use error::{Error, ErrorKind, Result};
-pub use reduce::{Arg, Builtin, ByteArray, Bytes, Call, GlobalName, Mapping, Name, Reduce, Reduction, Sequence};
-pub use ser::{dump, dumps, dumps_with, Pickler, PicklerOptions, DEFAULT_PROTOCOL, HIGHEST_PROTOCOL};
+pub use reduce::{
+    Arg, Builtin, ByteArray, Bytes, Call, GlobalName, Mapping, Name, Reduce, Reduction, Sequence,
+};
+pub use ser::{
+    dump, dumps, dumps_with, Pickler, PicklerOptions, DEFAULT_PROTOCOL, HIGHEST_PROTOCOL,
+};
 pub use value::{Cycle, Global, Object, PyString, Shared, Value};
 
 #[cfg(feature = "derive")]

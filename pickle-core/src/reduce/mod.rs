@@ -91,6 +91,10 @@ pub enum Builtin<'a> {
     Bytes(&'a [u8]),
     /// A `bytearray`.
     ByteArray(&'a [u8]),
+    /// `bytes` that are a new object even when CPython would share them (one byte, or
+    /// empty), as `bytes(bytearray(b'a'))` is. Used by the pickler's own reductions.
+    #[doc(hidden)]
+    UnsharedBytes(&'a [u8]),
     /// A `tuple`.
     Tuple(&'a dyn Sequence),
     /// A `list`.
@@ -117,13 +121,19 @@ pub struct GlobalName<'a> {
 impl<'a> GlobalName<'a> {
     /// The global `module.name`.
     pub fn new(module: impl Into<Cow<'a, str>>, name: impl Into<Cow<'a, str>>) -> GlobalName<'a> {
-        GlobalName { module: module.into(), name: name.into() }
+        GlobalName {
+            module: module.into(),
+            name: name.into(),
+        }
     }
 }
 
 impl Reduce for GlobalName<'_> {
     fn reduce_ex(&self, _protocol: u8) -> Result<Reduction<'_>> {
-        Ok(Reduction::Global(GlobalName::new(&*self.module, &*self.name)))
+        Ok(Reduction::Global(GlobalName::new(
+            &*self.module,
+            &*self.name,
+        )))
     }
 }
 

@@ -20,6 +20,10 @@ use crate::value::float_repr;
 /// CPython's `BATCHSIZE`: items per APPENDS, SETITEMS and ADDITEMS.
 const BATCH_SIZE: usize = 1000;
 
+/// CPython 3.11's default `sys.get_int_max_str_digits()`: the longest int, in decimal
+/// digits, that `repr` converts (and so that protocols 0 and 1 can write).
+const MAX_STR_DIGITS: usize = 4300;
+
 pub(crate) struct Saver<'w> {
     out: Output<'w>,
     memo: Memo,
@@ -82,7 +86,13 @@ impl<'w> Saver<'w> {
         match reduction {
             Reduction::Builtin(b) => self.save_builtin(b, identity),
             Reduction::Global(g) => self.save_global(&g, identity),
-            Reduction::Call(call) => self.save_reduce(*call, MemoKey { identity, content: None }),
+            Reduction::Call(call) => self.save_reduce(
+                *call,
+                MemoKey {
+                    identity,
+                    content: None,
+                },
+            ),
             Reduction::As(other) => {
                 let inner = other.identity();
                 if let Some(index) = inner.and_then(|id| self.memo.get_identity(id)) {
@@ -102,13 +112,16 @@ impl<'w> Saver<'w> {
             Builtin::Int(v) => self.save_int(v),
             Builtin::BigInt(v) => self.save_bigint(&v)?,
             Builtin::Float(v) => self.save_float(v),
-            Builtin::Str(s) => return self.save_str(s.as_bytes(), key(Content::str_singleton(s.as_bytes()))),
+            Builtin::Str(s) => {
+                return self.save_str(s.as_bytes(), key(Content::str_singleton(s.as_bytes())))
+            }
             Builtin::PyStr(s) => {
                 let bytes = s.as_surrogatepass_bytes();
                 return self.save_str(bytes, key(Content::str_singleton(bytes)));
             }
             Builtin::Name(s) => return self.save_str(s.as_bytes(), key(Some(Content::name(s)))),
             Builtin::Bytes(b) => return self.save_bytes(b, key(Content::bytes_singleton(b))),
+            Builtin::UnsharedBytes(b) => return self.save_bytes(b, key(None)),
             Builtin::ByteArray(b) => return self.save_bytearray(b, key(None)),
             Builtin::Tuple(items) => return self.save_tuple(items, key(None)),
             Builtin::List(items) => return self.save_list(items, key(None)),
@@ -134,7 +147,8 @@ impl<'w> Saver<'w> {
                 _ => return Err(Error::pickling("memo id too large for LONG_BINPUT")),
             }
         } else {
-            self.out.op_arg(Opcode::Put, format!("{index}\n").as_bytes());
+            self.out
+                .op_arg(Opcode::Put, format!("{index}\n").as_bytes());
         }
         Ok(index)
     }
@@ -148,7 +162,8 @@ impl<'w> Saver<'w> {
                 _ => return Err(Error::pickling("memo id too large for LONG_BINGET")),
             }
         } else {
-            self.out.op_arg(Opcode::Get, format!("{index}\n").as_bytes());
+            self.out
+                .op_arg(Opcode::Get, format!("{index}\n").as_bytes());
         }
         Ok(())
     }
@@ -179,10 +194,14 @@ impl<'w> Saver<'w> {
         match i32::try_from(v) {
             Ok(small) if self.proto >= 1 => match small {
                 0..=0xFF => self.out.op_arg(Opcode::Binint1, &[small as u8]),
-                0x100..=0xFFFF => self.out.op_arg(Opcode::Binint2, &(small as u16).to_le_bytes()),
+                0x100..=0xFFFF => self
+                    .out
+                    .op_arg(Opcode::Binint2, &(small as u16).to_le_bytes()),
                 _ => self.out.op_arg(Opcode::Binint, &small.to_le_bytes()),
             },
-            Ok(small) => self.out.op_arg(Opcode::Int, format!("{small}\n").as_bytes()),
+            Ok(small) => self
+                .out
+                .op_arg(Opcode::Int, format!("{small}\n").as_bytes()),
             Err(_) if self.proto >= 2 => {
                 let bytes = v.to_le_bytes();
                 let len = minimal_twos_complement_len(&bytes);
@@ -200,14 +219,24 @@ impl<'w> Saver<'w> {
             return Ok(());
         }
         if self.proto < 2 {
-            self.out.op_arg(Opcode::Long, format!("{v}L\n").as_bytes());
+            // Protocols 0 and 1 write `repr(v)`, which CPython 3.11 refuses past its digit limit.
+            let text = v.to_string();
+            if text.trim_start_matches('-').len() > MAX_STR_DIGITS {
+                return Err(Error::pickling(format!(
+                    "Exceeds the limit ({MAX_STR_DIGITS} digits) for integer string conversion; \
+                     use sys.set_int_max_str_digits() to increase the limit"
+                )));
+            }
+            self.out.op_arg(Opcode::Long, text.as_bytes());
+            self.out.bytes(b"L\n");
             return Ok(());
         }
         let bytes = v.to_signed_bytes_le();
         match u8::try_from(bytes.len()) {
             Ok(len) => self.out.op_arg(Opcode::Long1, &[len]),
             Err(_) => {
-                let len = i32::try_from(bytes.len()).map_err(|_| Error::overflow("int too large to pickle"))?;
+                let len = i32::try_from(bytes.len())
+                    .map_err(|_| Error::overflow("int too large to pickle"))?;
                 self.out.op_arg(Opcode::Long4, &len.to_le_bytes());
             }
         }
@@ -235,11 +264,14 @@ impl<'w> Saver<'w> {
         if self.proto >= 1 {
             let n = utf8.len();
             if n <= 0xFF && self.proto >= 4 {
-                self.out.op_payload(Opcode::ShortBinunicode, &[n as u8], utf8)?;
+                self.out
+                    .op_payload(Opcode::ShortBinunicode, &[n as u8], utf8)?;
             } else if let Ok(n32) = u32::try_from(n) {
-                self.out.op_payload(Opcode::Binunicode, &n32.to_le_bytes(), utf8)?;
+                self.out
+                    .op_payload(Opcode::Binunicode, &n32.to_le_bytes(), utf8)?;
             } else if self.proto >= 4 {
-                self.out.op_payload(Opcode::Binunicode8, &(n as u64).to_le_bytes(), utf8)?;
+                self.out
+                    .op_payload(Opcode::Binunicode8, &(n as u64).to_le_bytes(), utf8)?;
             } else {
                 return Err(Error::overflow(
                     "serializing a string larger than 4 GiB requires pickle protocol 4 or higher",
@@ -261,7 +293,10 @@ impl<'w> Saver<'w> {
             let call = if data.is_empty() {
                 Call::new(GlobalName::new("builtins", "bytes"), ())
             } else {
-                Call::new(GlobalName::new("_codecs", "encode"), (Latin1Str(data), Name("latin1")))
+                Call::new(
+                    GlobalName::new("_codecs", "encode"),
+                    (Latin1Str(data), Name("latin1")),
+                )
             };
             return self.save_reduce(call, key);
         }
@@ -269,9 +304,11 @@ impl<'w> Saver<'w> {
         if let Ok(n8) = u8::try_from(n) {
             self.out.op_payload(Opcode::ShortBinbytes, &[n8], data)?;
         } else if let Ok(n32) = u32::try_from(n) {
-            self.out.op_payload(Opcode::Binbytes, &n32.to_le_bytes(), data)?;
+            self.out
+                .op_payload(Opcode::Binbytes, &n32.to_le_bytes(), data)?;
         } else if self.proto >= 4 {
-            self.out.op_payload(Opcode::Binbytes8, &(n as u64).to_le_bytes(), data)?;
+            self.out
+                .op_payload(Opcode::Binbytes8, &(n as u64).to_le_bytes(), data)?;
         } else {
             return Err(Error::overflow(
                 "serializing a bytes object larger than 4 GiB requires pickle protocol 4 or higher",
@@ -287,11 +324,15 @@ impl<'w> Saver<'w> {
                 Call::new(GlobalName::new("builtins", "bytearray"), ())
             } else {
                 // `bytes(bytearray)` makes a new bytes object, never a shared singleton.
-                Call::new(GlobalName::new("builtins", "bytearray"), (FreshBytes(data),))
+                Call::new(
+                    GlobalName::new("builtins", "bytearray"),
+                    (FreshBytes(data),),
+                )
             };
             return self.save_reduce(call, key);
         }
-        self.out.op_payload(Opcode::Bytearray8, &(data.len() as u64).to_le_bytes(), data)?;
+        self.out
+            .op_payload(Opcode::Bytearray8, &(data.len() as u64).to_le_bytes(), data)?;
         self.memo_put(&key).map(drop)
     }
 
@@ -311,7 +352,11 @@ impl<'w> Saver<'w> {
         if !short {
             self.out.op(Opcode::Mark);
         }
-        items.save_items(&mut ItemSink { saver: self, batch: Batch::Plain, len: n })?;
+        items.save_items(&mut ItemSink {
+            saver: self,
+            batch: Batch::Plain,
+            len: n,
+        })?;
         // The tuple is in the memo now only if one of its items contained it.
         if let Some(index) = key.identity.and_then(|id| self.memo.get_identity(id)) {
             if short {
@@ -338,8 +383,16 @@ impl<'w> Saver<'w> {
         self.memo_put(&key)?;
         let len = items.len();
         if len > 0 {
-            let batch = if self.proto > 0 { Batch::ListExact } else { Batch::AppendEach };
-            items.save_items(&mut ItemSink { saver: self, batch, len })?;
+            let batch = if self.proto > 0 {
+                Batch::ListExact
+            } else {
+                Batch::AppendEach
+            };
+            items.save_items(&mut ItemSink {
+                saver: self,
+                batch,
+                len,
+            })?;
         }
         Ok(())
     }
@@ -350,8 +403,16 @@ impl<'w> Saver<'w> {
         self.memo_put(&key)?;
         let len = pairs.len();
         if len > 0 {
-            let batch = if self.proto > 0 { PairBatch::DictExact } else { PairBatch::SetItemEach };
-            pairs.save_pairs(&mut PairSink { saver: self, batch, len })?;
+            let batch = if self.proto > 0 {
+                PairBatch::DictExact
+            } else {
+                PairBatch::SetItemEach
+            };
+            pairs.save_pairs(&mut PairSink {
+                saver: self,
+                batch,
+                len,
+            })?;
         }
         Ok(())
     }
@@ -368,13 +429,20 @@ impl<'w> Saver<'w> {
     /// CPython's `save_set`: EMPTY_SET and ADDITEMS from protocol 4, `set(list)` below.
     fn save_set(&mut self, items: &dyn Sequence, key: MemoKey<'_>) -> Result<()> {
         if self.proto < 4 {
-            return self.save_reduce(Call::new(GlobalName::new("builtins", "set"), (AsList(items),)), key);
+            return self.save_reduce(
+                Call::new(GlobalName::new("builtins", "set"), (AsList(items),)),
+                key,
+            );
         }
         self.out.op(Opcode::EmptySet);
         self.memo_put(&key)?;
         let len = items.len();
         if len > 0 {
-            items.save_items(&mut ItemSink { saver: self, batch: Batch::SetItems, len })?;
+            items.save_items(&mut ItemSink {
+                saver: self,
+                batch: Batch::SetItems,
+                len,
+            })?;
         }
         Ok(())
     }
@@ -382,11 +450,18 @@ impl<'w> Saver<'w> {
     /// CPython's `save_frozenset`: MARK items FROZENSET from protocol 4, `frozenset(list)` below.
     fn save_frozenset(&mut self, items: &dyn Sequence, key: MemoKey<'_>) -> Result<()> {
         if self.proto < 4 {
-            return self.save_reduce(Call::new(GlobalName::new("builtins", "frozenset"), (AsList(items),)), key);
+            return self.save_reduce(
+                Call::new(GlobalName::new("builtins", "frozenset"), (AsList(items),)),
+                key,
+            );
         }
         self.out.op(Opcode::Mark);
         let len = items.len();
-        items.save_items(&mut ItemSink { saver: self, batch: Batch::Plain, len })?;
+        items.save_items(&mut ItemSink {
+            saver: self,
+            batch: Batch::Plain,
+            len,
+        })?;
         if let Some(index) = key.identity.and_then(|id| self.memo.get_identity(id)) {
             self.out.op(Opcode::PopMark);
             return self.write_get(index);
@@ -409,17 +484,29 @@ impl<'w> Saver<'w> {
             Reduction::Builtin(Builtin::Name(s)) => Cow::Borrowed(s),
             Reduction::Builtin(Builtin::PyStr(s)) => match s.as_str() {
                 Some(s) => Cow::Borrowed(s),
-                None => return Err(Error::pickling("persistent IDs in protocol 0 must be ASCII strings")),
+                None => {
+                    return Err(Error::pickling(
+                        "persistent IDs in protocol 0 must be ASCII strings",
+                    ))
+                }
             },
             Reduction::Builtin(Builtin::Int(i)) => Cow::Owned(i.to_string()),
             Reduction::Builtin(Builtin::BigInt(i)) => Cow::Owned(i.to_string()),
-            _ => return Err(Error::pickling("persistent IDs in protocol 0 must be str or int")),
+            _ => {
+                return Err(Error::pickling(
+                    "persistent IDs in protocol 0 must be str or int",
+                ))
+            }
         };
         if !text.is_ascii() {
-            return Err(Error::pickling("persistent IDs in protocol 0 must be ASCII strings"));
+            return Err(Error::pickling(
+                "persistent IDs in protocol 0 must be ASCII strings",
+            ));
         }
         if text.contains('\n') {
-            return Err(Error::pickling("persistent IDs in protocol 0 must not contain a newline"));
+            return Err(Error::pickling(
+                "persistent IDs in protocol 0 must not contain a newline",
+            ));
         }
         self.out.op_arg(Opcode::Persid, text.as_bytes());
         self.out.bytes(b"\n");
@@ -431,12 +518,18 @@ impl<'w> Saver<'w> {
     /// CPython's `save_global`: STACK_GLOBAL from protocol 4; GLOBAL below, with
     /// `fix_imports` names below protocol 3, and `getattr(parent, name)` for nested names.
     fn save_global(&mut self, g: &GlobalName<'_>, identity: Option<usize>) -> Result<()> {
-        let key = MemoKey { identity, content: Some(Content::Global(&g.module, &g.name)) };
+        let key = MemoKey {
+            identity,
+            content: Some(Content::Global(&g.module, &g.name)),
+        };
         if self.memo_get_if_present(&key)? {
             return Ok(());
         }
         if g.module.is_empty() || g.name.is_empty() {
-            return Err(Error::pickling(format!("can't pickle global with an empty name: '{}.{}'", g.module, g.name)));
+            return Err(Error::pickling(format!(
+                "can't pickle global with an empty name: '{}.{}'",
+                g.module, g.name
+            )));
         }
         if self.proto >= 4 {
             self.save(&Name(&g.module))?;
@@ -456,10 +549,15 @@ impl<'w> Saver<'w> {
     /// The GLOBAL opcode: `c`, module, newline, name, newline.
     fn write_global_opcode(&mut self, module: &str, name: &str) -> Result<()> {
         if module.contains('\n') || name.contains('\n') {
-            return Err(Error::pickling(format!("can't pickle global '{module}.{name}': a name contains a newline")));
+            return Err(Error::pickling(format!(
+                "can't pickle global '{module}.{name}': a name contains a newline"
+            )));
         }
-        let (module, name) =
-            if self.proto < 3 && self.fix_imports { compat::to_python2(module, name) } else { (module, name) };
+        let (module, name) = if self.proto < 3 && self.fix_imports {
+            compat::to_python2(module, name)
+        } else {
+            (module, name)
+        };
         if self.proto < 3 && !(module.is_ascii() && name.is_ascii()) {
             return Err(Error::pickling(format!(
                 "can't pickle global identifier '{module}.{name}' using pickle protocol {}",
@@ -477,7 +575,14 @@ impl<'w> Saver<'w> {
 
     /// CPython's `save_reduce`: the call, the memo, then list items, dict items and state.
     pub(crate) fn save_reduce(&mut self, call: Call<'_>, key: MemoKey<'_>) -> Result<()> {
-        let Call { callable, args, state, list_items, dict_items, state_setter } = call;
+        let Call {
+            callable,
+            args,
+            state,
+            list_items,
+            dict_items,
+            state_setter,
+        } = call;
         let index = self.write_reduce(&callable, &args, Some(&key))?;
         if let Some(items) = list_items {
             self.batch_appends(items)?;
@@ -506,7 +611,12 @@ impl<'w> Saver<'w> {
 
     /// The call part of `save_reduce`: REDUCE, NEWOBJ or NEWOBJ_EX, then (with a key) the
     /// memo, or POP and GET when the object turned up in the memo while its args were saved.
-    fn write_reduce(&mut self, callable: &Arg<'_>, args: &Arg<'_>, key: Option<&MemoKey<'_>>) -> Result<Option<u64>> {
+    fn write_reduce(
+        &mut self,
+        callable: &Arg<'_>,
+        args: &Arg<'_>,
+        key: Option<&MemoKey<'_>>,
+    ) -> Result<Option<u64>> {
         let (callable, args_obj) = (callable.get(), args.get());
         let args_reduction = args_obj.reduce_ex(self.proto)?;
         let Reduction::Builtin(Builtin::Tuple(args)) = args_reduction else {
@@ -519,7 +629,9 @@ impl<'w> Saver<'w> {
         match func_name.as_deref() {
             Some("__newobj_ex__") if self.proto >= 2 => self.write_newobj_ex(args)?,
             Some("__newobj__") if self.proto >= 2 => {
-                let cls = args.get(0).ok_or_else(|| Error::pickling("__newobj__ arglist is empty"))?;
+                let cls = args
+                    .get(0)
+                    .ok_or_else(|| Error::pickling("__newobj__ arglist is empty"))?;
                 self.save(cls)?;
                 self.save(&TailArgs(args))?;
                 self.out.op(Opcode::Newobj);
@@ -541,8 +653,12 @@ impl<'w> Saver<'w> {
 
     /// `copyreg.__newobj_ex__(cls, args, kwargs)`: NEWOBJ_EX from protocol 4.
     fn write_newobj_ex(&mut self, args: &dyn Sequence) -> Result<()> {
-        let (Some(cls), Some(cls_args), Some(kwargs), 3) = (args.get(0), args.get(1), args.get(2), args.len()) else {
-            return Err(Error::pickling("__newobj_ex__ args must be (cls, args, kwargs)"));
+        let (Some(cls), Some(cls_args), Some(kwargs), 3) =
+            (args.get(0), args.get(1), args.get(2), args.len())
+        else {
+            return Err(Error::pickling(
+                "__newobj_ex__ args must be (cls, args, kwargs)",
+            ));
         };
         if self.proto < 4 {
             return Err(Error::pickling(
@@ -566,7 +682,9 @@ impl<'w> Saver<'w> {
             return Ok(());
         }
         loop {
-            let Some(first) = items.next() else { return Ok(()) };
+            let Some(first) = items.next() else {
+                return Ok(());
+            };
             let Some(second) = items.next() else {
                 self.save(first.get())?;
                 self.out.op(Opcode::Append);
@@ -589,7 +707,10 @@ impl<'w> Saver<'w> {
     }
 
     /// CPython's `batch_dict` for an iterator of dict items.
-    fn batch_setitems(&mut self, mut items: Box<dyn Iterator<Item = (Arg<'_>, Arg<'_>)> + '_>) -> Result<()> {
+    fn batch_setitems(
+        &mut self,
+        mut items: Box<dyn Iterator<Item = (Arg<'_>, Arg<'_>)> + '_>,
+    ) -> Result<()> {
         if self.proto == 0 {
             for (k, v) in items {
                 self.save_pair(k.get(), v.get())?;
@@ -598,7 +719,9 @@ impl<'w> Saver<'w> {
             return Ok(());
         }
         loop {
-            let Some((k1, v1)) = items.next() else { return Ok(()) };
+            let Some((k1, v1)) = items.next() else {
+                return Ok(());
+            };
             let Some((k2, v2)) = items.next() else {
                 self.save_pair(k1.get(), v1.get())?;
                 self.out.op(Opcode::Setitem);
@@ -776,7 +899,9 @@ fn check_len(count: usize, len: usize) -> Result<()> {
     if count == len {
         Ok(())
     } else {
-        Err(Error::pickling(format!("container changed size during iteration: expected {len} items, got {count}")))
+        Err(Error::pickling(format!(
+            "container changed size during iteration: expected {len} items, got {count}"
+        )))
     }
 }
 
@@ -799,10 +924,13 @@ fn minimal_twos_complement_len(bytes: &[u8]) -> usize {
 fn raw_unicode_escape(utf8: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(utf8.len() + 8);
     // SAFETY-free walk: the input is UTF-8 with surrogatepass, so decode code points by hand.
-    let points = crate::value::PyString::from_surrogatepass(utf8).expect("str payloads are valid surrogatepass UTF-8");
+    let points = crate::value::PyString::from_surrogatepass(utf8)
+        .expect("str payloads are valid surrogatepass UTF-8");
     for cp in points.code_points() {
         match cp {
-            0x5C | 0x00 | 0x0A | 0x0D | 0x1A => out.extend_from_slice(format!("\\u{cp:04x}").as_bytes()),
+            0x5C | 0x00 | 0x0A | 0x0D | 0x1A => {
+                out.extend_from_slice(format!("\\u{cp:04x}").as_bytes())
+            }
             0..=0xFF => out.push(cp as u8),
             0x100..=0xFFFF => out.extend_from_slice(format!("\\u{cp:04x}").as_bytes()),
             _ => out.extend_from_slice(format!("\\U{cp:08x}").as_bytes()),
@@ -818,7 +946,9 @@ struct Latin1Str<'a>(&'a [u8]);
 
 impl Reduce for Latin1Str<'_> {
     fn reduce_ex(&self, _: u8) -> Result<Reduction<'_>> {
-        Ok(Reduction::Builtin(Builtin::Str(Cow::Owned(self.0.iter().map(|&b| b as char).collect()))))
+        Ok(Reduction::Builtin(Builtin::Str(Cow::Owned(
+            self.0.iter().map(|&b| b as char).collect(),
+        ))))
     }
 }
 
@@ -826,16 +956,8 @@ impl Reduce for Latin1Str<'_> {
 struct FreshBytes<'a>(&'a [u8]);
 
 impl Reduce for FreshBytes<'_> {
-    fn reduce_ex(&self, protocol: u8) -> Result<Reduction<'_>> {
-        if protocol < 3 {
-            // Below protocol 3 bytes are a reduction themselves; it must not be shared either.
-            let call = match self.0.is_empty() {
-                true => Call::new(GlobalName::new("builtins", "bytes"), ()),
-                false => Call::new(GlobalName::new("_codecs", "encode"), (Latin1Str(self.0), Name("latin1"))),
-            };
-            return Ok(call.into());
-        }
-        Ok(Reduction::Builtin(Builtin::Bytes(self.0)))
+    fn reduce_ex(&self, _: u8) -> Result<Reduction<'_>> {
+        Ok(Reduction::Builtin(Builtin::UnsharedBytes(self.0)))
     }
 }
 
@@ -887,6 +1009,9 @@ mod tests {
 
     #[test]
     fn raw_unicode_escape_matches_cpython() {
-        assert_eq!(raw_unicode_escape("a\\b\n\u{e9}\u{20ac}\u{1F40D}\x1a".as_bytes()), b"a\\u005cb\\u000a\xe9\\u20ac\\U0001f40d\\u001a".to_vec());
+        assert_eq!(
+            raw_unicode_escape("a\\b\n\u{e9}\u{20ac}\u{1F40D}\x1a".as_bytes()),
+            b"a\\u005cb\\u000a\xe9\\u20ac\\U0001f40d\\u001a".to_vec()
+        );
     }
 }

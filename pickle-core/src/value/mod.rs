@@ -99,14 +99,24 @@ pub struct Object {
 impl Object {
     /// `callable(*args)`, with nothing else.
     pub fn new(callable: Value, args: Value) -> Object {
-        Object { callable, args, state: None, list_items: Vec::new(), dict_items: Vec::new(), state_setter: None }
+        Object {
+            callable,
+            args,
+            state: None,
+            list_items: Vec::new(),
+            dict_items: Vec::new(),
+            state_setter: None,
+        }
     }
 }
 
 impl Global {
     /// A global from its module and qualname.
     pub fn new(module: impl Into<String>, name: impl Into<String>) -> Global {
-        Global { module: module.into(), name: name.into() }
+        Global {
+            module: module.into(),
+            name: name.into(),
+        }
     }
 }
 
@@ -140,7 +150,12 @@ impl Value {
 
     /// A `dict` of the pairs, in order.
     pub fn dict<I: IntoIterator<Item = (K, V)>, K: Into<Value>, V: Into<Value>>(pairs: I) -> Value {
-        Value::Dict(pairs.into_iter().map(|(k, v)| (k.into(), v.into())).collect())
+        Value::Dict(
+            pairs
+                .into_iter()
+                .map(|(k, v)| (k.into(), v.into()))
+                .collect(),
+        )
     }
 
     /// A `set` of the items, in the given iteration order.
@@ -326,18 +341,28 @@ impl Value {
 
     /// The value of a dict's `str` key (the last one, as a dict keeps the last write).
     pub fn get(&self, key: &str) -> Option<&Value> {
-        self.as_dict()?.iter().rev().find(|(k, _)| k.as_str() == Some(key)).map(|(_, v)| v)
+        self.as_dict()?
+            .iter()
+            .rev()
+            .find(|(k, _)| k.as_str() == Some(key))
+            .map(|(_, v)| v)
     }
 
     /// The value of a dict's key, compared with `==` on values.
     pub fn get_item(&self, key: &Value) -> Option<&Value> {
-        self.as_dict()?.iter().rev().find(|(k, _)| k == key).map(|(_, v)| v)
+        self.as_dict()?
+            .iter()
+            .rev()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v)
     }
 
     /// The items of a list, tuple, set or frozenset, taken out of the value.
     pub fn into_items(mut self) -> Option<Vec<Value>> {
         match &mut self {
-            Value::Tuple(v) | Value::List(v) | Value::Set(v) | Value::FrozenSet(v) => Some(std::mem::take(v)),
+            Value::Tuple(v) | Value::List(v) | Value::Set(v) | Value::FrozenSet(v) => {
+                Some(std::mem::take(v))
+            }
             _ => None,
         }
     }
@@ -369,7 +394,10 @@ impl Value {
     /// The reduced object, taken out of the value.
     pub fn into_object(mut self) -> Option<Object> {
         match &mut self {
-            Value::Object(o) => Some(std::mem::replace(&mut **o, Object::new(Value::None, Value::None))),
+            Value::Object(o) => Some(std::mem::replace(
+                &mut **o,
+                Object::new(Value::None, Value::None),
+            )),
             _ => None,
         }
     }
@@ -501,9 +529,15 @@ mod tests {
     fn accessors_look_through_shared() {
         let d = Value::dict([("a", Value::from(1)), ("b", Value::list([1, 2]))]).shared();
         assert_eq!(d.get("a").and_then(Value::as_i64), Some(1));
-        assert_eq!(d.get("b").and_then(Value::as_list).map(<[Value]>::len), Some(2));
+        assert_eq!(
+            d.get("b").and_then(Value::as_list).map(<[Value]>::len),
+            Some(2)
+        );
         assert_eq!(d.get("c"), None);
-        assert_eq!(Value::from(u64::MAX).as_bigint(), Some(BigInt::from(u64::MAX)));
+        assert_eq!(
+            Value::from(u64::MAX).as_bigint(),
+            Some(BigInt::from(u64::MAX))
+        );
         assert_eq!(Value::int(BigInt::from(7)).as_i64(), Some(7));
         assert!(matches!(Value::int(BigInt::from(7)), Value::Int(7)));
     }

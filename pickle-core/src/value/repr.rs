@@ -15,9 +15,10 @@ pub fn float_repr(x: f64) -> String {
     if x.is_infinite() {
         return if x > 0.0 { "inf" } else { "-inf" }.to_owned();
     }
-    // Rust's `{:e}` gives the shortest round-tripping digits, as CPython's dtoa mode 0 does.
-    let sci = format!("{x:e}");
-    let (mantissa, exponent) = sci.split_once('e').expect("`{:e}` always writes an exponent");
+    let sci = shortest_scientific(x);
+    let (mantissa, exponent) = sci
+        .split_once('e')
+        .expect("`{:e}` always writes an exponent");
     let exponent: i32 = exponent.parse().expect("`{:e}` writes a decimal exponent");
     let (sign, mantissa) = match mantissa.strip_prefix('-') {
         Some(rest) => ("-", rest),
@@ -53,6 +54,30 @@ pub fn float_repr(x: f64) -> String {
         }
     }
     out
+}
+
+/// The shortest digits that round-trip, in `{:e}` form, with CPython's choice among equals.
+///
+/// Rust's `{:e}` finds the shortest digit count, but when two strings of that length both
+/// round-trip and `x` lies exactly between them, it may pick the upper one; CPython's dtoa
+/// rounds such ties to even (`-1149636667324797.25` is `...797.2` in Python). Rounding `x`
+/// to that many digits with Rust's exact, half-to-even formatting gives CPython's choice
+/// whenever it round-trips.
+fn shortest_scientific(x: f64) -> String {
+    let shortest = format!("{x:e}");
+    let digits = shortest
+        .split('e')
+        .next()
+        .unwrap_or("")
+        .bytes()
+        .filter(u8::is_ascii_digit)
+        .count();
+    let rounded = format!("{:.*e}", digits.saturating_sub(1), x);
+    if rounded != shortest && rounded.parse::<f64>() == Ok(x) {
+        rounded
+    } else {
+        shortest
+    }
 }
 
 /// `repr(s)` for a Python str given by its code points.
@@ -161,6 +186,8 @@ mod tests {
             (f64::INFINITY, "inf"),
             (f64::NEG_INFINITY, "-inf"),
             (f64::NAN, "nan"),
+            (-1149636667324797.25, "-1149636667324797.2"),
+            (0.3, "0.3"),
             (-f64::NAN, "nan"),
         ];
         for (x, want) in cases {
@@ -173,7 +200,10 @@ mod tests {
         let s = |t: &str| str_repr(t.chars().map(|c| c as u32));
         assert_eq!(s("it's"), "\"it's\"");
         assert_eq!(s("a'b\"c"), "'a\\'b\"c'");
-        assert_eq!(s("tab\there\n\\ \x00\x7f é 🐍"), "'tab\\there\\n\\\\ \\x00\\x7f é 🐍'");
+        assert_eq!(
+            s("tab\there\n\\ \x00\x7f é 🐍"),
+            "'tab\\there\\n\\\\ \\x00\\x7f é 🐍'"
+        );
         assert_eq!(str_repr([0xD800u32].into_iter()), "'\\ud800'");
         assert_eq!(bytes_repr(b"a'\x00\xff"), "b\"a'\\x00\\xff\"");
     }
