@@ -88,7 +88,8 @@ fn fix_imports_tables_match_compat_pickle() {
            'import': sorted(map(list, c.IMPORT_MAPPING.items()))}))",
     );
     let tables = pickle_core::__private::compat_tables();
-    let names = |t: &[((&str, &str), (&str, &str))]| -> Json {
+    type Row = ((&'static str, &'static str), (&'static str, &'static str));
+    let names = |t: &[Row]| -> Json {
         let mut v: Vec<Vec<&str>> = t
             .iter()
             .map(|((a, b), (c, d))| vec![*a, *b, *c, *d])

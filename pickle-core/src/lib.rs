@@ -37,6 +37,11 @@ pub use value::{Cycle, Global, Object, PyString, Shared, Value};
 #[cfg(feature = "derive")]
 pub use pickle_derive::{Reconstruct, Reduce};
 
+/// The code in README.md compiles and runs.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;
+
 #[doc(hidden)]
 pub mod __private {
     //! Helpers for the code `#[derive(Reduce)]` generates; not a public API.

@@ -276,14 +276,12 @@ struct Nodes {
 impl Nodes {
     fn collect(&mut self, v: &Value) {
         match v {
-            Value::Shared(s) => {
-                if self.seen.insert(s.id()) {
-                    let n = self.names.len();
-                    self.names.insert(s.id(), n);
-                    let inner = s.get().expect("test values are complete");
-                    self.collect(inner);
-                    self.order.push((s.id(), inner.clone()));
-                }
+            Value::Shared(s) if self.seen.insert(s.id()) => {
+                let n = self.names.len();
+                self.names.insert(s.id(), n);
+                let inner = s.get().expect("test values are complete");
+                self.collect(inner);
+                self.order.push((s.id(), inner.clone()));
             }
             Value::Tuple(items)
             | Value::List(items)

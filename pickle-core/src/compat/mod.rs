@@ -2,6 +2,11 @@
 
 mod table;
 
+/// A global's `(module, qualname)`.
+pub(crate) type QualName = (&'static str, &'static str);
+/// One row of a name mapping: from, to.
+pub(crate) type NameRow = (QualName, QualName);
+
 use table::{IMPORT_MAPPING, NAME_MAPPING, REVERSE_IMPORT_MAPPING, REVERSE_NAME_MAPPING};
 
 /// The Python 2 name of a Python 3 global, as `fix_imports` writes it below protocol 3.
@@ -18,7 +23,7 @@ pub(crate) fn to_python3<'a>(module: &'a str, name: &'a str) -> (&'a str, &'a st
 
 /// CPython's `fix_imports`: the whole `(module, name)` pair first, then the module alone.
 fn map_name<'a>(
-    names: &[((&'static str, &'static str), (&'static str, &'static str))],
+    names: &[NameRow],
     modules: &[(&'static str, &'static str)],
     module: &'a str,
     name: &'a str,
@@ -45,10 +50,10 @@ pub fn tables() -> CompatTables {
 
 /// See [`tables`].
 #[doc(hidden)]
-#[allow(missing_docs)]
+#[allow(missing_docs, private_interfaces)]
 pub struct CompatTables {
-    pub reverse_name: &'static [((&'static str, &'static str), (&'static str, &'static str))],
-    pub name: &'static [((&'static str, &'static str), (&'static str, &'static str))],
+    pub reverse_name: &'static [NameRow],
+    pub name: &'static [NameRow],
     pub reverse_import: &'static [(&'static str, &'static str)],
     pub import: &'static [(&'static str, &'static str)],
 }

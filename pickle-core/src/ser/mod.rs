@@ -27,7 +27,8 @@ pub struct PicklerOptions {
     /// `__builtin__`), as CPython does by default.
     pub fix_imports: bool,
     /// How deeply objects may nest before pickling fails, as CPython's recursion limit
-    /// makes it fail. Each level uses native stack, so raise it with care.
+    /// makes it fail. Deep values never overflow the native stack: the pickler grows its
+    /// stack on the heap as it needs, so the limit only bounds the work.
     pub max_depth: usize,
 }
 

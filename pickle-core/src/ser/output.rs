@@ -100,7 +100,13 @@ impl<'w> Output<'w> {
                 self.flushed += (self.buf.len() + payload.len()) as u64;
                 self.buf.clear();
             }
-            None => self.buf.extend_from_slice(payload),
+            None => {
+                // Room for what follows too (MEMOIZE, STOP, a frame header): a buffer that
+                // fits the payload exactly would be reallocated, and the payload copied
+                // again, by the next byte.
+                self.buf.reserve(payload.len() + 64);
+                self.buf.extend_from_slice(payload);
+            }
         }
         Ok(())
     }

@@ -20,6 +20,11 @@ use crate::value::float_repr;
 /// CPython's `BATCHSIZE`: items per APPENDS, SETITEMS and ADDITEMS.
 const BATCH_SIZE: usize = 1000;
 
+/// When less native stack than this is left, nested saves continue on a new segment.
+const STACK_RED_ZONE: usize = 128 * 1024;
+/// The size of each stack segment `stacker` adds.
+const STACK_SEGMENT: usize = 4 * 1024 * 1024;
+
 /// CPython 3.11's default `sys.get_int_max_str_digits()`: the longest int, in decimal
 /// digits, that `repr` converts (and so that protocols 0 and 1 can write).
 const MAX_STR_DIGITS: usize = 4300;
@@ -65,6 +70,10 @@ impl<'w> Saver<'w> {
     }
 
     /// CPython's `save()`: the memo first, then the object's own reduction.
+    ///
+    /// Atoms are written on the spot. Everything else may recurse, so it counts against
+    /// the depth limit and runs on a stack that `stacker` extends on the heap when little
+    /// is left: deep values fail with `RecursionLimit`, never a stack overflow.
     #[inline]
     pub(crate) fn save<T: Reduce + ?Sized>(&mut self, obj: &T) -> Result<()> {
         self.out.object_boundary()?;
@@ -72,13 +81,22 @@ impl<'w> Saver<'w> {
         if let Some(index) = identity.and_then(|id| self.memo.get_identity(id)) {
             return self.write_get(index);
         }
-        self.depth += 1;
-        if self.depth > self.max_depth {
-            return Err(ErrorKind::RecursionLimit(self.max_depth).into());
+        match obj.reduce_ex(self.proto)? {
+            Reduction::Builtin(Builtin::None) => self.out.op(Opcode::None),
+            Reduction::Builtin(Builtin::Bool(v)) => self.save_bool(v),
+            Reduction::Builtin(Builtin::Int(v)) => self.save_int(v),
+            Reduction::Builtin(Builtin::Float(v)) => self.save_float(v),
+            reduction => {
+                if self.depth >= self.max_depth {
+                    return Err(ErrorKind::RecursionLimit(self.max_depth).into());
+                }
+                self.depth += 1;
+                stacker::maybe_grow(STACK_RED_ZONE, STACK_SEGMENT, || {
+                    self.save_reduction(reduction, identity)
+                })?;
+                self.depth -= 1;
+            }
         }
-        let reduction = obj.reduce_ex(self.proto)?;
-        self.save_reduction(reduction, identity)?;
-        self.depth -= 1;
         Ok(())
     }
 
@@ -354,7 +372,7 @@ impl<'w> Saver<'w> {
         }
         items.save_items(&mut ItemSink {
             saver: self,
-            batch: Batch::Plain,
+            batch: Batch::Each(None),
             len: n,
         })?;
         // The tuple is in the memo now only if one of its items contained it.
@@ -384,9 +402,9 @@ impl<'w> Saver<'w> {
         let len = items.len();
         if len > 0 {
             let batch = if self.proto > 0 {
-                Batch::ListExact
+                Batch::Batched(LIST_BATCHES)
             } else {
-                Batch::AppendEach
+                Batch::Each(Some(Opcode::Append))
             };
             items.save_items(&mut ItemSink {
                 saver: self,
@@ -404,9 +422,9 @@ impl<'w> Saver<'w> {
         let len = pairs.len();
         if len > 0 {
             let batch = if self.proto > 0 {
-                PairBatch::DictExact
+                Batch::Batched(DICT_BATCHES)
             } else {
-                PairBatch::SetItemEach
+                Batch::Each(Some(Opcode::Setitem))
             };
             pairs.save_pairs(&mut PairSink {
                 saver: self,
@@ -440,7 +458,7 @@ impl<'w> Saver<'w> {
         if len > 0 {
             items.save_items(&mut ItemSink {
                 saver: self,
-                batch: Batch::SetItems,
+                batch: Batch::Batched(SET_BATCHES),
                 len,
             })?;
         }
@@ -459,7 +477,7 @@ impl<'w> Saver<'w> {
         let len = items.len();
         items.save_items(&mut ItemSink {
             saver: self,
-            batch: Batch::Plain,
+            batch: Batch::Each(None),
             len,
         })?;
         if let Some(index) = key.identity.and_then(|id| self.memo.get_identity(id)) {
@@ -673,11 +691,36 @@ impl<'w> Saver<'w> {
     }
 
     /// CPython's `batch_list` for an iterator of list items.
-    fn batch_appends(&mut self, mut items: Box<dyn Iterator<Item = Arg<'_>> + '_>) -> Result<()> {
+    fn batch_appends(&mut self, items: Box<dyn Iterator<Item = Arg<'_>> + '_>) -> Result<()> {
+        self.save_batched_iter(items, Opcode::Append, Opcode::Appends, |s, item| {
+            s.save(item.get())
+        })
+    }
+
+    /// CPython's `batch_dict` for an iterator of dict items.
+    fn batch_setitems(
+        &mut self,
+        items: Box<dyn Iterator<Item = (Arg<'_>, Arg<'_>)> + '_>,
+    ) -> Result<()> {
+        self.save_batched_iter(items, Opcode::Setitem, Opcode::Setitems, |s, (k, v)| {
+            s.save_pair(k.get(), v.get())
+        })
+    }
+
+    /// CPython's batching of an iterator of unknown length (`batch_list`, `batch_dict`):
+    /// `single` after each item at protocol 0; otherwise `MARK ... many` per 1000 items,
+    /// except that a batch of one item is written with `single`.
+    fn save_batched_iter<I: Iterator>(
+        &mut self,
+        mut items: I,
+        single: Opcode,
+        many: Opcode,
+        mut save: impl FnMut(&mut Self, I::Item) -> Result<()>,
+    ) -> Result<()> {
         if self.proto == 0 {
             for item in items {
-                self.save(item.get())?;
-                self.out.op(Opcode::Append);
+                save(self, item)?;
+                self.out.op(single);
             }
             return Ok(());
         }
@@ -686,61 +729,69 @@ impl<'w> Saver<'w> {
                 return Ok(());
             };
             let Some(second) = items.next() else {
-                self.save(first.get())?;
-                self.out.op(Opcode::Append);
+                save(self, first)?;
+                self.out.op(single);
                 return Ok(());
             };
             self.out.op(Opcode::Mark);
-            self.save(first.get())?;
-            self.save(second.get())?;
+            save(self, first)?;
+            save(self, second)?;
             let mut n = 2;
             while n < BATCH_SIZE {
                 let Some(item) = items.next() else { break };
-                self.save(item.get())?;
+                save(self, item)?;
                 n += 1;
             }
-            self.out.op(Opcode::Appends);
+            self.out.op(many);
             if n < BATCH_SIZE {
                 return Ok(());
             }
         }
     }
 
-    /// CPython's `batch_dict` for an iterator of dict items.
-    fn batch_setitems(
+    /// Writes the items of a container of known length by `batch`'s rule; returns how many
+    /// there were.
+    fn save_known_len<I: Iterator>(
         &mut self,
-        mut items: Box<dyn Iterator<Item = (Arg<'_>, Arg<'_>)> + '_>,
-    ) -> Result<()> {
-        if self.proto == 0 {
-            for (k, v) in items {
-                self.save_pair(k.get(), v.get())?;
-                self.out.op(Opcode::Setitem);
+        items: I,
+        len: usize,
+        batch: Batch,
+        mut save: impl FnMut(&mut Self, I::Item) -> Result<()>,
+    ) -> Result<usize> {
+        let mut count = 0;
+        let rule = match batch {
+            Batch::Each(op) => {
+                for item in items {
+                    save(self, item)?;
+                    if let Some(op) = op {
+                        self.out.op(op);
+                    }
+                    count += 1;
+                }
+                return Ok(count);
             }
-            return Ok(());
+            Batch::Batched(rule) => rule,
+        };
+        if let (1, Some(single)) = (len, rule.single) {
+            return self.save_known_len(items, len, Batch::Each(Some(single)), save);
         }
-        loop {
-            let Some((k1, v1)) = items.next() else {
-                return Ok(());
-            };
-            let Some((k2, v2)) = items.next() else {
-                self.save_pair(k1.get(), v1.get())?;
-                self.out.op(Opcode::Setitem);
-                return Ok(());
-            };
+        for item in items {
+            if count % BATCH_SIZE == 0 {
+                self.out.op(Opcode::Mark);
+            }
+            save(self, item)?;
+            count += 1;
+            if count % BATCH_SIZE == 0 {
+                self.out.op(rule.close);
+            }
+        }
+        if count % BATCH_SIZE != 0 {
+            self.out.op(rule.close);
+        } else if rule.trailing_empty_batch && count > 0 {
             self.out.op(Opcode::Mark);
-            self.save_pair(k1.get(), v1.get())?;
-            self.save_pair(k2.get(), v2.get())?;
-            let mut n = 2;
-            while n < BATCH_SIZE {
-                let Some((k, v)) = items.next() else { break };
-                self.save_pair(k.get(), v.get())?;
-                n += 1;
-            }
-            self.out.op(Opcode::Setitems);
-            if n < BATCH_SIZE {
-                return Ok(());
-            }
+            self.out.op(rule.close);
         }
+        Ok(count)
     }
 
     #[inline]
@@ -750,30 +801,43 @@ impl<'w> Saver<'w> {
     }
 }
 
-/// How the items of a sequence are framed by opcodes.
+/// How the items of a container of known length are framed by opcodes.
 #[derive(Clone, Copy)]
 enum Batch {
-    /// One after another (tuples, frozensets).
-    Plain,
-    /// CPython's `batch_list_exact`: one item is `APPEND`; otherwise `MARK ... APPENDS` per
-    /// 1000, the last batch framed the same way even when it holds one item.
-    ListExact,
-    /// Protocol 0: `APPEND` after every item.
-    AppendEach,
-    /// CPython's `save_set`: `MARK ... ADDITEMS` per 1000, and one more empty batch when the
-    /// size is a multiple of 1000.
-    SetItems,
+    /// One after another, each followed by the opcode if there is one (tuples and
+    /// frozensets; lists and dicts at protocol 0).
+    Each(Option<Opcode>),
+    /// In batches of 1000 (lists, dicts and sets at protocol 1+).
+    Batched(BatchRule),
 }
 
-/// How the pairs of a dict are framed by opcodes.
+/// CPython's batching of a list, dict or set (`batch_list_exact`, `batch_dict_exact`,
+/// `save_set`): `MARK ... close` per 1000 items.
 #[derive(Clone, Copy)]
-enum PairBatch {
-    /// CPython's `batch_dict_exact`: one pair is `SETITEM`; otherwise `MARK ... SETITEMS` per
-    /// 1000, and one more empty batch when the size is a multiple of 1000.
-    DictExact,
-    /// Protocol 0: `SETITEM` after every pair.
-    SetItemEach,
+struct BatchRule {
+    /// A container of exactly one item is written with this opcode, without MARK.
+    single: Option<Opcode>,
+    /// The opcode that closes a batch.
+    close: Opcode,
+    /// When the size is a multiple of 1000, the C pickler writes one more, empty, batch.
+    trailing_empty_batch: bool,
 }
+
+const LIST_BATCHES: BatchRule = BatchRule {
+    single: Some(Opcode::Append),
+    close: Opcode::Appends,
+    trailing_empty_batch: false,
+};
+const DICT_BATCHES: BatchRule = BatchRule {
+    single: Some(Opcode::Setitem),
+    close: Opcode::Setitems,
+    trailing_empty_batch: true,
+};
+const SET_BATCHES: BatchRule = BatchRule {
+    single: None,
+    close: Opcode::Additems,
+    trailing_empty_batch: true,
+};
 
 /// Receives the items of a [`Sequence`] and writes them as the container needs.
 pub struct ItemSink<'s, 'w> {
@@ -789,53 +853,11 @@ impl ItemSink<'_, '_> {
         T: Reduce + ?Sized + 'x,
         I: IntoIterator<Item = &'x T>,
     {
-        let saver = &mut *self.saver;
-        let mut count = 0;
-        match self.batch {
-            Batch::Plain => {
-                for item in items {
-                    saver.save(item)?;
-                    count += 1;
-                }
-            }
-            Batch::AppendEach => {
-                for item in items {
-                    saver.save(item)?;
-                    saver.out.op(Opcode::Append);
-                    count += 1;
-                }
-            }
-            Batch::ListExact | Batch::SetItems => {
-                let (close, single) = match self.batch {
-                    Batch::ListExact => (Opcode::Appends, self.len == 1),
-                    _ => (Opcode::Additems, false),
-                };
-                if single {
-                    for item in items {
-                        saver.save(item)?;
-                        saver.out.op(Opcode::Append);
-                        count += 1;
-                    }
-                } else {
-                    for item in items {
-                        if count % BATCH_SIZE == 0 {
-                            saver.out.op(Opcode::Mark);
-                        }
-                        saver.save(item)?;
-                        count += 1;
-                        if count % BATCH_SIZE == 0 {
-                            saver.out.op(close);
-                        }
-                    }
-                    if count % BATCH_SIZE != 0 {
-                        saver.out.op(close);
-                    } else if matches!(self.batch, Batch::SetItems) && count > 0 {
-                        saver.out.op(Opcode::Mark);
-                        saver.out.op(close);
-                    }
-                }
-            }
-        }
+        let count =
+            self.saver
+                .save_known_len(items.into_iter(), self.len, self.batch, |s, item| {
+                    s.save(item)
+                })?;
         check_len(count, self.len)
     }
 }
@@ -843,7 +865,7 @@ impl ItemSink<'_, '_> {
 /// Receives the pairs of a [`Mapping`] and writes them as a dict needs.
 pub struct PairSink<'s, 'w> {
     saver: &'s mut Saver<'w>,
-    batch: PairBatch,
+    batch: Batch,
     len: usize,
 }
 
@@ -855,42 +877,11 @@ impl PairSink<'_, '_> {
         V: Reduce + ?Sized + 'x,
         I: IntoIterator<Item = (&'x K, &'x V)>,
     {
-        let saver = &mut *self.saver;
-        let mut count = 0;
-        match self.batch {
-            PairBatch::SetItemEach => {
-                for (k, v) in pairs {
-                    saver.save_pair(k, v)?;
-                    saver.out.op(Opcode::Setitem);
-                    count += 1;
-                }
-            }
-            PairBatch::DictExact if self.len == 1 => {
-                for (k, v) in pairs {
-                    saver.save_pair(k, v)?;
-                    saver.out.op(Opcode::Setitem);
-                    count += 1;
-                }
-            }
-            PairBatch::DictExact => {
-                for (k, v) in pairs {
-                    if count % BATCH_SIZE == 0 {
-                        saver.out.op(Opcode::Mark);
-                    }
-                    saver.save_pair(k, v)?;
-                    count += 1;
-                    if count % BATCH_SIZE == 0 {
-                        saver.out.op(Opcode::Setitems);
-                    }
-                }
-                if count % BATCH_SIZE != 0 {
-                    saver.out.op(Opcode::Setitems);
-                } else if count > 0 {
-                    saver.out.op(Opcode::Mark);
-                    saver.out.op(Opcode::Setitems);
-                }
-            }
-        }
+        let count =
+            self.saver
+                .save_known_len(pairs.into_iter(), self.len, self.batch, |s, (k, v)| {
+                    s.save_pair(k, v)
+                })?;
         check_len(count, self.len)
     }
 }

@@ -28,8 +28,10 @@ pub use string::{CodePoints, InvalidUtf8, PyString};
 /// free deep graphs without recursion, so a `match` cannot move fields out of it); borrowed
 /// ones with `match` or the `as_*` accessors, which look through [`Shared`] nodes.
 #[non_exhaustive]
+#[derive(Default)]
 pub enum Value {
     /// `None`.
+    #[default]
     None,
     /// `True` or `False`.
     Bool(bool),
@@ -507,12 +509,6 @@ impl<T: Into<Value>> From<Vec<T>> for Value {
     /// A `list`. (For `bytes`, use [`Value::bytes`].)
     fn from(items: Vec<T>) -> Value {
         Value::list(items)
-    }
-}
-
-impl Default for Value {
-    fn default() -> Value {
-        Value::None
     }
 }
 

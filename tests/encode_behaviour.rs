@@ -1,0 +1,224 @@
+//! The encoder's behaviour beyond byte equality: streaming, limits and refusals.
+
+use pickle_core::ser::ItemSink;
+use pickle_core::{
+    dumps, Builtin, Call, ErrorKind, GlobalName, Pickler, Reduce, Reduction, Result, Sequence,
+    Shared, Value,
+};
+
+fn sample_values() -> Vec<Value> {
+    vec![
+        Value::list((0..30_000).map(|i| format!("entry number {i}"))),
+        Value::list([
+            Value::bytes(vec![1; 100_000]),
+            Value::from("tail"),
+            Value::from("x".repeat(70_000)),
+        ]),
+        Value::dict((0..3000).map(|i| (i, Value::tuple([i, i + 1])))),
+        Value::from(1),
+    ]
+}
+
+#[test]
+fn streaming_to_a_writer_gives_the_same_bytes_as_dumps() {
+    for value in sample_values() {
+        for protocol in 0..=5 {
+            let mut out = Vec::new();
+            Pickler::new(&mut out)
+                .protocol(protocol)
+                .dump(&value)
+                .unwrap();
+            assert_eq!(out, dumps(&value, protocol).unwrap(), "protocol {protocol}");
+        }
+    }
+}
+
+/// A writer that counts the calls it gets, to see frames arrive one by one.
+struct CountingWriter {
+    writes: Vec<usize>,
+}
+
+impl std::io::Write for CountingWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.writes.push(buf.len());
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn a_writer_receives_each_frame_as_it_is_completed() {
+    let value = Value::list((0..100_000).map(|i| format!("entry number {i}")));
+    let mut w = CountingWriter { writes: Vec::new() };
+    Pickler::new(&mut w).protocol(4).dump(&value).unwrap();
+    assert!(
+        w.writes.len() > 10,
+        "expected many frame writes, got {:?}",
+        w.writes.len()
+    );
+    assert!(
+        w.writes.iter().all(|&n| n < 2 * 65536 + 1024),
+        "a write larger than about one frame: {:?}",
+        w.writes
+    );
+}
+
+#[test]
+fn large_payloads_reach_the_writer_without_a_copy() {
+    let payload = vec![0x5Au8; 1 << 20];
+    let mut w = CountingWriter { writes: Vec::new() };
+    Pickler::new(&mut w)
+        .protocol(5)
+        .dump(&pickle_core::Bytes(&payload[..]))
+        .unwrap();
+    assert!(
+        w.writes.contains(&payload.len()),
+        "the payload was not written in one piece: {:?}",
+        w.writes
+    );
+}
+
+#[test]
+fn protocols_above_5_are_refused() {
+    let err = dumps(&1, 6).unwrap_err();
+    assert!(
+        matches!(err.kind(), ErrorKind::UnsupportedProtocol(6)),
+        "{err}"
+    );
+}
+
+fn nested(depth: usize) -> Value {
+    (0..depth).fold(Value::None, |v, _| Value::list([v]))
+}
+
+#[test]
+fn nesting_past_the_limit_is_an_error_not_a_stack_overflow() {
+    let deep = nested(100_000);
+    let err = dumps(&deep, 4).unwrap_err();
+    assert!(
+        matches!(err.kind(), ErrorKind::RecursionLimit(1000)),
+        "{err}"
+    );
+    assert!(err.offset().is_some());
+}
+
+#[test]
+fn the_default_limit_fits_in_a_small_thread_stack() {
+    // Test threads get 2 MiB; nesting just inside the default limit must fit in half that.
+    let value = nested(990);
+    let handle = std::thread::Builder::new()
+        .stack_size(1 << 20)
+        .spawn(move || dumps(&value, 0).map(|b| b.len()));
+    assert!(handle.unwrap().join().unwrap().is_ok());
+}
+
+#[test]
+fn a_raised_limit_allows_deep_values_on_a_small_stack() {
+    let value = nested(200_000);
+    let handle = std::thread::Builder::new()
+        .stack_size(256 << 10)
+        .spawn(move || {
+            let mut out = Vec::new();
+            Pickler::new(&mut out)
+                .max_depth(1_000_000)
+                .dump(&value)
+                .map(|()| out.len())
+        });
+    assert!(handle.unwrap().join().unwrap().is_ok());
+}
+
+#[test]
+fn globals_that_cannot_be_spelled_are_refused() {
+    for (module, name, protocol) in [
+        ("mod", "bad\nname", 2),
+        ("", "x", 4),
+        ("mod", "", 3),
+        ("módulo", "x", 2),
+        ("m", "nämé", 0),
+    ] {
+        let g = Value::global(module, name);
+        let err = dumps(&g, protocol).unwrap_err();
+        assert!(
+            matches!(err.kind(), ErrorKind::Pickling(_)),
+            "{module}.{name} at {protocol}: {err}"
+        );
+    }
+    // Protocol 3 writes GLOBAL names as UTF-8, and protocol 4 as str objects.
+    assert!(dumps(&Value::global("módulo", "x"), 3).is_ok());
+    assert!(dumps(&Value::global("mod", "a\nb"), 4).is_ok());
+}
+
+#[test]
+fn unset_and_dangling_references_are_errors() {
+    let unset = Value::Shared(Shared::empty());
+    assert!(dumps(&unset, 4).is_err());
+    let dangling = {
+        let node = Shared::new(Value::None);
+        Value::Cycle(node.downgrade())
+    };
+    assert!(dumps(&dangling, 4).is_err());
+}
+
+struct NotATuple;
+
+impl Reduce for NotATuple {
+    fn reduce_ex(&self, _: u8) -> Result<Reduction<'_>> {
+        Ok(Call::new(GlobalName::new("m", "f"), ()).into()).map(|mut r: Reduction<'_>| {
+            if let Reduction::Call(call) = &mut r {
+                call.args = pickle_core::Arg::owned(vec![1]);
+            }
+            r
+        })
+    }
+}
+
+#[test]
+fn reduce_args_that_are_not_a_tuple_are_refused() {
+    let err = dumps(&NotATuple, 2).unwrap_err();
+    assert_eq!(
+        err.kind().to_string(),
+        "args from save_reduce() must be a tuple"
+    );
+}
+
+/// A sequence that claims more items than it gives.
+struct Liar;
+
+impl Reduce for Liar {
+    fn reduce_ex(&self, _: u8) -> Result<Reduction<'_>> {
+        Ok(Reduction::Builtin(Builtin::List(self)))
+    }
+}
+
+impl Sequence for Liar {
+    fn len(&self) -> usize {
+        3
+    }
+    fn get(&self, _: usize) -> Option<&dyn Reduce> {
+        None
+    }
+    fn save_items(&self, sink: &mut ItemSink<'_, '_>) -> Result<()> {
+        sink.save_all([&1, &2])
+    }
+}
+
+#[test]
+fn a_sequence_that_miscounts_is_an_error() {
+    for protocol in 0..=5 {
+        assert!(dumps(&Liar, protocol).is_err(), "protocol {protocol}");
+    }
+}
+
+#[test]
+fn a_user_error_from_reduce_ex_reaches_the_caller() {
+    struct Broken;
+    impl Reduce for Broken {
+        fn reduce_ex(&self, _: u8) -> Result<Reduction<'_>> {
+            Err(pickle_core::Error::custom("connection is closed"))
+        }
+    }
+    let err = dumps(&vec![Broken], 4).unwrap_err();
+    assert!(err.to_string().starts_with("connection is closed"), "{err}");
+}
