@@ -11,20 +11,13 @@ use num_bigint::BigInt;
 use pickle_core::{dumps, Bytes, Shared, Value, HIGHEST_PROTOCOL};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("target")
-        .join("quickstart");
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target").join("quickstart");
     std::fs::create_dir_all(&dir)?;
 
     // A Value: any Python object graph, here a record with a shared list and a cycle.
     let tags = Value::list(["rust", "python"]).shared();
     let looped = Shared::empty();
-    looped
-        .set(Value::List(vec![
-            Value::from("me"),
-            Value::Cycle(looped.downgrade()),
-        ]))
-        .expect("a new node is empty");
+    looped.set(Value::List(vec![Value::from("me"), Value::Cycle(looped.downgrade())])).expect("a new node is empty");
     let record = Value::dict([
         ("name", Value::from("Ada Lovelace")),
         ("born", Value::from(1815)),
@@ -40,20 +33,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // Plain Rust values pickle as the matching Python builtins; an Rc stays one object.
     let shared = Rc::new(vec![1u8, 2, 3]);
-    let rust_values = (
-        vec![shared.clone(), shared],
-        "héllo 🐍",
-        Bytes(vec![7u8; 4]),
-        Some(-1i64),
-        None::<i32>,
-    );
+    let rust_values = (vec![shared.clone(), shared], "héllo 🐍", Bytes(vec![7u8; 4]), Some(-1i64), None::<i32>);
 
     let mut written = Vec::new();
     for protocol in 0..=HIGHEST_PROTOCOL {
-        for (label, bytes) in [
-            ("record", dumps(&record, protocol)?),
-            ("rust", dumps(&rust_values, protocol)?),
-        ] {
+        for (label, bytes) in [("record", dumps(&record, protocol)?), ("rust", dumps(&rust_values, protocol)?)] {
             let path = dir.join(format!("{label}-p{protocol}.pickle"));
             std::fs::write(&path, &bytes)?;
             println!("wrote {:>4} bytes  {}", bytes.len(), path.display());
@@ -63,17 +47,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     println!("\nWhat CPython loads from them:");
     let script = "import pickle, sys\nfor path in sys.argv[1:]:\n    with open(path, 'rb') as f:\n        print(path.rsplit('/', 1)[-1], '->', pickle.load(f))";
-    match Command::new("python3")
-        .arg("-c")
-        .arg(script)
-        .args(&written)
-        .status()
-    {
+    match Command::new("python3").arg("-c").arg(script).args(&written).status() {
         Ok(status) if status.success() => {}
         Ok(status) => return Err(format!("python3 failed: {status}").into()),
-        Err(_) => println!(
-            "(python3 is not on the PATH: load the files above with pickle.load to see them)"
-        ),
+        Err(_) => println!("(python3 is not on the PATH: load the files above with pickle.load to see them)"),
     }
     Ok(())
 }

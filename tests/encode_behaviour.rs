@@ -2,18 +2,13 @@
 
 use pickle_core::ser::ItemSink;
 use pickle_core::{
-    dumps, Builtin, Call, ErrorKind, GlobalName, Pickler, Reduce, Reduction, Result, Sequence,
-    Shared, Value,
+    dumps, Builtin, Call, ErrorKind, GlobalName, Pickler, Reduce, Reduction, Result, Sequence, Shared, Value,
 };
 
 fn sample_values() -> Vec<Value> {
     vec![
         Value::list((0..30_000).map(|i| format!("entry number {i}"))),
-        Value::list([
-            Value::bytes(vec![1; 100_000]),
-            Value::from("tail"),
-            Value::from("x".repeat(70_000)),
-        ]),
+        Value::list([Value::bytes(vec![1; 100_000]), Value::from("tail"), Value::from("x".repeat(70_000))]),
         Value::dict((0..3000).map(|i| (i, Value::tuple([i, i + 1])))),
         Value::from(1),
     ]
@@ -24,10 +19,7 @@ fn streaming_to_a_writer_gives_the_same_bytes_as_dumps() {
     for value in sample_values() {
         for protocol in 0..=5 {
             let mut out = Vec::new();
-            Pickler::new(&mut out)
-                .protocol(protocol)
-                .dump(&value)
-                .unwrap();
+            Pickler::new(&mut out).protocol(protocol).dump(&value).unwrap();
             assert_eq!(out, dumps(&value, protocol).unwrap(), "protocol {protocol}");
         }
     }
@@ -53,40 +45,22 @@ fn a_writer_receives_each_frame_as_it_is_completed() {
     let value = Value::list((0..100_000).map(|i| format!("entry number {i}")));
     let mut w = CountingWriter { writes: Vec::new() };
     Pickler::new(&mut w).protocol(4).dump(&value).unwrap();
-    assert!(
-        w.writes.len() > 10,
-        "expected many frame writes, got {:?}",
-        w.writes.len()
-    );
-    assert!(
-        w.writes.iter().all(|&n| n < 2 * 65536 + 1024),
-        "a write larger than about one frame: {:?}",
-        w.writes
-    );
+    assert!(w.writes.len() > 10, "expected many frame writes, got {:?}", w.writes.len());
+    assert!(w.writes.iter().all(|&n| n < 2 * 65536 + 1024), "a write larger than about one frame: {:?}", w.writes);
 }
 
 #[test]
 fn large_payloads_reach_the_writer_without_a_copy() {
     let payload = vec![0x5Au8; 1 << 20];
     let mut w = CountingWriter { writes: Vec::new() };
-    Pickler::new(&mut w)
-        .protocol(5)
-        .dump(&pickle_core::Bytes(&payload[..]))
-        .unwrap();
-    assert!(
-        w.writes.contains(&payload.len()),
-        "the payload was not written in one piece: {:?}",
-        w.writes
-    );
+    Pickler::new(&mut w).protocol(5).dump(&pickle_core::Bytes(&payload[..])).unwrap();
+    assert!(w.writes.contains(&payload.len()), "the payload was not written in one piece: {:?}", w.writes);
 }
 
 #[test]
 fn protocols_above_5_are_refused() {
     let err = dumps(&1, 6).unwrap_err();
-    assert!(
-        matches!(err.kind(), ErrorKind::UnsupportedProtocol(6)),
-        "{err}"
-    );
+    assert!(matches!(err.kind(), ErrorKind::UnsupportedProtocol(6)), "{err}");
 }
 
 fn nested(depth: usize) -> Value {
@@ -97,10 +71,7 @@ fn nested(depth: usize) -> Value {
 fn nesting_past_the_limit_is_an_error_not_a_stack_overflow() {
     let deep = nested(100_000);
     let err = dumps(&deep, 4).unwrap_err();
-    assert!(
-        matches!(err.kind(), ErrorKind::RecursionLimit(1000)),
-        "{err}"
-    );
+    assert!(matches!(err.kind(), ErrorKind::RecursionLimit(1000)), "{err}");
     assert!(err.offset().is_some());
 }
 
@@ -108,42 +79,28 @@ fn nesting_past_the_limit_is_an_error_not_a_stack_overflow() {
 fn the_default_limit_fits_in_a_small_thread_stack() {
     // Test threads get 2 MiB; nesting just inside the default limit must fit in half that.
     let value = nested(990);
-    let handle = std::thread::Builder::new()
-        .stack_size(1 << 20)
-        .spawn(move || dumps(&value, 0).map(|b| b.len()));
+    let handle = std::thread::Builder::new().stack_size(1 << 20).spawn(move || dumps(&value, 0).map(|b| b.len()));
     assert!(handle.unwrap().join().unwrap().is_ok());
 }
 
 #[test]
 fn a_raised_limit_allows_deep_values_on_a_small_stack() {
     let value = nested(200_000);
-    let handle = std::thread::Builder::new()
-        .stack_size(256 << 10)
-        .spawn(move || {
-            let mut out = Vec::new();
-            Pickler::new(&mut out)
-                .max_depth(1_000_000)
-                .dump(&value)
-                .map(|()| out.len())
-        });
+    let handle = std::thread::Builder::new().stack_size(256 << 10).spawn(move || {
+        let mut out = Vec::new();
+        Pickler::new(&mut out).max_depth(1_000_000).dump(&value).map(|()| out.len())
+    });
     assert!(handle.unwrap().join().unwrap().is_ok());
 }
 
 #[test]
 fn globals_that_cannot_be_spelled_are_refused() {
-    for (module, name, protocol) in [
-        ("mod", "bad\nname", 2),
-        ("", "x", 4),
-        ("mod", "", 3),
-        ("módulo", "x", 2),
-        ("m", "nämé", 0),
-    ] {
+    for (module, name, protocol) in
+        [("mod", "bad\nname", 2), ("", "x", 4), ("mod", "", 3), ("módulo", "x", 2), ("m", "nämé", 0)]
+    {
         let g = Value::global(module, name);
         let err = dumps(&g, protocol).unwrap_err();
-        assert!(
-            matches!(err.kind(), ErrorKind::Pickling(_)),
-            "{module}.{name} at {protocol}: {err}"
-        );
+        assert!(matches!(err.kind(), ErrorKind::Pickling(_)), "{module}.{name} at {protocol}: {err}");
     }
     // Protocol 3 writes GLOBAL names as UTF-8, and protocol 4 as str objects.
     assert!(dumps(&Value::global("módulo", "x"), 3).is_ok());
@@ -177,10 +134,7 @@ impl Reduce for NotATuple {
 #[test]
 fn reduce_args_that_are_not_a_tuple_are_refused() {
     let err = dumps(&NotATuple, 2).unwrap_err();
-    assert_eq!(
-        err.kind().to_string(),
-        "args from save_reduce() must be a tuple"
-    );
+    assert_eq!(err.kind().to_string(), "args from save_reduce() must be a tuple");
 }
 
 /// A sequence that claims more items than it gives.

@@ -9,22 +9,13 @@ use pickle_core::opcode::OPCODES;
 use serde_json::Value as Json;
 
 fn python_json(code: &str) -> Json {
-    let out = Command::new("python3")
-        .args(["-c", code])
-        .output()
-        .expect("python3 runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = Command::new("python3").args(["-c", code]).output().expect("python3 runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
 fn camel(name: &str) -> String {
-    name.split('_')
-        .map(|p| p[..1].to_uppercase() + &p[1..])
-        .collect()
+    name.split('_').map(|p| p[..1].to_uppercase() + &p[1..]).collect()
 }
 
 #[test]
@@ -47,31 +38,13 @@ fn opcode_table_matches_pickletools() {
         let arg = row[3].as_str().map_or("None".to_owned(), camel);
         assert_eq!(arg, format!("{:?}", info.arg), "{}", info.name);
         let stack = |items: &Json| -> Vec<String> {
-            items
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|s| s.as_str().unwrap().replace("_or_", "Or").to_lowercase())
-                .collect()
+            items.as_array().unwrap().iter().map(|s| s.as_str().unwrap().replace("_or_", "Or").to_lowercase()).collect()
         };
         let ours = |items: &[pickle_core::opcode::StackItem]| -> Vec<String> {
-            items
-                .iter()
-                .map(|s| format!("{s:?}").to_lowercase())
-                .collect()
+            items.iter().map(|s| format!("{s:?}").to_lowercase()).collect()
         };
-        assert_eq!(
-            stack(&row[4]),
-            ours(info.stack_before),
-            "{} stack before",
-            info.name
-        );
-        assert_eq!(
-            stack(&row[5]),
-            ours(info.stack_after),
-            "{} stack after",
-            info.name
-        );
+        assert_eq!(stack(&row[4]), ours(info.stack_before), "{} stack before", info.name);
+        assert_eq!(stack(&row[5]), ours(info.stack_after), "{} stack after", info.name);
     }
 }
 
@@ -90,10 +63,7 @@ fn fix_imports_tables_match_compat_pickle() {
     let tables = pickle_core::__private::compat_tables();
     type Row = ((&'static str, &'static str), (&'static str, &'static str));
     let names = |t: &[Row]| -> Json {
-        let mut v: Vec<Vec<&str>> = t
-            .iter()
-            .map(|((a, b), (c, d))| vec![*a, *b, *c, *d])
-            .collect();
+        let mut v: Vec<Vec<&str>> = t.iter().map(|((a, b), (c, d))| vec![*a, *b, *c, *d]).collect();
         v.sort();
         serde_json::to_value(v).unwrap()
     };

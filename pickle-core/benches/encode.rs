@@ -24,29 +24,21 @@ fn encode(c: &mut Criterion) {
             b.iter(|| dumps(&ints, p).unwrap())
         });
         group.throughput(size(dumps(&floats, protocol).unwrap()));
-        group.bench_with_input(
-            BenchmarkId::new("1M floats", protocol),
-            &protocol,
-            |b, &p| b.iter(|| dumps(&floats, p).unwrap()),
-        );
+        group.bench_with_input(BenchmarkId::new("1M floats", protocol), &protocol, |b, &p| {
+            b.iter(|| dumps(&floats, p).unwrap())
+        });
         group.throughput(size(dumps(&strings, protocol).unwrap()));
-        group.bench_with_input(
-            BenchmarkId::new("220k strs", protocol),
-            &protocol,
-            |b, &p| b.iter(|| dumps(&strings, p).unwrap()),
-        );
+        group.bench_with_input(BenchmarkId::new("220k strs", protocol), &protocol, |b, &p| {
+            b.iter(|| dumps(&strings, p).unwrap())
+        });
         group.throughput(size(dumps(&records, protocol).unwrap()));
-        group.bench_with_input(
-            BenchmarkId::new("100k records", protocol),
-            &protocol,
-            |b, &p| b.iter(|| dumps(&records, p).unwrap()),
-        );
+        group.bench_with_input(BenchmarkId::new("100k records", protocol), &protocol, |b, &p| {
+            b.iter(|| dumps(&records, p).unwrap())
+        });
         group.throughput(size(dumps(&nested, protocol).unwrap()));
-        group.bench_with_input(
-            BenchmarkId::new("nested 440k", protocol),
-            &protocol,
-            |b, &p| b.iter(|| dumps(&nested, p).unwrap()),
-        );
+        group.bench_with_input(BenchmarkId::new("nested 440k", protocol), &protocol, |b, &p| {
+            b.iter(|| dumps(&nested, p).unwrap())
+        });
     }
     group.finish();
 
@@ -55,11 +47,9 @@ fn encode(c: &mut Criterion) {
     group.sample_size(10);
     group.throughput(Throughput::Bytes(blob.len() as u64));
     for protocol in [4u8, 5] {
-        group.bench_with_input(
-            BenchmarkId::new("256 MiB bytes", protocol),
-            &protocol,
-            |b, &p| b.iter(|| dumps(&Bytes(&blob[..]), p).unwrap()),
-        );
+        group.bench_with_input(BenchmarkId::new("256 MiB bytes", protocol), &protocol, |b, &p| {
+            b.iter(|| dumps(&Bytes(&blob[..]), p).unwrap())
+        });
     }
     group.finish();
 }

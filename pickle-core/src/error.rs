@@ -27,9 +27,41 @@ pub enum ErrorKind {
     /// A size that the chosen protocol cannot carry (CPython's `OverflowError`).
     #[error("{0}")]
     Overflow(String),
-    /// A protocol outside `0..=5`.
-    #[error("pickle protocol must be <= 5, got {0}")]
+    /// A protocol outside `0..=5`, asked for or found in a PROTO opcode.
+    #[error("unsupported pickle protocol: {0}")]
     UnsupportedProtocol(u8),
+    /// The input ends before the pickle does: `true` where an opcode was expected (CPython's
+    /// `EOFError` "Ran out of input"), `false` inside an opcode's argument ("pickle data
+    /// was truncated").
+    #[error("{}", if *.0 { "Ran out of input" } else { "pickle data was truncated" })]
+    Truncated(bool),
+    /// A byte that is no opcode (CPython: "invalid load key").
+    #[error("invalid load key, {}.", load_key(*.0))]
+    InvalidOpcode(u8),
+    /// An opcode needed more stack items than there were.
+    #[error("unpickling stack underflow")]
+    StackUnderflow,
+    /// An opcode that consumes up to a MARK found none.
+    #[error("could not find MARK")]
+    MarkNotFound,
+    /// A memo GET of an index nothing was PUT at.
+    #[error("Memo value not found at index {0}")]
+    MemoNotFound(u64),
+    /// Malformed data an opcode cannot use (CPython's `UnpicklingError` and friends), in
+    /// CPython's wording where it has one.
+    #[error("{0}")]
+    Unpickling(String),
+    /// A limit of [`UnpicklerOptions`](crate::UnpicklerOptions) was exceeded.
+    #[error("{what} exceeds the limit of {limit}")]
+    LimitExceeded {
+        /// What was counted, such as "nesting depth".
+        what: &'static str,
+        /// The configured limit.
+        limit: u64,
+    },
+    /// `loads` found bytes after the pickle's STOP.
+    #[error("{0} bytes of data after the pickle's STOP opcode")]
+    TrailingData(u64),
     /// Nesting deeper than the configured limit (CPython's `RecursionError`).
     #[error("maximum recursion depth {0} exceeded while pickling an object")]
     RecursionLimit(usize),
@@ -44,11 +76,7 @@ pub enum ErrorKind {
 impl Error {
     /// An error of this kind, with no position yet.
     pub fn new(kind: ErrorKind) -> Error {
-        Error(Box::new(Inner {
-            kind,
-            offset: None,
-            opcode: None,
-        }))
+        Error(Box::new(Inner { kind, offset: None, opcode: None }))
     }
 
     /// CPython's `PicklingError` with this message.
@@ -137,6 +165,22 @@ impl From<ErrorKind> for Error {
     }
 }
 
+/// CPython's rendering of a bad opcode byte: the character, or its `\x` escape.
+fn load_key(byte: u8) -> String {
+    if byte.is_ascii_graphic() || byte == b' ' {
+        format!("'{}'", byte as char)
+    } else {
+        format!("'\\x{byte:02x}'")
+    }
+}
+
+impl Error {
+    /// CPython's `UnpicklingError` with this message.
+    pub fn unpickling(message: impl Into<String>) -> Error {
+        Error::new(ErrorKind::Unpickling(message.into()))
+    }
+}
+
 /// `Result` with this crate's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -146,14 +190,8 @@ mod tests {
 
     #[test]
     fn display_names_position_and_opcode() {
-        let e = Error::pickling("can't pickle")
-            .at_offset(7)
-            .at_opcode(Opcode::Binput)
-            .at_offset(9);
+        let e = Error::pickling("can't pickle").at_offset(7).at_opcode(Opcode::Binput).at_offset(9);
         assert_eq!(e.to_string(), "can't pickle (at byte 7, opcode BINPUT)");
-        assert_eq!(
-            std::mem::size_of::<Result<()>>(),
-            std::mem::size_of::<usize>()
-        );
+        assert_eq!(std::mem::size_of::<Result<()>>(), std::mem::size_of::<usize>());
     }
 }

@@ -1,6 +1,8 @@
 //! Python's pickle protocol for Rust, done properly.
 //!
 //! - [`dumps`] writes what CPython's `pickle.dumps` writes, byte for byte, at protocols 0 to 5.
+//! - [`loads`] reads anything CPython writes, and survives anything an attacker writes: it
+//!   executes nothing, and bad input is a typed [`Error`] with its byte offset.
 //! - [`Reduce`] is `__reduce_ex__`: Rust's builtin types pickle as Python's builtins, your
 //!   types as Python class instances.
 //! - [`Value`] holds any Python object graph as data, with shared references and cycles.
@@ -19,19 +21,17 @@
 #![warn(rust_2018_idioms)]
 
 mod compat;
+pub mod de;
 pub mod error;
 pub mod opcode;
 pub mod reduce;
 pub mod ser;
 pub mod value;
 
+pub use de::{load, loads, loads_with, Encoding, PersistentLoad, StringErrors, Unpickler, UnpicklerOptions};
 pub use error::{Error, ErrorKind, Result};
-pub use reduce::{
-    Arg, Builtin, ByteArray, Bytes, Call, GlobalName, Mapping, Name, Reduce, Reduction, Sequence,
-};
-pub use ser::{
-    dump, dumps, dumps_with, Pickler, PicklerOptions, DEFAULT_PROTOCOL, HIGHEST_PROTOCOL,
-};
+pub use reduce::{Arg, Builtin, ByteArray, Bytes, Call, GlobalName, Mapping, Name, Reduce, Reduction, Sequence};
+pub use ser::{dump, dumps, dumps_with, Pickler, PicklerOptions, DEFAULT_PROTOCOL, HIGHEST_PROTOCOL};
 pub use value::{Cycle, Global, Object, PyString, Shared, Value};
 
 #[cfg(feature = "derive")]

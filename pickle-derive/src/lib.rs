@@ -19,10 +19,5 @@ pub fn derive_reconstruct(input: TokenStream) -> TokenStream {
 
 fn not_yet(input: TokenStream, name: &str) -> TokenStream {
     let input = syn::parse_macro_input!(input as syn::DeriveInput);
-    syn::Error::new_spanned(
-        &input.ident,
-        format!("#[derive({name})] is not implemented yet"),
-    )
-    .to_compile_error()
-    .into()
+    syn::Error::new_spanned(&input.ident, format!("#[derive({name})] is not implemented yet")).to_compile_error().into()
 }

@@ -13,6 +13,11 @@ Reads one JSON request on stdin and answers on stdout:
   {"op": "loads_repr", "pickles": ["<hex>", ...]}
       Loads each pickle with the C unpickler and answers its repr (or the error).
 
+  {"op": "run", "cases": ["<code>", ...]}
+      Runs each code, which binds `data` to pickle bytes however it likes (hooks,
+      hand-assembled opcodes) and may bind `loaded` to what CPython loads from them.
+      Answers {"ok": "<hex>", "repr": repr(loaded) or null} or {"error": ...} per case.
+
 The helpers below build the mirrored objects the way the Rust side means them:
 S and B copy a str or bytes so that equal literals stay separate objects (the compiler
 merges equal constants), while CPython's own singletons ('' and one Latin-1 character,
@@ -21,9 +26,13 @@ b'' and one byte) stay shared, as they are in any Python program.
 import importlib
 import io
 import json
+import os
 import pickle
 import pickletools
 import sys
+
+# The fixture classes of tests/python are importable, so their instances pickle and load.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "python"))
 
 import _pickle
 
@@ -82,6 +91,16 @@ def loads_repr(hexed):
         return error(e)
 
 
+def run(code):
+    ns = dict(HELPERS)
+    try:
+        exec(code, ns)
+        loaded = ns.get("loaded", None)
+        return {"ok": bytes(ns["data"]).hex(), "repr": None if "loaded" not in ns else repr(loaded)}
+    except Exception as e:  # noqa: BLE001
+        return error(e)
+
+
 def main():
     request = json.load(sys.stdin)
     op = request["op"]
@@ -91,6 +110,8 @@ def main():
         answer = [dis(h) for h in request["pickles"]]
     elif op == "loads_repr":
         answer = [loads_repr(h) for h in request["pickles"]]
+    elif op == "run":
+        answer = [run(code) for code in request["cases"]]
     else:
         raise SystemExit(f"unknown op {op!r}")
     json.dump(answer, sys.stdout)

@@ -6,6 +6,8 @@
 
 #![allow(dead_code)]
 
+pub mod matrix;
+
 use std::collections::{HashMap, HashSet};
 use std::io::Write;
 use std::process::{Command, Stdio};
@@ -25,10 +27,7 @@ fn interpreter() -> String {
 /// that the calling test is skipped.
 pub fn python_available(test: &str) -> bool {
     let ok = Command::new(interpreter())
-        .args([
-            "-c",
-            "import sys, _pickle; assert sys.version_info >= (3, 8)",
-        ])
+        .args(["-c", "import sys, _pickle; assert sys.version_info >= (3, 8)"])
         .status()
         .map(|s| s.success())
         .unwrap_or(false);
@@ -55,11 +54,7 @@ fn ask_cpython(request: &Json) -> Json {
     let writer = std::thread::spawn(move || stdin.write_all(&input));
     let out = child.wait_with_output().expect("python3 runs");
     writer.join().unwrap().expect("request written");
-    assert!(
-        out.status.success(),
-        "cpython.py failed:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "cpython.py failed:\n{}", String::from_utf8_lossy(&out.stderr));
     serde_json::from_slice(&out.stdout).expect("cpython.py answers JSON")
 }
 
@@ -76,29 +71,17 @@ fn answer(j: &Json) -> Answer {
 
 /// `pickle.dumps(value, p)` for each case's code (which binds `value`) and protocol.
 pub fn cpython_dumps(cases: &[(String, Vec<u8>)]) -> Vec<Vec<Answer>> {
-    let cases: Vec<Json> = cases
-        .iter()
-        .map(|(code, protocols)| json!({"code": code, "protocols": protocols}))
-        .collect();
+    let cases: Vec<Json> =
+        cases.iter().map(|(code, protocols)| json!({"code": code, "protocols": protocols})).collect();
     let reply = ask_cpython(&json!({"op": "dumps", "cases": cases}));
-    reply
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|per| per.as_array().unwrap().iter().map(answer).collect())
-        .collect()
+    reply.as_array().unwrap().iter().map(|per| per.as_array().unwrap().iter().map(answer).collect()).collect()
 }
 
 /// `pickletools.dis` of each pickle.
 pub fn cpython_dis(pickles: &[&[u8]]) -> Vec<String> {
     let hexed: Vec<String> = pickles.iter().map(|p| hex_encode(p)).collect();
     let reply = ask_cpython(&json!({"op": "dis", "pickles": hexed}));
-    reply
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s.as_str().unwrap().to_owned())
-        .collect()
+    reply.as_array().unwrap().iter().map(|s| s.as_str().unwrap().to_owned()).collect()
 }
 
 /// `repr(pickle.loads(p))` for each pickle.
@@ -117,15 +100,37 @@ pub fn cpython_loads_repr(pickles: &[&[u8]]) -> Vec<Answer> {
         .collect()
 }
 
+/// What a `run` case produced: the pickle bytes, and `repr` of what CPython loaded from
+/// them if the code bound `loaded`.
+pub struct Run {
+    pub data: Vec<u8>,
+    pub repr: Option<String>,
+}
+
+/// Runs Python code that binds `data` to pickle bytes (and optionally `loaded`).
+pub fn cpython_run(cases: &[&str]) -> Vec<Result<Run, String>> {
+    let reply = ask_cpython(&json!({"op": "run", "cases": cases}));
+    reply
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|j| match (j.get("ok"), j.get("error")) {
+            (Some(h), _) => Ok(Run {
+                data: hex_decode(h.as_str().unwrap()),
+                repr: j.get("repr").and_then(|r| r.as_str()).map(str::to_owned),
+            }),
+            (_, Some(e)) => Err(e.as_str().unwrap().to_owned()),
+            _ => panic!("unexpected answer {j}"),
+        })
+        .collect()
+}
+
 pub fn hex_encode(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 pub fn hex_decode(s: &str) -> Vec<u8> {
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-        .collect()
+    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
 }
 
 /// One value to pickle on both sides: its name, the Python code binding `value` to the
@@ -139,11 +144,7 @@ pub struct Case<'a> {
 impl<'a> Case<'a> {
     /// A case for a `Value`, whose Python mirror is generated from the value itself.
     pub fn value(name: impl Into<String>, value: &'a Value) -> Case<'a> {
-        Case {
-            name: name.into(),
-            python: python_source(value),
-            rust: Box::new(move |p| pickle_core::dumps(value, p)),
-        }
+        Case { name: name.into(), python: python_source(value), rust: Box::new(move |p| pickle_core::dumps(value, p)) }
     }
 
     /// A case for a typed Rust value, with a hand-written Python mirror expression.
@@ -164,10 +165,7 @@ impl<'a> Case<'a> {
 /// difference, each with both `pickletools.dis` listings. Returns how many comparisons ran.
 pub fn assert_same_pickles(cases: &[Case<'_>]) -> usize {
     let protocols: Vec<u8> = (0..=5).collect();
-    let requests: Vec<(String, Vec<u8>)> = cases
-        .iter()
-        .map(|c| (c.python.clone(), protocols.clone()))
-        .collect();
+    let requests: Vec<(String, Vec<u8>)> = cases.iter().map(|c| (c.python.clone(), protocols.clone())).collect();
     let theirs = cpython_dumps(&requests);
     let mut failures = Vec::new();
     let mut compared = 0;
@@ -185,10 +183,7 @@ pub fn assert_same_pickles(cases: &[Case<'_>]) -> usize {
     if failures.is_empty() {
         return compared;
     }
-    let mut report = format!(
-        "{} of {compared} pickles differ from CPython's:\n",
-        failures.len()
-    );
+    let mut report = format!("{} of {compared} pickles differ from CPython's:\n", failures.len());
     for (case, p, ours, theirs) in failures.iter().take(6) {
         let listing = |r: &Answer| match r {
             Ok(bytes) => cpython_dis(&[bytes]).pop().unwrap(),
@@ -212,11 +207,7 @@ fn abbreviate(s: &str) -> String {
     if s.len() <= 300 {
         s.to_owned()
     } else {
-        format!(
-            "{}... ({} chars)",
-            &s[..s.char_indices().nth(300).map_or(s.len(), |(i, _)| i)],
-            s.len()
-        )
+        format!("{}... ({} chars)", &s[..s.char_indices().nth(300).map_or(s.len(), |(i, _)| i)], s.len())
     }
 }
 
@@ -244,10 +235,8 @@ pub fn python_source(value: &Value) -> String {
             Value::List(items) => code += &format!("_s{name}.extend([{}])\n", nodes.join(items)),
             Value::Set(items) => code += &format!("_s{name}.update([{}])\n", nodes.join(items)),
             Value::Dict(pairs) => {
-                let pairs: Vec<String> = pairs
-                    .iter()
-                    .map(|(k, v)| format!("({}, {})", nodes.expr(k), nodes.expr(v)))
-                    .collect();
+                let pairs: Vec<String> =
+                    pairs.iter().map(|(k, v)| format!("({}, {})", nodes.expr(k), nodes.expr(v))).collect();
                 code += &format!("_s{name}.update([{}])\n", pairs.join(", "));
             }
             _ => {}
@@ -283,10 +272,9 @@ impl Nodes {
                 self.collect(inner);
                 self.order.push((s.id(), inner.clone()));
             }
-            Value::Tuple(items)
-            | Value::List(items)
-            | Value::Set(items)
-            | Value::FrozenSet(items) => items.iter().for_each(|i| self.collect(i)),
+            Value::Tuple(items) | Value::List(items) | Value::Set(items) | Value::FrozenSet(items) => {
+                items.iter().for_each(|i| self.collect(i))
+            }
             Value::Dict(pairs) => pairs.iter().for_each(|(k, v)| {
                 self.collect(k);
                 self.collect(v);
@@ -296,11 +284,7 @@ impl Nodes {
     }
 
     fn join(&self, items: &[Value]) -> String {
-        items
-            .iter()
-            .map(|i| self.expr(i))
-            .collect::<Vec<_>>()
-            .join(", ")
+        items.iter().map(|i| self.expr(i)).collect::<Vec<_>>().join(", ")
     }
 
     fn expr(&self, v: &Value) -> String {
@@ -310,25 +294,13 @@ impl Nodes {
             Value::Int(i) => i.to_string(),
             Value::BigInt(i) => {
                 let (sign, mag) = i.clone().into_parts();
-                let minus = if sign == num_bigint::Sign::Minus {
-                    "-"
-                } else {
-                    ""
-                };
+                let minus = if sign == num_bigint::Sign::Minus { "-" } else { "" };
                 format!("{minus}0x{}", mag.to_str_radix(16))
             }
-            Value::Float(f) if f.is_nan() => (if f.is_sign_negative() {
-                "-float('nan')"
-            } else {
-                "float('nan')"
-            })
-            .into(),
-            Value::Float(f) if f.is_infinite() => (if *f > 0.0 {
-                "float('inf')"
-            } else {
-                "-float('inf')"
-            })
-            .into(),
+            Value::Float(f) if f.is_nan() => {
+                (if f.is_sign_negative() { "-float('nan')" } else { "float('nan')" }).into()
+            }
+            Value::Float(f) if f.is_infinite() => (if *f > 0.0 { "float('inf')" } else { "-float('inf')" }).into(),
             Value::Float(f) => float_repr(*f),
             Value::Str(s) => format!("S({})", str_repr(s.code_points())),
             Value::Bytes(b) => format!("B({})", bytes_repr(b)),
@@ -340,10 +312,8 @@ impl Nodes {
             Value::Set(items) => format!("{{{}}}", self.join(items)),
             Value::FrozenSet(items) => format!("frozenset([{}])", self.join(items)),
             Value::Dict(pairs) => {
-                let pairs: Vec<String> = pairs
-                    .iter()
-                    .map(|(k, v)| format!("{}: {}", self.expr(k), self.expr(v)))
-                    .collect();
+                let pairs: Vec<String> =
+                    pairs.iter().map(|(k, v)| format!("{}: {}", self.expr(k), self.expr(v))).collect();
                 format!("{{{}}}", pairs.join(", "))
             }
             Value::Global(g) => format!("G({:?}, {:?})", g.module, g.name),

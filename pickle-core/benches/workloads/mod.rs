@@ -42,9 +42,7 @@ pub fn ints(n: usize) -> Vec<i64> {
 /// 1M floats.
 pub fn floats(n: usize) -> Vec<f64> {
     let mut rng = Rng::new(2);
-    (0..n)
-        .map(|_| (rng.next_u64() >> 11) as f64 / (1u64 << 40) as f64 - 4096.0)
-        .collect()
+    (0..n).map(|_| (rng.next_u64() >> 11) as f64 / (1u64 << 40) as f64 - 4096.0).collect()
 }
 
 /// 220k short strings, one in eight with a non-ASCII character.
@@ -66,13 +64,7 @@ pub fn strings(n: usize) -> Vec<String> {
 /// 100k records `{"id", "name", "score", "tags": [..], "active"}` sharing their keys.
 pub fn records(n: usize) -> Value {
     let key = |k: &str| Value::from(k).shared();
-    let (id, name, score, tags, active) = (
-        key("id"),
-        key("name"),
-        key("score"),
-        key("tags"),
-        key("active"),
-    );
+    let (id, name, score, tags, active) = (key("id"), key("name"), key("score"), key("tags"), key("active"));
     let mut rng = Rng::new(4);
     Value::List(
         (0..n)
@@ -82,10 +74,7 @@ pub fn records(n: usize) -> Value {
                     (id.clone(), Value::from(i as i64)),
                     (name.clone(), Value::from(format!("user{}", r % 100_000))),
                     (score.clone(), Value::from((r % 1000) as f64 / 10.0)),
-                    (
-                        tags.clone(),
-                        Value::list((0..(r % 4)).map(|t| format!("tag{t}"))),
-                    ),
+                    (tags.clone(), Value::list((0..(r % 4)).map(|t| format!("tag{t}")))),
                     (active.clone(), Value::from(r % 2 == 0)),
                 ])
             })
@@ -107,19 +96,13 @@ pub fn nested(n: usize) -> Value {
             };
         }
         let width = 2 + (rng.next_u64() % 6) as usize;
-        let children: Vec<Value> = (0..width)
-            .map(|_| build(rng, depth - 1, count, budget))
-            .collect();
+        let children: Vec<Value> = (0..width).map(|_| build(rng, depth - 1, count, budget)).collect();
         match rng.next_u64() % 3 {
             0 => Value::List(children),
             1 => Value::Tuple(children),
-            _ => Value::Dict(
-                children
-                    .into_iter()
-                    .enumerate()
-                    .map(|(i, v)| (Value::from(format!("k{i}")), v))
-                    .collect(),
-            ),
+            _ => {
+                Value::Dict(children.into_iter().enumerate().map(|(i, v)| (Value::from(format!("k{i}")), v)).collect())
+            }
         }
     }
     let mut roots = Vec::new();

@@ -66,10 +66,7 @@ mod tests {
     fn maps_names_then_modules() {
         assert_eq!(to_python2("builtins", "set"), ("__builtin__", "set"));
         assert_eq!(to_python2("builtins", "range"), ("__builtin__", "xrange"));
-        assert_eq!(
-            to_python2("copyreg", "_reconstructor"),
-            ("copy_reg", "_reconstructor")
-        );
+        assert_eq!(to_python2("copyreg", "_reconstructor"), ("copy_reg", "_reconstructor"));
         assert_eq!(to_python2("mypkg", "Thing"), ("mypkg", "Thing"));
         assert_eq!(to_python3("__builtin__", "xrange"), ("builtins", "range"));
     }

@@ -157,11 +157,7 @@ impl ArgKind {
     pub const fn prefix_len(self) -> usize {
         match self {
             ArgKind::None => 0,
-            ArgKind::Uint1
-            | ArgKind::String1
-            | ArgKind::Bytes1
-            | ArgKind::Unicodestring1
-            | ArgKind::Long1 => 1,
+            ArgKind::Uint1 | ArgKind::String1 | ArgKind::Bytes1 | ArgKind::Unicodestring1 | ArgKind::Long1 => 1,
             ArgKind::Uint2 => 2,
             ArgKind::Int4
             | ArgKind::Uint4
@@ -169,11 +165,7 @@ impl ArgKind {
             | ArgKind::Bytes4
             | ArgKind::Unicodestring4
             | ArgKind::Long4 => 4,
-            ArgKind::Uint8
-            | ArgKind::Float8
-            | ArgKind::Bytes8
-            | ArgKind::Bytearray8
-            | ArgKind::Unicodestring8 => 8,
+            ArgKind::Uint8 | ArgKind::Float8 | ArgKind::Bytes8 | ArgKind::Bytearray8 | ArgKind::Unicodestring8 => 8,
             ArgKind::Stringnl
             | ArgKind::StringnlNoescape
             | ArgKind::StringnlNoescapePair
@@ -237,9 +229,7 @@ mod tests {
             assert_eq!(info.opcode.info().name, info.name);
             assert_eq!(info.opcode.code(), info.code);
         }
-        let defined = (0..=255u8)
-            .filter(|b| Opcode::from_byte(*b).is_some())
-            .count();
+        let defined = (0..=255u8).filter(|b| Opcode::from_byte(*b).is_some()).count();
         assert_eq!(defined, 68);
     }
 }

@@ -392,9 +392,7 @@ impl<K: Reduce, V: Reduce> Mapping for Vec<(K, V)> {
 
 impl Reduce for Shared {
     fn reduce_ex(&self, protocol: u8) -> Result<Reduction<'_>> {
-        self.get()
-            .ok_or_else(dangling_reference)?
-            .reduce_ex(protocol)
+        self.get().ok_or_else(dangling_reference)?.reduce_ex(protocol)
     }
     fn identity(&self) -> Option<usize> {
         Some(self.id())
@@ -419,19 +417,17 @@ impl Reduce for Value {
             Value::FrozenSet(v) => Builtin::FrozenSet(v),
             Value::PersistentId(id) => Builtin::PersistentId(&**id),
             Value::Global(g) => {
-                return Ok(Reduction::Global(super::GlobalName::new(
-                    &*g.module, &*g.name,
-                )))
+                let name =
+                    super::GlobalName { fresh_names: g.fresh_names, ..super::GlobalName::new(&*g.module, &*g.name) };
+                return Ok(Reduction::Global(name));
             }
             Value::Object(o) => {
                 let call = Call {
                     callable: Arg::Ref(&o.callable),
                     args: Arg::Ref(&o.args),
                     state: o.state.as_ref().map(|s| Arg::Ref(s)),
-                    list_items: (!o.list_items.is_empty()).then(|| {
-                        Box::new(o.list_items.iter().map(|v| Arg::Ref(v)))
-                            as Box<dyn Iterator<Item = _>>
-                    }),
+                    list_items: (!o.list_items.is_empty())
+                        .then(|| Box::new(o.list_items.iter().map(|v| Arg::Ref(v))) as Box<dyn Iterator<Item = _>>),
                     dict_items: (!o.dict_items.is_empty()).then(|| {
                         Box::new(o.dict_items.iter().map(|(k, v)| (Arg::Ref(k), Arg::Ref(v))))
                             as Box<dyn Iterator<Item = _>>
@@ -441,11 +437,7 @@ impl Reduce for Value {
                 return Ok(call.into());
             }
             Value::Shared(s) => return s.reduce_ex(protocol),
-            Value::Cycle(c) => {
-                return Ok(Reduction::As(Box::new(
-                    c.upgrade().ok_or_else(dangling_reference)?,
-                )))
-            }
+            Value::Cycle(c) => return Ok(Reduction::As(Box::new(c.upgrade().ok_or_else(dangling_reference)?))),
         };
         Ok(Reduction::Builtin(b))
     }

@@ -116,24 +116,35 @@ pub struct GlobalName<'a> {
     pub module: Cow<'a, str>,
     /// The qualified name, such as `OrderedDict` or `Outer.Inner`.
     pub name: Cow<'a, str>,
+    /// Whether the global is implemented in C, with new name strings on every access (see
+    /// [`Global::fresh_names`](crate::Global::fresh_names)).
+    pub fresh_names: bool,
 }
 
 impl<'a> GlobalName<'a> {
-    /// The global `module.name`.
+    /// The global `module.name` of a Python-defined class or function.
     pub fn new(module: impl Into<Cow<'a, str>>, name: impl Into<Cow<'a, str>>) -> GlobalName<'a> {
+        GlobalName { module: module.into(), name: name.into(), fresh_names: false }
+    }
+
+    /// The global `module.name` of a class or function implemented in C.
+    pub fn native(module: impl Into<Cow<'a, str>>, name: impl Into<Cow<'a, str>>) -> GlobalName<'a> {
+        GlobalName { fresh_names: true, ..GlobalName::new(module, name) }
+    }
+
+    /// The same name, borrowed.
+    pub fn borrowed(&self) -> GlobalName<'_> {
         GlobalName {
-            module: module.into(),
-            name: name.into(),
+            module: Cow::Borrowed(&self.module),
+            name: Cow::Borrowed(&self.name),
+            fresh_names: self.fresh_names,
         }
     }
 }
 
 impl Reduce for GlobalName<'_> {
     fn reduce_ex(&self, _protocol: u8) -> Result<Reduction<'_>> {
-        Ok(Reduction::Global(GlobalName::new(
-            &*self.module,
-            &*self.name,
-        )))
+        Ok(Reduction::Global(self.borrowed()))
     }
 }
 

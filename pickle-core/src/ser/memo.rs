@@ -39,9 +39,7 @@ impl<'a> Content<'a> {
         match *utf8 {
             [] => Some(Content::StrSingleton(256)),
             [b] if b < 0x80 => Some(Content::StrSingleton(b as u16)),
-            [b0 @ (0xC2 | 0xC3), b1] => Some(Content::StrSingleton(
-                (((b0 & 0x1F) as u16) << 6) | (b1 & 0x3F) as u16,
-            )),
+            [b0 @ (0xC2 | 0xC3), b1] => Some(Content::StrSingleton((((b0 & 0x1F) as u16) << 6) | (b1 & 0x3F) as u16)),
             _ => None,
         }
     }
@@ -91,12 +89,8 @@ impl Memo {
             }
         }
         match key.content? {
-            Content::StrSingleton(i) => Some(self.str_singletons[i as usize])
-                .filter(|i| *i != NONE)
-                .map(u64::from),
-            Content::BytesSingleton(i) => Some(self.bytes_singletons[i as usize])
-                .filter(|i| *i != NONE)
-                .map(u64::from),
+            Content::StrSingleton(i) => Some(self.str_singletons[i as usize]).filter(|i| *i != NONE).map(u64::from),
+            Content::BytesSingleton(i) => Some(self.bytes_singletons[i as usize]).filter(|i| *i != NONE).map(u64::from),
             Content::Name(name) => self.names.get(name).copied(),
             Content::Global(module, name) => self.globals.get(module)?.get(name).copied(),
         }
@@ -127,10 +121,7 @@ impl Memo {
                 self.names.insert(name.into(), index);
             }
             Some(Content::Global(module, name)) => {
-                self.globals
-                    .entry(module.into())
-                    .or_default()
-                    .insert(name.into(), index);
+                self.globals.entry(module.into()).or_default().insert(name.into(), index);
             }
         }
         index

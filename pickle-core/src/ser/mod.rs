@@ -34,11 +34,7 @@ pub struct PicklerOptions {
 
 impl Default for PicklerOptions {
     fn default() -> PicklerOptions {
-        PicklerOptions {
-            protocol: DEFAULT_PROTOCOL,
-            fix_imports: true,
-            max_depth: 1000,
-        }
+        PicklerOptions { protocol: DEFAULT_PROTOCOL, fix_imports: true, max_depth: 1000 }
     }
 }
 
@@ -63,10 +59,7 @@ pub struct Pickler<W> {
 impl<W: Write> Pickler<W> {
     /// A pickler writing protocol [`DEFAULT_PROTOCOL`] to `writer`.
     pub fn new(writer: W) -> Pickler<W> {
-        Pickler {
-            writer,
-            options: PicklerOptions::default(),
-        }
+        Pickler { writer, options: PicklerOptions::default() }
     }
 
     /// A pickler with these options.
@@ -132,13 +125,7 @@ impl<W: Write> Pickler<W> {
 /// # Ok::<(), pickle_core::Error>(())
 /// ```
 pub fn dumps<T: Reduce + ?Sized>(obj: &T, protocol: u8) -> Result<Vec<u8>> {
-    dumps_with(
-        obj,
-        &PicklerOptions {
-            protocol,
-            ..PicklerOptions::default()
-        },
-    )
+    dumps_with(obj, &PicklerOptions { protocol, ..PicklerOptions::default() })
 }
 
 /// [`dumps`] with all the options.

@@ -31,13 +31,7 @@ pub(crate) struct Output<'w> {
 
 impl<'w> Output<'w> {
     pub(crate) fn new(sink: Option<&'w mut dyn Write>) -> Output<'w> {
-        Output {
-            buf: Vec::with_capacity(256),
-            frame_start: None,
-            framing: false,
-            sink,
-            flushed: 0,
-        }
+        Output { buf: Vec::with_capacity(256), frame_start: None, framing: false, sink, flushed: 0 }
     }
 
     /// Turns framing on (after the PROTO opcode, which stays outside frames).
@@ -79,12 +73,7 @@ impl<'w> Output<'w> {
 
     /// An opcode with a length-prefixed payload. Payloads of 64 KiB or more end the open
     /// frame and are written unframed, straight to the writer when there is one.
-    pub(crate) fn op_payload(
-        &mut self,
-        op: Opcode,
-        len_prefix: &[u8],
-        payload: &[u8],
-    ) -> Result<()> {
+    pub(crate) fn op_payload(&mut self, op: Opcode, len_prefix: &[u8], payload: &[u8]) -> Result<()> {
         if payload.len() < FRAME_SIZE_TARGET {
             self.op_arg(op, len_prefix);
             self.bytes(payload);
@@ -116,12 +105,8 @@ impl<'w> Output<'w> {
     #[inline]
     pub(crate) fn object_boundary(&mut self) -> Result<()> {
         match self.frame_start {
-            Some(start) if self.buf.len() - start - FRAME_HEADER_SIZE >= FRAME_SIZE_TARGET => {
-                self.commit_frame()
-            }
-            None if !self.framing && self.buf.len() >= FRAME_SIZE_TARGET && self.sink.is_some() => {
-                self.flush()
-            }
+            Some(start) if self.buf.len() - start - FRAME_HEADER_SIZE >= FRAME_SIZE_TARGET => self.commit_frame(),
+            None if !self.framing && self.buf.len() >= FRAME_SIZE_TARGET && self.sink.is_some() => self.flush(),
             _ => Ok(()),
         }
     }
@@ -134,8 +119,7 @@ impl<'w> Output<'w> {
         let len = self.buf.len() - start - FRAME_HEADER_SIZE;
         if len >= FRAME_SIZE_MIN {
             self.buf[start] = Opcode::Frame.code();
-            self.buf[start + 1..start + FRAME_HEADER_SIZE]
-                .copy_from_slice(&(len as u64).to_le_bytes());
+            self.buf[start + 1..start + FRAME_HEADER_SIZE].copy_from_slice(&(len as u64).to_le_bytes());
         } else {
             self.buf.drain(start..start + FRAME_HEADER_SIZE);
         }

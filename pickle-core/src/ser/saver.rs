@@ -91,9 +91,7 @@ impl<'w> Saver<'w> {
                     return Err(ErrorKind::RecursionLimit(self.max_depth).into());
                 }
                 self.depth += 1;
-                stacker::maybe_grow(STACK_RED_ZONE, STACK_SEGMENT, || {
-                    self.save_reduction(reduction, identity)
-                })?;
+                stacker::maybe_grow(STACK_RED_ZONE, STACK_SEGMENT, || self.save_reduction(reduction, identity))?;
                 self.depth -= 1;
             }
         }
@@ -104,13 +102,7 @@ impl<'w> Saver<'w> {
         match reduction {
             Reduction::Builtin(b) => self.save_builtin(b, identity),
             Reduction::Global(g) => self.save_global(&g, identity),
-            Reduction::Call(call) => self.save_reduce(
-                *call,
-                MemoKey {
-                    identity,
-                    content: None,
-                },
-            ),
+            Reduction::Call(call) => self.save_reduce(*call, MemoKey { identity, content: None }),
             Reduction::As(other) => {
                 let inner = other.identity();
                 if let Some(index) = inner.and_then(|id| self.memo.get_identity(id)) {
@@ -130,9 +122,7 @@ impl<'w> Saver<'w> {
             Builtin::Int(v) => self.save_int(v),
             Builtin::BigInt(v) => self.save_bigint(&v)?,
             Builtin::Float(v) => self.save_float(v),
-            Builtin::Str(s) => {
-                return self.save_str(s.as_bytes(), key(Content::str_singleton(s.as_bytes())))
-            }
+            Builtin::Str(s) => return self.save_str(s.as_bytes(), key(Content::str_singleton(s.as_bytes()))),
             Builtin::PyStr(s) => {
                 let bytes = s.as_surrogatepass_bytes();
                 return self.save_str(bytes, key(Content::str_singleton(bytes)));
@@ -165,8 +155,7 @@ impl<'w> Saver<'w> {
                 _ => return Err(Error::pickling("memo id too large for LONG_BINPUT")),
             }
         } else {
-            self.out
-                .op_arg(Opcode::Put, format!("{index}\n").as_bytes());
+            self.out.op_arg(Opcode::Put, format!("{index}\n").as_bytes());
         }
         Ok(index)
     }
@@ -180,8 +169,7 @@ impl<'w> Saver<'w> {
                 _ => return Err(Error::pickling("memo id too large for LONG_BINGET")),
             }
         } else {
-            self.out
-                .op_arg(Opcode::Get, format!("{index}\n").as_bytes());
+            self.out.op_arg(Opcode::Get, format!("{index}\n").as_bytes());
         }
         Ok(())
     }
@@ -212,14 +200,10 @@ impl<'w> Saver<'w> {
         match i32::try_from(v) {
             Ok(small) if self.proto >= 1 => match small {
                 0..=0xFF => self.out.op_arg(Opcode::Binint1, &[small as u8]),
-                0x100..=0xFFFF => self
-                    .out
-                    .op_arg(Opcode::Binint2, &(small as u16).to_le_bytes()),
+                0x100..=0xFFFF => self.out.op_arg(Opcode::Binint2, &(small as u16).to_le_bytes()),
                 _ => self.out.op_arg(Opcode::Binint, &small.to_le_bytes()),
             },
-            Ok(small) => self
-                .out
-                .op_arg(Opcode::Int, format!("{small}\n").as_bytes()),
+            Ok(small) => self.out.op_arg(Opcode::Int, format!("{small}\n").as_bytes()),
             Err(_) if self.proto >= 2 => {
                 let bytes = v.to_le_bytes();
                 let len = minimal_twos_complement_len(&bytes);
@@ -253,8 +237,7 @@ impl<'w> Saver<'w> {
         match u8::try_from(bytes.len()) {
             Ok(len) => self.out.op_arg(Opcode::Long1, &[len]),
             Err(_) => {
-                let len = i32::try_from(bytes.len())
-                    .map_err(|_| Error::overflow("int too large to pickle"))?;
+                let len = i32::try_from(bytes.len()).map_err(|_| Error::overflow("int too large to pickle"))?;
                 self.out.op_arg(Opcode::Long4, &len.to_le_bytes());
             }
         }
@@ -282,14 +265,11 @@ impl<'w> Saver<'w> {
         if self.proto >= 1 {
             let n = utf8.len();
             if n <= 0xFF && self.proto >= 4 {
-                self.out
-                    .op_payload(Opcode::ShortBinunicode, &[n as u8], utf8)?;
+                self.out.op_payload(Opcode::ShortBinunicode, &[n as u8], utf8)?;
             } else if let Ok(n32) = u32::try_from(n) {
-                self.out
-                    .op_payload(Opcode::Binunicode, &n32.to_le_bytes(), utf8)?;
+                self.out.op_payload(Opcode::Binunicode, &n32.to_le_bytes(), utf8)?;
             } else if self.proto >= 4 {
-                self.out
-                    .op_payload(Opcode::Binunicode8, &(n as u64).to_le_bytes(), utf8)?;
+                self.out.op_payload(Opcode::Binunicode8, &(n as u64).to_le_bytes(), utf8)?;
             } else {
                 return Err(Error::overflow(
                     "serializing a string larger than 4 GiB requires pickle protocol 4 or higher",
@@ -311,10 +291,7 @@ impl<'w> Saver<'w> {
             let call = if data.is_empty() {
                 Call::new(GlobalName::new("builtins", "bytes"), ())
             } else {
-                Call::new(
-                    GlobalName::new("_codecs", "encode"),
-                    (Latin1Str(data), Name("latin1")),
-                )
+                Call::new(GlobalName::new("_codecs", "encode"), (Latin1Str(data), Name("latin1")))
             };
             return self.save_reduce(call, key);
         }
@@ -322,11 +299,9 @@ impl<'w> Saver<'w> {
         if let Ok(n8) = u8::try_from(n) {
             self.out.op_payload(Opcode::ShortBinbytes, &[n8], data)?;
         } else if let Ok(n32) = u32::try_from(n) {
-            self.out
-                .op_payload(Opcode::Binbytes, &n32.to_le_bytes(), data)?;
+            self.out.op_payload(Opcode::Binbytes, &n32.to_le_bytes(), data)?;
         } else if self.proto >= 4 {
-            self.out
-                .op_payload(Opcode::Binbytes8, &(n as u64).to_le_bytes(), data)?;
+            self.out.op_payload(Opcode::Binbytes8, &(n as u64).to_le_bytes(), data)?;
         } else {
             return Err(Error::overflow(
                 "serializing a bytes object larger than 4 GiB requires pickle protocol 4 or higher",
@@ -342,15 +317,11 @@ impl<'w> Saver<'w> {
                 Call::new(GlobalName::new("builtins", "bytearray"), ())
             } else {
                 // `bytes(bytearray)` makes a new bytes object, never a shared singleton.
-                Call::new(
-                    GlobalName::new("builtins", "bytearray"),
-                    (FreshBytes(data),),
-                )
+                Call::new(GlobalName::new("builtins", "bytearray"), (FreshBytes(data),))
             };
             return self.save_reduce(call, key);
         }
-        self.out
-            .op_payload(Opcode::Bytearray8, &(data.len() as u64).to_le_bytes(), data)?;
+        self.out.op_payload(Opcode::Bytearray8, &(data.len() as u64).to_le_bytes(), data)?;
         self.memo_put(&key).map(drop)
     }
 
@@ -370,11 +341,7 @@ impl<'w> Saver<'w> {
         if !short {
             self.out.op(Opcode::Mark);
         }
-        items.save_items(&mut ItemSink {
-            saver: self,
-            batch: Batch::Each(None),
-            len: n,
-        })?;
+        items.save_items(&mut ItemSink { saver: self, batch: Batch::Each(None), len: n })?;
         // The tuple is in the memo now only if one of its items contained it.
         if let Some(index) = key.identity.and_then(|id| self.memo.get_identity(id)) {
             if short {
@@ -401,16 +368,8 @@ impl<'w> Saver<'w> {
         self.memo_put(&key)?;
         let len = items.len();
         if len > 0 {
-            let batch = if self.proto > 0 {
-                Batch::Batched(LIST_BATCHES)
-            } else {
-                Batch::Each(Some(Opcode::Append))
-            };
-            items.save_items(&mut ItemSink {
-                saver: self,
-                batch,
-                len,
-            })?;
+            let batch = if self.proto > 0 { Batch::Batched(LIST_BATCHES) } else { Batch::Each(Some(Opcode::Append)) };
+            items.save_items(&mut ItemSink { saver: self, batch, len })?;
         }
         Ok(())
     }
@@ -421,16 +380,8 @@ impl<'w> Saver<'w> {
         self.memo_put(&key)?;
         let len = pairs.len();
         if len > 0 {
-            let batch = if self.proto > 0 {
-                Batch::Batched(DICT_BATCHES)
-            } else {
-                Batch::Each(Some(Opcode::Setitem))
-            };
-            pairs.save_pairs(&mut PairSink {
-                saver: self,
-                batch,
-                len,
-            })?;
+            let batch = if self.proto > 0 { Batch::Batched(DICT_BATCHES) } else { Batch::Each(Some(Opcode::Setitem)) };
+            pairs.save_pairs(&mut PairSink { saver: self, batch, len })?;
         }
         Ok(())
     }
@@ -447,20 +398,13 @@ impl<'w> Saver<'w> {
     /// CPython's `save_set`: EMPTY_SET and ADDITEMS from protocol 4, `set(list)` below.
     fn save_set(&mut self, items: &dyn Sequence, key: MemoKey<'_>) -> Result<()> {
         if self.proto < 4 {
-            return self.save_reduce(
-                Call::new(GlobalName::new("builtins", "set"), (AsList(items),)),
-                key,
-            );
+            return self.save_reduce(Call::new(GlobalName::new("builtins", "set"), (AsList(items),)), key);
         }
         self.out.op(Opcode::EmptySet);
         self.memo_put(&key)?;
         let len = items.len();
         if len > 0 {
-            items.save_items(&mut ItemSink {
-                saver: self,
-                batch: Batch::Batched(SET_BATCHES),
-                len,
-            })?;
+            items.save_items(&mut ItemSink { saver: self, batch: Batch::Batched(SET_BATCHES), len })?;
         }
         Ok(())
     }
@@ -468,18 +412,11 @@ impl<'w> Saver<'w> {
     /// CPython's `save_frozenset`: MARK items FROZENSET from protocol 4, `frozenset(list)` below.
     fn save_frozenset(&mut self, items: &dyn Sequence, key: MemoKey<'_>) -> Result<()> {
         if self.proto < 4 {
-            return self.save_reduce(
-                Call::new(GlobalName::new("builtins", "frozenset"), (AsList(items),)),
-                key,
-            );
+            return self.save_reduce(Call::new(GlobalName::new("builtins", "frozenset"), (AsList(items),)), key);
         }
         self.out.op(Opcode::Mark);
         let len = items.len();
-        items.save_items(&mut ItemSink {
-            saver: self,
-            batch: Batch::Each(None),
-            len,
-        })?;
+        items.save_items(&mut ItemSink { saver: self, batch: Batch::Each(None), len })?;
         if let Some(index) = key.identity.and_then(|id| self.memo.get_identity(id)) {
             self.out.op(Opcode::PopMark);
             return self.write_get(index);
@@ -502,29 +439,17 @@ impl<'w> Saver<'w> {
             Reduction::Builtin(Builtin::Name(s)) => Cow::Borrowed(s),
             Reduction::Builtin(Builtin::PyStr(s)) => match s.as_str() {
                 Some(s) => Cow::Borrowed(s),
-                None => {
-                    return Err(Error::pickling(
-                        "persistent IDs in protocol 0 must be ASCII strings",
-                    ))
-                }
+                None => return Err(Error::pickling("persistent IDs in protocol 0 must be ASCII strings")),
             },
             Reduction::Builtin(Builtin::Int(i)) => Cow::Owned(i.to_string()),
             Reduction::Builtin(Builtin::BigInt(i)) => Cow::Owned(i.to_string()),
-            _ => {
-                return Err(Error::pickling(
-                    "persistent IDs in protocol 0 must be str or int",
-                ))
-            }
+            _ => return Err(Error::pickling("persistent IDs in protocol 0 must be str or int")),
         };
         if !text.is_ascii() {
-            return Err(Error::pickling(
-                "persistent IDs in protocol 0 must be ASCII strings",
-            ));
+            return Err(Error::pickling("persistent IDs in protocol 0 must be ASCII strings"));
         }
         if text.contains('\n') {
-            return Err(Error::pickling(
-                "persistent IDs in protocol 0 must not contain a newline",
-            ));
+            return Err(Error::pickling("persistent IDs in protocol 0 must not contain a newline"));
         }
         self.out.op_arg(Opcode::Persid, text.as_bytes());
         self.out.bytes(b"\n");
@@ -536,22 +461,21 @@ impl<'w> Saver<'w> {
     /// CPython's `save_global`: STACK_GLOBAL from protocol 4; GLOBAL below, with
     /// `fix_imports` names below protocol 3, and `getattr(parent, name)` for nested names.
     fn save_global(&mut self, g: &GlobalName<'_>, identity: Option<usize>) -> Result<()> {
-        let key = MemoKey {
-            identity,
-            content: Some(Content::Global(&g.module, &g.name)),
-        };
+        let key = MemoKey { identity, content: Some(Content::Global(&g.module, &g.name)) };
         if self.memo_get_if_present(&key)? {
             return Ok(());
         }
         if g.module.is_empty() || g.name.is_empty() {
-            return Err(Error::pickling(format!(
-                "can't pickle global with an empty name: '{}.{}'",
-                g.module, g.name
-            )));
+            return Err(Error::pickling(format!("can't pickle global with an empty name: '{}.{}'", g.module, g.name)));
         }
         if self.proto >= 4 {
-            self.save(&Name(&g.module))?;
-            self.save(&Name(&g.name))?;
+            if g.fresh_names {
+                self.save(&*g.module)?;
+                self.save(&*g.name)?;
+            } else {
+                self.save(&Name(&g.module))?;
+                self.save(&Name(&g.name))?;
+            }
             self.out.op(Opcode::StackGlobal);
         } else if let Some((parent, last)) = g.name.rsplit_once('.') {
             // Nested names cannot be spelled by GLOBAL: pickle `getattr(parent, last)`.
@@ -567,15 +491,10 @@ impl<'w> Saver<'w> {
     /// The GLOBAL opcode: `c`, module, newline, name, newline.
     fn write_global_opcode(&mut self, module: &str, name: &str) -> Result<()> {
         if module.contains('\n') || name.contains('\n') {
-            return Err(Error::pickling(format!(
-                "can't pickle global '{module}.{name}': a name contains a newline"
-            )));
+            return Err(Error::pickling(format!("can't pickle global '{module}.{name}': a name contains a newline")));
         }
-        let (module, name) = if self.proto < 3 && self.fix_imports {
-            compat::to_python2(module, name)
-        } else {
-            (module, name)
-        };
+        let (module, name) =
+            if self.proto < 3 && self.fix_imports { compat::to_python2(module, name) } else { (module, name) };
         if self.proto < 3 && !(module.is_ascii() && name.is_ascii()) {
             return Err(Error::pickling(format!(
                 "can't pickle global identifier '{module}.{name}' using pickle protocol {}",
@@ -593,14 +512,7 @@ impl<'w> Saver<'w> {
 
     /// CPython's `save_reduce`: the call, the memo, then list items, dict items and state.
     pub(crate) fn save_reduce(&mut self, call: Call<'_>, key: MemoKey<'_>) -> Result<()> {
-        let Call {
-            callable,
-            args,
-            state,
-            list_items,
-            dict_items,
-            state_setter,
-        } = call;
+        let Call { callable, args, state, list_items, dict_items, state_setter } = call;
         let index = self.write_reduce(&callable, &args, Some(&key))?;
         if let Some(items) = list_items {
             self.batch_appends(items)?;
@@ -629,12 +541,7 @@ impl<'w> Saver<'w> {
 
     /// The call part of `save_reduce`: REDUCE, NEWOBJ or NEWOBJ_EX, then (with a key) the
     /// memo, or POP and GET when the object turned up in the memo while its args were saved.
-    fn write_reduce(
-        &mut self,
-        callable: &Arg<'_>,
-        args: &Arg<'_>,
-        key: Option<&MemoKey<'_>>,
-    ) -> Result<Option<u64>> {
+    fn write_reduce(&mut self, callable: &Arg<'_>, args: &Arg<'_>, key: Option<&MemoKey<'_>>) -> Result<Option<u64>> {
         let (callable, args_obj) = (callable.get(), args.get());
         let args_reduction = args_obj.reduce_ex(self.proto)?;
         let Reduction::Builtin(Builtin::Tuple(args)) = args_reduction else {
@@ -647,9 +554,7 @@ impl<'w> Saver<'w> {
         match func_name.as_deref() {
             Some("__newobj_ex__") if self.proto >= 2 => self.write_newobj_ex(args)?,
             Some("__newobj__") if self.proto >= 2 => {
-                let cls = args
-                    .get(0)
-                    .ok_or_else(|| Error::pickling("__newobj__ arglist is empty"))?;
+                let cls = args.get(0).ok_or_else(|| Error::pickling("__newobj__ arglist is empty"))?;
                 self.save(cls)?;
                 self.save(&TailArgs(args))?;
                 self.out.op(Opcode::Newobj);
@@ -671,12 +576,8 @@ impl<'w> Saver<'w> {
 
     /// `copyreg.__newobj_ex__(cls, args, kwargs)`: NEWOBJ_EX from protocol 4.
     fn write_newobj_ex(&mut self, args: &dyn Sequence) -> Result<()> {
-        let (Some(cls), Some(cls_args), Some(kwargs), 3) =
-            (args.get(0), args.get(1), args.get(2), args.len())
-        else {
-            return Err(Error::pickling(
-                "__newobj_ex__ args must be (cls, args, kwargs)",
-            ));
+        let (Some(cls), Some(cls_args), Some(kwargs), 3) = (args.get(0), args.get(1), args.get(2), args.len()) else {
+            return Err(Error::pickling("__newobj_ex__ args must be (cls, args, kwargs)"));
         };
         if self.proto < 4 {
             return Err(Error::pickling(
@@ -692,19 +593,12 @@ impl<'w> Saver<'w> {
 
     /// CPython's `batch_list` for an iterator of list items.
     fn batch_appends(&mut self, items: Box<dyn Iterator<Item = Arg<'_>> + '_>) -> Result<()> {
-        self.save_batched_iter(items, Opcode::Append, Opcode::Appends, |s, item| {
-            s.save(item.get())
-        })
+        self.save_batched_iter(items, Opcode::Append, Opcode::Appends, |s, item| s.save(item.get()))
     }
 
     /// CPython's `batch_dict` for an iterator of dict items.
-    fn batch_setitems(
-        &mut self,
-        items: Box<dyn Iterator<Item = (Arg<'_>, Arg<'_>)> + '_>,
-    ) -> Result<()> {
-        self.save_batched_iter(items, Opcode::Setitem, Opcode::Setitems, |s, (k, v)| {
-            s.save_pair(k.get(), v.get())
-        })
+    fn batch_setitems(&mut self, items: Box<dyn Iterator<Item = (Arg<'_>, Arg<'_>)> + '_>) -> Result<()> {
+        self.save_batched_iter(items, Opcode::Setitem, Opcode::Setitems, |s, (k, v)| s.save_pair(k.get(), v.get()))
     }
 
     /// CPython's batching of an iterator of unknown length (`batch_list`, `batch_dict`):
@@ -823,21 +717,11 @@ struct BatchRule {
     trailing_empty_batch: bool,
 }
 
-const LIST_BATCHES: BatchRule = BatchRule {
-    single: Some(Opcode::Append),
-    close: Opcode::Appends,
-    trailing_empty_batch: false,
-};
-const DICT_BATCHES: BatchRule = BatchRule {
-    single: Some(Opcode::Setitem),
-    close: Opcode::Setitems,
-    trailing_empty_batch: true,
-};
-const SET_BATCHES: BatchRule = BatchRule {
-    single: None,
-    close: Opcode::Additems,
-    trailing_empty_batch: true,
-};
+const LIST_BATCHES: BatchRule =
+    BatchRule { single: Some(Opcode::Append), close: Opcode::Appends, trailing_empty_batch: false };
+const DICT_BATCHES: BatchRule =
+    BatchRule { single: Some(Opcode::Setitem), close: Opcode::Setitems, trailing_empty_batch: true };
+const SET_BATCHES: BatchRule = BatchRule { single: None, close: Opcode::Additems, trailing_empty_batch: true };
 
 /// Receives the items of a [`Sequence`] and writes them as the container needs.
 pub struct ItemSink<'s, 'w> {
@@ -853,11 +737,7 @@ impl ItemSink<'_, '_> {
         T: Reduce + ?Sized + 'x,
         I: IntoIterator<Item = &'x T>,
     {
-        let count =
-            self.saver
-                .save_known_len(items.into_iter(), self.len, self.batch, |s, item| {
-                    s.save(item)
-                })?;
+        let count = self.saver.save_known_len(items.into_iter(), self.len, self.batch, |s, item| s.save(item))?;
         check_len(count, self.len)
     }
 }
@@ -878,10 +758,7 @@ impl PairSink<'_, '_> {
         I: IntoIterator<Item = (&'x K, &'x V)>,
     {
         let count =
-            self.saver
-                .save_known_len(pairs.into_iter(), self.len, self.batch, |s, (k, v)| {
-                    s.save_pair(k, v)
-                })?;
+            self.saver.save_known_len(pairs.into_iter(), self.len, self.batch, |s, (k, v)| s.save_pair(k, v))?;
         check_len(count, self.len)
     }
 }
@@ -890,9 +767,7 @@ fn check_len(count: usize, len: usize) -> Result<()> {
     if count == len {
         Ok(())
     } else {
-        Err(Error::pickling(format!(
-            "container changed size during iteration: expected {len} items, got {count}"
-        )))
+        Err(Error::pickling(format!("container changed size during iteration: expected {len} items, got {count}")))
     }
 }
 
@@ -915,13 +790,10 @@ fn minimal_twos_complement_len(bytes: &[u8]) -> usize {
 fn raw_unicode_escape(utf8: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(utf8.len() + 8);
     // SAFETY-free walk: the input is UTF-8 with surrogatepass, so decode code points by hand.
-    let points = crate::value::PyString::from_surrogatepass(utf8)
-        .expect("str payloads are valid surrogatepass UTF-8");
+    let points = crate::value::PyString::from_surrogatepass(utf8).expect("str payloads are valid surrogatepass UTF-8");
     for cp in points.code_points() {
         match cp {
-            0x5C | 0x00 | 0x0A | 0x0D | 0x1A => {
-                out.extend_from_slice(format!("\\u{cp:04x}").as_bytes())
-            }
+            0x5C | 0x00 | 0x0A | 0x0D | 0x1A => out.extend_from_slice(format!("\\u{cp:04x}").as_bytes()),
             0..=0xFF => out.push(cp as u8),
             0x100..=0xFFFF => out.extend_from_slice(format!("\\u{cp:04x}").as_bytes()),
             _ => out.extend_from_slice(format!("\\U{cp:08x}").as_bytes()),
@@ -937,9 +809,7 @@ struct Latin1Str<'a>(&'a [u8]);
 
 impl Reduce for Latin1Str<'_> {
     fn reduce_ex(&self, _: u8) -> Result<Reduction<'_>> {
-        Ok(Reduction::Builtin(Builtin::Str(Cow::Owned(
-            self.0.iter().map(|&b| b as char).collect(),
-        ))))
+        Ok(Reduction::Builtin(Builtin::Str(Cow::Owned(self.0.iter().map(|&b| b as char).collect()))))
     }
 }
 

@@ -77,6 +77,12 @@ pub struct Global {
     pub module: String,
     /// The qualified name in the module, such as `OrderedDict` or `Outer.Inner`.
     pub name: String,
+    /// Whether CPython makes new module and name strings each time it reads them from the
+    /// object, as it does for classes and functions implemented in C (`datetime.datetime`,
+    /// `array.array`). Then, at protocol 4+, an equal module and name are written twice
+    /// where a Python-defined global's interned names would be shared. The unpickler sets
+    /// it when a pickle shows it; [`Global::new`] leaves it off.
+    pub fresh_names: bool,
 }
 
 /// An object described by a reduction, as `__reduce_ex__` returns it: call `callable(*args)`,
@@ -101,24 +107,14 @@ pub struct Object {
 impl Object {
     /// `callable(*args)`, with nothing else.
     pub fn new(callable: Value, args: Value) -> Object {
-        Object {
-            callable,
-            args,
-            state: None,
-            list_items: Vec::new(),
-            dict_items: Vec::new(),
-            state_setter: None,
-        }
+        Object { callable, args, state: None, list_items: Vec::new(), dict_items: Vec::new(), state_setter: None }
     }
 }
 
 impl Global {
     /// A global from its module and qualname.
     pub fn new(module: impl Into<String>, name: impl Into<String>) -> Global {
-        Global {
-            module: module.into(),
-            name: name.into(),
-        }
+        Global { module: module.into(), name: name.into(), fresh_names: false }
     }
 }
 
@@ -152,12 +148,7 @@ impl Value {
 
     /// A `dict` of the pairs, in order.
     pub fn dict<I: IntoIterator<Item = (K, V)>, K: Into<Value>, V: Into<Value>>(pairs: I) -> Value {
-        Value::Dict(
-            pairs
-                .into_iter()
-                .map(|(k, v)| (k.into(), v.into()))
-                .collect(),
-        )
+        Value::Dict(pairs.into_iter().map(|(k, v)| (k.into(), v.into())).collect())
     }
 
     /// A `set` of the items, in the given iteration order.
@@ -343,28 +334,18 @@ impl Value {
 
     /// The value of a dict's `str` key (the last one, as a dict keeps the last write).
     pub fn get(&self, key: &str) -> Option<&Value> {
-        self.as_dict()?
-            .iter()
-            .rev()
-            .find(|(k, _)| k.as_str() == Some(key))
-            .map(|(_, v)| v)
+        self.as_dict()?.iter().rev().find(|(k, _)| k.as_str() == Some(key)).map(|(_, v)| v)
     }
 
     /// The value of a dict's key, compared with `==` on values.
     pub fn get_item(&self, key: &Value) -> Option<&Value> {
-        self.as_dict()?
-            .iter()
-            .rev()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v)
+        self.as_dict()?.iter().rev().find(|(k, _)| k == key).map(|(_, v)| v)
     }
 
     /// The items of a list, tuple, set or frozenset, taken out of the value.
     pub fn into_items(mut self) -> Option<Vec<Value>> {
         match &mut self {
-            Value::Tuple(v) | Value::List(v) | Value::Set(v) | Value::FrozenSet(v) => {
-                Some(std::mem::take(v))
-            }
+            Value::Tuple(v) | Value::List(v) | Value::Set(v) | Value::FrozenSet(v) => Some(std::mem::take(v)),
             _ => None,
         }
     }
@@ -396,10 +377,7 @@ impl Value {
     /// The reduced object, taken out of the value.
     pub fn into_object(mut self) -> Option<Object> {
         match &mut self {
-            Value::Object(o) => Some(std::mem::replace(
-                &mut **o,
-                Object::new(Value::None, Value::None),
-            )),
+            Value::Object(o) => Some(std::mem::replace(&mut **o, Object::new(Value::None, Value::None))),
             _ => None,
         }
     }
@@ -525,15 +503,9 @@ mod tests {
     fn accessors_look_through_shared() {
         let d = Value::dict([("a", Value::from(1)), ("b", Value::list([1, 2]))]).shared();
         assert_eq!(d.get("a").and_then(Value::as_i64), Some(1));
-        assert_eq!(
-            d.get("b").and_then(Value::as_list).map(<[Value]>::len),
-            Some(2)
-        );
+        assert_eq!(d.get("b").and_then(Value::as_list).map(<[Value]>::len), Some(2));
         assert_eq!(d.get("c"), None);
-        assert_eq!(
-            Value::from(u64::MAX).as_bigint(),
-            Some(BigInt::from(u64::MAX))
-        );
+        assert_eq!(Value::from(u64::MAX).as_bigint(), Some(BigInt::from(u64::MAX)));
         assert_eq!(Value::int(BigInt::from(7)).as_i64(), Some(7));
         assert!(matches!(Value::int(BigInt::from(7)), Value::Int(7)));
     }

@@ -16,9 +16,7 @@ pub fn float_repr(x: f64) -> String {
         return if x > 0.0 { "inf" } else { "-inf" }.to_owned();
     }
     let sci = shortest_scientific(x);
-    let (mantissa, exponent) = sci
-        .split_once('e')
-        .expect("`{:e}` always writes an exponent");
+    let (mantissa, exponent) = sci.split_once('e').expect("`{:e}` always writes an exponent");
     let exponent: i32 = exponent.parse().expect("`{:e}` writes a decimal exponent");
     let (sign, mantissa) = match mantissa.strip_prefix('-') {
         Some(rest) => ("-", rest),
@@ -65,13 +63,7 @@ pub fn float_repr(x: f64) -> String {
 /// whenever it round-trips.
 fn shortest_scientific(x: f64) -> String {
     let shortest = format!("{x:e}");
-    let digits = shortest
-        .split('e')
-        .next()
-        .unwrap_or("")
-        .bytes()
-        .filter(u8::is_ascii_digit)
-        .count();
+    let digits = shortest.split('e').next().unwrap_or("").bytes().filter(u8::is_ascii_digit).count();
     let rounded = format!("{:.*e}", digits.saturating_sub(1), x);
     if rounded != shortest && rounded.parse::<f64>() == Ok(x) {
         rounded
@@ -201,10 +193,7 @@ mod tests {
         let s = |t: &str| str_repr(t.chars().map(|c| c as u32));
         assert_eq!(s("it's"), "\"it's\"");
         assert_eq!(s("a'b\"c"), "'a\\'b\"c'");
-        assert_eq!(
-            s("tab\there\n\\ \x00\x7f é 🐍"),
-            "'tab\\there\\n\\\\ \\x00\\x7f é 🐍'"
-        );
+        assert_eq!(s("tab\there\n\\ \x00\x7f é 🐍"), "'tab\\there\\n\\\\ \\x00\\x7f é 🐍'");
         assert_eq!(str_repr([0xD800u32].into_iter()), "'\\ud800'");
         assert_eq!(bytes_repr(b"a'\x00\xff"), "b\"a'\\x00\\xff\"");
     }

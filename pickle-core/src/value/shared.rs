@@ -26,26 +26,18 @@ pub(super) struct Node {
 }
 
 /// Stands in for a node taken out of a `Shared` while a value is dropped.
-pub(super) static EMPTY_NODE: LazyLock<Arc<Node>> = LazyLock::new(|| {
-    Arc::new(Node {
-        value: OnceLock::new(),
-    })
-});
+pub(super) static EMPTY_NODE: LazyLock<Arc<Node>> = LazyLock::new(|| Arc::new(Node { value: OnceLock::new() }));
 
 impl Shared {
     /// A node holding `value`.
     pub fn new(value: Value) -> Shared {
-        Shared(Arc::new(Node {
-            value: OnceLock::from(value),
-        }))
+        Shared(Arc::new(Node { value: OnceLock::from(value) }))
     }
 
     /// A node whose value is set later, for building cycles: make the node, put
     /// [`downgrade`](Shared::downgrade)d links to it inside its value, then [`set`](Shared::set) it.
     pub fn empty() -> Shared {
-        Shared(Arc::new(Node {
-            value: OnceLock::new(),
-        }))
+        Shared(Arc::new(Node { value: OnceLock::new() }))
     }
 
     /// Sets the value of a node made with [`Shared::empty`]; gives it back if already set.
@@ -105,8 +97,7 @@ mod tests {
     #[test]
     fn a_self_containing_list_is_freed() {
         let node = Shared::empty();
-        node.set(Value::List(vec![Value::Cycle(node.downgrade())]))
-            .unwrap();
+        node.set(Value::List(vec![Value::Cycle(node.downgrade())])).unwrap();
         let weak = node.downgrade();
         let root = Value::Shared(node);
         assert!(weak.upgrade().is_some());

@@ -27,11 +27,7 @@ pub struct InvalidUtf8 {
 
 impl fmt::Display for InvalidUtf8 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "invalid UTF-8 at byte {} of the string",
-            self.valid_up_to
-        )
+        write!(f, "invalid UTF-8 at byte {} of the string", self.valid_up_to)
     }
 }
 
@@ -44,10 +40,19 @@ impl PyString {
             Ok(s) => Ok(PyString::from(s)),
             Err(_) => {
                 validate_surrogatepass(bytes)?;
-                Ok(PyString {
-                    bytes: bytes.into(),
-                    has_surrogates: true,
-                })
+                Ok(PyString { bytes: bytes.into(), has_surrogates: true })
+            }
+        }
+    }
+
+    /// [`from_surrogatepass`](PyString::from_surrogatepass) taking the buffer, without a copy.
+    pub fn from_surrogatepass_vec(bytes: Vec<u8>) -> Result<PyString, InvalidUtf8> {
+        match String::from_utf8(bytes) {
+            Ok(s) => Ok(PyString::from(s)),
+            Err(e) => {
+                let bytes = e.into_bytes();
+                validate_surrogatepass(&bytes)?;
+                Ok(PyString { bytes: bytes.into_boxed_slice(), has_surrogates: true })
             }
         }
     }
@@ -69,10 +74,7 @@ impl PyString {
                 None => return None,
             }
         }
-        Some(PyString {
-            bytes: bytes.into(),
-            has_surrogates,
-        })
+        Some(PyString { bytes: bytes.into(), has_surrogates })
     }
 
     /// The string as Rust `str`, or `None` when it holds a lone surrogate.
@@ -113,10 +115,7 @@ impl PyString {
     pub fn to_string_lossy(&self) -> String {
         match self.as_str() {
             Some(s) => s.to_owned(),
-            None => self
-                .code_points()
-                .map(|cp| char::from_u32(cp).unwrap_or('\u{FFFD}'))
-                .collect(),
+            None => self.code_points().map(|cp| char::from_u32(cp).unwrap_or('\u{FFFD}')).collect(),
         }
     }
 
@@ -133,19 +132,13 @@ impl PyString {
 
 impl From<&str> for PyString {
     fn from(s: &str) -> PyString {
-        PyString {
-            bytes: s.as_bytes().into(),
-            has_surrogates: false,
-        }
+        PyString { bytes: s.as_bytes().into(), has_surrogates: false }
     }
 }
 
 impl From<String> for PyString {
     fn from(s: String) -> PyString {
-        PyString {
-            bytes: s.into_bytes().into_boxed_slice(),
-            has_surrogates: false,
-        }
+        PyString { bytes: s.into_bytes().into_boxed_slice(), has_surrogates: false }
     }
 }
 
@@ -157,11 +150,7 @@ impl fmt::Debug for PyString {
 
 /// The three `surrogatepass` bytes of a surrogate code point.
 fn encode_surrogate(cp: u32) -> [u8; 3] {
-    [
-        0xE0 | (cp >> 12) as u8,
-        0x80 | ((cp >> 6) & 0x3F) as u8,
-        0x80 | (cp & 0x3F) as u8,
-    ]
+    [0xE0 | (cp >> 12) as u8, 0x80 | ((cp >> 6) & 0x3F) as u8, 0x80 | (cp & 0x3F) as u8]
 }
 
 /// Checks UTF-8 where the encoded surrogates `ED A0..BF 80..BF` are allowed.
@@ -178,9 +167,7 @@ fn validate_surrogatepass(mut bytes: &[u8]) -> Result<(), InvalidUtf8> {
                     && (0xA0..=0xBF).contains(&rest[1])
                     && (0x80..=0xBF).contains(&rest[2]);
                 if !is_surrogate {
-                    return Err(InvalidUtf8 {
-                        valid_up_to: consumed + at,
-                    });
+                    return Err(InvalidUtf8 { valid_up_to: consumed + at });
                 }
                 consumed += at + 3;
                 bytes = &rest[3..];
@@ -206,9 +193,7 @@ impl Iterator for CodePoints<'_> {
             0xE0..=0xEF => (3, (first & 0x0F) as u32),
             _ => (4, (first & 0x07) as u32),
         };
-        let cp = rest[..len - 1]
-            .iter()
-            .fold(init, |acc, b| (acc << 6) | (b & 0x3F) as u32);
+        let cp = rest[..len - 1].iter().fold(init, |acc, b| (acc << 6) | (b & 0x3F) as u32);
         self.bytes = &rest[len - 1..];
         Some(cp)
     }
@@ -225,10 +210,7 @@ mod tests {
         assert!(s.has_surrogates());
         assert_eq!(s.as_str(), None);
         assert_eq!(s.as_surrogatepass_bytes(), bytes);
-        assert_eq!(
-            s.code_points().collect::<Vec<_>>(),
-            vec![0x61, 0xDCFF, 0x62]
-        );
+        assert_eq!(s.code_points().collect::<Vec<_>>(), vec![0x61, 0xDCFF, 0x62]);
         assert_eq!(s.char_len(), 3);
         assert_eq!(PyString::from_code_points([0x61, 0xDCFF, 0x62]).unwrap(), s);
         assert_eq!(s.to_string_lossy(), "a\u{FFFD}b");
@@ -236,18 +218,8 @@ mod tests {
 
     #[test]
     fn rejects_what_surrogatepass_rejects() {
-        assert_eq!(
-            PyString::from_surrogatepass(b"ab\xff")
-                .unwrap_err()
-                .valid_up_to,
-            2
-        );
-        assert_eq!(
-            PyString::from_surrogatepass(b"\xed\xa0")
-                .unwrap_err()
-                .valid_up_to,
-            0
-        );
+        assert_eq!(PyString::from_surrogatepass(b"ab\xff").unwrap_err().valid_up_to, 2);
+        assert_eq!(PyString::from_surrogatepass(b"\xed\xa0").unwrap_err().valid_up_to, 0);
         assert!(PyString::from_code_points([0x110000]).is_none());
     }
 

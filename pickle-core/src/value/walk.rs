@@ -34,9 +34,7 @@ impl Value {
             }
         };
         match self {
-            Value::Tuple(v) | Value::List(v) | Value::Set(v) | Value::FrozenSet(v) => {
-                v.drain(..).for_each(&mut keep)
-            }
+            Value::Tuple(v) | Value::List(v) | Value::Set(v) | Value::FrozenSet(v) => v.drain(..).for_each(&mut keep),
             Value::Dict(v) => v.drain(..).for_each(|(k, v)| {
                 keep(k);
                 keep(v);
@@ -164,21 +162,13 @@ impl PartialEq for Value {
 
 /// Compares two non-reference values at the top, queueing their children.
 fn shallow_eq<'a>(a: &'a Value, b: &'a Value, pending: &mut Vec<(&'a Value, &'a Value)>) -> bool {
-    fn items<'a>(
-        x: &'a [Value],
-        y: &'a [Value],
-        pending: &mut Vec<(&'a Value, &'a Value)>,
-    ) -> bool {
+    fn items<'a>(x: &'a [Value], y: &'a [Value], pending: &mut Vec<(&'a Value, &'a Value)>) -> bool {
         x.len() == y.len() && {
             pending.extend(x.iter().zip(y));
             true
         }
     }
-    fn pairs<'a>(
-        x: &'a [(Value, Value)],
-        y: &'a [(Value, Value)],
-        pending: &mut Vec<(&'a Value, &'a Value)>,
-    ) -> bool {
+    fn pairs<'a>(x: &'a [(Value, Value)], y: &'a [(Value, Value)], pending: &mut Vec<(&'a Value, &'a Value)>) -> bool {
         x.len() == y.len() && {
             for ((k1, v1), (k2, v2)) in x.iter().zip(y) {
                 pending.push((k1, k2));
@@ -208,17 +198,14 @@ fn shallow_eq<'a>(a: &'a Value, b: &'a Value, pending: &mut Vec<(&'a Value, &'a 
         }
         (Value::Object(x), Value::Object(y)) => {
             let (x, y): (&Object, &Object) = (x, y);
-            if x.state.is_some() != y.state.is_some()
-                || x.state_setter.is_some() != y.state_setter.is_some()
-            {
+            if x.state.is_some() != y.state.is_some() || x.state_setter.is_some() != y.state_setter.is_some() {
                 return false;
             }
             pending.push((&x.callable, &y.callable));
             pending.push((&x.args, &y.args));
             pending.extend(x.state.iter().zip(&y.state));
             pending.extend(x.state_setter.iter().zip(&y.state_setter));
-            items(&x.list_items, &y.list_items, pending)
-                && pairs(&x.dict_items, &y.dict_items, pending)
+            items(&x.list_items, &y.list_items, pending) && pairs(&x.dict_items, &y.dict_items, pending)
         }
         _ => false,
     }
@@ -230,17 +217,8 @@ fn shallow_eq<'a>(a: &'a Value, b: &'a Value, pending: &mut Vec<(&'a Value, &'a 
 enum Step<'a> {
     Value(&'a Value),
     Text(&'static str),
-    Items {
-        items: std::slice::Iter<'a, Value>,
-        close: &'static str,
-        count: usize,
-        tuple: bool,
-    },
-    Pairs {
-        pairs: std::slice::Iter<'a, (Value, Value)>,
-        close: &'static str,
-        count: usize,
-    },
+    Items { items: std::slice::Iter<'a, Value>, close: &'static str, count: usize, tuple: bool },
+    Pairs { pairs: std::slice::Iter<'a, (Value, Value)>, close: &'static str, count: usize },
 }
 
 impl fmt::Display for Value {
@@ -257,22 +235,12 @@ fn print_steps<'a>(mut steps: Vec<Step<'a>>, f: &mut fmt::Formatter<'_>) -> fmt:
     while let Some(step) = steps.pop() {
         match step {
             Step::Text(t) => f.write_str(t)?,
-            Step::Items {
-                mut items,
-                close,
-                count,
-                tuple,
-            } => match items.next() {
+            Step::Items { mut items, close, count, tuple } => match items.next() {
                 Some(item) => {
                     if count > 0 {
                         f.write_str(", ")?;
                     }
-                    steps.push(Step::Items {
-                        items,
-                        close,
-                        count: count + 1,
-                        tuple,
-                    });
+                    steps.push(Step::Items { items, close, count: count + 1, tuple });
                     steps.push(Step::Value(item));
                 }
                 None => {
@@ -282,20 +250,12 @@ fn print_steps<'a>(mut steps: Vec<Step<'a>>, f: &mut fmt::Formatter<'_>) -> fmt:
                     f.write_str(close)?;
                 }
             },
-            Step::Pairs {
-                mut pairs,
-                close,
-                count,
-            } => match pairs.next() {
+            Step::Pairs { mut pairs, close, count } => match pairs.next() {
                 Some((k, v)) => {
                     if count > 0 {
                         f.write_str(", ")?;
                     }
-                    steps.push(Step::Pairs {
-                        pairs,
-                        close,
-                        count: count + 1,
-                    });
+                    steps.push(Step::Pairs { pairs, close, count: count + 1 });
                     steps.push(Step::Value(v));
                     steps.push(Step::Text(": "));
                     steps.push(Step::Value(k));
@@ -309,21 +269,9 @@ fn print_steps<'a>(mut steps: Vec<Step<'a>>, f: &mut fmt::Formatter<'_>) -> fmt:
 }
 
 /// Prints an atom, or the opening of a container and queues the rest.
-fn print_one<'a>(
-    v: &'a Value,
-    f: &mut fmt::Formatter<'_>,
-    steps: &mut Vec<Step<'a>>,
-) -> fmt::Result {
+fn print_one<'a>(v: &'a Value, f: &mut fmt::Formatter<'_>, steps: &mut Vec<Step<'a>>) -> fmt::Result {
     let items = |open: &'static str, items: &'a [Value], close: &'static str, tuple: bool| {
-        (
-            open,
-            Step::Items {
-                items: items.iter(),
-                close,
-                count: 0,
-                tuple,
-            },
-        )
+        (open, Step::Items { items: items.iter(), close, count: 0, tuple })
     };
     let (open, rest) = match v {
         Value::None => return f.write_str("None"),
@@ -366,14 +314,7 @@ fn print_one<'a>(
         Value::Set(v) => items("{", v, "}", false),
         Value::FrozenSet(v) if v.is_empty() => return f.write_str("frozenset()"),
         Value::FrozenSet(v) => items("frozenset({", v, "})", false),
-        Value::Dict(p) => (
-            "{",
-            Step::Pairs {
-                pairs: p.iter(),
-                close: "}",
-                count: 0,
-            },
-        ),
+        Value::Dict(p) => ("{", Step::Pairs { pairs: p.iter(), close: "}", count: 0 }),
     };
     steps.push(rest);
     f.write_str(open)
@@ -383,20 +324,11 @@ fn print_one<'a>(
 /// `.extend([...])` and `.update({...})` for what is applied after the call.
 fn queue_object<'a>(o: &'a Object, steps: &mut Vec<Step<'a>>) {
     if !o.dict_items.is_empty() {
-        steps.push(Step::Pairs {
-            pairs: o.dict_items.iter(),
-            close: "})",
-            count: 0,
-        });
+        steps.push(Step::Pairs { pairs: o.dict_items.iter(), close: "})", count: 0 });
         steps.push(Step::Text(".update({"));
     }
     if !o.list_items.is_empty() {
-        steps.push(Step::Items {
-            items: o.list_items.iter(),
-            close: "])",
-            count: 0,
-            tuple: false,
-        });
+        steps.push(Step::Items { items: o.list_items.iter(), close: "])", count: 0, tuple: false });
         steps.push(Step::Text(".extend(["));
     }
     if let Some(state) = &o.state {
@@ -413,12 +345,7 @@ fn queue_object<'a>(o: &'a Object, steps: &mut Vec<Step<'a>>) {
     }
     match &o.args {
         Value::Tuple(args) => {
-            steps.push(Step::Items {
-                items: args.iter(),
-                close: ")",
-                count: 0,
-                tuple: false,
-            });
+            steps.push(Step::Items { items: args.iter(), close: ")", count: 0, tuple: false });
             steps.push(Step::Text("("));
         }
         other => {
@@ -493,30 +420,18 @@ mod tests {
         let mut o = Object::new(Value::from(Global::new("m", "C")), Value::tuple([1, 2]));
         o.state = Some(Value::dict([("x", 1)]));
         o.list_items = vec![Value::from(5)];
-        assert_eq!(
-            Value::from(o).to_string(),
-            "m.C(1, 2).__setstate__({'x': 1}).extend([5])"
-        );
+        assert_eq!(Value::from(o).to_string(), "m.C(1, 2).__setstate__({'x': 1}).extend([5])");
     }
 
     #[test]
     fn cycles_print_and_compare() {
         let node = Shared::empty();
-        node.set(Value::List(vec![
-            Value::from(1),
-            Value::Cycle(node.downgrade()),
-        ]))
-        .unwrap();
+        node.set(Value::List(vec![Value::from(1), Value::Cycle(node.downgrade())])).unwrap();
         let a = Value::Shared(node);
         assert_eq!(a.to_string(), "[1, [...]]");
         assert!(a == a.clone());
         let other = Shared::empty();
-        other
-            .set(Value::List(vec![
-                Value::from(1),
-                Value::Cycle(other.downgrade()),
-            ]))
-            .unwrap();
+        other.set(Value::List(vec![Value::from(1), Value::Cycle(other.downgrade())])).unwrap();
         assert!(a == Value::Shared(other));
     }
 

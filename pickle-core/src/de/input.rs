@@ -1,0 +1,255 @@
+//! Where the unpickler reads from: a byte slice, or any `io::Read` behind a buffer.
+//!
+//! Both trust a declared length only as far as the bytes that are really there: reading a
+//! payload grows its buffer as data arrives, so a 1 TiB BINBYTES8 header in a 20-byte
+//! input allocates nothing large before failing as truncated.
+
+use std::io::Read;
+
+use crate::error::{Error, ErrorKind, Result};
+
+/// Read at most this much more of a payload at a time from an `io::Read`.
+const READ_CHUNK: usize = 1 << 20;
+
+/// A source of pickle bytes. Sealed: [`SliceSource`] and [`ReadSource`] are the two.
+pub trait Source: sealed::Input {}
+
+pub(crate) use sealed::Input;
+
+mod sealed {
+    use crate::error::Result;
+
+    /// What the loader needs from a source.
+    pub trait Input {
+        /// Bytes consumed so far.
+        fn offset(&self) -> u64;
+        /// The next byte, or `None` at the end of the input.
+        fn next_byte(&mut self) -> Result<Option<u8>>;
+        /// Exactly `n` bytes (small, fixed-size arguments).
+        fn read(&mut self, n: usize) -> Result<&[u8]>;
+        /// A line without its `\n`; at most `max` bytes long.
+        fn read_line(&mut self, max: usize) -> Result<&[u8]>;
+        /// Exactly `n` bytes, owned: the payload of a str, bytes or long.
+        fn read_vec(&mut self, n: u64) -> Result<Vec<u8>>;
+        /// Checks that `n` more bytes are there without consuming them (FRAME).
+        fn ensure(&mut self, n: u64) -> Result<()>;
+    }
+}
+
+fn truncated() -> Error {
+    Error::new(ErrorKind::Truncated(false))
+}
+
+/// A pickle in memory.
+pub struct SliceSource<'a> {
+    data: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> SliceSource<'a> {
+    pub(crate) fn new(data: &'a [u8]) -> SliceSource<'a> {
+        SliceSource { data, pos: 0 }
+    }
+
+    /// The bytes not read yet.
+    pub(crate) fn rest(&self) -> &'a [u8] {
+        &self.data[self.pos..]
+    }
+}
+
+impl Source for SliceSource<'_> {}
+
+impl Input for SliceSource<'_> {
+    #[inline]
+    fn offset(&self) -> u64 {
+        self.pos as u64
+    }
+
+    #[inline]
+    fn next_byte(&mut self) -> Result<Option<u8>> {
+        let b = self.data.get(self.pos).copied();
+        self.pos += b.is_some() as usize;
+        Ok(b)
+    }
+
+    #[inline]
+    fn read(&mut self, n: usize) -> Result<&[u8]> {
+        let end = self.pos.checked_add(n).filter(|&e| e <= self.data.len()).ok_or_else(truncated)?;
+        let bytes = &self.data[self.pos..end];
+        self.pos = end;
+        Ok(bytes)
+    }
+
+    fn read_line(&mut self, max: usize) -> Result<&[u8]> {
+        let rest = &self.data[self.pos..];
+        let window = &rest[..rest.len().min(max.saturating_add(1))];
+        match window.iter().position(|&b| b == b'\n') {
+            Some(n) => {
+                self.pos += n + 1;
+                Ok(&rest[..n])
+            }
+            None if window.len() > max => Err(line_too_long(max)),
+            None => Err(truncated()),
+        }
+    }
+
+    fn read_vec(&mut self, n: u64) -> Result<Vec<u8>> {
+        let n = usize::try_from(n).map_err(|_| truncated())?;
+        self.read(n).map(<[u8]>::to_vec)
+    }
+
+    fn ensure(&mut self, n: u64) -> Result<()> {
+        if n <= (self.data.len() - self.pos) as u64 {
+            Ok(())
+        } else {
+            Err(truncated())
+        }
+    }
+}
+
+fn line_too_long(max: usize) -> Error {
+    Error::new(ErrorKind::LimitExceeded { what: "text line length", limit: max as u64 })
+}
+
+/// A pickle read from an `io::Read`, through a buffer that the unpickler keeps between
+/// pickles, so several pickles in one stream load one after another.
+pub struct ReadSource<R> {
+    reader: R,
+    buf: Vec<u8>,
+    pos: usize,
+    /// Bytes consumed before `buf[0]`.
+    base: u64,
+}
+
+impl<R: Read> ReadSource<R> {
+    pub(crate) fn new(reader: R) -> ReadSource<R> {
+        ReadSource { reader, buf: Vec::new(), pos: 0, base: 0 }
+    }
+
+    pub(crate) fn get_ref(&self) -> &R {
+        &self.reader
+    }
+
+    pub(crate) fn into_parts(self) -> (R, Vec<u8>) {
+        let rest = self.buf[self.pos..].to_vec();
+        (self.reader, rest)
+    }
+
+    /// Makes at least `n` unread bytes available, or fails as truncated.
+    fn fill(&mut self, n: usize) -> Result<()> {
+        if self.buf.len() - self.pos >= n {
+            return Ok(());
+        }
+        // Drop what was read, then read until there is enough.
+        self.base += self.pos as u64;
+        self.buf.drain(..self.pos);
+        self.pos = 0;
+        while self.buf.len() < n {
+            if self.read_more(n - self.buf.len())? == 0 {
+                return Err(truncated());
+            }
+        }
+        Ok(())
+    }
+
+    /// Reads once, at most a chunk; returns how much came.
+    fn read_more(&mut self, wanted: usize) -> Result<usize> {
+        let start = self.buf.len();
+        let want = wanted.clamp(8 << 10, READ_CHUNK);
+        self.buf.resize(start + want, 0);
+        let got = loop {
+            match self.reader.read(&mut self.buf[start..]) {
+                Ok(got) => break got,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    self.buf.truncate(start);
+                    return Err(e.into());
+                }
+            }
+        };
+        self.buf.truncate(start + got);
+        Ok(got)
+    }
+}
+
+impl<R: Read> Source for ReadSource<R> {}
+
+impl<R: Read> Input for ReadSource<R> {
+    fn offset(&self) -> u64 {
+        self.base + self.pos as u64
+    }
+
+    #[inline]
+    fn next_byte(&mut self) -> Result<Option<u8>> {
+        if self.pos == self.buf.len() {
+            match self.fill(1) {
+                Ok(()) => {}
+                Err(e) if matches!(e.kind(), ErrorKind::Truncated(_)) => return Ok(None),
+                Err(e) => return Err(e),
+            }
+        }
+        let b = self.buf[self.pos];
+        self.pos += 1;
+        Ok(Some(b))
+    }
+
+    fn read(&mut self, n: usize) -> Result<&[u8]> {
+        self.fill(n)?;
+        let bytes = &self.buf[self.pos..self.pos + n];
+        self.pos += n;
+        Ok(bytes)
+    }
+
+    fn read_line(&mut self, max: usize) -> Result<&[u8]> {
+        let mut searched = 0;
+        loop {
+            let unread = &self.buf[self.pos..];
+            if let Some(n) = unread[searched..].iter().position(|&b| b == b'\n') {
+                let end = self.pos + searched + n;
+                if end - self.pos > max {
+                    return Err(line_too_long(max));
+                }
+                let line = &self.buf[self.pos..end];
+                self.pos = end + 1;
+                return Ok(line);
+            }
+            searched = unread.len();
+            if searched > max {
+                return Err(line_too_long(max));
+            }
+            self.fill(searched + 1)?;
+        }
+    }
+
+    fn read_vec(&mut self, n: u64) -> Result<Vec<u8>> {
+        let n = usize::try_from(n).map_err(|_| truncated())?;
+        let buffered = (self.buf.len() - self.pos).min(n);
+        let mut out = Vec::with_capacity(buffered.max(n.min(READ_CHUNK)));
+        out.extend_from_slice(&self.buf[self.pos..self.pos + buffered]);
+        self.pos += buffered;
+        // The rest straight from the reader into `out`, growing only as data arrives.
+        while out.len() < n {
+            let start = out.len();
+            let want = (n - start).min(READ_CHUNK.max(start));
+            out.resize(start + want, 0);
+            let got = match self.reader.read(&mut out[start..]) {
+                Ok(got) => got,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => 0,
+                Err(e) => return Err(e.into()),
+            };
+            out.truncate(start + got);
+            if got == 0 && want > 0 {
+                return Err(truncated());
+            }
+            self.base += got as u64;
+        }
+        Ok(out)
+    }
+
+    fn ensure(&mut self, n: u64) -> Result<()> {
+        // A frame is read as a whole by CPython; here its length is only checked as the
+        // frame is consumed, so a huge declared frame costs nothing until its bytes arrive.
+        let n = usize::try_from(n).map_err(|_| truncated())?;
+        self.fill(n.min(READ_CHUNK))
+    }
+}

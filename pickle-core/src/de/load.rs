@@ -1,0 +1,911 @@
+//! The unpickling machine: CPython's `load()` loop and its opcode handlers.
+//!
+//! Arguments are read by the kind the opcode table gives them ([`ArgKind`]), so each
+//! handler only says what the opcode does with its argument and the stack. The stack has
+//! CPython's two parts: objects, and the positions of MARKs; the topmost MARK is a fence
+//! that ordinary pops may not cross ("unpickling stack underflow").
+
+use std::collections::HashMap;
+
+use num_bigint::BigInt;
+use num_traits::ToPrimitive;
+
+use super::graph::{Graph, Item, Obj, ObjectNode};
+use super::input::Input;
+use super::text::{self, Int};
+use super::{keys, Encoding, Hooks, PersistentLoad, StringErrors, UnpicklerOptions};
+use crate::compat;
+use crate::error::{Error, ErrorKind, Result};
+use crate::opcode::{ArgKind, Opcode};
+use crate::value::{Global, PyString, Value};
+
+/// An opcode's inline argument, read by its [`ArgKind`].
+enum Arg {
+    None,
+    /// uint1, uint2, int4, uint4, uint8.
+    Int(i64),
+    Float(f64),
+    /// A counted payload: strings, bytes, longs.
+    Data(Vec<u8>),
+    /// A newline-terminated argument, without the newline.
+    Line(Vec<u8>),
+    /// Two lines: a global's module and name.
+    Pair(Vec<u8>, Vec<u8>),
+}
+
+/// What the loop does after an opcode.
+enum Flow {
+    Continue,
+    Stop(Item),
+}
+
+/// Memo indices up to this far past the end extend the dense table; others go to a map,
+/// so a `LONG_BINPUT 4000000000` does not allocate a huge table.
+const DENSE_SLACK: u64 = 1024;
+
+#[derive(Default)]
+struct Memo {
+    dense: Vec<Option<Item>>,
+    sparse: HashMap<u64, Item>,
+    /// Occupied entries: CPython's `memo_len`, the index MEMOIZE uses.
+    len: u64,
+}
+
+impl Memo {
+    fn get(&self, index: u64) -> Option<Item> {
+        match self.dense.get(index as usize) {
+            Some(slot) => *slot,
+            None => self.sparse.get(&index).copied(),
+        }
+    }
+
+    fn put(&mut self, index: u64, item: Item, max: usize) -> Result<()> {
+        let fresh = if index < self.dense.len() as u64 {
+            self.dense[index as usize].replace(item).is_none()
+        } else if index < self.dense.len() as u64 + DENSE_SLACK && self.sparse.is_empty() {
+            self.dense.resize(index as usize, None);
+            self.dense.push(Some(item));
+            true
+        } else {
+            self.sparse.insert(index, item).is_none()
+        };
+        if fresh {
+            self.len += 1;
+            if self.len > max as u64 {
+                return Err(Error::new(ErrorKind::LimitExceeded { what: "memo entries", limit: max as u64 }));
+            }
+        }
+        Ok(())
+    }
+}
+
+pub(crate) struct Loader<'u, I: Input> {
+    input: &'u mut I,
+    options: &'u UnpicklerOptions,
+    hooks: &'u mut Hooks,
+    graph: Graph,
+    stack: Vec<Item>,
+    marks: Vec<usize>,
+    memo: Memo,
+    proto: u8,
+    allocated: u64,
+    /// The first string object seen naming each module or qualname in STACK_GLOBAL.
+    global_names: HashMap<Box<str>, u32>,
+    /// The `copyreg` globals NEWOBJ and NEWOBJ_EX are recorded with, made once.
+    newobj: Option<Item>,
+    newobj_ex: Option<Item>,
+}
+
+impl<'u, I: Input> Loader<'u, I> {
+    pub(crate) fn new(input: &'u mut I, options: &'u UnpicklerOptions, hooks: &'u mut Hooks) -> Self {
+        Loader {
+            input,
+            options,
+            hooks,
+            graph: Graph::default(),
+            stack: Vec::new(),
+            marks: Vec::new(),
+            memo: Memo::default(),
+            proto: 0,
+            allocated: 0,
+            global_names: HashMap::new(),
+            newobj: None,
+            newobj_ex: None,
+        }
+    }
+
+    /// Reads one pickle, up to and including its STOP, and builds its value.
+    pub(crate) fn load(mut self) -> Result<Value> {
+        let root = loop {
+            let start = self.input.offset();
+            let byte = match self.input.next_byte() {
+                Ok(Some(byte)) => byte,
+                Ok(None) => return Err(Error::new(ErrorKind::Truncated(true)).at_offset(start)),
+                Err(e) => return Err(e.at_offset(start)),
+            };
+            let Some(op) = Opcode::from_byte(byte) else {
+                return Err(Error::new(ErrorKind::InvalidOpcode(byte)).at_offset(start));
+            };
+            match self.step(op) {
+                Ok(Flow::Continue) => {}
+                Ok(Flow::Stop(root)) => break root,
+                Err(e) => return Err(e.at_offset(start).at_opcode(op)),
+            }
+        };
+        let end = self.input.offset();
+        self.finish(root).map_err(|e| e.at_offset(end))
+    }
+
+    /// Gives dicts and sets Python's key semantics, then builds the value.
+    fn finish(mut self, root: Item) -> Result<Value> {
+        for index in 0..self.graph.len() {
+            match self.graph.get_mut(index) {
+                Obj::Dict(pairs) if pairs.len() > 1 => {
+                    let mut pairs = std::mem::take(pairs);
+                    keys::dedupe_pairs(&self.graph, &mut pairs)?;
+                    *self.graph.get_mut(index) = Obj::Dict(pairs);
+                }
+                Obj::Set(items) | Obj::FrozenSet(items) if items.len() > 1 => {
+                    let mut items = std::mem::take(items);
+                    keys::dedupe_items(&self.graph, &mut items)?;
+                    match self.graph.get_mut(index) {
+                        Obj::Set(slot) | Obj::FrozenSet(slot) => *slot = items,
+                        _ => unreachable!("the object was a set a moment ago"),
+                    }
+                }
+                _ => {}
+            }
+        }
+        self.graph.into_value(root, self.options.max_depth)
+    }
+
+    // ----- arguments -----
+
+    fn read_arg(&mut self, kind: ArgKind) -> Result<Arg> {
+        let max_line = self.options.max_line;
+        Ok(match kind {
+            ArgKind::None => Arg::None,
+            ArgKind::Uint1 => Arg::Int(i64::from(self.input.read(1)?[0])),
+            ArgKind::Uint2 => Arg::Int(i64::from(u16::from_le_bytes(self.fixed()?))),
+            ArgKind::Int4 => Arg::Int(i64::from(i32::from_le_bytes(self.fixed()?))),
+            ArgKind::Uint4 => Arg::Int(i64::from(u32::from_le_bytes(self.fixed()?))),
+            ArgKind::Uint8 => {
+                let n = u64::from_le_bytes(self.fixed()?);
+                Arg::Int(i64::try_from(n).map_err(|_| Error::unpickling("length exceeds the system's maximum"))?)
+            }
+            ArgKind::Float8 => Arg::Float(f64::from_be_bytes(self.fixed()?)),
+            ArgKind::String1 | ArgKind::Bytes1 | ArgKind::Unicodestring1 | ArgKind::Long1 => {
+                let n = self.input.read(1)?[0];
+                Arg::Data(self.payload(u64::from(n))?)
+            }
+            ArgKind::Bytes4 | ArgKind::Unicodestring4 => {
+                let n = u32::from_le_bytes(self.fixed()?);
+                Arg::Data(self.payload(u64::from(n))?)
+            }
+            ArgKind::String4 | ArgKind::Long4 => {
+                let n = i32::from_le_bytes(self.fixed()?);
+                let n = u64::try_from(n).map_err(|_| {
+                    let what = if kind == ArgKind::Long4 { "LONG" } else { "BINSTRING" };
+                    Error::unpickling(format!("{what} pickle has negative byte count"))
+                })?;
+                Arg::Data(self.payload(n)?)
+            }
+            ArgKind::Bytes8 | ArgKind::Bytearray8 | ArgKind::Unicodestring8 => {
+                let n = u64::from_le_bytes(self.fixed()?);
+                Arg::Data(self.payload(n)?)
+            }
+            ArgKind::StringnlNoescapePair => {
+                let module = self.input.read_line(max_line)?.to_vec();
+                let name = self.input.read_line(max_line)?.to_vec();
+                Arg::Pair(module, name)
+            }
+            ArgKind::Stringnl
+            | ArgKind::StringnlNoescape
+            | ArgKind::Unicodestringnl
+            | ArgKind::DecimalnlShort
+            | ArgKind::DecimalnlLong
+            | ArgKind::Floatnl => Arg::Line(self.input.read_line(max_line)?.to_vec()),
+        })
+    }
+
+    fn fixed<const N: usize>(&mut self) -> Result<[u8; N]> {
+        Ok(self.input.read(N)?.try_into().expect("read returns exactly N bytes"))
+    }
+
+    /// A counted payload, charged to the allocation limit before it is read.
+    fn payload(&mut self, n: u64) -> Result<Vec<u8>> {
+        self.charge(n)?;
+        self.input.read_vec(n)
+    }
+
+    /// Counts bytes against `max_alloc`.
+    fn charge(&mut self, bytes: u64) -> Result<()> {
+        self.allocated = self.allocated.saturating_add(bytes);
+        if self.allocated > self.options.max_alloc {
+            return Err(Error::new(ErrorKind::LimitExceeded {
+                what: "allocated bytes",
+                limit: self.options.max_alloc,
+            }));
+        }
+        Ok(())
+    }
+
+    // ----- the stack -----
+
+    /// The topmost MARK's position: pops may not go below it.
+    #[inline]
+    fn fence(&self) -> usize {
+        self.marks.last().copied().unwrap_or(0)
+    }
+
+    #[inline]
+    fn push(&mut self, item: Item) {
+        self.stack.push(item);
+    }
+
+    fn add(&mut self, obj: Obj) -> Result<Item> {
+        self.charge(32)?;
+        self.graph.add(obj)
+    }
+
+    fn push_obj(&mut self, obj: Obj) -> Result<()> {
+        let item = self.add(obj)?;
+        self.push(item);
+        Ok(())
+    }
+
+    #[inline]
+    fn pop(&mut self) -> Result<Item> {
+        if self.stack.len() <= self.fence() {
+            return Err(Error::new(ErrorKind::StackUnderflow));
+        }
+        Ok(self.stack.pop().expect("the stack is above its fence"))
+    }
+
+    /// The top item, which must be above the fence.
+    fn top(&self) -> Result<Item> {
+        if self.stack.len() <= self.fence() {
+            return Err(Error::new(ErrorKind::StackUnderflow));
+        }
+        Ok(*self.stack.last().expect("the stack is above its fence"))
+    }
+
+    /// Pops the topmost MARK and everything above it; returns what was above it.
+    fn pop_mark(&mut self) -> Result<Vec<Item>> {
+        let mark = self.marks.pop().ok_or_else(|| Error::new(ErrorKind::MarkNotFound))?;
+        self.charge(16 * (self.stack.len() - mark) as u64)?;
+        Ok(self.stack.split_off(mark))
+    }
+
+    /// The object at `index` of the stack, which must be at or above the fence (CPython's
+    /// `x <= fence` check for APPENDS, SETITEMS, ADDITEMS and BUILD).
+    fn target(&self, index: Option<usize>) -> Result<u32> {
+        let index = index.filter(|&i| i >= self.fence()).ok_or_else(|| Error::new(ErrorKind::StackUnderflow))?;
+        match self.stack[index] {
+            Item::Obj(i) => Ok(i),
+            other => Err(Error::unpickling(format!("cannot add items to {}", atom_name(other)))),
+        }
+    }
+
+    // ----- opcodes -----
+
+    fn step(&mut self, op: Opcode) -> Result<Flow> {
+        let arg = self.read_arg(op.info().arg)?;
+        match op {
+            Opcode::Stop => return Ok(Flow::Stop(self.pop()?)),
+            Opcode::Proto => {
+                let Arg::Int(p) = arg else { unreachable!() };
+                if p > i64::from(crate::HIGHEST_PROTOCOL) {
+                    return Err(Error::new(ErrorKind::UnsupportedProtocol(p as u8)));
+                }
+                self.proto = p as u8;
+            }
+            Opcode::Frame => {
+                let Arg::Int(n) = arg else { unreachable!() };
+                self.input.ensure(n as u64)?;
+            }
+            Opcode::Mark => self.marks.push(self.stack.len()),
+            Opcode::Pop => self.op_pop()?,
+            Opcode::PopMark => drop(self.pop_mark()?),
+            Opcode::Dup => {
+                let top = self.top()?;
+                self.push(top);
+            }
+
+            Opcode::None => self.push(Item::None),
+            Opcode::Newtrue => self.push(Item::Bool(true)),
+            Opcode::Newfalse => self.push(Item::Bool(false)),
+            Opcode::Binint | Opcode::Binint1 | Opcode::Binint2 => {
+                let Arg::Int(i) = arg else { unreachable!() };
+                self.push(Item::Int(i));
+            }
+            Opcode::Int => self.op_int(&line(arg))?,
+            Opcode::Long => {
+                let value = text::parse_long_line(&line(arg), self.options.max_digits)?;
+                self.push_int(value)?;
+            }
+            Opcode::Long1 | Opcode::Long4 => {
+                let bytes = data(arg);
+                let value = if bytes.is_empty() { BigInt::from(0) } else { BigInt::from_signed_bytes_le(&bytes) };
+                self.push_int(match value.to_i64() {
+                    Some(small) => Int::Small(small),
+                    None => Int::Big(value),
+                })?;
+            }
+            Opcode::Float => self.push(Item::Float(text::parse_float_line(&line(arg))?)),
+            Opcode::Binfloat => {
+                let Arg::Float(f) = arg else { unreachable!() };
+                self.push(Item::Float(f));
+            }
+
+            Opcode::String => {
+                let raw = text::parse_quoted_string(&line(arg))?;
+                self.push_python2_string(raw)?;
+            }
+            Opcode::Binstring | Opcode::ShortBinstring => self.push_python2_string(data(arg))?,
+            Opcode::Unicode => {
+                let s = text::parse_raw_unicode_escape(&line(arg))?;
+                self.push_obj(Obj::Str(s))?;
+            }
+            Opcode::Binunicode | Opcode::ShortBinunicode | Opcode::Binunicode8 => {
+                let s = PyString::from_surrogatepass_vec(data(arg))
+                    .map_err(|e| Error::unpickling(format!("'utf-8' codec can't decode the str payload: {e}")))?;
+                self.push_obj(Obj::Str(s))?;
+            }
+            Opcode::Binbytes | Opcode::ShortBinbytes | Opcode::Binbytes8 => self.push_obj(Obj::Bytes(data(arg)))?,
+            Opcode::Bytearray8 => self.push_obj(Obj::ByteArray(data(arg)))?,
+
+            Opcode::EmptyTuple => self.push_obj(Obj::Tuple(Vec::new()))?,
+            Opcode::Tuple => {
+                let items = self.pop_mark()?;
+                self.push_obj(Obj::Tuple(items))?;
+            }
+            Opcode::Tuple1 | Opcode::Tuple2 | Opcode::Tuple3 => {
+                let n = op.code() as usize - Opcode::Tuple1.code() as usize + 1;
+                if self.stack.len() < self.fence() + n {
+                    return Err(Error::new(ErrorKind::StackUnderflow));
+                }
+                let items = self.stack.split_off(self.stack.len() - n);
+                self.push_obj(Obj::Tuple(items))?;
+            }
+            Opcode::EmptyList => self.push_obj(Obj::List(Vec::new()))?,
+            Opcode::List => {
+                let items = self.pop_mark()?;
+                self.push_obj(Obj::List(items))?;
+            }
+            Opcode::EmptyDict => self.push_obj(Obj::Dict(Vec::new()))?,
+            Opcode::Dict => {
+                let items = self.pop_mark()?;
+                if items.len() % 2 != 0 {
+                    return Err(Error::unpickling("odd number of items for DICT"));
+                }
+                self.push_obj(Obj::Dict(pairs(items)))?;
+            }
+            Opcode::EmptySet => self.push_obj(Obj::Set(Vec::new()))?,
+            Opcode::Frozenset => {
+                let items = self.pop_mark()?;
+                self.push_obj(Obj::FrozenSet(items))?;
+            }
+            Opcode::Append => {
+                let value = self.pop()?;
+                let target = self.target(self.stack.len().checked_sub(1))?;
+                self.extend_list(target, vec![value])?;
+            }
+            Opcode::Appends => {
+                let items = self.pop_mark()?;
+                let target = self.target(self.stack.len().checked_sub(1))?;
+                self.extend_list(target, items)?;
+            }
+            Opcode::Setitem => {
+                let value = self.pop()?;
+                let key = self.pop()?;
+                let target = self.target(self.stack.len().checked_sub(1))?;
+                self.extend_dict(target, vec![(key, value)])?;
+            }
+            Opcode::Setitems => {
+                let items = self.pop_mark()?;
+                if items.len() % 2 != 0 {
+                    return Err(Error::unpickling("odd number of items for SETITEMS"));
+                }
+                let target = self.target(self.stack.len().checked_sub(1))?;
+                self.extend_dict(target, pairs(items))?;
+            }
+            Opcode::Additems => {
+                let items = self.pop_mark()?;
+                let target = self.target(self.stack.len().checked_sub(1))?;
+                match self.graph.get_mut(target) {
+                    Obj::Set(set) => set.extend(items),
+                    other => return Err(Error::unpickling(format!("ADDITEMS on a {}", other.type_name()))),
+                }
+            }
+
+            Opcode::Get | Opcode::Binget | Opcode::LongBinget => {
+                let index = match arg {
+                    Arg::Line(l) => text::parse_index_line(&l, "GET")? as u64,
+                    Arg::Int(i) => i as u64,
+                    _ => unreachable!(),
+                };
+                let item = self.memo.get(index).ok_or_else(|| Error::new(ErrorKind::MemoNotFound(index)))?;
+                self.push(item);
+            }
+            Opcode::Put | Opcode::Binput | Opcode::LongBinput | Opcode::Memoize => {
+                let index = match arg {
+                    Arg::Line(l) => {
+                        let i = text::parse_index_line(&l, "PUT")?;
+                        u64::try_from(i).map_err(|_| Error::unpickling("negative PUT argument"))?
+                    }
+                    Arg::Int(i) => i as u64,
+                    _ => self.memo.len,
+                };
+                let top = self.top()?;
+                self.memo.put(index, top, self.options.max_memo)?;
+            }
+
+            Opcode::Global => {
+                let Arg::Pair(module, name) = arg else { unreachable!() };
+                let global = self.global(utf8(&module, "GLOBAL")?, utf8(&name, "GLOBAL")?);
+                self.push_obj(Obj::Global(global))?;
+            }
+            Opcode::StackGlobal => {
+                let name_item = self.pop()?;
+                let module_item = self.pop()?;
+                let (Some(module), Some(name)) = (self.str_of(module_item), self.str_of(name_item)) else {
+                    return Err(Error::unpickling("STACK_GLOBAL requires str"));
+                };
+                let (module, name) = (module.to_owned(), name.to_owned());
+                let fresh_names = self.names_are_fresh(module_item, &module) | self.names_are_fresh(name_item, &name);
+                let global = Global { fresh_names, ..self.global(module, name) };
+                self.push_obj(Obj::Global(global))?;
+            }
+            Opcode::Ext1 | Opcode::Ext2 | Opcode::Ext4 => {
+                let Arg::Int(code) = arg else { unreachable!() };
+                if code <= 0 {
+                    return Err(Error::unpickling("EXT specifies code <= 0"));
+                }
+                let global = self
+                    .hooks
+                    .extensions
+                    .get(&(code as i32))
+                    .cloned()
+                    .ok_or_else(|| Error::unpickling(format!("unregistered extension code {code}")))?;
+                self.push_obj(Obj::Global(global))?;
+            }
+
+            Opcode::Reduce => {
+                let args = self.pop()?;
+                let callable = self.pop()?;
+                self.require_tuple(args, "REDUCE argument list must be a tuple")?;
+                let obj = match self.rebuild_builtin(callable, args) {
+                    Some(obj) => obj,
+                    None => Obj::Object(Box::new(object(callable, args))),
+                };
+                self.push_obj(obj)?;
+            }
+            Opcode::Newobj => {
+                let args = self.pop()?;
+                let cls = self.pop()?;
+                self.require_tuple(args, "NEWOBJ expected an arg tuple.")?;
+                self.require_class(cls, "NEWOBJ class argument isn't a type object")?;
+                let mut all = vec![cls];
+                all.extend(self.tuple_items(args));
+                let args = self.add(Obj::Tuple(all))?;
+                let callable = self.copyreg_global(false)?;
+                self.push_obj(Obj::Object(Box::new(object(callable, args))))?;
+            }
+            Opcode::NewobjEx => {
+                let kwargs = self.pop()?;
+                let args = self.pop()?;
+                let cls = self.pop()?;
+                self.require_tuple(args, "NEWOBJ_EX args argument must be a tuple")?;
+                if !matches!(kwargs, Item::Obj(i) if matches!(self.graph.get(i), Obj::Dict(_))) {
+                    return Err(Error::unpickling("NEWOBJ_EX kwargs argument must be a dict"));
+                }
+                self.require_class(cls, "NEWOBJ_EX class argument must be a type")?;
+                let args = self.add(Obj::Tuple(vec![cls, args, kwargs]))?;
+                let callable = self.copyreg_global(true)?;
+                self.push_obj(Obj::Object(Box::new(object(callable, args))))?;
+            }
+            Opcode::Build => {
+                let state = self.pop()?;
+                let target = self.target(self.stack.len().checked_sub(1))?;
+                match self.graph.get_mut(target) {
+                    Obj::Object(o) => o.state = Some(state),
+                    other => {
+                        return Err(Error::unpickling(format!("BUILD on a {}, which has no state", other.type_name())))
+                    }
+                }
+            }
+            Opcode::Inst => {
+                let Arg::Pair(module, name) = arg else { unreachable!() };
+                let args = self.pop_mark()?;
+                let global = self.global(utf8(&module, "INST")?, utf8(&name, "INST")?);
+                let cls = self.add(Obj::Global(global))?;
+                let args = self.add(Obj::Tuple(args))?;
+                self.push_obj(Obj::Object(Box::new(object(cls, args))))?;
+            }
+            Opcode::Obj => {
+                let mut items = self.pop_mark()?;
+                if items.is_empty() {
+                    return Err(Error::new(ErrorKind::StackUnderflow));
+                }
+                let cls = items.remove(0);
+                let args = self.add(Obj::Tuple(items))?;
+                self.push_obj(Obj::Object(Box::new(object(cls, args))))?;
+            }
+
+            Opcode::Persid => {
+                let id = line(arg);
+                let id = std::str::from_utf8(&id)
+                    .ok()
+                    .filter(|s| s.is_ascii())
+                    .ok_or_else(|| Error::unpickling("persistent IDs in protocol 0 must be ASCII strings"))?;
+                let pid = self.add(Obj::Str(PyString::from(id)))?;
+                self.persistent_load(pid)?;
+            }
+            Opcode::Binpersid => {
+                let pid = self.pop()?;
+                self.persistent_load(pid)?;
+            }
+            Opcode::NextBuffer => {
+                let buffers = self.hooks.buffers.as_mut().ok_or_else(|| {
+                    Error::unpickling("pickle stream refers to out-of-band data but no *buffers* argument was given")
+                })?;
+                let buffer = buffers.next().ok_or_else(|| Error::unpickling("not enough out-of-band buffers"))?;
+                let item = self.insert_value(&buffer)?;
+                self.push(item);
+            }
+            Opcode::ReadonlyBuffer => {
+                let top = self.top()?;
+                match top {
+                    Item::Obj(i) => match self.graph.get_mut(i) {
+                        Obj::ByteArray(b) => {
+                            let bytes = std::mem::take(b);
+                            let item = self.add(Obj::Bytes(bytes))?;
+                            *self.stack.last_mut().expect("top exists") = item;
+                        }
+                        Obj::Bytes(_) => {}
+                        other => {
+                            return Err(Error::unpickling(format!(
+                                "a bytes-like object is required, not '{}'",
+                                other.type_name()
+                            )))
+                        }
+                    },
+                    other => {
+                        return Err(Error::unpickling(format!(
+                            "a bytes-like object is required, not '{}'",
+                            atom_name(other)
+                        )))
+                    }
+                }
+            }
+        }
+        Ok(Flow::Continue)
+    }
+
+    /// CPython's `load_pop`: a MARK on top of the stack is popped instead of an object.
+    fn op_pop(&mut self) -> Result<()> {
+        if self.marks.last() == Some(&self.stack.len()) {
+            self.marks.pop();
+            return Ok(());
+        }
+        let popped = self.pop()?;
+        self.record_state_setter(popped);
+        Ok(())
+    }
+
+    /// `save_reduce` applies a state setter by writing `setter, obj, state, TUPLE2, REDUCE,
+    /// POP`: a call whose result is thrown away. Executing nothing, the loader would lose
+    /// the state with it, so when the object just popped is such a call, made by the last
+    /// two opcodes that built objects and kept nowhere, it is recorded on its target as
+    /// `state` and `state_setter`.
+    fn record_state_setter(&mut self, popped: Item) {
+        let Item::Obj(call) = popped else { return };
+        if call + 1 != self.graph.len() {
+            return;
+        }
+        let Obj::Object(o) = self.graph.get(call) else { return };
+        let plain_call = o.state.is_none() && o.list_items.is_empty() && o.dict_items.is_empty();
+        let (Item::Obj(args), callable) = (o.args, o.callable) else { return };
+        if !plain_call || args + 2 != self.graph.len() {
+            return;
+        }
+        let Obj::Tuple(pair) = self.graph.get(args) else { return };
+        let &[Item::Obj(target), state] = pair.as_slice() else { return };
+        if let Obj::Object(t) = self.graph.get_mut(target) {
+            if t.state.is_none() && t.state_setter.is_none() {
+                t.state = Some(state);
+                t.state_setter = Some(callable);
+                *self.graph.get_mut(call) = Obj::Taken;
+            }
+        }
+    }
+
+    /// INT: `I00`/`I01` are the booleans of protocols 0 and 1; otherwise an int.
+    fn op_int(&mut self, line: &[u8]) -> Result<()> {
+        match line {
+            b"00" => self.push(Item::Bool(false)),
+            b"01" => self.push(Item::Bool(true)),
+            _ => {
+                let value = text::parse_int_line(line, self.options.max_digits)?;
+                self.push_int(value)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn push_int(&mut self, value: Int) -> Result<()> {
+        match value {
+            Int::Small(i) => self.push(Item::Int(i)),
+            Int::Big(b) => self.push_obj(Obj::BigInt(b))?,
+        }
+        Ok(())
+    }
+
+    /// A Python 2 `str` (STRING, BINSTRING, SHORT_BINSTRING), decoded by `encoding`.
+    fn push_python2_string(&mut self, raw: Vec<u8>) -> Result<()> {
+        let obj = match self.options.encoding {
+            Encoding::Bytes => Obj::Bytes(raw),
+            Encoding::Latin1 => {
+                Obj::Str(PyString::from_code_points(raw.iter().map(|&b| u32::from(b))).expect("Latin-1"))
+            }
+            Encoding::Ascii => Obj::Str(decode_python2(&raw, self.options.errors, false)?),
+            Encoding::Utf8 => Obj::Str(decode_python2(&raw, self.options.errors, true)?),
+        };
+        self.push_obj(obj)
+    }
+
+    fn extend_list(&mut self, target: u32, items: Vec<Item>) -> Result<()> {
+        match self.graph.get_mut(target) {
+            Obj::List(list) => list.extend(items),
+            Obj::Object(o) => o.list_items.extend(items),
+            other => {
+                return Err(Error::unpickling(format!("'{}' object has no attribute 'extend'", other.type_name())))
+            }
+        }
+        Ok(())
+    }
+
+    fn extend_dict(&mut self, target: u32, new: Vec<(Item, Item)>) -> Result<()> {
+        match self.graph.get_mut(target) {
+            Obj::Dict(pairs) => pairs.extend(new),
+            Obj::Object(o) => o.dict_items.extend(new),
+            other => {
+                return Err(Error::unpickling(format!(
+                    "'{}' object does not support item assignment",
+                    other.type_name()
+                )))
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether a STACK_GLOBAL name string is a new object although an equal one named a
+    /// global before: CPython shares interned names, so a repeat means a C-implemented
+    /// global whose names are made afresh on each access (`Global::fresh_names`).
+    fn names_are_fresh(&mut self, item: Item, text: &str) -> bool {
+        let Item::Obj(index) = item else { return false };
+        match self.global_names.get(text) {
+            Some(&first) => first != index,
+            None => {
+                self.global_names.insert(text.into(), index);
+                false
+            }
+        }
+    }
+
+    /// A global as `find_class` names it: Python 2 names mapped below protocol 3.
+    fn global(&self, module: String, name: String) -> Global {
+        if self.proto < 3 && self.options.fix_imports {
+            let (m, n) = compat::to_python3(&module, &name);
+            if (m, n) != (module.as_str(), name.as_str()) {
+                return Global::new(m, n);
+            }
+        }
+        Global::new(module, name)
+    }
+
+    fn copyreg_global(&mut self, ex: bool) -> Result<Item> {
+        let cached = if ex { self.newobj_ex } else { self.newobj };
+        if let Some(item) = cached {
+            return Ok(item);
+        }
+        let name = if ex { "__newobj_ex__" } else { "__newobj__" };
+        let item = self.add(Obj::Global(Global::new("copyreg", name)))?;
+        if ex {
+            self.newobj_ex = Some(item);
+        } else {
+            self.newobj = Some(item);
+        }
+        Ok(item)
+    }
+
+    fn str_of(&self, item: Item) -> Option<&str> {
+        match item {
+            Item::Obj(i) => match self.graph.get(i) {
+                Obj::Str(s) => s.as_str(),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    fn tuple_items(&self, item: Item) -> Vec<Item> {
+        match item {
+            Item::Obj(i) => match self.graph.get(i) {
+                Obj::Tuple(items) => items.clone(),
+                _ => Vec::new(),
+            },
+            _ => Vec::new(),
+        }
+    }
+
+    fn require_tuple(&self, item: Item, message: &str) -> Result<()> {
+        match item {
+            Item::Obj(i) if matches!(self.graph.get(i), Obj::Tuple(_)) => Ok(()),
+            _ => Err(Error::unpickling(message)),
+        }
+    }
+
+    /// What could be a class: a global, or an object some reduction built.
+    fn require_class(&self, item: Item, message: &str) -> Result<()> {
+        match item {
+            Item::Obj(i) if matches!(self.graph.get(i), Obj::Global(_) | Obj::Object(_) | Obj::PersistentId(_)) => {
+                Ok(())
+            }
+            _ => Err(Error::unpickling(message)),
+        }
+    }
+
+    /// The reductions CPython itself writes for builtins below the protocol that has an
+    /// opcode for them, rebuilt as those builtins without calling anything:
+    /// `_codecs.encode(s, 'latin1')` and `bytes()` for bytes, `bytearray(...)`,
+    /// `set(list)`, `frozenset(list)`, and `getattr(global, name)` for a nested global.
+    fn rebuild_builtin(&self, callable: Item, args: Item) -> Option<Obj> {
+        if !self.options.builtin_reductions {
+            return None;
+        }
+        let Item::Obj(c) = callable else { return None };
+        let Obj::Global(g) = self.graph.get(c) else {
+            return None;
+        };
+        let args = self.tuple_items(args);
+        let str_arg = |i: usize| match args.get(i)? {
+            Item::Obj(o) => match self.graph.get(*o) {
+                Obj::Str(s) => Some(s),
+                _ => None,
+            },
+            _ => None,
+        };
+        let latin1 = |s: &PyString| s.code_points().map(|cp| u8::try_from(cp).ok()).collect::<Option<Vec<u8>>>();
+        let is_latin1_name = |s: Option<&PyString>| matches!(s.and_then(PyString::as_str), Some("latin1" | "latin-1"));
+        let items_of = |i: usize| match args.get(i)? {
+            Item::Obj(o) => match self.graph.get(*o) {
+                Obj::List(v) | Obj::Tuple(v) | Obj::Set(v) | Obj::FrozenSet(v) => Some(v.clone()),
+                _ => None,
+            },
+            _ => None,
+        };
+        match (g.module.as_str(), g.name.as_str(), args.len()) {
+            ("_codecs", "encode", 2) if is_latin1_name(str_arg(1)) => latin1(str_arg(0)?).map(Obj::Bytes),
+            ("builtins", "bytes", 0) => Some(Obj::Bytes(Vec::new())),
+            ("builtins", "bytearray", 0) => Some(Obj::ByteArray(Vec::new())),
+            ("builtins", "bytearray", 1) => match args[0] {
+                Item::Obj(o) => match self.graph.get(o) {
+                    Obj::Bytes(b) => Some(Obj::ByteArray(b.clone())),
+                    _ => None,
+                },
+                _ => None,
+            },
+            ("builtins", "bytearray", 2) if is_latin1_name(str_arg(1)) => latin1(str_arg(0)?).map(Obj::ByteArray),
+            // How CPython writes a nested qualname below protocol 4 (`save_global`).
+            ("builtins", "getattr", 2) => match (args[0], str_arg(1).and_then(PyString::as_str)) {
+                (Item::Obj(o), Some(attr)) => match self.graph.get(o) {
+                    Obj::Global(parent) => {
+                        Some(Obj::Global(Global::new(&*parent.module, format!("{}.{attr}", parent.name))))
+                    }
+                    _ => None,
+                },
+                _ => None,
+            },
+            ("builtins", "set", 0) => Some(Obj::Set(Vec::new())),
+            ("builtins", "set", 1) => items_of(0).map(Obj::Set),
+            ("builtins", "frozenset", 0) => Some(Obj::FrozenSet(Vec::new())),
+            ("builtins", "frozenset", 1) => items_of(0).map(Obj::FrozenSet),
+            _ => None,
+        }
+    }
+
+    fn persistent_load(&mut self, pid: Item) -> Result<()> {
+        let item =
+            match &mut self.hooks.persistent_load {
+                PersistentLoad::Refuse => return Err(Error::unpickling(
+                    "A load persistent id instruction was encountered,\nbut no persistent_load function was specified.",
+                )),
+                PersistentLoad::Keep => self.add(Obj::PersistentId(pid))?,
+                PersistentLoad::Call(_) => {
+                    let id = self.graph.snapshot(pid, 0)?;
+                    let PersistentLoad::Call(hook) = &mut self.hooks.persistent_load else { unreachable!() };
+                    let value = hook(id)?;
+                    self.insert_value(&value)?
+                }
+            };
+        self.push(item);
+        Ok(())
+    }
+
+    fn insert_value(&mut self, value: &Value) -> Result<Item> {
+        let mut nodes = HashMap::new();
+        self.graph.insert(value, &mut nodes, 0)
+    }
+}
+
+fn object(callable: Item, args: Item) -> ObjectNode {
+    ObjectNode { callable, args, state: None, list_items: Vec::new(), dict_items: Vec::new(), state_setter: None }
+}
+
+fn pairs(items: Vec<Item>) -> Vec<(Item, Item)> {
+    items.chunks_exact(2).map(|p| (p[0], p[1])).collect()
+}
+
+fn line(arg: Arg) -> Vec<u8> {
+    match arg {
+        Arg::Line(l) => l,
+        _ => unreachable!("the opcode table gives this opcode a line argument"),
+    }
+}
+
+fn data(arg: Arg) -> Vec<u8> {
+    match arg {
+        Arg::Data(d) => d,
+        _ => unreachable!("the opcode table gives this opcode a counted argument"),
+    }
+}
+
+fn utf8(bytes: &[u8], opcode: &str) -> Result<String> {
+    String::from_utf8(bytes.to_vec()).map_err(|_| Error::unpickling(format!("{opcode} names must be UTF-8")))
+}
+
+fn atom_name(item: Item) -> &'static str {
+    match item {
+        Item::None => "NoneType",
+        Item::Bool(_) => "bool",
+        Item::Int(_) => "int",
+        Item::Float(_) => "float",
+        Item::Obj(_) => "object",
+    }
+}
+
+/// A Python 2 `str` decoded as ASCII or UTF-8 with CPython's error handlers.
+fn decode_python2(raw: &[u8], errors: StringErrors, utf8: bool) -> Result<PyString> {
+    let codec = if utf8 { "utf-8" } else { "ascii" };
+    let mut points = Vec::with_capacity(raw.len());
+    let mut rest = raw;
+    while !rest.is_empty() {
+        let valid = if utf8 {
+            match std::str::from_utf8(rest) {
+                Ok(s) => s.len(),
+                Err(e) => e.valid_up_to(),
+            }
+        } else {
+            rest.iter().position(|&b| b >= 0x80).unwrap_or(rest.len())
+        };
+        let text = std::str::from_utf8(&rest[..valid]).expect("checked above");
+        points.extend(text.chars().map(|c| c as u32));
+        rest = &rest[valid..];
+        let Some(&bad) = rest.first() else { break };
+        match errors {
+            StringErrors::Strict => {
+                let position = raw.len() - rest.len();
+                return Err(Error::unpickling(format!(
+                    "'{codec}' codec can't decode byte {bad:#04x} in position {position}"
+                )));
+            }
+            StringErrors::Replace => points.push(0xFFFD),
+            StringErrors::Ignore => {}
+            StringErrors::SurrogateEscape => points.push(0xDC00 + u32::from(bad)),
+        }
+        rest = &rest[1..];
+    }
+    Ok(PyString::from_code_points(points).expect("code points are valid"))
+}

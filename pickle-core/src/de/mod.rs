@@ -1,0 +1,259 @@
+//! Unpickling: [`Unpickler`], [`loads`] and [`load`].
+//!
+//! The unpickler executes nothing. Globals, calls and instances become inert [`Value`]
+//! data that records what the pickle says (callable, args, state, items); re-pickling that
+//! value gives back the bytes CPython wrote. The reductions CPython itself writes for
+//! builtins at low protocols (`_codecs.encode` for bytes, `set(list)`, `bytearray(...)`)
+//! come back as those builtins.
+
+mod graph;
+mod input;
+mod keys;
+mod load;
+mod text;
+
+use std::collections::HashMap;
+use std::io::Read;
+
+pub use input::{ReadSource, SliceSource, Source};
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::value::{Global, Value};
+use load::Loader;
+
+/// How Python 2 `str` objects (STRING, BINSTRING, SHORT_BINSTRING) are decoded: CPython's
+/// `encoding` argument.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Encoding {
+    /// `"ASCII"`, CPython's default.
+    #[default]
+    Ascii,
+    /// `"latin1"`: every byte is a code point (NumPy and datetime pickles need it).
+    Latin1,
+    /// `"utf-8"`.
+    Utf8,
+    /// `"bytes"`: leave them as `bytes`.
+    Bytes,
+}
+
+/// What to do with Python 2 strings that do not decode: CPython's `errors` argument.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum StringErrors {
+    /// `"strict"`: fail, CPython's default.
+    #[default]
+    Strict,
+    /// `"replace"`: U+FFFD.
+    Replace,
+    /// `"ignore"`: drop the byte.
+    Ignore,
+    /// `"surrogateescape"`: U+DC80 plus the byte.
+    SurrogateEscape,
+}
+
+/// The options of an [`Unpickler`]: CPython's, and limits for untrusted input.
+///
+/// Every limit fails with [`ErrorKind::LimitExceeded`]; none of them changes what a
+/// successful load returns.
+#[derive(Clone, Debug)]
+pub struct UnpicklerOptions {
+    /// Below protocol 3, read Python 2 names as Python 3 knows them (`copy_reg` is
+    /// `copyreg`, `__builtin__` is `builtins`), as CPython does by default.
+    pub fix_imports: bool,
+    /// How Python 2 strings are decoded.
+    pub encoding: Encoding,
+    /// What happens to Python 2 strings that do not decode.
+    pub errors: StringErrors,
+    /// Rebuild the reductions CPython writes for `bytes`, `bytearray`, `set` and
+    /// `frozenset` below the protocols with opcodes for them as those builtins (on by
+    /// default); off, they stay [`Value::Object`]s.
+    pub builtin_reductions: bool,
+    /// The deepest nesting of the loaded value.
+    pub max_depth: usize,
+    /// The most bytes the loaded data may take: payloads, plus a charge per object and
+    /// stack slot. A declared length is checked against it before anything is read.
+    pub max_alloc: u64,
+    /// The most memo entries.
+    pub max_memo: usize,
+    /// The longest text argument (protocol 0 lines).
+    pub max_line: usize,
+    /// The most decimal digits of a text integer (CPython 3.11's `int_max_str_digits`).
+    pub max_digits: usize,
+}
+
+impl Default for UnpicklerOptions {
+    fn default() -> UnpicklerOptions {
+        UnpicklerOptions {
+            fix_imports: true,
+            encoding: Encoding::Ascii,
+            errors: StringErrors::Strict,
+            builtin_reductions: true,
+            max_depth: 10_000,
+            max_alloc: 4 << 30,
+            max_memo: 1 << 26,
+            max_line: 64 << 20,
+            max_digits: 4300,
+        }
+    }
+}
+
+/// What the unpickler does with a persistent id (PERSID, BINPERSID).
+pub enum PersistentLoad {
+    /// Fail, as CPython does without a `persistent_load` method (the default).
+    Refuse,
+    /// Keep it as a [`Value::PersistentId`], which pickles back to the same id.
+    Keep,
+    /// Ask this function for the object the id stands for.
+    Call(Box<dyn FnMut(Value) -> Result<Value>>),
+}
+
+/// The unpickler's hooks: persistent ids, extension codes, out-of-band buffers.
+pub(crate) struct Hooks {
+    pub(crate) persistent_load: PersistentLoad,
+    pub(crate) extensions: HashMap<i32, Global>,
+    pub(crate) buffers: Option<Box<dyn Iterator<Item = Value>>>,
+}
+
+impl Default for Hooks {
+    fn default() -> Hooks {
+        Hooks { persistent_load: PersistentLoad::Refuse, extensions: HashMap::new(), buffers: None }
+    }
+}
+
+/// Reads pickles, as CPython's `pickle.Unpickler`.
+///
+/// From memory, [`Unpickler::from_slice`] reads without copying the input; from any
+/// `io::Read`, [`Unpickler::new`] reads through a buffer it keeps, so pickles written one
+/// after another to a stream load one after another.
+///
+/// ```
+/// use pickle_core::{dumps, Unpickler, Value};
+///
+/// let mut stream = dumps(&1, 4)?;
+/// stream.extend(dumps(&"two", 2)?);
+/// let mut unpickler = Unpickler::new(&stream[..]);
+/// assert_eq!(unpickler.load()?, Value::from(1));
+/// assert_eq!(unpickler.load()?, Value::from("two"));
+/// # Ok::<(), pickle_core::Error>(())
+/// ```
+pub struct Unpickler<S> {
+    source: S,
+    options: UnpicklerOptions,
+    hooks: Hooks,
+}
+
+impl<R: Read> Unpickler<ReadSource<R>> {
+    /// An unpickler reading from `reader`.
+    pub fn new(reader: R) -> Unpickler<ReadSource<R>> {
+        Unpickler { source: ReadSource::new(reader), options: UnpicklerOptions::default(), hooks: Hooks::default() }
+    }
+
+    /// The reader.
+    pub fn get_ref(&self) -> &R {
+        self.source.get_ref()
+    }
+
+    /// The reader, and the bytes read from it past the last pickle loaded.
+    pub fn into_inner(self) -> (R, Vec<u8>) {
+        self.source.into_parts()
+    }
+}
+
+impl<'a> Unpickler<SliceSource<'a>> {
+    /// An unpickler reading from memory.
+    pub fn from_slice(bytes: &'a [u8]) -> Unpickler<SliceSource<'a>> {
+        Unpickler { source: SliceSource::new(bytes), options: UnpicklerOptions::default(), hooks: Hooks::default() }
+    }
+
+    /// The bytes after the last pickle loaded.
+    pub fn remaining(&self) -> &'a [u8] {
+        self.source.rest()
+    }
+}
+
+impl<S: Source> Unpickler<S> {
+    /// Sets all the options.
+    pub fn with_options(mut self, options: UnpicklerOptions) -> Self {
+        self.options = options;
+        self
+    }
+
+    /// The options in use.
+    pub fn options(&self) -> &UnpicklerOptions {
+        &self.options
+    }
+
+    /// Sets `fix_imports` (on by default).
+    pub fn fix_imports(mut self, fix_imports: bool) -> Self {
+        self.options.fix_imports = fix_imports;
+        self
+    }
+
+    /// Sets how Python 2 strings are decoded, and what happens when they do not decode.
+    pub fn encoding(mut self, encoding: Encoding, errors: StringErrors) -> Self {
+        self.options.encoding = encoding;
+        self.options.errors = errors;
+        self
+    }
+
+    /// Sets what persistent ids become.
+    pub fn persistent_load(mut self, persistent_load: PersistentLoad) -> Self {
+        self.hooks.persistent_load = persistent_load;
+        self
+    }
+
+    /// Registers an extension code (copyreg's `add_extension`): EXT1/EXT2/EXT4 with this
+    /// code load as the global `module.name`.
+    pub fn extension(mut self, code: i32, module: impl Into<String>, name: impl Into<String>) -> Self {
+        self.hooks.extensions.insert(code, Global::new(module, name));
+        self
+    }
+
+    /// Supplies the out-of-band buffers that NEXT_BUFFER takes, in order (protocol 5);
+    /// READONLY_BUFFER turns a `bytearray` into `bytes`.
+    pub fn buffers<I: IntoIterator<Item = Value>>(mut self, buffers: I) -> Self
+    where
+        I::IntoIter: 'static,
+    {
+        self.hooks.buffers = Some(Box::new(buffers.into_iter()));
+        self
+    }
+
+    /// Reads exactly one pickle, up to its STOP, and returns its value. After it, the
+    /// source is positioned just past the STOP.
+    pub fn load(&mut self) -> Result<Value> {
+        Loader::new(&mut self.source, &self.options, &mut self.hooks).load()
+    }
+
+    /// How many bytes have been consumed.
+    pub fn position(&self) -> u64 {
+        self.source.offset()
+    }
+}
+
+/// `pickle.loads(bytes)`: the value of a pickle held in memory. Bytes after its STOP are an
+/// error ([`ErrorKind::TrailingData`]); use [`Unpickler::from_slice`] to read on.
+///
+/// ```
+/// let v = pickle_core::loads(b"\x80\x04K\x01.")?;
+/// assert_eq!(v.as_i64(), Some(1));
+/// # Ok::<(), pickle_core::Error>(())
+/// ```
+pub fn loads(bytes: &[u8]) -> Result<Value> {
+    loads_with(bytes, &UnpicklerOptions::default())
+}
+
+/// [`loads`] with options.
+pub fn loads_with(bytes: &[u8], options: &UnpicklerOptions) -> Result<Value> {
+    let mut unpickler = Unpickler::from_slice(bytes).with_options(options.clone());
+    let value = unpickler.load()?;
+    let rest = unpickler.remaining().len();
+    if rest > 0 {
+        return Err(Error::new(ErrorKind::TrailingData(rest as u64)).at_offset(unpickler.position()));
+    }
+    Ok(value)
+}
+
+/// `pickle.load(file)`: one pickle from a reader.
+pub fn load<R: Read>(reader: R) -> Result<Value> {
+    Unpickler::new(reader).load()
+}
