@@ -58,7 +58,8 @@ fn fix_imports_tables_match_compat_pickle() {
          pairs = lambda t: sorted([list(k) + list(v) for k, v in t.items()])\n\
          print(json.dumps({'reverse_name': pairs(c.REVERSE_NAME_MAPPING), 'name': pairs(c.NAME_MAPPING),\n\
            'reverse_import': sorted(map(list, c.REVERSE_IMPORT_MAPPING.items())),\n\
-           'import': sorted(map(list, c.IMPORT_MAPPING.items()))}))",
+           'import': sorted(map(list, c.IMPORT_MAPPING.items())),\n\
+           'types': sorted(n for n, v in vars(__import__('builtins')).items() if isinstance(v, type))}))",
     );
     let tables = pickle_core::__private::compat_tables();
     type Row = ((&'static str, &'static str), (&'static str, &'static str));
@@ -76,4 +77,5 @@ fn fix_imports_tables_match_compat_pickle() {
     assert_eq!(theirs["name"], names(tables.name));
     assert_eq!(theirs["reverse_import"], modules(tables.reverse_import));
     assert_eq!(theirs["import"], modules(tables.import));
+    assert_eq!(theirs["types"], serde_json::to_value(tables.builtin_types).unwrap());
 }

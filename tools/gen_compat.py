@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Generates pickle-core/src/compat/table.rs from CPython's `_compat_pickle`.
+"""Generates pickle-core/src/compat/table.rs from CPython's `_compat_pickle` and `builtins`.
 
 `fix_imports` maps Python 3 names to Python 2 names when writing protocols 0-2 (the
 REVERSE_* tables) and back when reading (NAME_MAPPING, IMPORT_MAPPING). The tables are
@@ -8,6 +8,8 @@ the running python3.
 
 Usage: python3 tools/gen_compat.py > pickle-core/src/compat/table.rs
 """
+import builtins
+
 import _compat_pickle as c
 
 
@@ -40,3 +42,9 @@ for name, table, doc in [
         print(f"    ({s(k)}, {s(v)}),")
     print("];")
     print()
+types = sorted(name for name, value in vars(builtins).items() if isinstance(value, type))
+print("/// The names in `builtins` that are classes (NEWOBJ refuses the others). Sorted.")
+print(f"pub(crate) static BUILTIN_TYPES: [&str; {len(types)}] = [")
+for name in types:
+    print(f"    {s(name)},")
+print("];")

@@ -7,7 +7,7 @@ pub(crate) type QualName = (&'static str, &'static str);
 /// One row of a name mapping: from, to.
 pub(crate) type NameRow = (QualName, QualName);
 
-use table::{IMPORT_MAPPING, NAME_MAPPING, REVERSE_IMPORT_MAPPING, REVERSE_NAME_MAPPING};
+use table::{BUILTIN_TYPES, IMPORT_MAPPING, NAME_MAPPING, REVERSE_IMPORT_MAPPING, REVERSE_NAME_MAPPING};
 
 /// The Python 2 name of a Python 3 global, as `fix_imports` writes it below protocol 3.
 /// Returns the input unchanged when no mapping applies.
@@ -37,6 +37,11 @@ fn map_name<'a>(
     }
 }
 
+/// Whether `builtins.<name>` is a class (CPython 3.11's builtins).
+pub(crate) fn is_builtin_type(name: &str) -> bool {
+    BUILTIN_TYPES.binary_search(&name).is_ok()
+}
+
 /// The tables themselves, for the test that compares them with the running python3.
 #[doc(hidden)]
 pub fn tables() -> CompatTables {
@@ -45,6 +50,7 @@ pub fn tables() -> CompatTables {
         name: &NAME_MAPPING,
         reverse_import: &REVERSE_IMPORT_MAPPING,
         import: &IMPORT_MAPPING,
+        builtin_types: &BUILTIN_TYPES,
     }
 }
 
@@ -56,6 +62,7 @@ pub struct CompatTables {
     pub name: &'static [NameRow],
     pub reverse_import: &'static [(&'static str, &'static str)],
     pub import: &'static [(&'static str, &'static str)],
+    pub builtin_types: &'static [&'static str],
 }
 
 #[cfg(test)]

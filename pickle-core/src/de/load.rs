@@ -474,6 +474,7 @@ impl<'u, I: Input> Loader<'u, I> {
             Opcode::Reduce => {
                 let args = self.pop()?;
                 let callable = self.pop()?;
+                self.require_callable(callable)?;
                 self.require_tuple(args, "REDUCE argument list must be a tuple")?;
                 let obj = match self.rebuild_builtin(callable, args) {
                     Some(obj) => obj,
@@ -747,14 +748,30 @@ impl<'u, I: Input> Loader<'u, I> {
         }
     }
 
-    /// What could be a class: a global, or an object some reduction built.
+    /// What could be a class: a global (not one of the builtins known to be no class), or
+    /// an object some reduction built.
     fn require_class(&self, item: Item, message: &str) -> Result<()> {
-        match item {
-            Item::Obj(i) if matches!(self.graph.get(i), Obj::Global(_) | Obj::Object(_) | Obj::PersistentId(_)) => {
-                Ok(())
+        if let Item::Obj(i) = item {
+            match self.graph.get(i) {
+                Obj::Global(g) if g.module == "builtins" && !compat::is_builtin_type(&g.name) => {}
+                Obj::Global(_) | Obj::Object(_) | Obj::PersistentId(_) => return Ok(()),
+                _ => {}
             }
-            _ => Err(Error::unpickling(message)),
         }
+        Err(Error::unpickling(message))
+    }
+
+    /// What could be called: a global, or an object some reduction built (which may have
+    /// `__call__`). Anything else fails as CPython's call would.
+    fn require_callable(&self, item: Item) -> Result<()> {
+        let type_name = match item {
+            Item::Obj(i) => match self.graph.get(i) {
+                Obj::Global(_) | Obj::Object(_) | Obj::PersistentId(_) => return Ok(()),
+                other => other.type_name(),
+            },
+            other => atom_name(other),
+        };
+        Err(Error::unpickling(format!("'{type_name}' object is not callable")))
     }
 
     /// The reductions CPython itself writes for builtins below the protocol that has an
