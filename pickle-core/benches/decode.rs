@@ -8,21 +8,24 @@ mod workloads;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use pickle_core::{dumps, loads, Bytes};
 
+/// The five structured workloads, pickled at `protocol`.
+fn pickles(protocol: u8) -> Vec<(&'static str, Vec<u8>)> {
+    vec![
+        ("1M ints", dumps(&workloads::ints(1_000_000), protocol).unwrap()),
+        ("1M floats", dumps(&workloads::floats(1_000_000), protocol).unwrap()),
+        ("220k strs", dumps(&workloads::strings(220_000), protocol).unwrap()),
+        ("100k records", dumps(&workloads::records(100_000), protocol).unwrap()),
+        ("nested 440k", dumps(&workloads::nested(440_000), protocol).unwrap()),
+    ]
+}
+
 fn decode(c: &mut Criterion) {
-    let inputs: Vec<(&str, Box<dyn Fn(u8) -> Vec<u8>>)> = vec![
-        ("1M ints", Box::new(|p| dumps(&workloads::ints(1_000_000), p).unwrap())),
-        ("1M floats", Box::new(|p| dumps(&workloads::floats(1_000_000), p).unwrap())),
-        ("220k strs", Box::new(|p| dumps(&workloads::strings(220_000), p).unwrap())),
-        ("100k records", Box::new(|p| dumps(&workloads::records(100_000), p).unwrap())),
-        ("nested 440k", Box::new(|p| dumps(&workloads::nested(440_000), p).unwrap())),
-    ];
     let mut group = c.benchmark_group("decode");
     group.sample_size(20);
     for protocol in [2u8, 4, 5] {
-        for (name, make) in &inputs {
-            let pickle = make(protocol);
+        for (name, pickle) in pickles(protocol) {
             group.throughput(Throughput::Bytes(pickle.len() as u64));
-            group.bench_with_input(BenchmarkId::new(*name, protocol), &pickle, |b, p| b.iter(|| loads(p).unwrap()));
+            group.bench_with_input(BenchmarkId::new(name, protocol), &pickle, |b, p| b.iter(|| loads(p).unwrap()));
         }
     }
     group.finish();

@@ -282,6 +282,26 @@ struct Frame {
     total: usize,
 }
 
+impl Frame {
+    /// Builds the atoms that come next among a sequence's children in one go: the common
+    /// case of a long list of numbers needs no trip through the builder's loop per item.
+    #[inline]
+    fn take_atoms(&mut self) {
+        let (Obj::Tuple(items) | Obj::List(items) | Obj::Set(items) | Obj::FrozenSet(items)) = &self.obj else {
+            return;
+        };
+        let rest = &items[self.built.len()..];
+        let run = rest.iter().position(|item| matches!(item, Item::Obj(_))).unwrap_or(rest.len());
+        self.built.extend(rest[..run].iter().map(|&item| match item {
+            Item::None => Value::None,
+            Item::Bool(b) => Value::Bool(b),
+            Item::Int(i) => Value::Int(i),
+            Item::Float(f) => Value::Float(f),
+            Item::Obj(_) => unreachable!("the run stops before the first object"),
+        }));
+    }
+}
+
 struct Builder<'g> {
     graph: &'g mut Graph,
     counts: Vec<u32>,
@@ -303,6 +323,7 @@ impl Builder<'_> {
             if let Some(v) = finished.take() {
                 frame.built.push(v);
             }
+            frame.take_atoms();
             if frame.built.len() < frame.total {
                 let next = nth_child(&frame.obj, frame.built.len());
                 if let Some(v) = self.enter(next, &mut frames)? {
@@ -369,7 +390,8 @@ impl Builder<'_> {
             self.nodes[index as usize] = Node::Building(node.clone());
             (index, node)
         });
-        frames.push(Frame { index, obj, node, built: Vec::with_capacity(total.min(1 << 16)), total });
+        // The children are in the arena already, paid for by the input: reserve them all.
+        frames.push(Frame { index, obj, node, built: Vec::with_capacity(total), total });
         Ok(None)
     }
 }

@@ -389,35 +389,23 @@ impl<'u, I: Input> Loader<'u, I> {
             Opcode::Append => {
                 let value = self.pop()?;
                 let target = self.target(self.stack.len().checked_sub(1))?;
-                self.extend_list(target, vec![value])?;
-            }
-            Opcode::Appends => {
-                let items = self.pop_mark()?;
-                let target = self.target(self.stack.len().checked_sub(1))?;
-                self.extend_list(target, items)?;
+                match self.graph.get_mut(target) {
+                    Obj::List(list) => list.push(value),
+                    Obj::Object(o) => o.list_items.push(value),
+                    other => return Err(no_attribute(other, "append")),
+                }
             }
             Opcode::Setitem => {
                 let value = self.pop()?;
                 let key = self.pop()?;
                 let target = self.target(self.stack.len().checked_sub(1))?;
-                self.extend_dict(target, vec![(key, value)])?;
-            }
-            Opcode::Setitems => {
-                let items = self.pop_mark()?;
-                if items.len() % 2 != 0 {
-                    return Err(Error::unpickling("odd number of items for SETITEMS"));
-                }
-                let target = self.target(self.stack.len().checked_sub(1))?;
-                self.extend_dict(target, pairs(items))?;
-            }
-            Opcode::Additems => {
-                let items = self.pop_mark()?;
-                let target = self.target(self.stack.len().checked_sub(1))?;
                 match self.graph.get_mut(target) {
-                    Obj::Set(set) => set.extend(items),
-                    other => return Err(Error::unpickling(format!("ADDITEMS on a {}", other.type_name()))),
+                    Obj::Dict(pairs) => pairs.push((key, value)),
+                    Obj::Object(o) => o.dict_items.push((key, value)),
+                    other => return Err(no_item_assignment(other)),
                 }
             }
+            Opcode::Appends | Opcode::Setitems | Opcode::Additems => self.items_into_target(op)?,
 
             Opcode::Get | Opcode::Binget | Opcode::LongBinget => {
                 let index = match arg {
@@ -656,27 +644,26 @@ impl<'u, I: Input> Loader<'u, I> {
         self.push_obj(obj)
     }
 
-    fn extend_list(&mut self, target: u32, items: Vec<Item>) -> Result<()> {
-        match self.graph.get_mut(target) {
-            Obj::List(list) => list.extend(items),
-            Obj::Object(o) => o.list_items.extend(items),
-            other => {
-                return Err(Error::unpickling(format!("'{}' object has no attribute 'extend'", other.type_name())))
-            }
+    /// APPENDS, SETITEMS and ADDITEMS: the items above the topmost MARK go into the object
+    /// just below it, straight from the stack.
+    fn items_into_target(&mut self, op: Opcode) -> Result<()> {
+        let mark = self.marks.pop().ok_or_else(|| Error::new(ErrorKind::MarkNotFound))?;
+        let count = self.stack.len() - mark;
+        if op == Opcode::Setitems && count % 2 != 0 {
+            return Err(Error::unpickling("odd number of items for SETITEMS"));
         }
-        Ok(())
-    }
-
-    fn extend_dict(&mut self, target: u32, new: Vec<(Item, Item)>) -> Result<()> {
-        match self.graph.get_mut(target) {
-            Obj::Dict(pairs) => pairs.extend(new),
-            Obj::Object(o) => o.dict_items.extend(new),
-            other => {
-                return Err(Error::unpickling(format!(
-                    "'{}' object does not support item assignment",
-                    other.type_name()
-                )))
-            }
+        self.charge(16 * count as u64)?;
+        let target = self.target(mark.checked_sub(1))?;
+        let items = self.stack.drain(mark..);
+        match (op, self.graph.get_mut(target)) {
+            (Opcode::Appends, Obj::List(list)) => list.extend(items),
+            (Opcode::Appends, Obj::Object(o)) => o.list_items.extend(items),
+            (Opcode::Setitems, Obj::Dict(pairs)) => pairs.extend(pairs_of(items)),
+            (Opcode::Setitems, Obj::Object(o)) => o.dict_items.extend(pairs_of(items)),
+            (Opcode::Additems, Obj::Set(set)) => set.extend(items),
+            (Opcode::Appends, other) => return Err(no_attribute(other, "extend")),
+            (Opcode::Setitems, other) => return Err(no_item_assignment(other)),
+            (_, other) => return Err(no_attribute(other, "add")),
         }
         Ok(())
     }
@@ -862,7 +849,20 @@ fn object(callable: Item, args: Item) -> ObjectNode {
 }
 
 fn pairs(items: Vec<Item>) -> Vec<(Item, Item)> {
-    items.chunks_exact(2).map(|p| (p[0], p[1])).collect()
+    pairs_of(items.into_iter()).collect()
+}
+
+/// Consecutive items as (key, value) pairs.
+fn pairs_of(mut items: impl Iterator<Item = Item>) -> impl Iterator<Item = (Item, Item)> {
+    std::iter::from_fn(move || Some((items.next()?, items.next()?)))
+}
+
+fn no_attribute(obj: &Obj, attribute: &str) -> Error {
+    Error::unpickling(format!("'{}' object has no attribute '{attribute}'", obj.type_name()))
+}
+
+fn no_item_assignment(obj: &Obj) -> Error {
+    Error::unpickling(format!("'{}' object does not support item assignment", obj.type_name()))
 }
 
 fn line(arg: Arg) -> Vec<u8> {
