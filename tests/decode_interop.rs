@@ -289,6 +289,17 @@ data = pickle.dumps([pickle.PickleBuffer(bytearray(b'abc')), pickle.PickleBuffer
             Value::global("interop_classes", "Node")
         ])
     );
+    // With the same codes registered on the pickler, the value pickles back to CPython's bytes.
+    let mut again = Vec::new();
+    pickle_core::Pickler::new(&mut again)
+        .protocol(2)
+        .extension("interop_classes", "Point", 240)
+        .and_then(|p| p.extension("interop_classes", "Bag", 0x1234))
+        .and_then(|p| p.extension("interop_classes", "Node", 0x12345678))
+        .unwrap()
+        .dump(&value)
+        .unwrap();
+    assert_eq!(&again, ext);
 
     // Out-of-band buffers: NEXT_BUFFER takes them in order, READONLY_BUFFER makes bytes.
     let oob = &runs[2].as_ref().unwrap().data;

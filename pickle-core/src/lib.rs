@@ -30,8 +30,11 @@ pub mod value;
 
 pub use de::{load, loads, loads_with, Encoding, PersistentLoad, StringErrors, Unpickler, UnpicklerOptions};
 pub use error::{Error, ErrorKind, Result};
-pub use reduce::{Arg, Builtin, ByteArray, Bytes, Call, GlobalName, Mapping, Name, Reduce, Reduction, Sequence};
-pub use ser::{dump, dumps, dumps_with, Pickler, PicklerOptions, DEFAULT_PROTOCOL, HIGHEST_PROTOCOL};
+pub use reduce::{Arg, Attrs, Builtin, ByteArray, Bytes, Call, GlobalName, Mapping, Name, Reduce, Reduction, Sequence};
+pub use ser::{
+    dump, dumps, dumps_with, PersistentId, Pickler, PicklerOptions, ReducerOverride, Registered, DEFAULT_PROTOCOL,
+    HIGHEST_PROTOCOL,
+};
 pub use value::{Cycle, Global, Object, PyString, Shared, Value};
 
 #[cfg(feature = "derive")]

@@ -147,6 +147,15 @@ impl<'a> Case<'a> {
         Case { name: name.into(), python: python_source(value), rust: Box::new(move |p| pickle_core::dumps(value, p)) }
     }
 
+    /// A case with Python code of its own, which must bind `value`.
+    pub fn with_python<T: pickle_core::Reduce + ?Sized>(
+        name: impl Into<String>,
+        code: String,
+        value: &'a T,
+    ) -> Case<'a> {
+        Case { name: name.into(), python: code, rust: Box::new(move |p| pickle_core::dumps(value, p)) }
+    }
+
     /// A case for a typed Rust value, with a hand-written Python mirror expression.
     pub fn typed<T: pickle_core::Reduce + ?Sized>(
         name: impl Into<String>,

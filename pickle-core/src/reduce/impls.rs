@@ -167,6 +167,10 @@ impl<T: Reduce> Reduce for Option<T> {
     fn identity(&self) -> Option<usize> {
         self.as_ref().and_then(T::identity)
     }
+    #[inline]
+    fn as_any(&self) -> Option<&dyn std::any::Any> {
+        self.as_ref().and_then(T::as_any)
+    }
 }
 
 macro_rules! transparent {
@@ -179,6 +183,14 @@ macro_rules! transparent {
             #[inline]
             fn identity(&self) -> Option<usize> {
                 (**self).identity()
+            }
+            #[inline]
+            fn as_any(&self) -> Option<&dyn std::any::Any> {
+                (**self).as_any()
+            }
+            #[inline]
+            fn python_class(&self) -> Option<super::GlobalName<'_>> {
+                (**self).python_class()
             }
         }
     )*};
@@ -205,6 +217,14 @@ macro_rules! shared_pointer {
             #[inline]
             fn identity(&self) -> Option<usize> {
                 Some($ptr::as_ptr(self) as *const () as usize)
+            }
+            #[inline]
+            fn as_any(&self) -> Option<&dyn std::any::Any> {
+                (**self).as_any()
+            }
+            #[inline]
+            fn python_class(&self) -> Option<super::GlobalName<'_>> {
+                (**self).python_class()
             }
         }
     )*};
@@ -415,7 +435,7 @@ impl Reduce for Value {
             Value::Dict(v) => Builtin::Dict(v),
             Value::Set(v) => Builtin::Set(v),
             Value::FrozenSet(v) => Builtin::FrozenSet(v),
-            Value::PersistentId(id) => Builtin::PersistentId(&**id),
+            Value::PersistentId(id) => Builtin::PersistentId(id),
             Value::Global(g) => {
                 let name =
                     super::GlobalName { fresh_names: g.fresh_names, ..super::GlobalName::new(&*g.module, &*g.name) };

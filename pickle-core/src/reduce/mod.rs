@@ -15,7 +15,7 @@ use num_bigint::BigInt;
 
 use crate::error::{Error, Result};
 use crate::ser::{ItemSink, PairSink};
-use crate::value::PyString;
+use crate::value::{PyString, Value};
 
 pub use impls::{ByteArray, Bytes};
 
@@ -44,6 +44,22 @@ pub use impls::{ByteArray, Bytes};
 pub trait Reduce {
     /// How to rebuild this value at `protocol`: `__reduce_ex__(protocol)`.
     fn reduce_ex(&self, protocol: u8) -> Result<Reduction<'_>>;
+
+    /// This value as `Any`, so that hooks can recognize its type: the pickler's dispatch
+    /// table and `persistent_id` ([`Pickler`](crate::Pickler)). `None`, the default, keeps
+    /// the value out of their reach; derived types return `Some(self)`.
+    #[inline]
+    fn as_any(&self) -> Option<&dyn std::any::Any> {
+        None
+    }
+
+    /// The class this value is an instance of, when it is one: the pickler checks that a
+    /// `copyreg.__newobj__` reduction names it, as CPython's `save_reduce` checks
+    /// `args[0] is obj.__class__`.
+    #[inline]
+    fn python_class(&self) -> Option<GlobalName<'_>> {
+        None
+    }
 
     /// The identity of a shared value (`Rc`, `Arc`, [`Shared`](crate::Shared)): values with
     /// the same identity are one Python object, written once and then fetched from the memo.
@@ -106,7 +122,7 @@ pub enum Builtin<'a> {
     /// A `frozenset`.
     FrozenSet(&'a dyn Sequence),
     /// A persistent id: the pickle refers to an object outside it by this id.
-    PersistentId(&'a dyn Reduce),
+    PersistentId(&'a Value),
 }
 
 /// The name of a global: a module and a qualname within it.
@@ -156,6 +172,73 @@ pub struct Name<'a>(pub &'a str);
 impl Reduce for Name<'_> {
     fn reduce_ex(&self, _protocol: u8) -> Result<Reduction<'_>> {
         Ok(Reduction::Builtin(Builtin::Name(self.0)))
+    }
+}
+
+/// An instance's attributes, as `__dict__` holds them: interned names and values, in order.
+/// Pickles as a dict; the usual state of a reduction.
+///
+/// ```
+/// use pickle_core::{Attrs, Call, Reduce, Reduction, Result};
+///
+/// struct Account { owner: String, balance: i64 }
+///
+/// impl Reduce for Account {
+///     fn reduce_ex(&self, _protocol: u8) -> Result<Reduction<'_>> {
+///         let state = Attrs::new().with("owner", &self.owner).with("balance", &self.balance);
+///         Ok(Call::new(Reduction::global("bank", "Account"), ()).state(state).into())
+///     }
+/// }
+/// ```
+#[derive(Default)]
+pub struct Attrs<'a>(Vec<(Name<'a>, Arg<'a>)>);
+
+impl<'a> Attrs<'a> {
+    /// No attributes.
+    pub fn new() -> Attrs<'a> {
+        Attrs(Vec::new())
+    }
+
+    /// With one more attribute.
+    pub fn with(mut self, name: &'a str, value: impl Into<Arg<'a>>) -> Attrs<'a> {
+        self.0.push((Name(name), value.into()));
+        self
+    }
+
+    /// Adds an attribute.
+    pub fn push(&mut self, name: &'a str, value: impl Into<Arg<'a>>) {
+        self.0.push((Name(name), value.into()));
+    }
+
+    /// How many attributes there are.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl Reduce for Attrs<'_> {
+    fn reduce_ex(&self, _protocol: u8) -> Result<Reduction<'_>> {
+        Ok(Reduction::Builtin(Builtin::Dict(self)))
+    }
+}
+
+impl Mapping for Attrs<'_> {
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+    fn save_pairs(&self, sink: &mut PairSink<'_, '_>) -> Result<()> {
+        sink.save_all(self.0.iter().map(|(name, value)| (name as &dyn Reduce, value.get() as &dyn Reduce)))
+    }
+}
+
+impl<'a> From<Attrs<'a>> for Arg<'a> {
+    fn from(attrs: Attrs<'a>) -> Arg<'a> {
+        Arg::owned(attrs)
     }
 }
 

@@ -1,15 +1,20 @@
 //! Pickling: [`Pickler`], [`dumps`] and [`dump`].
 
+mod hooks;
 mod memo;
 mod output;
 mod saver;
 
+use std::any::Any;
 use std::io::Write;
 
+pub use hooks::{PersistentId, ReducerOverride, Registered};
 pub use saver::{ItemSink, PairSink};
 
-use crate::error::Result;
-use crate::reduce::Reduce;
+use crate::error::{Error, Result};
+use crate::reduce::{Reduce, Reduction};
+use crate::value::Value;
+use hooks::Hooks;
 use output::Output;
 use saver::Saver;
 
@@ -54,17 +59,67 @@ impl Default for PicklerOptions {
 pub struct Pickler<W> {
     writer: W,
     options: PicklerOptions,
+    hooks: Hooks,
 }
 
 impl<W: Write> Pickler<W> {
     /// A pickler writing protocol [`DEFAULT_PROTOCOL`] to `writer`.
     pub fn new(writer: W) -> Pickler<W> {
-        Pickler { writer, options: PicklerOptions::default() }
+        Pickler::with_options(writer, PicklerOptions::default())
     }
 
     /// A pickler with these options.
     pub fn with_options(writer: W, options: PicklerOptions) -> Pickler<W> {
-        Pickler { writer, options }
+        Pickler { writer, options, hooks: Hooks::default() }
+    }
+
+    /// Sets `persistent_id`: asked about every object before it is saved; an id it returns
+    /// is written (BINPERSID, or PERSID with the id's `str` at protocol 0) in place of the
+    /// object. See [`PersistentId`].
+    ///
+    /// ```
+    /// use pickle_core::{Pickler, Reduction, Value};
+    ///
+    /// let mut out = Vec::new();
+    /// let mut pickler = Pickler::new(&mut out).protocol(2).persistent_id(|obj, _reduction| {
+    ///     // Strings that look like URLs stay outside the pickle.
+    ///     let url = obj.and_then(|o| o.downcast_ref::<String>()).filter(|s| s.starts_with("db://"));
+    ///     Ok(url.map(|u| Value::from(u.as_str())))
+    /// });
+    /// # let _ = &mut pickler;
+    /// ```
+    pub fn persistent_id(
+        mut self,
+        hook: impl FnMut(Option<&dyn Any>, &Reduction<'_>) -> Result<Option<Value>> + 'static,
+    ) -> Pickler<W> {
+        self.hooks.persistent_id = Some(Box::new(hook));
+        self
+    }
+
+    /// Registers a reducer for type `T` in the pickler's dispatch table (`copyreg.pickle`):
+    /// it is used before the type's own [`Reduce`], for values whose type provides
+    /// [`Reduce::as_any`], and for values wrapped in [`Registered`] (types that do not
+    /// implement `Reduce` at all).
+    pub fn dispatch<T: 'static>(mut self, reducer: for<'a> fn(&'a T, u8) -> Result<Reduction<'a>>) -> Pickler<W> {
+        self.hooks.register(reducer);
+        self
+    }
+
+    /// Sets `reducer_override`: asked about every object that is not a builtin.
+    pub fn reducer_override(mut self, hook: impl ReducerOverride + 'static) -> Pickler<W> {
+        self.hooks.reducer_override = Some(Box::new(hook));
+        self
+    }
+
+    /// Registers an extension code (`copyreg.add_extension`): from protocol 2 the global
+    /// `module.name` is written as EXT1, EXT2 or EXT4 with this code. Codes are 1 to
+    /// 0x7fffffff.
+    pub fn extension(mut self, module: impl Into<String>, name: impl Into<String>, code: i32) -> Result<Pickler<W>> {
+        if code <= 0 {
+            return Err(Error::pickling(format!("code out of range: {code}")));
+        }
+        self.hooks.extensions.insert((module.into(), name.into()), code);
+        Ok(self)
     }
 
     /// Sets the protocol (`0..=5`; a higher one fails when pickling).
@@ -93,7 +148,7 @@ impl<W: Write> Pickler<W> {
     /// Writes one pickle of `obj`. Frames are handed to the writer as they are completed,
     /// and large str and bytes payloads are written straight from `obj`, uncopied.
     pub fn dump<T: Reduce + ?Sized>(&mut self, obj: &T) -> Result<()> {
-        let saver = Saver::new(Output::new(Some(&mut self.writer)), &self.options)?;
+        let saver = Saver::new(Output::new(Some(&mut self.writer)), &mut self.hooks, &self.options)?;
         let rest = saver.dump(obj)?;
         debug_assert!(rest.is_empty());
         Ok(())
@@ -130,7 +185,7 @@ pub fn dumps<T: Reduce + ?Sized>(obj: &T, protocol: u8) -> Result<Vec<u8>> {
 
 /// [`dumps`] with all the options.
 pub fn dumps_with<T: Reduce + ?Sized>(obj: &T, options: &PicklerOptions) -> Result<Vec<u8>> {
-    Saver::new(Output::new(None), options)?.dump(obj)
+    Saver::new(Output::new(None), &mut Hooks::default(), options)?.dump(obj)
 }
 
 /// `pickle.dump(obj, file, protocol)`.

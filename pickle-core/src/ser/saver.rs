@@ -8,6 +8,7 @@ use std::borrow::Cow;
 use num_bigint::BigInt;
 use num_traits::ToPrimitive;
 
+use super::hooks::Hooks;
 use super::memo::{Content, Memo, MemoKey};
 use super::output::Output;
 use super::PicklerOptions;
@@ -15,7 +16,7 @@ use crate::compat;
 use crate::error::{Error, ErrorKind, Result};
 use crate::opcode::Opcode;
 use crate::reduce::{Arg, Builtin, Call, GlobalName, Mapping, Name, Reduce, Reduction, Sequence};
-use crate::value::float_repr;
+use crate::value::{float_repr, Value};
 
 /// CPython's `BATCHSIZE`: items per APPENDS, SETITEMS and ADDITEMS.
 const BATCH_SIZE: usize = 1000;
@@ -31,6 +32,10 @@ const MAX_STR_DIGITS: usize = 4300;
 
 pub(crate) struct Saver<'w> {
     out: Output<'w>,
+    hooks: &'w mut Hooks,
+    /// Set while a persistent id itself is saved: CPython does not ask `persistent_id`
+    /// about it (`save(pid, save_persistent_id=False)`).
+    saving_pid: bool,
     memo: Memo,
     proto: u8,
     fix_imports: bool,
@@ -39,12 +44,14 @@ pub(crate) struct Saver<'w> {
 }
 
 impl<'w> Saver<'w> {
-    pub(crate) fn new(out: Output<'w>, options: &PicklerOptions) -> Result<Saver<'w>> {
+    pub(crate) fn new(out: Output<'w>, hooks: &'w mut Hooks, options: &PicklerOptions) -> Result<Saver<'w>> {
         if options.protocol > crate::HIGHEST_PROTOCOL {
             return Err(ErrorKind::UnsupportedProtocol(options.protocol).into());
         }
         Ok(Saver {
             out,
+            hooks,
+            saving_pid: false,
             memo: Memo::new(),
             proto: options.protocol,
             fix_imports: options.fix_imports,
@@ -77,39 +84,74 @@ impl<'w> Saver<'w> {
     #[inline]
     pub(crate) fn save<T: Reduce + ?Sized>(&mut self, obj: &T) -> Result<()> {
         self.out.object_boundary()?;
+        let saving_pid = std::mem::take(&mut self.saving_pid);
+        let asks_persistent_id = self.hooks.persistent_id.is_some() && !saving_pid;
         let identity = obj.identity();
-        if let Some(index) = identity.and_then(|id| self.memo.get_identity(id)) {
+        let memoized = identity.and_then(|id| self.memo.get_identity(id));
+        if let (Some(index), false) = (memoized, asks_persistent_id) {
             return self.write_get(index);
         }
-        match obj.reduce_ex(self.proto)? {
+        let mut reduction = match self.hooks.dispatch(obj, self.proto) {
+            Some(reduction) => reduction?,
+            None => obj.reduce_ex(self.proto)?,
+        };
+        if asks_persistent_id {
+            let hook = self.hooks.persistent_id.as_mut().expect("checked above");
+            if let Some(pid) = hook(obj.as_any(), &reduction)? {
+                return self.save_pers(&pid);
+            }
+            if let Some(index) = memoized {
+                return self.write_get(index);
+            }
+        }
+        match reduction {
             Reduction::Builtin(Builtin::None) => self.out.op(Opcode::None),
             Reduction::Builtin(Builtin::Bool(v)) => self.save_bool(v),
             Reduction::Builtin(Builtin::Int(v)) => self.save_int(v),
             Reduction::Builtin(Builtin::Float(v)) => self.save_float(v),
-            reduction => {
+            _ => {
+                if let (Some(hook), false) =
+                    (self.hooks.reducer_override.as_mut(), matches!(reduction, Reduction::Builtin(_)))
+                {
+                    if let Some(replaced) = hook.reducer_override(obj.as_any(), &reduction, self.proto)? {
+                        reduction = replaced;
+                    }
+                }
                 if self.depth >= self.max_depth {
                     return Err(ErrorKind::RecursionLimit(self.max_depth).into());
                 }
                 self.depth += 1;
-                stacker::maybe_grow(STACK_RED_ZONE, STACK_SEGMENT, || self.save_reduction(reduction, identity))?;
+                let class = match &reduction {
+                    Reduction::Call(_) => obj.python_class(),
+                    _ => None,
+                };
+                stacker::maybe_grow(STACK_RED_ZONE, STACK_SEGMENT, || {
+                    self.save_reduction(reduction, identity, class.as_ref())
+                })?;
                 self.depth -= 1;
             }
         }
         Ok(())
     }
 
-    fn save_reduction(&mut self, reduction: Reduction<'_>, identity: Option<usize>) -> Result<()> {
+    fn save_reduction(
+        &mut self,
+        reduction: Reduction<'_>,
+        identity: Option<usize>,
+        class: Option<&GlobalName<'_>>,
+    ) -> Result<()> {
         match reduction {
             Reduction::Builtin(b) => self.save_builtin(b, identity),
             Reduction::Global(g) => self.save_global(&g, identity),
-            Reduction::Call(call) => self.save_reduce(*call, MemoKey { identity, content: None }),
+            Reduction::Call(call) => self.save_reduce(*call, MemoKey { identity, content: None }, class),
             Reduction::As(other) => {
                 let inner = other.identity();
                 if let Some(index) = inner.and_then(|id| self.memo.get_identity(id)) {
                     return self.write_get(index);
                 }
                 let reduction = other.reduce_ex(self.proto)?;
-                self.save_reduction(reduction, identity.or(inner))
+                let class = other.python_class();
+                self.save_reduction(reduction, identity.or(inner), class.as_ref())
             }
         }
     }
@@ -293,7 +335,7 @@ impl<'w> Saver<'w> {
             } else {
                 Call::new(GlobalName::new("_codecs", "encode"), (Latin1Str(data), Name("latin1")))
             };
-            return self.save_reduce(call, key);
+            return self.save_reduce(call, key, None);
         }
         let n = data.len();
         if let Ok(n8) = u8::try_from(n) {
@@ -319,7 +361,7 @@ impl<'w> Saver<'w> {
                 // `bytes(bytearray)` makes a new bytes object, never a shared singleton.
                 Call::new(GlobalName::new("builtins", "bytearray"), (FreshBytes(data),))
             };
-            return self.save_reduce(call, key);
+            return self.save_reduce(call, key, None);
         }
         self.out.op_payload(Opcode::Bytearray8, &(data.len() as u64).to_le_bytes(), data)?;
         self.memo_put(&key).map(drop)
@@ -398,7 +440,7 @@ impl<'w> Saver<'w> {
     /// CPython's `save_set`: EMPTY_SET and ADDITEMS from protocol 4, `set(list)` below.
     fn save_set(&mut self, items: &dyn Sequence, key: MemoKey<'_>) -> Result<()> {
         if self.proto < 4 {
-            return self.save_reduce(Call::new(GlobalName::new("builtins", "set"), (AsList(items),)), key);
+            return self.save_reduce(Call::new(GlobalName::new("builtins", "set"), (AsList(items),)), key, None);
         }
         self.out.op(Opcode::EmptySet);
         self.memo_put(&key)?;
@@ -412,7 +454,7 @@ impl<'w> Saver<'w> {
     /// CPython's `save_frozenset`: MARK items FROZENSET from protocol 4, `frozenset(list)` below.
     fn save_frozenset(&mut self, items: &dyn Sequence, key: MemoKey<'_>) -> Result<()> {
         if self.proto < 4 {
-            return self.save_reduce(Call::new(GlobalName::new("builtins", "frozenset"), (AsList(items),)), key);
+            return self.save_reduce(Call::new(GlobalName::new("builtins", "frozenset"), (AsList(items),)), key, None);
         }
         self.out.op(Opcode::Mark);
         let len = items.len();
@@ -428,26 +470,21 @@ impl<'w> Saver<'w> {
     // ----- persistent ids -----
 
     /// CPython's `save_pers`: BINPERSID, or PERSID with `str(pid)` at protocol 0.
-    fn save_pers(&mut self, pid: &dyn Reduce) -> Result<()> {
+    fn save_pers(&mut self, pid: &Value) -> Result<()> {
         if self.proto >= 1 {
+            self.saving_pid = true;
             self.save(pid)?;
             self.out.op(Opcode::Binpersid);
             return Ok(());
         }
-        let text: Cow<'_, str> = match pid.reduce_ex(self.proto)? {
-            Reduction::Builtin(Builtin::Str(s)) => s,
-            Reduction::Builtin(Builtin::Name(s)) => Cow::Borrowed(s),
-            Reduction::Builtin(Builtin::PyStr(s)) => match s.as_str() {
-                Some(s) => Cow::Borrowed(s),
-                None => return Err(Error::pickling("persistent IDs in protocol 0 must be ASCII strings")),
-            },
-            Reduction::Builtin(Builtin::Int(i)) => Cow::Owned(i.to_string()),
-            Reduction::Builtin(Builtin::BigInt(i)) => Cow::Owned(i.to_string()),
-            _ => return Err(Error::pickling("persistent IDs in protocol 0 must be str or int")),
+        // `str(pid)`: a str is itself; ints, tuples and other data print as their repr.
+        let text = match pid.as_py_str() {
+            Some(s) => s.as_str().map(str::to_owned),
+            None => Some(pid.to_string()),
         };
-        if !text.is_ascii() {
+        let Some(text) = text.filter(|t| t.is_ascii()) else {
             return Err(Error::pickling("persistent IDs in protocol 0 must be ASCII strings"));
-        }
+        };
         if text.contains('\n') {
             return Err(Error::pickling("persistent IDs in protocol 0 must not contain a newline"));
         }
@@ -468,6 +505,17 @@ impl<'w> Saver<'w> {
         if g.module.is_empty() || g.name.is_empty() {
             return Err(Error::pickling(format!("can't pickle global with an empty name: '{}.{}'", g.module, g.name)));
         }
+        if self.proto >= 2 {
+            if let Some(code) = self.hooks.extension(&g.module, &g.name) {
+                // copyreg's extension registry: EXT1/EXT2/EXT4, never memoized.
+                match (u8::try_from(code), u16::try_from(code)) {
+                    (Ok(c), _) => self.out.op_arg(Opcode::Ext1, &[c]),
+                    (_, Ok(c)) => self.out.op_arg(Opcode::Ext2, &c.to_le_bytes()),
+                    _ => self.out.op_arg(Opcode::Ext4, &code.to_le_bytes()),
+                }
+                return Ok(());
+            }
+        }
         if self.proto >= 4 {
             if g.fresh_names {
                 self.save(&*g.module)?;
@@ -481,7 +529,7 @@ impl<'w> Saver<'w> {
             // Nested names cannot be spelled by GLOBAL: pickle `getattr(parent, last)`.
             let getattr = Arg::owned(GlobalName::new("builtins", "getattr"));
             let args = Arg::owned((GlobalName::new(&*g.module, parent), last));
-            self.write_reduce(&getattr, &args, None)?;
+            self.write_reduce(&getattr, &args, None, None)?;
         } else {
             self.write_global_opcode(&g.module, &g.name)?;
         }
@@ -511,9 +559,20 @@ impl<'w> Saver<'w> {
     // ----- reductions -----
 
     /// CPython's `save_reduce`: the call, the memo, then list items, dict items and state.
-    pub(crate) fn save_reduce(&mut self, call: Call<'_>, key: MemoKey<'_>) -> Result<()> {
+    /// `class` is the object's own class, when it says ([`Reduce::python_class`]).
+    pub(crate) fn save_reduce(
+        &mut self,
+        call: Call<'_>,
+        key: MemoKey<'_>,
+        class: Option<&GlobalName<'_>>,
+    ) -> Result<()> {
         let Call { callable, args, state, list_items, dict_items, state_setter } = call;
-        let index = self.write_reduce(&callable, &args, Some(&key))?;
+        if state_setter.is_some() && state.is_none() {
+            return Err(Error::pickling(
+                "a state setter without a state would never be called: give a state or no setter",
+            ));
+        }
+        let index = self.write_reduce(&callable, &args, Some(&key), class)?;
         if let Some(items) = list_items {
             self.batch_appends(items)?;
         }
@@ -541,7 +600,13 @@ impl<'w> Saver<'w> {
 
     /// The call part of `save_reduce`: REDUCE, NEWOBJ or NEWOBJ_EX, then (with a key) the
     /// memo, or POP and GET when the object turned up in the memo while its args were saved.
-    fn write_reduce(&mut self, callable: &Arg<'_>, args: &Arg<'_>, key: Option<&MemoKey<'_>>) -> Result<Option<u64>> {
+    fn write_reduce(
+        &mut self,
+        callable: &Arg<'_>,
+        args: &Arg<'_>,
+        key: Option<&MemoKey<'_>>,
+        class: Option<&GlobalName<'_>>,
+    ) -> Result<Option<u64>> {
         let (callable, args_obj) = (callable.get(), args.get());
         let args_reduction = args_obj.reduce_ex(self.proto)?;
         let Reduction::Builtin(Builtin::Tuple(args)) = args_reduction else {
@@ -552,9 +617,13 @@ impl<'w> Saver<'w> {
             _ => None,
         };
         match func_name.as_deref() {
-            Some("__newobj_ex__") if self.proto >= 2 => self.write_newobj_ex(args)?,
-            Some("__newobj__") if self.proto >= 2 => {
+            Some(name @ "__newobj_ex__") if self.proto >= 2 => {
+                check_class(args.get(0), class, name)?;
+                self.write_newobj_ex(args)?;
+            }
+            Some(name @ "__newobj__") if self.proto >= 2 => {
                 let cls = args.get(0).ok_or_else(|| Error::pickling("__newobj__ arglist is empty"))?;
+                check_class(Some(cls), class, name)?;
                 self.save(cls)?;
                 self.save(&TailArgs(args))?;
                 self.out.op(Opcode::Newobj);
@@ -574,20 +643,40 @@ impl<'w> Saver<'w> {
         self.memo_put(key).map(Some)
     }
 
-    /// `copyreg.__newobj_ex__(cls, args, kwargs)`: NEWOBJ_EX from protocol 4.
+    /// `copyreg.__newobj_ex__(cls, args, kwargs)`: NEWOBJ_EX from protocol 4; at 2 and 3,
+    /// `functools.partial(cls.__new__, cls, *args, **kwargs)()` as CPython writes it.
     fn write_newobj_ex(&mut self, args: &dyn Sequence) -> Result<()> {
         let (Some(cls), Some(cls_args), Some(kwargs), 3) = (args.get(0), args.get(1), args.get(2), args.len()) else {
             return Err(Error::pickling("__newobj_ex__ args must be (cls, args, kwargs)"));
         };
-        if self.proto < 4 {
-            return Err(Error::pickling(
-                "__newobj_ex__ below protocol 4 (functools.partial of cls.__new__) is not supported yet",
-            ));
+        if self.proto >= 4 {
+            self.save(cls)?;
+            self.save(cls_args)?;
+            self.save(kwargs)?;
+            self.out.op(Opcode::NewobjEx);
+            return Ok(());
         }
-        self.save(cls)?;
-        self.save(cls_args)?;
-        self.save(kwargs)?;
-        self.out.op(Opcode::NewobjEx);
+        let Reduction::Global(class) = cls.reduce_ex(self.proto)? else {
+            return Err(Error::pickling("__newobj_ex__ below protocol 4 needs a class given by its global name"));
+        };
+        let Reduction::Builtin(Builtin::Tuple(positional)) = cls_args.reduce_ex(self.proto)? else {
+            return Err(Error::pickling("__newobj_ex__ args must be a tuple"));
+        };
+        let kwargs = match kwargs.reduce_ex(self.proto)? {
+            Reduction::Builtin(Builtin::Dict(pairs)) => (!pairs.is_empty()).then_some(kwargs),
+            _ => return Err(Error::pickling("__newobj_ex__ kwargs must be a dict")),
+        };
+        // `cls.__new__`: the class's own, which below protocol 4 pickles as getattr(cls, '__new__').
+        let new = GlobalName {
+            module: class.module.clone(),
+            name: format!("{}.__new__", class.name).into(),
+            fresh_names: class.fresh_names,
+        };
+        let state = PartialState { func: new.borrowed(), cls_and_args: ClsArgs { cls, args: positional }, kwargs };
+        let partial = Call::new(GlobalName::new("functools", "partial"), (new.borrowed(),)).state(Arg::owned(state));
+        self.save_reduce(partial, MemoKey::default(), None)?;
+        self.save(&())?;
+        self.out.op(Opcode::Reduce);
         Ok(())
     }
 
@@ -763,6 +852,15 @@ impl PairSink<'_, '_> {
     }
 }
 
+/// CPython's check that a `__newobj__`/`__newobj_ex__` reduction names the object's class.
+fn check_class(cls: Option<&dyn Reduce>, class: Option<&GlobalName<'_>>, func: &str) -> Result<()> {
+    let (Some(cls), Some(class)) = (cls, class) else { return Ok(()) };
+    match cls.reduce_ex(0)? {
+        Reduction::Global(g) if g.module == class.module && g.name == class.name => Ok(()),
+        _ => Err(Error::pickling(format!("args[0] from {func} args has the wrong class"))),
+    }
+}
+
 fn check_len(count: usize, len: usize) -> Result<()> {
     if count == len {
         Ok(())
@@ -828,6 +926,67 @@ struct AsList<'a>(&'a dyn Sequence);
 impl Reduce for AsList<'_> {
     fn reduce_ex(&self, _: u8) -> Result<Reduction<'_>> {
         Ok(Reduction::Builtin(Builtin::List(self.0)))
+    }
+}
+
+/// The state of the `functools.partial` that stands for `__newobj_ex__` below protocol 4:
+/// `(func, (cls, *args), kwargs or None, None)`, as `partial.__reduce__` gives it.
+struct PartialState<'a> {
+    func: GlobalName<'a>,
+    cls_and_args: ClsArgs<'a>,
+    kwargs: Option<&'a dyn Reduce>,
+}
+
+static NONE: Option<i32> = None;
+
+impl Reduce for PartialState<'_> {
+    fn reduce_ex(&self, _: u8) -> Result<Reduction<'_>> {
+        Ok(Reduction::Builtin(Builtin::Tuple(self)))
+    }
+}
+
+impl Sequence for PartialState<'_> {
+    fn len(&self) -> usize {
+        4
+    }
+    fn get(&self, index: usize) -> Option<&dyn Reduce> {
+        match index {
+            0 => Some(&self.func),
+            1 => Some(&self.cls_and_args),
+            2 => Some(self.kwargs.unwrap_or(&NONE)),
+            3 => Some(&NONE),
+            _ => None,
+        }
+    }
+    fn save_items(&self, sink: &mut ItemSink<'_, '_>) -> Result<()> {
+        sink.save_all((0..4).filter_map(|i| self.get(i)))
+    }
+}
+
+/// `(cls, *args)` as a new tuple.
+struct ClsArgs<'a> {
+    cls: &'a dyn Reduce,
+    args: &'a dyn Sequence,
+}
+
+impl Reduce for ClsArgs<'_> {
+    fn reduce_ex(&self, _: u8) -> Result<Reduction<'_>> {
+        Ok(Reduction::Builtin(Builtin::Tuple(self)))
+    }
+}
+
+impl Sequence for ClsArgs<'_> {
+    fn len(&self) -> usize {
+        1 + self.args.len()
+    }
+    fn get(&self, index: usize) -> Option<&dyn Reduce> {
+        match index {
+            0 => Some(self.cls),
+            _ => self.args.get(index - 1),
+        }
+    }
+    fn save_items(&self, sink: &mut ItemSink<'_, '_>) -> Result<()> {
+        sink.save_all((0..self.len()).filter_map(|i| self.get(i)))
     }
 }
 
