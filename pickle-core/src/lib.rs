@@ -46,7 +46,5 @@ pub use pickle_derive::{Reconstruct, Reduce};
 pub struct ReadmeDoctests;
 
 #[doc(hidden)]
-pub mod __private {
-    //! Helpers for the code `#[derive(Reduce)]` generates; not a public API.
-    pub use crate::compat::tables as compat_tables;
-}
+#[path = "private/mod.rs"]
+pub mod __private;

@@ -1,23 +1,32 @@
 //! `#[derive(Reduce)]` and `#[derive(Reconstruct)]` for `pickle-core`.
 //!
-//! The derives are being built (see the project's issues); today they are declared so that
-//! `pickle-core` can re-export them, and using one reports that it is not implemented yet.
+//! One attribute language, `#[pickle(...)]`, describes the Python class a Rust type
+//! mirrors; see `pickle-core`'s documentation of the derives. The entry points are thin:
+//! parse ([`ast`], darling receivers), check ([`check`], all errors at once), expand.
 
+mod ast;
+mod attr;
+mod check;
+mod expand;
+
+use darling::FromDeriveInput;
 use proc_macro::TokenStream;
 
 /// Implements `pickle_core::Reduce` from `#[pickle(...)]` attributes.
 #[proc_macro_derive(Reduce, attributes(pickle))]
 pub fn derive_reduce(input: TokenStream) -> TokenStream {
-    not_yet(input, "Reduce")
+    let input = syn::parse_macro_input!(input as syn::DeriveInput);
+    ast::Container::from_derive_input(&input)
+        .and_then(|container| check::check(&container).map(|model| expand::reduce(&model)))
+        .unwrap_or_else(darling::Error::write_errors)
+        .into()
 }
 
 /// Implements `pickle_core::Reconstruct` from `#[pickle(...)]` attributes.
 #[proc_macro_derive(Reconstruct, attributes(pickle))]
 pub fn derive_reconstruct(input: TokenStream) -> TokenStream {
-    not_yet(input, "Reconstruct")
-}
-
-fn not_yet(input: TokenStream, name: &str) -> TokenStream {
     let input = syn::parse_macro_input!(input as syn::DeriveInput);
-    syn::Error::new_spanned(&input.ident, format!("#[derive({name})] is not implemented yet")).to_compile_error().into()
+    syn::Error::new_spanned(&input.ident, "#[derive(Reconstruct)] is not implemented yet (loading into Rust types)")
+        .to_compile_error()
+        .into()
 }

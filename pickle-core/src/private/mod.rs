@@ -1,0 +1,191 @@
+//! Helpers for the code `#[derive(Reduce)]` generates. Not a public API: names and
+//! signatures change without notice.
+
+use std::any::Any;
+
+pub use crate::compat::tables as compat_tables;
+use crate::error::{Error, Result};
+use crate::reduce::{Arg, Attrs, Builtin, Call, GlobalName, Reduce, Reduction, Sequence};
+use crate::ser::ItemSink;
+
+/// A tuple of arguments of any length, each borrowed or owned.
+pub struct Args<'a>(pub Vec<Arg<'a>>);
+
+impl Reduce for Args<'_> {
+    fn reduce_ex(&self, _: u8) -> Result<Reduction<'_>> {
+        Ok(Reduction::Builtin(Builtin::Tuple(self)))
+    }
+}
+
+impl Sequence for Args<'_> {
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+    fn get(&self, index: usize) -> Option<&dyn Reduce> {
+        self.0.get(index).map(|a| a.get() as &dyn Reduce)
+    }
+    fn save_items(&self, sink: &mut ItemSink<'_, '_>) -> Result<()> {
+        sink.save_all(self.0.iter().map(|a| a.get() as &dyn Reduce))
+    }
+}
+
+/// `copyreg.__newobj__`, `copyreg.__newobj_ex__`, `copyreg._reconstructor`, `builtins.object`.
+pub fn copyreg(name: &'static str) -> GlobalName<'static> {
+    GlobalName::new("copyreg", name)
+}
+
+/// What `object.__reduce_ex__(protocol)` returns for an instance of a plain Python class:
+/// `copyreg._reconstructor(cls, object, None)` below protocol 2, `copyreg.__newobj__(cls)`
+/// from 2, with the `__dict__` (and `__slots__` values) as state, or no state when empty.
+pub fn object_reduce_ex<'a>(
+    protocol: u8,
+    class: GlobalName<'a>,
+    dict: Attrs<'a>,
+    slots: Option<Attrs<'a>>,
+) -> Result<Reduction<'a>> {
+    let call = if protocol < 2 {
+        if slots.is_some() {
+            return Err(slots_below_2(&class, protocol));
+        }
+        Call::new(copyreg("_reconstructor"), (class, GlobalName::new("builtins", "object"), None::<i32>))
+    } else {
+        Call::new(copyreg("__newobj__"), (class,))
+    };
+    Ok(match state(dict, slots, true) {
+        Some(state) => call.state(state),
+        None => call,
+    }
+    .into())
+}
+
+/// The state of a reduction: the attribute dict, or `(dict or None, slots)` with slots.
+/// With `none_when_empty`, an empty dict (and no slots) is no state at all, as
+/// `object.__getstate__` returns None for an empty `__dict__`.
+pub fn state<'a>(dict: Attrs<'a>, slots: Option<Attrs<'a>>, none_when_empty: bool) -> Option<Arg<'a>> {
+    match slots {
+        Some(slots) => {
+            let dict = if dict.is_empty() { None } else { Some(dict) };
+            Some(Arg::owned((dict, slots)))
+        }
+        None if dict.is_empty() && none_when_empty => None,
+        None => Some(dict.into()),
+    }
+}
+
+/// CPython's refusal of `__slots__` below protocol 2.
+pub fn slots_below_2(class: &GlobalName<'_>, protocol: u8) -> Error {
+    Error::pickling(format!(
+        "cannot pickle '{}' object: a class that defines __slots__ without defining __getstate__ \
+         cannot be pickled with protocol {protocol}",
+        class.name
+    ))
+}
+
+/// The items of a `list_items` field, to append after the call.
+pub fn list_items<'a, C: ?Sized>(collection: &'a C) -> Box<dyn Iterator<Item = Arg<'a>> + 'a>
+where
+    &'a C: ListItems<'a>,
+{
+    collection.items()
+}
+
+/// The pairs of a `dict_items` field, to set after the call.
+pub fn dict_items<'a, C: ?Sized>(collection: &'a C) -> Box<dyn Iterator<Item = (Arg<'a>, Arg<'a>)> + 'a>
+where
+    &'a C: DictItems<'a>,
+{
+    collection.pairs()
+}
+
+/// A collection whose items can be appended to a Python object after its creation.
+#[diagnostic::on_unimplemented(
+    message = "a `list_items` field must be a collection of picklable items; `{Self}` is not",
+    label = "iterating this field does not yield items that implement `Reduce`",
+    note = "use a `Vec`, `VecDeque`, slice or set of `Reduce` items, or give the field another role"
+)]
+pub trait ListItems<'a> {
+    /// The items.
+    fn items(self) -> Box<dyn Iterator<Item = Arg<'a>> + 'a>;
+}
+
+impl<'a, C: ?Sized, T> ListItems<'a> for &'a C
+where
+    &'a C: IntoIterator<Item = &'a T>,
+    <&'a C as IntoIterator>::IntoIter: 'a,
+    T: Reduce + 'a,
+{
+    fn items(self) -> Box<dyn Iterator<Item = Arg<'a>> + 'a> {
+        Box::new(self.into_iter().map(|item| Arg::Ref(item)))
+    }
+}
+
+/// A map whose pairs can be set on a Python object after its creation.
+#[diagnostic::on_unimplemented(
+    message = "a `dict_items` field must be a map of picklable keys and values; `{Self}` is not",
+    label = "iterating this field does not yield `(key, value)` pairs that implement `Reduce`",
+    note = "use a `HashMap`, `BTreeMap` or `Vec<(K, V)>`, or give the field another role"
+)]
+pub trait DictItems<'a> {
+    /// The pairs.
+    fn pairs(self) -> Box<dyn Iterator<Item = (Arg<'a>, Arg<'a>)> + 'a>;
+}
+
+impl<'a, C: ?Sized, I> DictItems<'a> for &'a C
+where
+    &'a C: IntoIterator<Item = I>,
+    <&'a C as IntoIterator>::IntoIter: 'a,
+    I: PairRef<'a>,
+{
+    fn pairs(self) -> Box<dyn Iterator<Item = (Arg<'a>, Arg<'a>)> + 'a> {
+        Box::new(self.into_iter().map(|pair| {
+            let (k, v) = pair.split();
+            (Arg::Ref(k), Arg::Ref(v))
+        }))
+    }
+}
+
+/// A borrowed pair, as maps (`(&K, &V)`) and vectors of tuples (`&(K, V)`) yield them.
+pub trait PairRef<'a> {
+    /// The key type.
+    type K: Reduce + 'a;
+    /// The value type.
+    type V: Reduce + 'a;
+    /// The key and the value.
+    fn split(self) -> (&'a Self::K, &'a Self::V);
+}
+
+impl<'a, K: Reduce + 'a, V: Reduce + 'a> PairRef<'a> for (&'a K, &'a V) {
+    type K = K;
+    type V = V;
+    fn split(self) -> (&'a K, &'a V) {
+        self
+    }
+}
+
+impl<'a, K: Reduce + 'a, V: Reduce + 'a> PairRef<'a> for &'a (K, V) {
+    type K = K;
+    type V = V;
+    fn split(self) -> (&'a K, &'a V) {
+        (&self.0, &self.1)
+    }
+}
+
+/// A borrowed field as an argument.
+pub fn arg<'a, T: Reduce + 'a>(value: &'a T) -> Arg<'a> {
+    Arg::Ref(value)
+}
+
+/// A `with` module's answer as an argument.
+pub fn owned<'a, T: Reduce + 'a>(value: T) -> Arg<'a> {
+    Arg::owned(value)
+}
+
+/// `Some(self)` as `Any`, for derived types without lifetimes or type parameters.
+pub fn as_any<T: Any>(value: &T) -> Option<&dyn Any> {
+    Some(value)
+}
+
+/// A protocol above the highest: the generated `match` sends it here.
+pub fn unsupported_protocol(protocol: u8) -> Error {
+    crate::error::ErrorKind::UnsupportedProtocol(protocol).into()
+}

@@ -1,0 +1,563 @@
+//! Validation: everything CPython would only find out at run time, refused here at compile
+//! time. Every mistake of one input is collected in one accumulator, each spanned on the
+//! smallest offending tokens, with a hint of what to write instead.
+
+use darling::util::SpannedValue;
+use darling::{ast, Error};
+use proc_macro2::{Span, TokenStream};
+use quote::{format_ident, quote};
+use syn::spanned::Spanned;
+
+use crate::ast::{Container, Field, Variant};
+use crate::attr::{dotted_name_problem, Role, HIGHEST_PROTOCOL};
+
+/// A checked type, ready to expand.
+pub struct Model<'a> {
+    pub input: &'a Container,
+    pub krate: syn::Path,
+    pub shape: Shape<'a>,
+}
+
+pub enum Shape<'a> {
+    Struct(Class<'a>),
+    Enum(Vec<Case<'a>>),
+}
+
+/// One variant of an enum.
+pub enum Case<'a> {
+    /// A unit variant: an `enum.Enum` member with this value.
+    Member { ident: &'a syn::Ident, value: TokenStream },
+    /// A data variant: a class of its own.
+    Class { ident: &'a syn::Ident, style: ast::Style, class: Class<'a> },
+}
+
+/// How a class instance reduces.
+pub struct Class<'a> {
+    pub module: String,
+    pub name: String,
+    pub kind: ClassKind,
+    pub newobj: bool,
+    pub state_setter: Option<(String, String)>,
+    pub args_expr: Option<&'a syn::Expr>,
+    pub state_expr: Option<&'a syn::Expr>,
+    /// Protocols below this are refused (2 for `slots`).
+    pub lowest: u8,
+    /// Whether the type's own `__reduce__` names the call (`arg` or `kwarg` fields at some
+    /// protocol, or `args = ...`): then a protocol without arguments calls `cls()`. Otherwise
+    /// the type reduces as `object.__reduce_ex__` reduces a plain class.
+    pub custom_call: bool,
+    pub fields: Vec<FieldModel<'a>>,
+    /// Consecutive protocols where nothing changes, each one `match` arm.
+    pub segments: Vec<(u8, u8)>,
+}
+
+pub enum ClassKind {
+    /// `cls(*args)`, or `object.__reduce_ex__`'s shape when there are no args.
+    Class,
+    /// `reconstructor = "pkg.mod.func"`.
+    Reconstructor(String, String),
+    /// `global = "SPAM"`: the value is a global name.
+    Global(String, String),
+}
+
+pub struct FieldModel<'a> {
+    pub field: &'a Field,
+    /// The name that refers to the field in generated code: `__field0`, ...
+    pub binding: syn::Ident,
+    /// `self.x` or `self.0` for structs.
+    pub member: syn::Member,
+    pub py_name: String,
+    pub roles: [Option<Role>; 6],
+}
+
+impl<'a> Class<'a> {
+    /// The role of each field at `protocol`.
+    pub fn fields_with(&self, protocol: u8, role: Role) -> impl Iterator<Item = &FieldModel<'a>> {
+        self.fields.iter().filter(move |f| f.roles[protocol as usize] == Some(role))
+    }
+
+    /// Whether the struct has a state at `protocol`.
+    pub fn has_state(&self, protocol: u8) -> bool {
+        self.state_expr.is_some()
+            || self.fields_with(protocol, Role::State).next().is_some()
+            || self.fields_with(protocol, Role::Slot).next().is_some()
+    }
+}
+
+pub fn check(input: &Container) -> darling::Result<Model<'_>> {
+    let mut errors = Error::accumulator();
+    let krate = input.krate.clone().unwrap_or_else(|| syn::parse_quote!(::pickle_core));
+    let module = input.module.as_ref().and_then(|m| errors.handle(checked_name(m, "module")));
+    let shape = match &input.data {
+        ast::Data::Struct(fields) => {
+            let class = check_class(
+                &mut errors,
+                ClassAttrs {
+                    ident: &input.ident,
+                    span: input.ident.span(),
+                    module: module.clone(),
+                    name: input.name.as_ref(),
+                    global: input.global.as_ref(),
+                    reconstructor: input.reconstructor.as_ref(),
+                    state_setter: input.state_setter.as_ref(),
+                    newobj: input.newobj.is_present(),
+                    slots: input.slots.is_present(),
+                    args: input.args.as_ref(),
+                    state: input.state.as_ref(),
+                },
+                fields,
+            );
+            class.map(Shape::Struct)
+        }
+        ast::Data::Enum(variants) => {
+            check_enum_level(&mut errors, input);
+            if variants.is_empty() {
+                errors.push(Error::custom("an enum without variants has no value to pickle").with_span(&input.ident));
+            }
+            let cases: Vec<Case<'_>> = variants
+                .iter()
+                .enumerate()
+                .filter_map(|(i, v)| check_variant(&mut errors, input, &module, v, i))
+                .collect();
+            (cases.len() == variants.len()).then_some(Shape::Enum(cases))
+        }
+    };
+    if module.is_none() && input.module.is_none() && !global_is_full_path(input) {
+        errors.push(
+            Error::custom("the Python module is missing: add `#[pickle(module = \"pkg.mod\")]`")
+                .with_span(&input.ident),
+        );
+    }
+    errors.finish()?;
+    Ok(Model { input, krate, shape: shape.expect("no errors means a shape") })
+}
+
+fn global_is_full_path(input: &Container) -> bool {
+    input.global.as_ref().is_some_and(|g| g.contains('.'))
+}
+
+fn check_enum_level(errors: &mut darling::error::Accumulator, input: &Container) {
+    let struct_only: [(&str, Option<Span>); 6] = [
+        ("global", input.global.as_ref().map(|g| g.span())),
+        ("reconstructor", input.reconstructor.as_ref().map(|g| g.span())),
+        ("state_setter", input.state_setter.as_ref().map(|g| g.span())),
+        ("newobj", input.newobj.is_present().then(|| input.newobj.span())),
+        ("slots", input.slots.is_present().then(|| input.slots.span())),
+        ("args", input.args.as_ref().map(|a| a.span())),
+    ];
+    for (what, span) in struct_only {
+        if let Some(span) = span {
+            errors.push(
+                Error::custom(format!(
+                    "`{what}` describes one class; on an enum, put it on the data variant it is about"
+                ))
+                .with_span(&span),
+            );
+        }
+    }
+    if let Some(state) = &input.state {
+        errors.push(Error::custom("`state = ...` is for structs").with_span(&state.span()));
+    }
+}
+
+struct ClassAttrs<'a> {
+    ident: &'a syn::Ident,
+    span: Span,
+    module: Option<String>,
+    name: Option<&'a SpannedValue<String>>,
+    global: Option<&'a SpannedValue<String>>,
+    reconstructor: Option<&'a SpannedValue<String>>,
+    state_setter: Option<&'a SpannedValue<String>>,
+    newobj: bool,
+    slots: bool,
+    args: Option<&'a syn::Expr>,
+    state: Option<&'a syn::Expr>,
+}
+
+fn check_variant<'a>(
+    errors: &mut darling::error::Accumulator,
+    input: &'a Container,
+    module: &Option<String>,
+    v: &'a Variant,
+    index: usize,
+) -> Option<Case<'a>> {
+    if v.fields.is_empty() && v.fields.style != ast::Style::Struct {
+        for (what, present) in [("newobj", v.newobj.is_present()), ("slots", v.slots.is_present())] {
+            if present {
+                errors.push(
+                    Error::custom(format!("`{what}` is for data variants; a unit variant is an enum member"))
+                        .with_span(&v.ident),
+                );
+            }
+        }
+        let value = match (&v.value, &v.discriminant) {
+            (Some(lit), _) => quote!(#lit),
+            (None, Some(expr)) => quote!((#expr) as i64),
+            (None, None) => {
+                let index = index as i64;
+                quote!(#index)
+            }
+        };
+        return Some(Case::Member { ident: &v.ident, value });
+    }
+    if let Some(value) = &v.value {
+        errors.push(Error::custom("`value` is for unit variants, which are enum members").with_span(&value.span()));
+    }
+    let class = check_class(
+        errors,
+        ClassAttrs {
+            ident: &v.ident,
+            span: v.ident.span(),
+            module: module.clone().or_else(|| input.global.as_ref().map(|_| String::new())),
+            name: v.name.as_ref(),
+            global: None,
+            reconstructor: v.reconstructor.as_ref(),
+            state_setter: v.state_setter.as_ref(),
+            newobj: v.newobj.is_present(),
+            slots: v.slots.is_present(),
+            args: None,
+            state: None,
+        },
+        &v.fields,
+    )?;
+    Some(Case::Class { ident: &v.ident, style: v.fields.style, class })
+}
+
+/// A checked dotted name.
+fn checked_name(value: &SpannedValue<String>, what: &str) -> darling::Result<String> {
+    match dotted_name_problem(value) {
+        None => Ok((**value).clone()),
+        Some(problem) => Err(Error::custom(format!("the {what} {problem}: write a dotted Python name like `pkg.mod`"))
+            .with_span(&value.span())),
+    }
+}
+
+/// A checked `pkg.mod.func` split into module and name.
+fn checked_path(value: &SpannedValue<String>, what: &str) -> darling::Result<(String, String)> {
+    let path = checked_name(value, what)?;
+    match path.rsplit_once('.') {
+        Some((module, name)) => Ok((module.to_owned(), name.to_owned())),
+        None => Err(Error::custom(format!(
+            "the {what} needs its module: write the full path, like `{what} = \"pkg.mod.{path}\"`"
+        ))
+        .with_span(&value.span())),
+    }
+}
+
+fn check_class<'a>(
+    errors: &mut darling::error::Accumulator,
+    attrs: ClassAttrs<'a>,
+    fields: &'a ast::Fields<Field>,
+) -> Option<Class<'a>> {
+    let name = match attrs.name {
+        Some(n) => errors.handle(checked_name(n, "name")),
+        None => Some(attrs.ident.to_string()),
+    };
+    let reconstructor = attrs.reconstructor.and_then(|r| errors.handle(checked_path(r, "reconstructor")));
+    let state_setter = attrs.state_setter.and_then(|s| errors.handle(checked_path(s, "state_setter")));
+    let global = attrs.global.and_then(|g| match &attrs.module {
+        Some(m) if !m.is_empty() => errors.handle(checked_name(g, "global")).map(|n| (m.clone(), n)),
+        _ => errors.handle(checked_path(g, "global")),
+    });
+    if attrs.global.is_some() {
+        let conflicts = [
+            ("reconstructor", attrs.reconstructor.map(|r| r.span())),
+            ("state_setter", attrs.state_setter.map(|s| s.span())),
+            ("args", attrs.args.map(|a| a.span())),
+            ("state", attrs.state.map(|s| s.span())),
+        ];
+        for (what, span) in conflicts.into_iter().filter_map(|(w, s)| s.map(|s| (w, s))) {
+            errors.push(
+                Error::custom(format!("`global` pickles the value as a name; `{what}` would be ignored"))
+                    .with_span(&span),
+            );
+        }
+    }
+    if let (true, Some(args)) = (attrs.newobj, attrs.args) {
+        errors.push(
+            Error::custom(
+                "`newobj` builds `(cls, *args)` from `arg` fields; it cannot take `args = ...`: use `arg` fields",
+            )
+            .with_span(&args.span()),
+        );
+    }
+    if attrs.newobj && reconstructor.is_some() {
+        errors.push(
+            Error::custom("`newobj` calls `cls.__new__`, `reconstructor` calls a function: choose one")
+                .with_span(&attrs.span),
+        );
+    }
+    let lowest = if attrs.slots { 2 } else { 0 };
+    let tuple_struct = fields.style == ast::Style::Tuple;
+    // A field without a role is an entry of the state dict, a slot with `slots`, an argument
+    // in a tuple struct; with `state = ...` it is part of that expression and has no role.
+    let default_role = if attrs.state.is_some() {
+        None
+    } else if attrs.slots {
+        Some(Role::Slot)
+    } else if tuple_struct {
+        Some(Role::Arg)
+    } else {
+        Some(Role::State)
+    };
+    let models: Vec<FieldModel<'_>> = fields
+        .fields
+        .iter()
+        .enumerate()
+        .map(|(i, f)| check_field(errors, f, i, default_role, lowest, attrs.global.is_some()))
+        .collect();
+
+    check_across_fields(errors, &attrs, &models, lowest);
+
+    let segments = segments(&models, lowest);
+    let kind = match (global, reconstructor) {
+        (Some((m, n)), _) => ClassKind::Global(m, n),
+        (None, Some((m, n))) => ClassKind::Reconstructor(m, n),
+        (None, None) => ClassKind::Class,
+    };
+    let custom_call = attrs.args.is_some()
+        || models.iter().any(|f| f.roles.iter().any(|r| matches!(r, Some(Role::Arg | Role::Kwarg))));
+    let class = Class {
+        custom_call,
+        module: attrs.module.unwrap_or_default(),
+        name: name?,
+        kind,
+        newobj: attrs.newobj,
+        state_setter,
+        args_expr: attrs.args,
+        state_expr: attrs.state,
+        lowest,
+        fields: models,
+        segments,
+    };
+    if let Some(setter) = attrs.state_setter {
+        for p in class.lowest..=HIGHEST_PROTOCOL {
+            if !class.has_state(p) {
+                errors.push(
+                    Error::custom(format!(
+                        "a state setter needs a state, and there is none at protocol {p}: give a field the role `state`"
+                    ))
+                    .with_span(&setter.span()),
+                );
+                break;
+            }
+        }
+    }
+    Some(class)
+}
+
+/// One field's roles at each protocol, with every conflict and gap reported.
+fn check_field<'a>(
+    errors: &mut darling::error::Accumulator,
+    f: &'a Field,
+    index: usize,
+    default_role: Option<Role>,
+    lowest: u8,
+    global: bool,
+) -> FieldModel<'a> {
+    let (member, shown) = match &f.ident {
+        Some(ident) => (syn::Member::Named(ident.clone()), ident.to_string()),
+        None => (syn::Member::Unnamed(syn::Index::from(index)), index.to_string()),
+    };
+    let py_name = match &f.rename {
+        Some(r) => match dotted_name_problem(r) {
+            Some(problem) if r.contains('.') || problem != "has an empty part between dots" => {
+                errors.push(Error::custom(format!("the Python name {problem}")).with_span(&r.span()));
+                (**r).clone()
+            }
+            _ => (**r).clone(),
+        },
+        None => shown.clone(),
+    };
+    let mut roles: [Option<Role>; 6] = [None; 6];
+    let declared = [
+        (Role::Arg, &f.arg),
+        (Role::Kwarg, &f.kwarg),
+        (Role::State, &f.state),
+        (Role::Slot, &f.slot),
+        (Role::ListItems, &f.list_items),
+        (Role::DictItems, &f.dict_items),
+    ];
+    let mut any_role = false;
+    for (role, ranges) in declared {
+        for range in ranges {
+            any_role = true;
+            if f.skip.is_present() {
+                errors.push(
+                    Error::custom(format!(
+                        "`skip` conflicts with `{}`: a skipped field is never pickled; keep one of them",
+                        role.attribute()
+                    ))
+                    .with_span(&range.span()),
+                );
+                continue;
+            }
+            let Some(protocols) = errors.handle(range.protocols().map_err(|e| e.with_span(&range.span()))) else {
+                continue;
+            };
+            if role == Role::Slot && *protocols.start() < 2 {
+                errors.push(
+                    Error::custom(
+                        "`__slots__` cannot be pickled below protocol 2 (CPython refuses it): write `slot(since = 2)`",
+                    )
+                    .with_span(&range.span()),
+                );
+                continue;
+            }
+            for p in protocols {
+                match roles[p as usize] {
+                    Some(other) => {
+                        errors.push(
+                            Error::custom(format!(
+                                "field `{shown}` is already `{}` at protocol {p}; a field has one role per protocol: \
+                                 give each role its own range, like `arg(until = 1)` and `state(since = 2)`",
+                                other.attribute()
+                            ))
+                            .with_span(&range.span()),
+                        );
+                        break;
+                    }
+                    None => roles[p as usize] = Some(role),
+                }
+            }
+        }
+    }
+    if f.skip.is_present() || global {
+        if global && !f.skip.is_present() {
+            errors.push(
+                Error::custom(format!(
+                    "a `global` value pickles as a name, so field `{shown}` would be lost: mark it `#[pickle(skip)]`"
+                ))
+                .with_span(&field_span(f)),
+            );
+        }
+        roles = [None; 6];
+    } else if !any_role {
+        for p in lowest..=HIGHEST_PROTOCOL {
+            roles[p as usize] = default_role;
+        }
+    } else {
+        let missing: Vec<u8> = (lowest..=HIGHEST_PROTOCOL).filter(|&p| roles[p as usize].is_none()).collect();
+        if let (Some(first), Some(last)) = (missing.first(), missing.last()) {
+            let which =
+                if first == last { format!("protocol {first}") } else { format!("protocols {first} to {last}") };
+            errors.push(
+                Error::custom(format!(
+                    "field `{shown}` has no role at {which}: every pickled field needs exactly one role at every \
+                     protocol; widen a range, add one such as `state(since = {first})`, or mark the field `skip`"
+                ))
+                .with_span(&field_span(f)),
+            );
+        }
+    }
+    if f.with_module.is_some() && roles.iter().any(|r| matches!(r, Some(Role::ListItems | Role::DictItems))) {
+        errors.push(
+            Error::custom("`with` converts one value; a `list_items` or `dict_items` field is iterated instead")
+                .with_span(&field_span(f)),
+        );
+    }
+    FieldModel { field: f, binding: format_ident!("__field{}", index), member, py_name, roles }
+}
+
+fn field_span(f: &Field) -> Span {
+    f.ident.as_ref().map_or_else(|| f.ty.span(), |i| i.span())
+}
+
+/// Rules across fields: one list_items and one dict_items per protocol, unique Python names
+/// per dict, kwargs only with `newobj`, no field args beside `args = ...`.
+fn check_across_fields(
+    errors: &mut darling::error::Accumulator,
+    attrs: &ClassAttrs<'_>,
+    fields: &[FieldModel<'_>],
+    lowest: u8,
+) {
+    for f in fields {
+        if !attrs.newobj {
+            for range in &f.field.kwarg {
+                errors.push(
+                    Error::custom(
+                        "`kwarg` is a keyword argument of `cls.__new__`: add `#[pickle(newobj)]` to the type",
+                    )
+                    .with_span(&range.span()),
+                );
+            }
+        }
+        if attrs.args.is_some() {
+            for range in &f.field.arg {
+                errors.push(
+                    Error::custom("`args = ...` gives the whole argument tuple; a field cannot also be an `arg`")
+                        .with_span(&range.span()),
+                );
+            }
+        }
+        if attrs.state.is_some() {
+            for range in f.field.state.iter().chain(&f.field.slot) {
+                errors.push(
+                    Error::custom("`state = ...` gives the whole state; a field cannot also be `state` or `slot`")
+                        .with_span(&range.span()),
+                );
+            }
+        }
+    }
+    for p in lowest..=HIGHEST_PROTOCOL {
+        for role in [Role::ListItems, Role::DictItems] {
+            let mut with_role = fields.iter().filter(|f| f.roles[p as usize] == Some(role));
+            if let (Some(first), Some(second)) = (with_role.next(), with_role.next()) {
+                errors.push(
+                    Error::custom(format!(
+                        "`{}` and `{}` are both `{}` at protocol {p}: one field at most supplies them",
+                        first.py_name,
+                        second.py_name,
+                        role.attribute()
+                    ))
+                    .with_span(&field_span(second.field)),
+                );
+                return;
+            }
+        }
+        for role in [Role::State, Role::Slot, Role::Kwarg] {
+            let named: Vec<&FieldModel<'_>> = fields.iter().filter(|f| f.roles[p as usize] == Some(role)).collect();
+            for (i, f) in named.iter().enumerate() {
+                if let Some(first) = named[..i].iter().find(|g| g.py_name == f.py_name) {
+                    let span = f.field.rename.as_ref().map_or_else(|| field_span(f.field), |r| r.span());
+                    errors.push(
+                        Error::custom(format!(
+                            "two fields are named `{}` in Python (the other is `{}`): rename one",
+                            f.py_name,
+                            first.member.to_token_stream_string()
+                        ))
+                        .with_span(&span),
+                    );
+                    return;
+                }
+            }
+        }
+    }
+}
+
+trait MemberName {
+    fn to_token_stream_string(&self) -> String;
+}
+
+impl MemberName for syn::Member {
+    fn to_token_stream_string(&self) -> String {
+        match self {
+            syn::Member::Named(i) => i.to_string(),
+            syn::Member::Unnamed(i) => i.index.to_string(),
+        }
+    }
+}
+
+/// Splits `lowest..=5` where a field's role changes, and at protocol 2 (where
+/// `object.__reduce_ex__` changes its shape).
+fn segments(fields: &[FieldModel<'_>], lowest: u8) -> Vec<(u8, u8)> {
+    let key = |p: u8| (p >= 2, fields.iter().map(|f| f.roles[p as usize]).collect::<Vec<_>>());
+    let mut out: Vec<(u8, u8)> = Vec::new();
+    for p in lowest..=HIGHEST_PROTOCOL {
+        match out.last_mut() {
+            Some(last) if key(last.0) == key(p) => last.1 = p,
+            _ => out.push((p, p)),
+        }
+    }
+    out
+}

@@ -1,0 +1,294 @@
+//! Code generation for `#[derive(Reduce)]`: a `reduce_ex` that is one `match` on the
+//! protocol, an arm per run of protocols where every field keeps its role.
+
+use proc_macro2::TokenStream;
+use quote::{quote, quote_spanned, ToTokens};
+use syn::spanned::Spanned;
+
+use crate::attr::Role;
+use crate::check::{Case, Class, ClassKind, FieldModel, Model, Shape};
+
+pub fn reduce(model: &Model<'_>) -> TokenStream {
+    let input = model.input;
+    let krate = &model.krate;
+    let ident = &input.ident;
+    let generics = with_bounds(model);
+    let (impl_generics, ty_generics, where_clause) = generics.split_for_impl();
+    let (body, class) = match &model.shape {
+        Shape::Struct(class) => {
+            let bindings = class.fields.iter().map(|f| {
+                let (binding, member) = (&f.binding, &f.member);
+                quote!(let #binding = &self.#member;)
+            });
+            let reduce = class_reduction(class);
+            let python_class = python_class(class);
+            (quote! { #(#bindings)* #reduce }, quote! { #python_class })
+        }
+        Shape::Enum(cases) => {
+            let enum_class = {
+                let module = cases.iter().find_map(|c| match c {
+                    Case::Class { class, .. } => Some(class.module.clone()),
+                    Case::Member { .. } => None,
+                });
+                let module = module.or_else(|| input.module.as_ref().map(|m| (**m).clone())).unwrap_or_default();
+                let name = input.name.as_ref().map_or_else(|| ident.to_string(), |n| (**n).clone());
+                quote!(__pickle::GlobalName::new(#module, #name))
+            };
+            let reduce_arms = cases.iter().map(|case| match case {
+                Case::Member { ident, value } => quote! {
+                    Self::#ident => ::core::result::Result::Ok(
+                        __pickle::Call::new(#enum_class, (#value,)).into()
+                    ),
+                },
+                Case::Class { ident, style, class } => {
+                    let pattern = variant_pattern(ident, *style, class);
+                    let reduce = class_reduction(class);
+                    quote!(#pattern => { #reduce })
+                }
+            });
+            let class_arms = cases.iter().map(|case| match case {
+                Case::Member { ident, .. } => quote!(Self::#ident => ::core::option::Option::Some(#enum_class),),
+                Case::Class { ident, style, class } => {
+                    let pattern = variant_pattern(ident, *style, class);
+                    let python_class = python_class(class);
+                    quote!(#[allow(unused_variables)] #pattern => #python_class,)
+                }
+            });
+            (quote!(match self { #(#reduce_arms)* }), quote!(match self { #(#class_arms)* }))
+        }
+    };
+    let as_any = input.generics.params.is_empty().then(|| {
+        quote! {
+            fn as_any(&self) -> ::core::option::Option<&dyn ::core::any::Any> {
+                __pickle::__private::as_any(self)
+            }
+        }
+    });
+    quote! {
+        const _: () = {
+            use #krate as __pickle;
+
+            #[automatically_derived]
+            impl #impl_generics __pickle::Reduce for #ident #ty_generics #where_clause {
+                #[allow(unused_variables, unreachable_patterns, clippy::match_single_binding)]
+                fn reduce_ex(&self, __protocol: u8) -> __pickle::Result<__pickle::Reduction<'_>> {
+                    #body
+                }
+
+                #[allow(unused_variables)]
+                fn python_class(&self) -> ::core::option::Option<__pickle::GlobalName<'_>> {
+                    #class
+                }
+
+                #as_any
+            }
+        };
+    }
+}
+
+fn variant_pattern(ident: &syn::Ident, style: darling::ast::Style, class: &Class<'_>) -> TokenStream {
+    let bindings = class.fields.iter().map(|f| &f.binding);
+    match style {
+        darling::ast::Style::Struct => {
+            let members = class.fields.iter().map(|f| &f.member);
+            quote!(Self::#ident { #(#members: #bindings),* })
+        }
+        darling::ast::Style::Tuple => quote!(Self::#ident(#(#bindings),*)),
+        darling::ast::Style::Unit => quote!(Self::#ident),
+    }
+}
+
+fn class_name(class: &Class<'_>) -> TokenStream {
+    let (module, name) = (&class.module, &class.name);
+    quote!(__pickle::GlobalName::new(#module, #name))
+}
+
+fn python_class(class: &Class<'_>) -> TokenStream {
+    match class.kind {
+        ClassKind::Global(..) => quote!(::core::option::Option::None),
+        _ => {
+            let name = class_name(class);
+            quote!(::core::option::Option::Some(#name))
+        }
+    }
+}
+
+/// The body that returns the reduction of one class instance.
+fn class_reduction(class: &Class<'_>) -> TokenStream {
+    if let ClassKind::Global(module, name) = &class.kind {
+        return quote! {
+            ::core::result::Result::Ok(__pickle::Reduction::Global(__pickle::GlobalName::new(#module, #name)))
+        };
+    }
+    let arms = class.segments.iter().map(|&(lo, hi)| {
+        let call = segment_call(class, lo);
+        quote!(#lo..=#hi => { #call })
+    });
+    let refused = (class.lowest > 0).then(|| {
+        let below = class.lowest - 1;
+        let name = class_name(class);
+        quote!(0..=#below => ::core::result::Result::Err(__pickle::__private::slots_below_2(&#name, __protocol)),)
+    });
+    quote! {
+        match __protocol {
+            #refused
+            #(#arms)*
+            _ => ::core::result::Result::Err(__pickle::__private::unsupported_protocol(__protocol)),
+        }
+    }
+}
+
+/// A field as an argument: borrowed, or converted by its `with` module.
+fn field_arg(f: &FieldModel<'_>) -> TokenStream {
+    let binding = &f.binding;
+    let span = f.field.ty.span();
+    match &f.field.with_module {
+        Some(module) => quote_spanned!(span=> __pickle::__private::owned(#module::reduce(#binding))),
+        None => quote_spanned!(span=> __pickle::__private::arg(#binding)),
+    }
+}
+
+fn attrs(fields: Vec<&FieldModel<'_>>) -> TokenStream {
+    let pushes = fields.iter().map(|f| {
+        let (name, arg) = (&f.py_name, field_arg(f));
+        quote!(.with(#name, #arg))
+    });
+    quote!(__pickle::Attrs::new() #(#pushes)*)
+}
+
+/// The reduction at protocols where the fields' roles are those of `protocol`.
+fn segment_call(class: &Class<'_>, protocol: u8) -> TokenStream {
+    let name = class_name(class);
+    let args: Vec<&FieldModel<'_>> = class.fields_with(protocol, Role::Arg).collect();
+    let kwargs: Vec<&FieldModel<'_>> = class.fields_with(protocol, Role::Kwarg).collect();
+    let arg_exprs: Vec<TokenStream> = args.iter().map(|f| field_arg(f)).collect();
+    let args_tuple = match class.args_expr {
+        Some(expr) => quote!(#expr),
+        None => quote!(__pickle::__private::Args(::std::vec![#(#arg_exprs),*])),
+    };
+    let call = match &class.kind {
+        ClassKind::Reconstructor(module, function) => {
+            quote!(__pickle::Call::new(__pickle::GlobalName::new(#module, #function), #args_tuple))
+        }
+        // Below protocol 2, object.__reduce_ex__ ignores __getnewargs__: _reconstructor.
+        _ if class.newobj && protocol < 2 => quote! {
+            __pickle::Call::new(
+                __pickle::__private::copyreg("_reconstructor"),
+                (#name, __pickle::GlobalName::new("builtins", "object"), ::core::option::Option::None::<i32>),
+            )
+        },
+        _ if class.newobj && !kwargs.is_empty() => {
+            let kwargs = attrs(kwargs);
+            quote! {
+                __pickle::Call::new(
+                    __pickle::__private::copyreg("__newobj_ex__"),
+                    (#name, __pickle::__private::Args(::std::vec![#(#arg_exprs),*]), #kwargs),
+                )
+            }
+        }
+        _ if class.newobj => quote! {
+            __pickle::Call::new(
+                __pickle::__private::copyreg("__newobj__"),
+                __pickle::__private::Args(::std::vec![__pickle::__private::owned(#name) #(, #arg_exprs)*]),
+            )
+        },
+        _ if class.custom_call => quote!(__pickle::Call::new(#name, #args_tuple)),
+        // No arguments: object.__reduce_ex__'s shape for a plain class.
+        _ if protocol < 2 => quote! {
+            __pickle::Call::new(
+                __pickle::__private::copyreg("_reconstructor"),
+                (#name, __pickle::GlobalName::new("builtins", "object"), ::core::option::Option::None::<i32>),
+            )
+        },
+        _ => quote!(__pickle::Call::new(__pickle::__private::copyreg("__newobj__"), (#name,))),
+    };
+    let state_fields: Vec<&FieldModel<'_>> = class.fields_with(protocol, Role::State).collect();
+    let slot_fields: Vec<&FieldModel<'_>> = class.fields_with(protocol, Role::Slot).collect();
+    let state = if let Some(expr) = class.state_expr {
+        quote!(let __call = __call.state(__pickle::__private::owned(#expr));)
+    } else if !state_fields.is_empty() || !slot_fields.is_empty() {
+        let dict = attrs(state_fields);
+        let slots = if slot_fields.is_empty() {
+            quote!(::core::option::Option::None)
+        } else {
+            let slots = attrs(slot_fields);
+            quote!(::core::option::Option::Some(#slots))
+        };
+        quote! {
+            let __call = match __pickle::__private::state(#dict, #slots, false) {
+                ::core::option::Option::Some(__state) => __call.state(__state),
+                ::core::option::Option::None => __call,
+            };
+        }
+    } else {
+        quote!()
+    };
+    let items = class.fields_with(protocol, Role::ListItems).map(|f| {
+        let binding = &f.binding;
+        let span = f.field.ty.span();
+        quote_spanned!(span=> let __call = __call.list_items(__pickle::__private::list_items(#binding));)
+    });
+    let pairs = class.fields_with(protocol, Role::DictItems).map(|f| {
+        let binding = &f.binding;
+        let span = f.field.ty.span();
+        quote_spanned!(span=> let __call = __call.dict_items(__pickle::__private::dict_items(#binding));)
+    });
+    let setter = class.state_setter.as_ref().map(
+        |(module, function)| quote!(let __call = __call.state_setter(__pickle::GlobalName::new(#module, #function));),
+    );
+    quote! {
+        let __call = #call;
+        #state
+        #(#items)*
+        #(#pairs)*
+        #setter
+        ::core::result::Result::Ok(__call.into())
+    }
+}
+
+/// The generics with a bound for each pickled field whose type uses a type parameter, as
+/// serde infers them: `T: Reduce` for a plain role, an iteration bound for item roles.
+fn with_bounds(model: &Model<'_>) -> syn::Generics {
+    let mut generics = model.input.generics.clone();
+    let params: Vec<syn::Ident> = generics.type_params().map(|p| p.ident.clone()).collect();
+    if params.is_empty() {
+        return generics;
+    }
+    let classes: Vec<&Class<'_>> = match &model.shape {
+        Shape::Struct(class) => vec![class],
+        Shape::Enum(cases) => cases
+            .iter()
+            .filter_map(|c| match c {
+                Case::Class { class, .. } => Some(class),
+                Case::Member { .. } => None,
+            })
+            .collect(),
+    };
+    let mut predicates: Vec<syn::WherePredicate> = Vec::new();
+    for f in classes.iter().flat_map(|c| c.fields.iter()) {
+        let ty = &f.field.ty;
+        if f.field.with_module.is_some() || !mentions_any(ty.to_token_stream(), &params) {
+            continue;
+        }
+        let roles: Vec<Role> = f.roles.iter().flatten().copied().collect();
+        if roles.iter().any(|r| matches!(r, Role::Arg | Role::Kwarg | Role::State | Role::Slot)) {
+            predicates.push(syn::parse_quote!(#ty: __pickle::Reduce));
+        }
+        if roles.contains(&Role::ListItems) {
+            predicates.push(syn::parse_quote!(for<'__a> &'__a #ty: __pickle::__private::ListItems<'__a>));
+        }
+        if roles.contains(&Role::DictItems) {
+            predicates.push(syn::parse_quote!(for<'__a> &'__a #ty: __pickle::__private::DictItems<'__a>));
+        }
+    }
+    generics.make_where_clause().predicates.extend(predicates);
+    generics
+}
+
+fn mentions_any(tokens: TokenStream, params: &[syn::Ident]) -> bool {
+    tokens.into_iter().any(|tt| match tt {
+        proc_macro2::TokenTree::Ident(i) => params.contains(&i),
+        proc_macro2::TokenTree::Group(g) => mentions_any(g.stream(), params),
+        _ => false,
+    })
+}
