@@ -14,6 +14,7 @@ pub fn reduce(model: &Model<'_>) -> TokenStream {
     let ident = &input.ident;
     let generics = with_bounds(model);
     let (impl_generics, ty_generics, where_clause) = generics.split_for_impl();
+    let mut identity = None;
     let (body, class) = match &model.shape {
         Shape::Struct(class) => {
             let bindings = class.fields.iter().map(|f| {
@@ -54,6 +55,25 @@ pub fn reduce(model: &Model<'_>) -> TokenStream {
                     quote!(#[allow(unused_variables)] #pattern => #python_class,)
                 }
             });
+            // An enum member is a singleton in Python: every occurrence is one object, which the
+            // memo keys on the address of a static made for the member.
+            let identity_arms = cases.iter().map(|case| match case {
+                Case::Member { ident, .. } => quote! {
+                    Self::#ident => {
+                        static __MEMBER: u8 = 0;
+                        ::core::option::Option::Some(&__MEMBER as *const u8 as usize)
+                    }
+                },
+                Case::Class { ident, style, class } => {
+                    let pattern = variant_pattern(ident, *style, class);
+                    quote!(#[allow(unused_variables)] #pattern => ::core::option::Option::None,)
+                }
+            });
+            identity = Some(quote! {
+                fn identity(&self) -> ::core::option::Option<usize> {
+                    match self { #(#identity_arms)* }
+                }
+            });
             (quote!(match self { #(#reduce_arms)* }), quote!(match self { #(#class_arms)* }))
         }
     };
@@ -81,6 +101,7 @@ pub fn reduce(model: &Model<'_>) -> TokenStream {
                 }
 
                 #as_any
+                #identity
             }
         };
     }
