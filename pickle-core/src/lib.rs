@@ -28,7 +28,7 @@ pub mod reduce;
 pub mod ser;
 pub mod value;
 
-pub use de::{load, loads, loads_with, Encoding, PersistentLoad, StringErrors, Unpickler, UnpicklerOptions};
+pub use de::{dis, load, loads, loads_with, Encoding, PersistentLoad, StringErrors, Unpickler, UnpicklerOptions};
 pub use error::{Error, ErrorKind, Result};
 pub use reduce::{Arg, Attrs, Builtin, ByteArray, Bytes, Call, GlobalName, Mapping, Name, Reduce, Reduction, Sequence};
 pub use ser::{

@@ -10,6 +10,7 @@ use std::collections::HashMap;
 use num_bigint::BigInt;
 use num_traits::ToPrimitive;
 
+use super::args::{self, Arg, Budget};
 use super::graph::{Graph, Item, Obj, ObjectNode};
 use super::input::Input;
 use super::text::{self, Int};
@@ -18,20 +19,6 @@ use crate::compat;
 use crate::error::{Error, ErrorKind, Result};
 use crate::opcode::{ArgKind, Opcode};
 use crate::value::{Global, PyString, Value};
-
-/// An opcode's inline argument, read by its [`ArgKind`].
-enum Arg {
-    None,
-    /// uint1, uint2, int4, uint4, uint8.
-    Int(i64),
-    Float(f64),
-    /// A counted payload: strings, bytes, longs.
-    Data(Vec<u8>),
-    /// A newline-terminated argument, without the newline.
-    Line(Vec<u8>),
-    /// Two lines: a global's module and name.
-    Pair(Vec<u8>, Vec<u8>),
-}
 
 /// What the loop does after an opcode.
 enum Flow {
@@ -88,7 +75,7 @@ pub(crate) struct Loader<'u, I: Input> {
     marks: Vec<usize>,
     memo: Memo,
     proto: u8,
-    allocated: u64,
+    budget: Budget,
     /// The first string object seen naming each module or qualname in STACK_GLOBAL.
     global_names: HashMap<Box<str>, u32>,
     /// The `copyreg` globals NEWOBJ and NEWOBJ_EX are recorded with, made once.
@@ -107,7 +94,7 @@ impl<'u, I: Input> Loader<'u, I> {
             marks: Vec::new(),
             memo: Memo::default(),
             proto: 0,
-            allocated: 0,
+            budget: Budget::new(options.max_alloc),
             global_names: HashMap::new(),
             newobj: None,
             newobj_ex: None,
@@ -162,72 +149,12 @@ impl<'u, I: Input> Loader<'u, I> {
     // ----- arguments -----
 
     fn read_arg(&mut self, kind: ArgKind) -> Result<Arg> {
-        let max_line = self.options.max_line;
-        Ok(match kind {
-            ArgKind::None => Arg::None,
-            ArgKind::Uint1 => Arg::Int(i64::from(self.input.read(1)?[0])),
-            ArgKind::Uint2 => Arg::Int(i64::from(u16::from_le_bytes(self.fixed()?))),
-            ArgKind::Int4 => Arg::Int(i64::from(i32::from_le_bytes(self.fixed()?))),
-            ArgKind::Uint4 => Arg::Int(i64::from(u32::from_le_bytes(self.fixed()?))),
-            ArgKind::Uint8 => {
-                let n = u64::from_le_bytes(self.fixed()?);
-                Arg::Int(i64::try_from(n).map_err(|_| Error::unpickling("length exceeds the system's maximum"))?)
-            }
-            ArgKind::Float8 => Arg::Float(f64::from_be_bytes(self.fixed()?)),
-            ArgKind::String1 | ArgKind::Bytes1 | ArgKind::Unicodestring1 | ArgKind::Long1 => {
-                let n = self.input.read(1)?[0];
-                Arg::Data(self.payload(u64::from(n))?)
-            }
-            ArgKind::Bytes4 | ArgKind::Unicodestring4 => {
-                let n = u32::from_le_bytes(self.fixed()?);
-                Arg::Data(self.payload(u64::from(n))?)
-            }
-            ArgKind::String4 | ArgKind::Long4 => {
-                let n = i32::from_le_bytes(self.fixed()?);
-                let n = u64::try_from(n).map_err(|_| {
-                    let what = if kind == ArgKind::Long4 { "LONG" } else { "BINSTRING" };
-                    Error::unpickling(format!("{what} pickle has negative byte count"))
-                })?;
-                Arg::Data(self.payload(n)?)
-            }
-            ArgKind::Bytes8 | ArgKind::Bytearray8 | ArgKind::Unicodestring8 => {
-                let n = u64::from_le_bytes(self.fixed()?);
-                Arg::Data(self.payload(n)?)
-            }
-            ArgKind::StringnlNoescapePair => {
-                let module = self.input.read_line(max_line)?.to_vec();
-                let name = self.input.read_line(max_line)?.to_vec();
-                Arg::Pair(module, name)
-            }
-            ArgKind::Stringnl
-            | ArgKind::StringnlNoescape
-            | ArgKind::Unicodestringnl
-            | ArgKind::DecimalnlShort
-            | ArgKind::DecimalnlLong
-            | ArgKind::Floatnl => Arg::Line(self.input.read_line(max_line)?.to_vec()),
-        })
-    }
-
-    fn fixed<const N: usize>(&mut self) -> Result<[u8; N]> {
-        Ok(self.input.read(N)?.try_into().expect("read returns exactly N bytes"))
-    }
-
-    /// A counted payload, charged to the allocation limit before it is read.
-    fn payload(&mut self, n: u64) -> Result<Vec<u8>> {
-        self.charge(n)?;
-        self.input.read_vec(n)
+        args::read_arg(&mut *self.input, kind, self.options.max_line, &mut self.budget)
     }
 
     /// Counts bytes against `max_alloc`.
     fn charge(&mut self, bytes: u64) -> Result<()> {
-        self.allocated = self.allocated.saturating_add(bytes);
-        if self.allocated > self.options.max_alloc {
-            return Err(Error::new(ErrorKind::LimitExceeded {
-                what: "allocated bytes",
-                limit: self.options.max_alloc,
-            }));
-        }
-        Ok(())
+        self.budget.charge(bytes)
     }
 
     // ----- the stack -----

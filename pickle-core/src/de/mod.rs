@@ -6,6 +6,8 @@
 //! builtins at low protocols (`_codecs.encode` for bytes, `set(list)`, `bytearray(...)`)
 //! come back as those builtins.
 
+mod args;
+mod dis;
 mod graph;
 mod input;
 mod keys;
@@ -15,6 +17,7 @@ mod text;
 use std::collections::HashMap;
 use std::io::Read;
 
+pub use dis::dis;
 pub use input::{ReadSource, SliceSource, Source};
 
 use crate::error::{Error, ErrorKind, Result};

@@ -1,0 +1,102 @@
+//! Opcode arguments, read by the kind the opcode table gives them: one reader for the
+//! unpickler and the disassembler.
+
+use super::input::Input;
+use crate::error::{Error, ErrorKind, Result};
+use crate::opcode::ArgKind;
+
+/// An opcode's inline argument.
+pub(crate) enum Arg {
+    None,
+    /// uint1, uint2, int4, uint4, uint8.
+    Int(i64),
+    Float(f64),
+    /// A counted payload: strings, bytes, longs.
+    Data(Vec<u8>),
+    /// A newline-terminated argument, without the newline.
+    Line(Vec<u8>),
+    /// Two lines: a global's module and name.
+    Pair(Vec<u8>, Vec<u8>),
+}
+
+/// How many more bytes the data being loaded may take.
+pub(crate) struct Budget {
+    used: u64,
+    limit: u64,
+}
+
+impl Budget {
+    pub(crate) fn new(limit: u64) -> Budget {
+        Budget { used: 0, limit }
+    }
+
+    /// Counts `bytes`, or fails when they exceed the limit.
+    pub(crate) fn charge(&mut self, bytes: u64) -> Result<()> {
+        self.used = self.used.saturating_add(bytes);
+        if self.used > self.limit {
+            return Err(Error::new(ErrorKind::LimitExceeded { what: "allocated bytes", limit: self.limit }));
+        }
+        Ok(())
+    }
+}
+
+/// Reads the argument of an opcode of this kind. A counted payload is charged to the
+/// budget before it is read, so a declared length the budget cannot pay is refused first.
+pub(crate) fn read_arg<I: Input + ?Sized>(
+    input: &mut I,
+    kind: ArgKind,
+    max_line: usize,
+    budget: &mut Budget,
+) -> Result<Arg> {
+    let mut payload = |input: &mut I, n: u64| -> Result<Arg> {
+        budget.charge(n)?;
+        Ok(Arg::Data(input.read_vec(n)?))
+    };
+    Ok(match kind {
+        ArgKind::None => Arg::None,
+        ArgKind::Uint1 => Arg::Int(i64::from(input.read(1)?[0])),
+        ArgKind::Uint2 => Arg::Int(i64::from(u16::from_le_bytes(fixed(input)?))),
+        ArgKind::Int4 => Arg::Int(i64::from(i32::from_le_bytes(fixed(input)?))),
+        ArgKind::Uint4 => Arg::Int(i64::from(u32::from_le_bytes(fixed(input)?))),
+        ArgKind::Uint8 => {
+            let n = u64::from_le_bytes(fixed(input)?);
+            Arg::Int(i64::try_from(n).map_err(|_| Error::unpickling("length exceeds the system's maximum"))?)
+        }
+        ArgKind::Float8 => Arg::Float(f64::from_be_bytes(fixed(input)?)),
+        ArgKind::String1 | ArgKind::Bytes1 | ArgKind::Unicodestring1 | ArgKind::Long1 => {
+            let n = input.read(1)?[0];
+            payload(input, u64::from(n))?
+        }
+        ArgKind::Bytes4 | ArgKind::Unicodestring4 => {
+            let n = u32::from_le_bytes(fixed(input)?);
+            payload(input, u64::from(n))?
+        }
+        ArgKind::String4 | ArgKind::Long4 => {
+            let n = i32::from_le_bytes(fixed(input)?);
+            let n = u64::try_from(n).map_err(|_| {
+                let what = if kind == ArgKind::Long4 { "LONG" } else { "BINSTRING" };
+                Error::unpickling(format!("{what} pickle has negative byte count"))
+            })?;
+            payload(input, n)?
+        }
+        ArgKind::Bytes8 | ArgKind::Bytearray8 | ArgKind::Unicodestring8 => {
+            let n = u64::from_le_bytes(fixed(input)?);
+            payload(input, n)?
+        }
+        ArgKind::StringnlNoescapePair => {
+            let module = input.read_line(max_line)?.to_vec();
+            let name = input.read_line(max_line)?.to_vec();
+            Arg::Pair(module, name)
+        }
+        ArgKind::Stringnl
+        | ArgKind::StringnlNoescape
+        | ArgKind::Unicodestringnl
+        | ArgKind::DecimalnlShort
+        | ArgKind::DecimalnlLong
+        | ArgKind::Floatnl => Arg::Line(input.read_line(max_line)?.to_vec()),
+    })
+}
+
+fn fixed<const N: usize, I: Input + ?Sized>(input: &mut I) -> Result<[u8; N]> {
+    Ok(input.read(N)?.try_into().expect("read returns exactly N bytes"))
+}
