@@ -112,13 +112,17 @@ pub fn check(input: &Container) -> darling::Result<Model<'_>> {
         ast::Data::Enum(variants) => {
             check_enum_level(&mut errors, input);
             if variants.is_empty() {
-                errors.push(Error::custom("an enum without variants has no value to pickle").with_span(&input.ident));
+                errors.push(
+                    Error::custom("an enum without variants has no value to pickle: add a variant")
+                        .with_span(&input.ident),
+                );
             }
             let cases: Vec<Case<'_>> = variants
                 .iter()
                 .enumerate()
                 .filter_map(|(i, v)| check_variant(&mut errors, input, &module, v, i))
                 .collect();
+            check_member_values(&mut errors, &cases);
             (cases.len() == variants.len()).then_some(Shape::Enum(cases))
         }
     };
@@ -130,6 +134,28 @@ pub fn check(input: &Container) -> darling::Result<Model<'_>> {
     }
     errors.finish()?;
     Ok(Model { input, krate, shape: shape.expect("no errors means a shape") })
+}
+
+/// Two members with one value would be one member in Python (the second an alias).
+fn check_member_values(errors: &mut darling::error::Accumulator, cases: &[Case<'_>]) {
+    let members: Vec<(&syn::Ident, String)> = cases
+        .iter()
+        .filter_map(|c| match c {
+            Case::Member { ident, value } => Some((*ident, value.to_string())),
+            Case::Class { .. } => None,
+        })
+        .collect();
+    for (i, (ident, value)) in members.iter().enumerate() {
+        if let Some((first, _)) = members[..i].iter().find(|(_, v)| v == value) {
+            errors.push(
+                Error::custom(format!(
+                    "`{ident}` has the same value as `{first}`: in Python it would be an alias of `{first}`; \
+                     give it a value of its own with `#[pickle(value = ...)]`"
+                ))
+                .with_span(ident),
+            );
+        }
+    }
 }
 
 fn global_is_full_path(input: &Container) -> bool {
@@ -156,7 +182,10 @@ fn check_enum_level(errors: &mut darling::error::Accumulator, input: &Container)
         }
     }
     if let Some(state) = &input.state {
-        errors.push(Error::custom("`state = ...` is for structs").with_span(&state.span()));
+        errors.push(
+            Error::custom("`state = ...` is for structs: give the data variants' fields the role `state`")
+                .with_span(&state.span()),
+        );
     }
 }
 
@@ -182,13 +211,21 @@ fn check_variant<'a>(
     index: usize,
 ) -> Option<Case<'a>> {
     if v.fields.is_empty() && v.fields.style != ast::Style::Struct {
-        for (what, present) in [("newobj", v.newobj.is_present()), ("slots", v.slots.is_present())] {
-            if present {
-                errors.push(
-                    Error::custom(format!("`{what}` is for data variants; a unit variant is an enum member"))
-                        .with_span(&v.ident),
-                );
-            }
+        let class_only = [
+            ("newobj", v.newobj.is_present().then(|| v.newobj.span())),
+            ("slots", v.slots.is_present().then(|| v.slots.span())),
+            ("name", v.name.as_ref().map(|n| n.span())),
+            ("reconstructor", v.reconstructor.as_ref().map(|r| r.span())),
+            ("state_setter", v.state_setter.as_ref().map(|s| s.span())),
+        ];
+        for (what, span) in class_only.into_iter().filter_map(|(w, s)| s.map(|s| (w, s))) {
+            errors.push(
+                Error::custom(format!(
+                    "`{what}` is for data variants, which are classes; a unit variant is an `enum.Enum` member of the \
+                     enum's class: remove it, or give the variant fields"
+                ))
+                .with_span(&span),
+            );
         }
         let value = match (&v.value, &v.discriminant) {
             (Some(lit), _) => quote!(#lit),
@@ -201,7 +238,12 @@ fn check_variant<'a>(
         return Some(Case::Member { ident: &v.ident, value });
     }
     if let Some(value) = &v.value {
-        errors.push(Error::custom("`value` is for unit variants, which are enum members").with_span(&value.span()));
+        errors.push(
+            Error::custom(
+                "`value` is for unit variants, which are enum members: remove it, or make the variant a unit",
+            )
+            .with_span(&value.span()),
+        );
     }
     let class = check_class(
         errors,
@@ -225,9 +267,14 @@ fn check_variant<'a>(
 
 /// A checked dotted name.
 fn checked_name(value: &SpannedValue<String>, what: &str) -> darling::Result<String> {
+    let example = match what {
+        "module" => "`pkg.mod`",
+        "name" | "global" => "`Outer.Inner`",
+        _ => "`pkg.mod.function`",
+    };
     match dotted_name_problem(value) {
         None => Ok((**value).clone()),
-        Some(problem) => Err(Error::custom(format!("the {what} {problem}: write a dotted Python name like `pkg.mod`"))
+        Some(problem) => Err(Error::custom(format!("the {what} {problem}: write a dotted Python name like {example}"))
             .with_span(&value.span())),
     }
 }
@@ -281,10 +328,18 @@ fn check_class<'a>(
             .with_span(&args.span()),
         );
     }
-    if attrs.newobj && reconstructor.is_some() {
+    if let (true, Some(r)) = (attrs.newobj, attrs.reconstructor) {
         errors.push(
             Error::custom("`newobj` calls `cls.__new__`, `reconstructor` calls a function: choose one")
-                .with_span(&attrs.span),
+                .with_span(&r.span()),
+        );
+    }
+    if attrs.slots && fields.style == ast::Style::Tuple {
+        errors.push(
+            Error::custom(
+                "`slots` name each field in Python, and a tuple struct's fields have no names: use named fields",
+            )
+            .with_span(&attrs.span),
         );
     }
     let lowest = if attrs.slots { 2 } else { 0 };
@@ -304,7 +359,15 @@ fn check_class<'a>(
         .fields
         .iter()
         .enumerate()
-        .map(|(i, f)| check_field(errors, f, i, default_role, lowest, attrs.global.is_some()))
+        .map(|(i, f)| {
+            let rules = FieldRules {
+                default_role,
+                lowest,
+                global: attrs.global.is_some(),
+                newobj_without_state: attrs.newobj && attrs.state.is_none(),
+            };
+            check_field(errors, f, i, rules)
+        })
         .collect();
 
     check_across_fields(errors, &attrs, &models, lowest);
@@ -346,23 +409,34 @@ fn check_class<'a>(
     Some(class)
 }
 
+/// What the container decides about every field.
+struct FieldRules {
+    default_role: Option<Role>,
+    lowest: u8,
+    global: bool,
+    /// `newobj` without `state = ...`: arguments below protocol 2 would be lost.
+    newobj_without_state: bool,
+}
+
 /// One field's roles at each protocol, with every conflict and gap reported.
 fn check_field<'a>(
     errors: &mut darling::error::Accumulator,
     f: &'a Field,
     index: usize,
-    default_role: Option<Role>,
-    lowest: u8,
-    global: bool,
+    rules: FieldRules,
 ) -> FieldModel<'a> {
+    let FieldRules { default_role, lowest, global, newobj_without_state } = rules;
     let (member, shown) = match &f.ident {
-        Some(ident) => (syn::Member::Named(ident.clone()), ident.to_string()),
+        Some(ident) => (syn::Member::Named(ident.clone()), syn::ext::IdentExt::unraw(ident).to_string()),
         None => (syn::Member::Unnamed(syn::Index::from(index)), index.to_string()),
     };
     let py_name = match &f.rename {
         Some(r) => match dotted_name_problem(r) {
             Some(problem) if r.contains('.') || problem != "has an empty part between dots" => {
-                errors.push(Error::custom(format!("the Python name {problem}")).with_span(&r.span()));
+                errors.push(
+                    Error::custom(format!("the Python name {problem}: write an attribute name like `py_name`"))
+                        .with_span(&r.span()),
+                );
                 (**r).clone()
             }
             _ => (**r).clone(),
@@ -379,10 +453,13 @@ fn check_field<'a>(
         (Role::DictItems, &f.dict_items),
     ];
     let mut any_role = false;
+    // After an error in this field's roles, its coverage is not reported too.
+    let mut field_error = false;
     for (role, ranges) in declared {
         for range in ranges {
             any_role = true;
             if f.skip.is_present() {
+                field_error = true;
                 errors.push(
                     Error::custom(format!(
                         "`skip` conflicts with `{}`: a skipped field is never pickled; keep one of them",
@@ -393,13 +470,29 @@ fn check_field<'a>(
                 continue;
             }
             let Some(protocols) = errors.handle(range.protocols().map_err(|e| e.with_span(&range.span()))) else {
+                field_error = true;
                 continue;
             };
             if role == Role::Slot && *protocols.start() < 2 {
+                field_error = true;
                 errors.push(
                     Error::custom(
-                        "`__slots__` cannot be pickled below protocol 2 (CPython refuses it): write `slot(since = 2)`",
+                        "`__slots__` cannot be pickled below protocol 2 (CPython refuses it): write `slot(since = 2)`, \
+                         and give protocols 0 and 1 another role such as `state(until = 1)`, or put `slots` on the type",
                     )
+                    .with_span(&range.span()),
+                );
+                continue;
+            }
+            if newobj_without_state && matches!(role, Role::Arg | Role::Kwarg) && *protocols.start() < 2 {
+                field_error = true;
+                errors.push(
+                    Error::custom(format!(
+                        "with `newobj`, protocols 0 and 1 pickle the object as `object.__reduce_ex__` does, without \
+                         arguments, so this field would be lost there: write `{}(since = 2)` and `state(until = 1)`, \
+                         or give the whole state with `state = ...`",
+                        role.attribute()
+                    ))
                     .with_span(&range.span()),
                 );
                 continue;
@@ -407,6 +500,7 @@ fn check_field<'a>(
             for p in protocols {
                 match roles[p as usize] {
                     Some(other) => {
+                        field_error = true;
                         errors.push(
                             Error::custom(format!(
                                 "field `{shown}` is already `{}` at protocol {p}; a field has one role per protocol: \
@@ -436,15 +530,20 @@ fn check_field<'a>(
         for p in lowest..=HIGHEST_PROTOCOL {
             roles[p as usize] = default_role;
         }
-    } else {
-        let missing: Vec<u8> = (lowest..=HIGHEST_PROTOCOL).filter(|&p| roles[p as usize].is_none()).collect();
-        if let (Some(first), Some(last)) = (missing.first(), missing.last()) {
+    } else if !field_error {
+        if let Some((first, last)) = first_gap(&roles, lowest) {
             let which =
                 if first == last { format!("protocol {first}") } else { format!("protocols {first} to {last}") };
+            let range = match (first, last) {
+                (0, HIGHEST_PROTOCOL) => String::new(),
+                (0, last) => format!("(until = {last})"),
+                (first, HIGHEST_PROTOCOL) => format!("(since = {first})"),
+                (first, last) => format!("(since = {first}, until = {last})"),
+            };
             errors.push(
                 Error::custom(format!(
                     "field `{shown}` has no role at {which}: every pickled field needs exactly one role at every \
-                     protocol; widen a range, add one such as `state(since = {first})`, or mark the field `skip`"
+                     protocol; widen a range, add one such as `state{range}`, or mark the field `skip`"
                 ))
                 .with_span(&field_span(f)),
             );
@@ -452,11 +551,23 @@ fn check_field<'a>(
     }
     if f.with_module.is_some() && roles.iter().any(|r| matches!(r, Some(Role::ListItems | Role::DictItems))) {
         errors.push(
-            Error::custom("`with` converts one value; a `list_items` or `dict_items` field is iterated instead")
-                .with_span(&field_span(f)),
+            Error::custom(
+                "`with` converts one value, and a `list_items` or `dict_items` field is iterated: remove `with`, or give \
+                 the field the role `state` or `arg`",
+            )
+            .with_span(&field_span(f)),
         );
     }
-    FieldModel { field: f, binding: format_ident!("__field{}", index), member, py_name, roles }
+    // The binding carries the field type's span, so a trait error on it points at the field.
+    let binding = format_ident!("__field{}", index, span = f.ty.span());
+    FieldModel { field: f, binding, member, py_name, roles }
+}
+
+/// The first run of protocols without a role.
+fn first_gap(roles: &[Option<Role>; 6], lowest: u8) -> Option<(u8, u8)> {
+    let first = (lowest..=HIGHEST_PROTOCOL).find(|&p| roles[p as usize].is_none())?;
+    let last = (first..=HIGHEST_PROTOCOL).take_while(|&p| roles[p as usize].is_none()).last().unwrap_or(first);
+    Some((first, last))
 }
 
 fn field_span(f: &Field) -> Span {
@@ -499,37 +610,48 @@ fn check_across_fields(
             }
         }
     }
+    // Each problem once, however many protocols it spans.
+    let mut reported: Vec<(usize, Role)> = Vec::new();
     for p in lowest..=HIGHEST_PROTOCOL {
         for role in [Role::ListItems, Role::DictItems] {
-            let mut with_role = fields.iter().filter(|f| f.roles[p as usize] == Some(role));
-            if let (Some(first), Some(second)) = (with_role.next(), with_role.next()) {
+            let with_role: Vec<(usize, &FieldModel<'_>)> =
+                fields.iter().enumerate().filter(|(_, f)| f.roles[p as usize] == Some(role)).collect();
+            for &(i, second) in with_role.iter().skip(1) {
+                if reported.contains(&(i, role)) {
+                    continue;
+                }
+                reported.push((i, role));
                 errors.push(
                     Error::custom(format!(
-                        "`{}` and `{}` are both `{}` at protocol {p}: one field at most supplies them",
-                        first.py_name,
-                        second.py_name,
+                        "`{}` and `{}` are both `{}` at protocol {p}: a reduction has one such iterator; give one of \
+                         them another role, or a protocol range of its own",
+                        with_role[0].1.member.to_token_stream_string(),
+                        second.member.to_token_stream_string(),
                         role.attribute()
                     ))
                     .with_span(&field_span(second.field)),
                 );
-                return;
             }
         }
         for role in [Role::State, Role::Slot, Role::Kwarg] {
-            let named: Vec<&FieldModel<'_>> = fields.iter().filter(|f| f.roles[p as usize] == Some(role)).collect();
-            for (i, f) in named.iter().enumerate() {
-                if let Some(first) = named[..i].iter().find(|g| g.py_name == f.py_name) {
-                    let span = f.field.rename.as_ref().map_or_else(|| field_span(f.field), |r| r.span());
-                    errors.push(
-                        Error::custom(format!(
-                            "two fields are named `{}` in Python (the other is `{}`): rename one",
-                            f.py_name,
-                            first.member.to_token_stream_string()
-                        ))
-                        .with_span(&span),
-                    );
-                    return;
+            let named: Vec<(usize, &FieldModel<'_>)> =
+                fields.iter().enumerate().filter(|(_, f)| f.roles[p as usize] == Some(role)).collect();
+            for (k, &(i, f)) in named.iter().enumerate() {
+                let Some((_, first)) = named[..k].iter().find(|(_, g)| g.py_name == f.py_name) else { continue };
+                if reported.contains(&(i, role)) {
+                    continue;
                 }
+                reported.push((i, role));
+                let span = f.field.rename.as_ref().map_or_else(|| field_span(f.field), |r| r.span());
+                errors.push(
+                    Error::custom(format!(
+                        "fields `{}` and `{}` are both named `{}` in Python: give one of them another `rename`",
+                        first.member.to_token_stream_string(),
+                        f.member.to_token_stream_string(),
+                        f.py_name
+                    ))
+                    .with_span(&span),
+                );
             }
         }
     }

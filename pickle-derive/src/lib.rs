@@ -16,6 +16,11 @@ use proc_macro::TokenStream;
 #[proc_macro_derive(Reduce, attributes(pickle))]
 pub fn derive_reduce(input: TokenStream) -> TokenStream {
     let input = syn::parse_macro_input!(input as syn::DeriveInput);
+    if let syn::Data::Union(u) = &input.data {
+        return syn::Error::new_spanned(u.union_token, "a union cannot be pickled: use a struct or an enum")
+            .to_compile_error()
+            .into();
+    }
     ast::Container::from_derive_input(&input)
         .and_then(|container| check::check(&container).map(|model| expand::reduce(&model)))
         .unwrap_or_else(darling::Error::write_errors)

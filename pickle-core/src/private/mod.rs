@@ -145,6 +145,11 @@ where
 }
 
 /// A borrowed pair, as maps (`(&K, &V)`) and vectors of tuples (`&(K, V)`) yield them.
+#[diagnostic::on_unimplemented(
+    message = "a `dict_items` field must yield (key, value) pairs of picklable values; it yields `{Self}`",
+    label = "iterating this field does not yield pairs",
+    note = "use a `HashMap`, `BTreeMap` or `Vec<(K, V)>`, or give the field another role"
+)]
 pub trait PairRef<'a> {
     /// The key type.
     type K: Reduce + 'a;

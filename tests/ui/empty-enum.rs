@@ -1,0 +1,7 @@
+use pickle_core::Reduce;
+
+#[derive(Reduce)]
+#[pickle(module = "pkg.mod")]
+enum Never {}
+
+fn main() {}
