@@ -445,6 +445,7 @@ impl<'u, I: Input> Loader<'u, I> {
                     return Err(Error::new(ErrorKind::StackUnderflow));
                 }
                 let cls = items.remove(0);
+                self.require_callable(cls)?;
                 let args = self.add(Obj::Tuple(items))?;
                 self.push_obj(Obj::Object(Box::new(object(cls, args))))?;
             }

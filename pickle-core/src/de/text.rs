@@ -3,7 +3,7 @@
 use num_bigint::BigInt;
 use num_traits::{Num, ToPrimitive, Zero};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 use crate::value::PyString;
 
 /// An int from INT, LONG or a decimal GET/PUT argument.
@@ -81,11 +81,12 @@ fn python_int(text: &[u8], max_digits: usize) -> Option<Result<Int>> {
         return None;
     }
     if radix == 10 && clean.len() > max_digits {
-        return Some(Err(Error::unpickling(format!(
-            "Exceeds the limit ({max_digits} digits) for integer string conversion: value has {} digits; \
-             use sys.set_int_max_str_digits() to increase the limit",
-            clean.len()
-        ))));
+        // CPython 3.11 raises ValueError here (`sys.get_int_max_str_digits()`); as every
+        // limit of the unpickler, it is LimitExceeded.
+        return Some(Err(Error::new(ErrorKind::LimitExceeded {
+            what: "decimal digits of a text integer",
+            limit: max_digits as u64,
+        })));
     }
     let magnitude = BigInt::from_str_radix(&clean, radix).ok()?;
     let value = if negative { -magnitude } else { magnitude };
