@@ -176,3 +176,24 @@ fn a_user_error_from_reduce_ex_reaches_the_caller() {
     let err = dumps(&vec![Broken], 4).unwrap_err();
     assert!(err.to_string().starts_with("connection is closed"), "{err}");
 }
+
+/// Found by the fuzzer: a protocol 0 call of a global named `__newobj__` with a dict as its
+/// first argument loads (as inert data), but at protocol 2+ it would become NEWOBJ of a dict,
+/// which no unpickler loads. The pickler refuses it instead of writing it.
+#[test]
+fn newobj_of_something_that_is_no_class_is_refused() {
+    let input = common_hex("63636f6c006374696f6e730a5f5f6e65776f626a5f5f0a28286470310a56610a70320a49350a7356000000c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c15d5d5d5d5d5d5d636f6f6b69656c69625d5d5d5d5d5d5d5d5d5d5d5d727272727272987272724a922449922449724a92244992244902727272722500720000000000007d0a4930300a737470370a5270380a2e");
+    let value = pickle_core::loads(&input).unwrap();
+    for protocol in 0..=1 {
+        let again = dumps(&value, protocol).unwrap();
+        assert_eq!(pickle_core::loads(&again).unwrap(), value);
+    }
+    for protocol in 2..=5 {
+        let err = dumps(&value, protocol).unwrap_err();
+        assert!(err.to_string().contains("is not a class"), "protocol {protocol}: {err}");
+    }
+}
+
+fn common_hex(s: &str) -> Vec<u8> {
+    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
+}

@@ -852,13 +852,28 @@ impl PairSink<'_, '_> {
     }
 }
 
-/// CPython's check that a `__newobj__`/`__newobj_ex__` reduction names the object's class.
+/// CPython's check that a `__newobj__`/`__newobj_ex__` reduction names the object's class;
+/// and, so that no pickle is written that cannot load, that it names a class at all: not a
+/// builtin value, nor a name in `builtins` that is no class (the unpickler's NEWOBJ rule).
 fn check_class(cls: Option<&dyn Reduce>, class: Option<&GlobalName<'_>>, func: &str) -> Result<()> {
-    let (Some(cls), Some(class)) = (cls, class) else { return Ok(()) };
+    let Some(cls) = cls else { return Ok(()) };
+    let not_a_class = || Error::pickling(format!("args[0] from {func} args is not a class"));
     match cls.reduce_ex(0)? {
-        Reduction::Global(g) if g.module == class.module && g.name == class.name => Ok(()),
-        _ => Err(Error::pickling(format!("args[0] from {func} args has the wrong class"))),
+        Reduction::Builtin(Builtin::PersistentId(_)) => {}
+        Reduction::Builtin(_) => return Err(not_a_class()),
+        Reduction::Global(g) if g.module == "builtins" && !compat::is_builtin_type(&g.name) => {
+            return Err(not_a_class())
+        }
+        Reduction::Global(g) => {
+            if let Some(class) = class {
+                if g.module != class.module || g.name != class.name {
+                    return Err(Error::pickling(format!("args[0] from {func} args has the wrong class")));
+                }
+            }
+        }
+        _ => {}
     }
+    Ok(())
 }
 
 fn check_len(count: usize, len: usize) -> Result<()> {
