@@ -115,15 +115,21 @@ fn line_too_long(max: usize) -> Error {
 /// pickles, so several pickles in one stream load one after another.
 pub struct ReadSource<R> {
     reader: R,
+    /// Storage: `buf[pos..end]` is read and not consumed yet; the rest is spare room, zeroed
+    /// once when the buffer grows, so short reads cost what they read.
     buf: Vec<u8>,
     pos: usize,
-    /// Bytes consumed before `buf[0]`.
+    end: usize,
+    /// Bytes consumed before `buf[0]`, or read past the buffer straight into payloads.
     base: u64,
 }
 
+/// The buffer's first size.
+const INITIAL_BUFFER: usize = 8 << 10;
+
 impl<R: Read> ReadSource<R> {
     pub(crate) fn new(reader: R) -> ReadSource<R> {
-        ReadSource { reader, buf: Vec::new(), pos: 0, base: 0 }
+        ReadSource { reader, buf: Vec::new(), pos: 0, end: 0, base: 0 }
     }
 
     pub(crate) fn get_ref(&self) -> &R {
@@ -131,44 +137,34 @@ impl<R: Read> ReadSource<R> {
     }
 
     pub(crate) fn into_parts(self) -> (R, Vec<u8>) {
-        let rest = self.buf[self.pos..].to_vec();
+        let rest = self.buf[self.pos..self.end].to_vec();
         (self.reader, rest)
     }
 
     /// Makes at least `n` unread bytes available, or fails as truncated.
     fn fill(&mut self, n: usize) -> Result<()> {
-        if self.buf.len() - self.pos >= n {
+        if self.end - self.pos >= n {
             return Ok(());
         }
-        // Drop what was read, then read until there is enough.
-        self.base += self.pos as u64;
-        self.buf.drain(..self.pos);
-        self.pos = 0;
-        while self.buf.len() < n {
-            if self.read_more(n - self.buf.len())? == 0 {
-                return Err(truncated());
+        if self.pos > 0 {
+            self.buf.copy_within(self.pos..self.end, 0);
+            self.base += self.pos as u64;
+            self.end -= self.pos;
+            self.pos = 0;
+        }
+        if self.buf.len() < n {
+            let grown = n.max(2 * self.buf.len()).max(INITIAL_BUFFER);
+            self.buf.resize(grown, 0);
+        }
+        while self.end < n {
+            match self.reader.read(&mut self.buf[self.end..]) {
+                Ok(0) => return Err(truncated()),
+                Ok(got) => self.end += got,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e.into()),
             }
         }
         Ok(())
-    }
-
-    /// Reads once, at most a chunk; returns how much came.
-    fn read_more(&mut self, wanted: usize) -> Result<usize> {
-        let start = self.buf.len();
-        let want = wanted.clamp(8 << 10, READ_CHUNK);
-        self.buf.resize(start + want, 0);
-        let got = loop {
-            match self.reader.read(&mut self.buf[start..]) {
-                Ok(got) => break got,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                Err(e) => {
-                    self.buf.truncate(start);
-                    return Err(e.into());
-                }
-            }
-        };
-        self.buf.truncate(start + got);
-        Ok(got)
     }
 }
 
@@ -181,7 +177,7 @@ impl<R: Read> Input for ReadSource<R> {
 
     #[inline]
     fn next_byte(&mut self) -> Result<Option<u8>> {
-        if self.pos == self.buf.len() {
+        if self.pos == self.end {
             match self.fill(1) {
                 Ok(()) => {}
                 Err(e) if matches!(e.kind(), ErrorKind::Truncated(_)) => return Ok(None),
@@ -203,15 +199,15 @@ impl<R: Read> Input for ReadSource<R> {
     fn read_line(&mut self, max: usize) -> Result<&[u8]> {
         let mut searched = 0;
         loop {
-            let unread = &self.buf[self.pos..];
+            let unread = &self.buf[self.pos..self.end];
             if let Some(n) = unread[searched..].iter().position(|&b| b == b'\n') {
-                let end = self.pos + searched + n;
-                if end - self.pos > max {
+                let len = searched + n;
+                if len > max {
                     return Err(line_too_long(max));
                 }
-                let line = &self.buf[self.pos..end];
-                self.pos = end + 1;
-                return Ok(line);
+                let start = self.pos;
+                self.pos += len + 1;
+                return Ok(&self.buf[start..start + len]);
             }
             searched = unread.len();
             if searched > max {
@@ -223,32 +219,36 @@ impl<R: Read> Input for ReadSource<R> {
 
     fn read_vec(&mut self, n: u64) -> Result<Vec<u8>> {
         let n = usize::try_from(n).map_err(|_| truncated())?;
-        let buffered = (self.buf.len() - self.pos).min(n);
+        let buffered = (self.end - self.pos).min(n);
         let mut out = Vec::with_capacity(buffered.max(n.min(READ_CHUNK)));
         out.extend_from_slice(&self.buf[self.pos..self.pos + buffered]);
         self.pos += buffered;
-        // The rest straight from the reader into `out`, growing only as data arrives.
-        while out.len() < n {
-            let start = out.len();
-            let want = (n - start).min(READ_CHUNK.max(start));
-            out.resize(start + want, 0);
-            let got = match self.reader.read(&mut out[start..]) {
-                Ok(got) => got,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => 0,
-                Err(e) => return Err(e.into()),
-            };
-            out.truncate(start + got);
-            if got == 0 && want > 0 {
-                return Err(truncated());
+        // The rest straight from the reader into `out`, which grows (and is zeroed) a chunk
+        // at a time as data arrives: a lying length costs nothing, short reads stay linear.
+        let mut valid = out.len();
+        while valid < n {
+            if out.len() == valid {
+                let grow = (n - valid).min(READ_CHUNK.max(valid));
+                out.resize(valid + grow, 0);
             }
-            self.base += got as u64;
+            match self.reader.read(&mut out[valid..]) {
+                Ok(0) => return Err(truncated()),
+                Ok(got) => {
+                    valid += got;
+                    self.base += got as u64;
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e.into()),
+            }
         }
+        out.truncate(valid);
         Ok(out)
     }
 
     fn ensure(&mut self, n: u64) -> Result<()> {
-        // A frame is read as a whole by CPython; here its length is only checked as the
-        // frame is consumed, so a huge declared frame costs nothing until its bytes arrive.
+        // CPython reads a whole frame at once; here a frame's length is only checked as far
+        // as one chunk, and its bytes as they are consumed, so a huge declared frame costs
+        // nothing until its bytes arrive.
         let n = usize::try_from(n).map_err(|_| truncated())?;
         self.fill(n.min(READ_CHUNK))
     }

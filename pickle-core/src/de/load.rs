@@ -26,6 +26,13 @@ enum Flow {
     Stop(Item),
 }
 
+/// What `max_alloc` charges for an object: its place in the graph, the `Value` it becomes,
+/// and the allocation that holds a container's items.
+const OBJECT_CHARGE: u64 = 128;
+/// What `max_alloc` charges for an item in a container: its slot in the graph and the
+/// `Value` it becomes.
+const SLOT_CHARGE: u64 = 48;
+
 /// Memo indices up to this far past the end extend the dense table; others go to a map,
 /// so a `LONG_BINPUT 4000000000` does not allocate a huge table.
 const DENSE_SLACK: u64 = 1024;
@@ -171,7 +178,7 @@ impl<'u, I: Input> Loader<'u, I> {
     }
 
     fn add(&mut self, obj: Obj) -> Result<Item> {
-        self.charge(32)?;
+        self.charge(OBJECT_CHARGE)?;
         self.graph.add(obj)
     }
 
@@ -200,7 +207,7 @@ impl<'u, I: Input> Loader<'u, I> {
     /// Pops the topmost MARK and everything above it; returns what was above it.
     fn pop_mark(&mut self) -> Result<Vec<Item>> {
         let mark = self.marks.pop().ok_or_else(|| Error::new(ErrorKind::MarkNotFound))?;
-        self.charge(16 * (self.stack.len() - mark) as u64)?;
+        self.charge(SLOT_CHARGE * (self.stack.len() - mark) as u64)?;
         Ok(self.stack.split_off(mark))
     }
 
@@ -314,6 +321,7 @@ impl<'u, I: Input> Loader<'u, I> {
                 self.push_obj(Obj::FrozenSet(items))?;
             }
             Opcode::Append => {
+                self.charge(SLOT_CHARGE)?;
                 let value = self.pop()?;
                 let target = self.target(self.stack.len().checked_sub(1))?;
                 match self.graph.get_mut(target) {
@@ -323,6 +331,7 @@ impl<'u, I: Input> Loader<'u, I> {
                 }
             }
             Opcode::Setitem => {
+                self.charge(2 * SLOT_CHARGE)?;
                 let value = self.pop()?;
                 let key = self.pop()?;
                 let target = self.target(self.stack.len().checked_sub(1))?;
@@ -368,7 +377,7 @@ impl<'u, I: Input> Loader<'u, I> {
                     return Err(Error::unpickling("STACK_GLOBAL requires str"));
                 };
                 let (module, name) = (module.to_owned(), name.to_owned());
-                let fresh_names = self.names_are_fresh(module_item, &module) | self.names_are_fresh(name_item, &name);
+                let fresh_names = self.names_are_fresh((module_item, &module), (name_item, &name));
                 let global = Global { fresh_names, ..self.global(module, name) };
                 self.push_obj(Obj::Global(global))?;
             }
@@ -580,7 +589,7 @@ impl<'u, I: Input> Loader<'u, I> {
         if op == Opcode::Setitems && count % 2 != 0 {
             return Err(Error::unpickling("odd number of items for SETITEMS"));
         }
-        self.charge(16 * count as u64)?;
+        self.charge(SLOT_CHARGE * count as u64)?;
         let target = self.target(mark.checked_sub(1))?;
         let items = self.stack.drain(mark..);
         match (op, self.graph.get_mut(target)) {
@@ -596,18 +605,23 @@ impl<'u, I: Input> Loader<'u, I> {
         Ok(())
     }
 
-    /// Whether a STACK_GLOBAL name string is a new object although an equal one named a
-    /// global before: CPython shares interned names, so a repeat means a C-implemented
-    /// global whose names are made afresh on each access (`Global::fresh_names`).
-    fn names_are_fresh(&mut self, item: Item, text: &str) -> bool {
-        let Item::Obj(index) = item else { return false };
-        match self.global_names.get(text) {
-            Some(&first) => first != index,
-            None => {
-                self.global_names.insert(text.into(), index);
-                false
-            }
+    /// Whether a STACK_GLOBAL's names were made afresh, as a C-implemented global's are
+    /// (`Global::fresh_names`). CPython shares a Python-defined global's interned names, so
+    /// the evidence is a new string object equal to an interned one: the other name of the
+    /// same global, or a name of an earlier global that was itself interned. The strings of a
+    /// fresh global are no evidence about the next one, as they are new objects anyway.
+    fn names_are_fresh(&mut self, (module_item, module): (Item, &str), (name_item, name): (Item, &str)) -> bool {
+        let (Item::Obj(m), Item::Obj(n)) = (module_item, name_item) else { return false };
+        let differs =
+            |names: &HashMap<Box<str>, u32>, index: u32, text: &str| names.get(text).is_some_and(|&i| i != index);
+        let fresh = (module == name && m != n)
+            || differs(&self.global_names, m, module)
+            || differs(&self.global_names, n, name);
+        if !fresh {
+            self.global_names.entry(module.into()).or_insert(m);
+            self.global_names.entry(name.into()).or_insert(n);
         }
+        fresh
     }
 
     /// A global as `find_class` names it: Python 2 names mapped below protocol 3.

@@ -72,8 +72,10 @@ pub struct UnpicklerOptions {
     pub builtin_reductions: bool,
     /// The deepest nesting of the loaded value.
     pub max_depth: usize,
-    /// The most bytes the loaded data may take: payloads, plus a charge per object and
-    /// stack slot. A declared length is checked against it before anything is read.
+    /// The most bytes the loaded data may take: payloads, plus an estimate per object and
+    /// per container item of what they take while loading and as the `Value` (not an exact
+    /// bound on memory: allocators round up, and vectors grow by doubling). A declared
+    /// length is checked against it before anything is read.
     pub max_alloc: u64,
     /// The most memo entries.
     pub max_memo: usize,
