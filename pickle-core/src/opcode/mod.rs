@@ -181,18 +181,10 @@ impl ArgKind {
         }
     }
 
-    /// Whether the argument is text ending in a newline.
+    /// Whether the argument is text ending in a newline (the kinds with neither a fixed
+    /// size nor a length prefix).
     pub const fn is_line(self) -> bool {
-        matches!(
-            self,
-            ArgKind::Stringnl
-                | ArgKind::StringnlNoescape
-                | ArgKind::StringnlNoescapePair
-                | ArgKind::Unicodestringnl
-                | ArgKind::DecimalnlShort
-                | ArgKind::DecimalnlLong
-                | ArgKind::Floatnl
-        )
+        self.prefix_len() == 0 && !matches!(self, ArgKind::None)
     }
 }
 

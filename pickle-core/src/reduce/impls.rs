@@ -173,16 +173,20 @@ impl<T: Reduce> Reduce for Option<T> {
     }
 }
 
-macro_rules! transparent {
-    ($($ty:ty),*) => {$(
-        impl<T: Reduce + ?Sized> Reduce for $ty {
+/// `Reduce` for a pointer or wrapper that pickles as what it points to. Only its identity
+/// is its own: a `Box` or a reference has none of its own, clones of an `Rc`/`Arc` are one
+/// object.
+macro_rules! forward_to_target {
+    ($([$($generics:tt)*] $ty:ty, |$this:ident| $identity:expr;)*) => {$(
+        impl<$($generics)*> Reduce for $ty {
             #[inline]
             fn reduce_ex(&self, protocol: u8) -> Result<Reduction<'_>> {
                 (**self).reduce_ex(protocol)
             }
             #[inline]
             fn identity(&self) -> Option<usize> {
-                (**self).identity()
+                let $this = self;
+                $identity
             }
             #[inline]
             fn as_any(&self) -> Option<&dyn std::any::Any> {
@@ -195,41 +199,14 @@ macro_rules! transparent {
         }
     )*};
 }
-transparent!(&T, &mut T, Box<T>);
-
-impl<T: Reduce + ToOwned + ?Sized> Reduce for Cow<'_, T> {
-    fn reduce_ex(&self, protocol: u8) -> Result<Reduction<'_>> {
-        (**self).reduce_ex(protocol)
-    }
-    fn identity(&self) -> Option<usize> {
-        (**self).identity()
-    }
+forward_to_target! {
+    [T: Reduce + ?Sized] &T, |this| (**this).identity();
+    [T: Reduce + ?Sized] &mut T, |this| (**this).identity();
+    [T: Reduce + ?Sized] Box<T>, |this| (**this).identity();
+    [T: Reduce + ToOwned + ?Sized] Cow<'_, T>, |this| (**this).identity();
+    [T: Reduce + ?Sized] Rc<T>, |this| Some(Rc::as_ptr(this) as *const () as usize);
+    [T: Reduce + ?Sized] Arc<T>, |this| Some(Arc::as_ptr(this) as *const () as usize);
 }
-
-macro_rules! shared_pointer {
-    ($($ptr:ident),*) => {$(
-        impl<T: Reduce + ?Sized> Reduce for $ptr<T> {
-            #[inline]
-            fn reduce_ex(&self, protocol: u8) -> Result<Reduction<'_>> {
-                (**self).reduce_ex(protocol)
-            }
-            /// The address of the shared allocation: clones of one pointer are one object.
-            #[inline]
-            fn identity(&self) -> Option<usize> {
-                Some($ptr::as_ptr(self) as *const () as usize)
-            }
-            #[inline]
-            fn as_any(&self) -> Option<&dyn std::any::Any> {
-                (**self).as_any()
-            }
-            #[inline]
-            fn python_class(&self) -> Option<super::GlobalName<'_>> {
-                (**self).python_class()
-            }
-        }
-    )*};
-}
-shared_pointer!(Rc, Arc);
 
 // ----- sequences -----
 
