@@ -16,7 +16,6 @@ pub(crate) fn to_python2<'a>(module: &'a str, name: &'a str) -> (&'a str, &'a st
 }
 
 /// The Python 3 name of a Python 2 global, as `fix_imports` reads it below protocol 3.
-#[allow(dead_code)] // used by the decoder
 pub(crate) fn to_python3<'a>(module: &'a str, name: &'a str) -> (&'a str, &'a str) {
     map_name(&NAME_MAPPING, &IMPORT_MAPPING, module, name)
 }

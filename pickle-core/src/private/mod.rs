@@ -5,7 +5,7 @@ use std::any::Any;
 
 pub use crate::compat::tables as compat_tables;
 use crate::error::{Error, Result};
-use crate::reduce::{Arg, Attrs, Builtin, Call, GlobalName, Reduce, Reduction, Sequence};
+use crate::reduce::{Arg, Attrs, Builtin, GlobalName, Reduce, Reduction, Sequence};
 use crate::ser::ItemSink;
 
 /// A tuple of arguments of any length, each borrowed or owned.
@@ -32,30 +32,6 @@ impl Sequence for Args<'_> {
 /// `copyreg.__newobj__`, `copyreg.__newobj_ex__`, `copyreg._reconstructor`, `builtins.object`.
 pub fn copyreg(name: &'static str) -> GlobalName<'static> {
     GlobalName::new("copyreg", name)
-}
-
-/// What `object.__reduce_ex__(protocol)` returns for an instance of a plain Python class:
-/// `copyreg._reconstructor(cls, object, None)` below protocol 2, `copyreg.__newobj__(cls)`
-/// from 2, with the `__dict__` (and `__slots__` values) as state, or no state when empty.
-pub fn object_reduce_ex<'a>(
-    protocol: u8,
-    class: GlobalName<'a>,
-    dict: Attrs<'a>,
-    slots: Option<Attrs<'a>>,
-) -> Result<Reduction<'a>> {
-    let call = if protocol < 2 {
-        if slots.is_some() {
-            return Err(slots_below_2(&class, protocol));
-        }
-        Call::new(copyreg("_reconstructor"), (class, GlobalName::new("builtins", "object"), None::<i32>))
-    } else {
-        Call::new(copyreg("__newobj__"), (class,))
-    };
-    Ok(match state(dict, slots, true) {
-        Some(state) => call.state(state),
-        None => call,
-    }
-    .into())
 }
 
 /// The state of a reduction: the attribute dict, or `(dict or None, slots)` with slots.
