@@ -1,0 +1,131 @@
+//! The Rust half of `bench/compare` (see `bench/README.md`).
+//!
+//! `cargo run --release --example bench_compare -- DIR N [--only=SUBSTRING] [--decode-only]`
+//!
+//! For every `DIR/*.pickle` (sorted by name; with `--only`, only names containing SUBSTRING)
+//! prints one line of JSON with the median seconds of N timed runs, after one warm-up run, of:
+//!
+//! - `ours_decode`: `pickle_core::loads` to a `Value`;
+//! - `ours_encode`: `pickle_core::dumps` of that `Value` at the file's protocol, with
+//!   `identical` saying whether the bytes equal the file's bytes (checked once);
+//! - `serde_decode`: `serde_pickle::value_from_slice` with default `DeOptions`;
+//! - `serde_encode`: `serde_pickle::value_to_vec` of that value with `SerOptions::new()`, which
+//!   writes protocol 3 whatever the file's protocol (`serde_encode_protocol`);
+//! - `typed_decode`: always `null`; typed decode needs the `Reconstruct` trait (a later issue).
+//!
+//! A column is `null` when the operation fails; the error is in `<column>_error`.
+//! `--decode-only` reads the file and decodes it once, nothing else (for peak-RSS runs).
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use serde_json::{json, Map, Value as Json};
+
+/// Median seconds of `n` timed runs of `f` after one warm-up run, or the first error.
+/// The result of each run is dropped outside the timed region.
+fn median<R, E: std::fmt::Display>(n: usize, mut f: impl FnMut() -> Result<R, E>) -> Result<f64, String> {
+    drop(f().map_err(|e| e.to_string())?);
+    let mut times = Vec::with_capacity(n);
+    for _ in 0..n {
+        let start = Instant::now();
+        let r = f();
+        let elapsed = start.elapsed().as_secs_f64();
+        drop(r.map_err(|e| e.to_string())?);
+        times.push(elapsed);
+    }
+    times.sort_by(|a, b| a.total_cmp(b));
+    Ok(times[times.len() / 2])
+}
+
+fn record(out: &mut Map<String, Json>, column: &str, result: Result<f64, String>) {
+    match result {
+        Ok(secs) => {
+            out.insert(column.into(), json!(secs));
+        }
+        Err(e) => {
+            out.insert(column.into(), Json::Null);
+            out.insert(format!("{column}_error"), json!(e));
+        }
+    }
+}
+
+/// The protocol byte of a `PROTO` opcode at the start, as CPython writes for protocol >= 2.
+fn protocol_of(bytes: &[u8]) -> Option<u8> {
+    match bytes {
+        [0x80, p, ..] => Some(*p),
+        _ => None,
+    }
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let usage = "usage: bench_compare DIR N [--only=SUBSTRING] [--decode-only]";
+    let dir = PathBuf::from(args.first().ok_or(usage)?);
+    let n: usize = args.get(1).ok_or(usage)?.parse()?;
+    if n == 0 {
+        return Err("N must be at least 1".into());
+    }
+    let only = args.iter().find_map(|a| a.strip_prefix("--only=")).unwrap_or("");
+    let decode_only = args.iter().any(|a| a == "--decode-only");
+
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "pickle"))
+        .filter(|p| p.file_name().is_some_and(|f| f.to_string_lossy().contains(only)))
+        .collect();
+    files.sort();
+
+    for path in files {
+        let name = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+        let bytes = std::fs::read(&path)?;
+        if decode_only {
+            let value = pickle_core::loads(&bytes)?;
+            drop(value);
+            println!("{}", json!({ "file": name, "size": bytes.len(), "decoded": true }));
+            continue;
+        }
+        let protocol = protocol_of(&bytes).ok_or("no PROTO opcode at the start")?;
+        let mut out = Map::new();
+        out.insert("file".into(), json!(name));
+        out.insert("size".into(), json!(bytes.len()));
+        out.insert("protocol".into(), json!(protocol));
+
+        // This project: decode to Value, encode that Value at the same protocol.
+        record(&mut out, "ours_decode", median(n, || pickle_core::loads(&bytes)));
+        match pickle_core::loads(&bytes) {
+            Ok(value) => {
+                let again = pickle_core::dumps(&value, protocol);
+                out.insert("identical".into(), json!(again.as_ref().is_ok_and(|b| *b == bytes)));
+                drop(again);
+                record(&mut out, "ours_encode", median(n, || pickle_core::dumps(&value, protocol)));
+            }
+            Err(e) => {
+                out.insert("identical".into(), Json::Null);
+                record(&mut out, "ours_encode", Err(format!("no value to encode: {e}")));
+            }
+        }
+        // Typed decode (Vec<i64>, Vec<f64>, Vec<String>, a derived Record) needs Reconstruct.
+        out.insert("typed_decode".into(), Json::Null);
+        out.insert("typed_decode_error".into(), json!("not available yet: needs the Reconstruct trait"));
+
+        // serde-pickle: decode to its Value, encode that Value (protocol 3).
+        let de = || serde_pickle::value_from_slice(&bytes, serde_pickle::DeOptions::new());
+        record(&mut out, "serde_decode", median(n, de));
+        match de() {
+            Ok(value) => {
+                record(
+                    &mut out,
+                    "serde_encode",
+                    median(n, || serde_pickle::value_to_vec(&value, serde_pickle::SerOptions::new())),
+                );
+                if let Ok(b) = serde_pickle::value_to_vec(&value, serde_pickle::SerOptions::new()) {
+                    out.insert("serde_encode_protocol".into(), json!(protocol_of(&b)));
+                    out.insert("serde_encode_size".into(), json!(b.len()));
+                }
+            }
+            Err(e) => record(&mut out, "serde_encode", Err(format!("no value to encode: {e}"))),
+        }
+        println!("{}", Json::Object(out));
+    }
+    Ok(())
+}
