@@ -60,3 +60,22 @@ fn memo_only_garbage_is_dropped() {
     let v = loads(b"\x80\x02]q\x00(K\x01K\x02e0K\x07.").unwrap();
     assert_eq!(v, Value::from(7));
 }
+
+#[test]
+fn unhashable_keys_are_refused_as_cpython_refuses_them() {
+    // {[]: None}: a list as a key, in a small dict (compared pairwise)...
+    let err = loads(b"}]Ns.").unwrap_err();
+    assert!(err.to_string().contains("unhashable type: 'list'"), "{err}");
+    // ... and a tuple holding a list among many keys (hashed).
+    let mut big = b"}(".to_vec();
+    for i in 0..20u8 {
+        big.extend([b'K', i, b'N']);
+    }
+    big.extend(b"K\x01]\x86Nu.");
+    let err = loads(&big).unwrap_err();
+    assert!(err.to_string().contains("unhashable type: 'list'"), "{err}");
+    // Equal keys of different types collapse, as in a Python dict: {1: 'a', 1.0: 'b', True: 'c'}.
+    let v = loads(b"}(K\x01X\x01\x00\x00\x00aG?\xf0\x00\x00\x00\x00\x00\x00X\x01\x00\x00\x00b\x88X\x01\x00\x00\x00cu.")
+        .unwrap();
+    assert_eq!(v, Value::dict([(1, "c")]));
+}

@@ -88,6 +88,22 @@ fn hash(graph: &Graph, item: Item, depth: usize) -> Result<u64> {
     Ok(h.finish())
 }
 
+/// `Ok` when `item` can be a key; the `TypeError` CPython raises when it cannot. The same
+/// rules as [`hash`], without computing one.
+fn check_hashable(graph: &Graph, item: Item, depth: usize) -> Result<()> {
+    if depth > MAX_KEY_DEPTH {
+        return Err(Error::unpickling("dict key or set item nested too deeply"));
+    }
+    let Item::Obj(i) = item else { return Ok(()) };
+    match graph.get(i) {
+        Obj::Tuple(items) | Obj::FrozenSet(items) => {
+            items.iter().try_for_each(|&it| check_hashable(graph, it, depth + 1))
+        }
+        Obj::BigInt(_) | Obj::Str(_) | Obj::Bytes(_) | Obj::Global(_) | Obj::Object(_) | Obj::PersistentId(_) => Ok(()),
+        other => Err(Error::unpickling(format!("unhashable type: '{}'", other.type_name()))),
+    }
+}
+
 /// Python's `a == b` for hashable items.
 fn equal(graph: &Graph, a: Item, b: Item, depth: usize) -> bool {
     if depth > MAX_KEY_DEPTH {
@@ -96,6 +112,10 @@ fn equal(graph: &Graph, a: Item, b: Item, depth: usize) -> bool {
     if let (Item::Obj(x), Item::Obj(y)) = (a, b) {
         if x == y {
             return true;
+        }
+        // The common keys, strings, without classifying them as numbers first.
+        if let (Obj::Str(p), Obj::Str(q)) = (graph.get(x), graph.get(y)) {
+            return p == q;
         }
     }
     match (number(graph, a), number(graph, b)) {
@@ -164,7 +184,7 @@ fn first_occurrences(graph: &Graph, keys: &[Item]) -> Result<Option<Vec<usize>>>
     let mut any = false;
     if keys.len() <= LINEAR_LIMIT {
         for (i, &k) in keys.iter().enumerate() {
-            hash(graph, k, 0)?;
+            check_hashable(graph, k, 0)?;
             if let Some(j) = (0..i).find(|&j| firsts[j] == j && equal(graph, keys[j], k, 0)) {
                 firsts[i] = j;
                 any = true;

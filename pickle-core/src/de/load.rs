@@ -134,12 +134,12 @@ impl<'u, I: Input> Loader<'u, I> {
     fn finish(mut self, root: Item) -> Result<Value> {
         for index in 0..self.graph.len() {
             match self.graph.get_mut(index) {
-                Obj::Dict(pairs) if pairs.len() > 1 => {
+                Obj::Dict(pairs) if !pairs.is_empty() => {
                     let mut pairs = std::mem::take(pairs);
                     keys::dedupe_pairs(&self.graph, &mut pairs)?;
                     *self.graph.get_mut(index) = Obj::Dict(pairs);
                 }
-                Obj::Set(items) | Obj::FrozenSet(items) if items.len() > 1 => {
+                Obj::Set(items) | Obj::FrozenSet(items) if !items.is_empty() => {
                     let mut items = std::mem::take(items);
                     keys::dedupe_items(&self.graph, &mut items)?;
                     match self.graph.get_mut(index) {
