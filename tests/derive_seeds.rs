@@ -121,20 +121,19 @@ fn derived_seeds_pickle_as_cpython_pickles_their_python_classes() {
     let slotted = Slotted { x: 5, y: "why".into() };
     let scaled = (Scaled { value: 10, scale: 3 }, Scaled { value: 20, scale: 1 });
     let placed = Placed { position: (3, 4) };
-    let py = |expr: &str| format!("import seeds\nvalue = {expr}");
     let cases = vec![
-        Case::with_python("SimpleObject", py("seeds.SimpleObject(42)"), &simple),
-        Case::with_python("CustomObject", py("seeds.CustomObject('widget', [1, 2, 3])"), &custom),
-        Case::with_python("OptimizedObject", py("seeds.OptimizedObject(range(2500))"), &optimized),
-        Case::with_python("DatabaseConnection", py("seeds.DatabaseConnection('postgres://localhost/app')"), &db),
-        Case::with_python("ComplexObject", py("seeds.ComplexObject(3, 4)"), &complex),
-        Case::with_python("Wrapper", py("[seeds.SPAM, seeds.SPAM]"), &wrappers),
-        Case::with_python("Point", py("[seeds.Point(1, 2), seeds.Point(-3, 400)]"), &points),
-        Case::with_python("FrozenPoint", py("seeds.FrozenPoint(7, 8)"), &frozen),
-        Case::with_python("Node", py("seeds.Node('root', [seeds.Node('leaf1', []), seeds.Node('leaf2', [])])"), &tree),
-        Case::with_python("Slotted", py("seeds.Slotted(5, 'why')"), &slotted),
-        Case::with_python("Scaled", py("(seeds.Scaled(10, scale=3), seeds.Scaled(20))"), &scaled),
-        Case::with_python("Placed", py("seeds.Placed((3, 4))"), &placed),
+        Case::seed("SimpleObject", &simple),
+        Case::seed("CustomObject", &custom),
+        Case::seed("OptimizedObject", &optimized),
+        Case::seed("DatabaseConnection", &db),
+        Case::seed("ComplexObject", &complex),
+        Case::seed("Wrapper", &wrappers),
+        Case::seed("Point", &points),
+        Case::seed("FrozenPoint", &frozen),
+        Case::seed("Node", &tree),
+        Case::seed("Slotted", &slotted),
+        Case::seed("Scaled", &scaled),
+        Case::seed("Placed", &placed),
     ];
     assert_same_pickles(&cases);
 }

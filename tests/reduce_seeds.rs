@@ -231,27 +231,20 @@ fn every_seed_pickles_as_cpython_pickles_its_python_class() {
     let placed = Placed { position: (3, 4) };
     let selfref = Rc::new_cyclic(|me| SelfRef { name: "myself".into(), me: me.clone() });
 
-    let py = |expr: &str| format!("import seeds\nvalue = {expr}");
     let cases = vec![
-        Case::with_python("SimpleObject", py("seeds.SimpleObject(42)"), &simple),
-        Case::with_python("CustomObject", py("seeds.CustomObject('widget', [1, 2, 3])"), &custom),
-        Case::with_python("OptimizedObject", py("seeds.OptimizedObject(range(2500))"), &optimized),
-        Case::with_python("DatabaseConnection", py("seeds.DatabaseConnection('postgres://localhost/app')"), &db),
-        Case::with_python("ComplexObject", py("seeds.ComplexObject(3, 4)"), &complex),
-        // `__reduce__` returning "SPAM" says the object *is* the global seeds.SPAM: CPython
-        // refuses any other Wrapper ("it's not the same object as seeds.SPAM").
-        Case::with_python("Wrapper returning 'SPAM', twice", py("[seeds.SPAM, seeds.SPAM]"), &wrappers),
-        Case::with_python("two Points", py("[seeds.Point(1, 2), seeds.Point(-3, 400)]"), &points),
-        Case::with_python("FrozenPoint", py("seeds.FrozenPoint(7, 8)"), &frozen),
-        Case::with_python(
-            "Node with children",
-            py("seeds.Node('root', [seeds.Node('leaf1', []), seeds.Node('leaf2', [])])"),
-            &tree,
-        ),
-        Case::with_python("__slots__", py("seeds.Slotted(5, 'why')"), &slotted),
-        Case::with_python("__getnewargs_ex__", py("(seeds.Scaled(10, scale=3), seeds.Scaled(20))"), &scaled),
-        Case::with_python("state setter", py("seeds.Placed((3, 4))"), &placed),
-        Case::with_python("self-referencing object", py("seeds.SelfRef('myself')"), &selfref),
+        Case::seed("SimpleObject", &simple),
+        Case::seed("CustomObject", &custom),
+        Case::seed("OptimizedObject", &optimized),
+        Case::seed("DatabaseConnection", &db),
+        Case::seed("ComplexObject", &complex),
+        Case::seed("Wrapper", &wrappers),
+        Case::seed("Point", &points),
+        Case::seed("FrozenPoint", &frozen),
+        Case::seed("Node", &tree),
+        Case::seed("Slotted", &slotted),
+        Case::seed("Scaled", &scaled),
+        Case::seed("Placed", &placed),
+        Case::seed("SelfRef", &selfref),
     ];
     assert_same_pickles(&cases);
 }

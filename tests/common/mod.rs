@@ -7,6 +7,7 @@
 #![allow(dead_code)]
 
 pub mod matrix;
+pub mod seeds;
 
 use std::collections::{HashMap, HashSet};
 use std::io::Write;
@@ -154,6 +155,11 @@ impl<'a> Case<'a> {
         value: &'a T,
     ) -> Case<'a> {
         Case { name: name.into(), python: code, rust: Box::new(move |p| pickle_core::dumps(value, p)) }
+    }
+
+    /// A case for a seed example, mirrored by its entry of [`seeds::SEED_MIRRORS`].
+    pub fn seed<T: pickle_core::Reduce + ?Sized>(name: &str, value: &'a T) -> Case<'a> {
+        Case::with_python(name, seeds::seed_python(name), value)
     }
 
     /// A case for a typed Rust value, with a hand-written Python mirror expression.
