@@ -79,7 +79,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let name = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
         let bytes = std::fs::read(&path)?;
         if decode_only {
-            let value = pickle_core::loads(&bytes)?;
+            let value: pickle_core::Value = pickle_core::loads(&bytes)?;
             drop(value);
             println!("{}", json!({ "file": name, "size": bytes.len(), "decoded": true }));
             continue;
@@ -91,8 +91,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         out.insert("protocol".into(), json!(protocol));
 
         // This project: decode to Value, encode that Value at the same protocol.
-        record(&mut out, "ours_decode", median(n, || pickle_core::loads(&bytes)));
-        match pickle_core::loads(&bytes) {
+        record(&mut out, "ours_decode", median(n, || pickle_core::loads::<pickle_core::Value>(&bytes)));
+        match pickle_core::loads::<pickle_core::Value>(&bytes) {
             Ok(value) => {
                 let again = pickle_core::dumps(&value, protocol);
                 out.insert("identical".into(), json!(again.as_ref().is_ok_and(|b| *b == bytes)));

@@ -697,9 +697,9 @@ fn trailing_data_after_stop() {
     assert_fails!(b"\x80\x04K\x01.\x00", ErrorKind::TrailingData(1), at 5);
     // An Unpickler reads on instead.
     let mut u = Unpickler::from_slice(b"N.K\x02.");
-    assert_eq!(u.load().unwrap(), Value::None);
+    assert_eq!(u.load::<Value>().unwrap(), Value::None);
     assert_eq!(u.remaining(), b"K\x02.");
-    assert_eq!(u.load().unwrap(), Value::from(2));
+    assert_eq!(u.load::<Value>().unwrap(), Value::from(2));
     assert!(u.remaining().is_empty());
 }
 
@@ -722,7 +722,7 @@ fn huge_declared_lengths_allocate_nothing() {
             let (result, cost) = measure(|| {
                 no_panic("load of a huge length", &input, || {
                     if from_reader {
-                        Unpickler::new(&input[..]).with_options(unlimited.clone()).load()
+                        Unpickler::new(&input[..]).with_options(unlimited.clone()).load::<Value>()
                     } else {
                         loads_with(&input, &unlimited)
                     }
@@ -1208,11 +1208,11 @@ fn stream(big: bool) -> (Vec<Value>, Vec<u8>, Vec<u64>) {
 fn check_stream<R: Read>(mut u: Unpickler<pickle_core::de::ReadSource<R>>, big: bool, what: &str) {
     let (values, _, ends) = stream(big);
     for (i, (want, end)) in values.iter().zip(&ends).enumerate() {
-        let got = u.load().unwrap_or_else(|e| panic!("{what}: pickle {i}: {e}"));
+        let got: Value = u.load().unwrap_or_else(|e| panic!("{what}: pickle {i}: {e}"));
         assert!(&got == want, "{what}: pickle {i}: {got}");
         assert_eq!(u.position(), *end, "{what}: position after pickle {i}");
     }
-    let e = u.load().expect_err("the stream is over");
+    let e = u.load::<Value>().expect_err("the stream is over");
     assert!(matches!(e.kind(), ErrorKind::Truncated(true)), "{what}: {e:?}");
     assert_eq!(e.offset(), ends.last().copied(), "{what}");
 }
@@ -1283,11 +1283,11 @@ fn concatenated_pickles_from_a_slice() {
     let (values, bytes, ends) = stream(true);
     let mut u = Unpickler::from_slice(&bytes);
     for (want, end) in values.iter().zip(&ends) {
-        assert!(&u.load().unwrap() == want);
+        assert!(&u.load::<Value>().unwrap() == want);
         assert_eq!(u.position(), *end);
         assert_eq!(u.remaining().len() as u64, bytes.len() as u64 - end);
     }
-    assert!(matches!(u.load().unwrap_err().kind(), ErrorKind::Truncated(true)));
+    assert!(matches!(u.load::<Value>().unwrap_err().kind(), ErrorKind::Truncated(true)));
 }
 
 #[test]
@@ -1301,7 +1301,7 @@ fn an_interrupted_reader() {
     // `\x80\x03 X len=5 hello .`: the payload is read straight from the reader, which is
     // interrupted on every other read.
     let small = b"\x80\x03X\x05\x00\x00\x00hello.";
-    let got = Unpickler::new(Interrupted { data: small, interrupt: false }).load();
+    let got = Unpickler::new(Interrupted { data: small, interrupt: false }).load::<Value>();
     assert_eq!(got.unwrap(), Value::from("hello"));
     let (_, bytes, _) = stream(false);
     check_stream(Unpickler::new(Interrupted { data: &bytes, interrupt: false }), false, "interrupted reader");
@@ -1311,7 +1311,7 @@ fn an_interrupted_reader() {
 fn an_interrupted_reader_between_payloads() {
     // Interruptions outside a long payload are retried.
     let bytes = dumps(&Value::list([Value::from(1), Value::from("ab")]), 2).unwrap();
-    let got = Unpickler::new(Interrupted { data: &bytes, interrupt: false }).load().unwrap();
+    let got = Unpickler::new(Interrupted { data: &bytes, interrupt: false }).load::<Value>().unwrap();
     assert_eq!(got, Value::list([Value::from(1), Value::from("ab")]));
 }
 
@@ -1345,7 +1345,7 @@ fn short_reads_of_a_long_payload_are_linear() {
     input.extend(vec![b'x'; size]);
     input.push(b'.');
     let reader = Slow { data: &input, chunk: 1, deadline: Instant::now() + 2 * GENEROUS };
-    let got = Unpickler::new(reader).load().unwrap_or_else(|e| panic!("{e}"));
+    let got = Unpickler::new(reader).load::<Value>().unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(got.as_bytes().map(<[u8]>::len), Some(size));
 }
 
@@ -1355,7 +1355,7 @@ fn short_reads_of_a_framed_pickle() {
     let v = Value::list((0..20_000).map(|i| Value::from(format!("s{i}"))));
     let bytes = dumps(&v, 4).unwrap();
     let reader = Slow { data: &bytes, chunk: 7, deadline: Instant::now() + GENEROUS };
-    assert!(Unpickler::new(reader).load().unwrap() == v);
+    assert!(Unpickler::new(reader).load::<Value>().unwrap() == v);
 }
 
 #[test]
@@ -1363,9 +1363,9 @@ fn a_failing_reader() {
     let (_, bytes, ends) = stream(false);
     let fail_at = ends[1] as usize + 3;
     let mut u = Unpickler::new(Failing { data: &bytes, left: fail_at });
-    u.load().unwrap();
-    u.load().unwrap();
-    let e = u.load().expect_err("the reader fails");
+    u.load::<Value>().unwrap();
+    u.load::<Value>().unwrap();
+    let e = u.load::<Value>().expect_err("the reader fails");
     assert!(matches!(e.kind(), ErrorKind::Io(_)), "{e:?}");
     assert!(e.offset().is_some(), "{e:?}");
 }
@@ -1376,11 +1376,12 @@ fn truncated_stream_from_a_reader() {
     let v = Value::list([Value::from("x".repeat(300)), Value::from(1)]);
     let bytes = dumps(&v, 5).unwrap();
     for cut in 0..bytes.len() {
-        let e = no_panic("load from a reader", &bytes[..cut], || Unpickler::new(OneByte(&bytes[..cut])).load())
-            .expect_err("truncated");
+        let e =
+            no_panic("load from a reader", &bytes[..cut], || Unpickler::new(OneByte(&bytes[..cut])).load::<Value>())
+                .expect_err("truncated");
         assert!(matches!(e.kind(), ErrorKind::Truncated(_)), "cut at {cut}: {e:?}");
         assert!(e.offset().is_some_and(|o| o <= cut as u64), "cut at {cut}: {e:?}");
     }
-    let got = Unpickler::new(OneByte(&bytes)).load().unwrap();
+    let got = Unpickler::new(OneByte(&bytes)).load::<Value>().unwrap();
     assert!(got == v);
 }

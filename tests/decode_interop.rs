@@ -121,7 +121,7 @@ fn the_shape_of_an_inert_object_says_what_was_written() {
     }
     let runs =
         cpython_run(&[&pickled("ic.Plain(5, ['x'])", 2), &pickled("ic.Placed((3, 4))", 5), &pickled("ic.Bag([7])", 1)]);
-    let plain = loads(&runs[0].as_ref().unwrap().data).unwrap();
+    let plain = loads::<Value>(&runs[0].as_ref().unwrap().data).unwrap();
     let o = plain.as_object().expect("an object");
     assert_eq!(o.callable.as_global().map(|g| (g.module.as_str(), g.name.as_str())), Some(("copyreg", "__newobj__")));
     let args = o.args.as_tuple().unwrap();
@@ -130,12 +130,12 @@ fn the_shape_of_an_inert_object_says_what_was_written() {
     assert_eq!(state.get("a").and_then(Value::as_i64), Some(5));
     assert_eq!(state.get("b").and_then(Value::as_list).map(|l| l.len()), Some(1));
 
-    let placed = loads(&runs[1].as_ref().unwrap().data).unwrap();
+    let placed = loads::<Value>(&runs[1].as_ref().unwrap().data).unwrap();
     let o = placed.as_object().unwrap();
     assert_eq!(o.state_setter.as_ref().and_then(Value::as_global).map(|g| g.name.as_str()), Some("set_position"));
     assert_eq!(o.state.as_ref().and_then(Value::as_tuple).map(|t| t.len()), Some(2));
 
-    let bag = loads(&runs[2].as_ref().unwrap().data).unwrap();
+    let bag: Value = loads(&runs[2].as_ref().unwrap().data).unwrap();
     assert_eq!(bag.as_object().unwrap().list_items, vec![Value::from(7)]);
 }
 
@@ -160,7 +160,7 @@ fn builtins_load_to_what_cpython_loads() {
     let refs: Vec<&str> = codes.iter().map(String::as_str).collect();
     for (code, run) in codes.iter().zip(cpython_run(&refs)) {
         let run = run.unwrap();
-        let ours = loads(&run.data).unwrap().to_string();
+        let ours = loads::<Value>(&run.data).unwrap().to_string();
         assert_eq!(Some(ours), run.repr, "{code}");
     }
 }
@@ -196,7 +196,7 @@ fn python_2_pickles_load_with_each_encoding() {
             _ => (pickle_core::Encoding::Utf8, pickle_core::StringErrors::Strict),
         };
         for ((pickle, run), code) in pickles.iter().zip(cpython_run(&refs)).zip(&codes) {
-            let ours = Unpickler::from_slice(pickle).encoding(enc, errors).load();
+            let ours = Unpickler::from_slice(pickle).encoding(enc, errors).load::<Value>();
             match (run, ours) {
                 (Ok(run), Ok(value)) => {
                     let repr = run.repr.unwrap();
@@ -248,9 +248,9 @@ data = pickle.dumps([pickle.PickleBuffer(bytearray(b'abc')), pickle.PickleBuffer
         let len = u32::from_le_bytes(rest[..4].try_into().unwrap()) as usize;
         let pickle = &rest[4..4 + len];
         rest = &rest[4 + len..];
-        let refused = Unpickler::from_slice(pickle).load().unwrap_err();
+        let refused = Unpickler::from_slice(pickle).load::<Value>().unwrap_err();
         assert!(refused.to_string().contains("no persistent_load function"), "{refused}");
-        let value = Unpickler::from_slice(pickle).persistent_load(PersistentLoad::Keep).load().unwrap();
+        let value = Unpickler::from_slice(pickle).persistent_load(PersistentLoad::Keep).load::<Value>().unwrap();
         let items = value.as_list().unwrap();
         let Value::PersistentId(id) = &items[0] else { panic!("expected a persistent id, got {}", items[0]) };
         if protocol == 0 {
@@ -263,7 +263,7 @@ data = pickle.dumps([pickle.PickleBuffer(bytearray(b'abc')), pickle.PickleBuffer
             // (PERSID at protocol 0 writes str(pid); our ids are tuples, which str() only CPython makes.)
             assert_round_trip("persistent ids", protocol, pickle, &value);
         }
-        let mapped = Unpickler::from_slice(pickle)
+        let mapped: Value = Unpickler::from_slice(pickle)
             .persistent_load(PersistentLoad::Call(Box::new(|id| Ok(Value::from(format!("loaded {id}"))))))
             .load()
             .unwrap();
@@ -274,8 +274,8 @@ data = pickle.dumps([pickle.PickleBuffer(bytearray(b'abc')), pickle.PickleBuffer
 
     // Extension codes: EXT1, EXT2 and EXT4 through the registry.
     let ext = &runs[1].as_ref().unwrap().data;
-    assert!(loads(ext).unwrap_err().to_string().contains("unregistered extension code 240"));
-    let value = Unpickler::from_slice(ext)
+    assert!(loads::<Value>(ext).unwrap_err().to_string().contains("unregistered extension code 240"));
+    let value: Value = Unpickler::from_slice(ext)
         .extension(240, "interop_classes", "Point")
         .extension(0x1234, "interop_classes", "Bag")
         .extension(0x12345678, "interop_classes", "Node")
@@ -303,12 +303,13 @@ data = pickle.dumps([pickle.PickleBuffer(bytearray(b'abc')), pickle.PickleBuffer
 
     // Out-of-band buffers: NEXT_BUFFER takes them in order, READONLY_BUFFER makes bytes.
     let oob = &runs[2].as_ref().unwrap().data;
-    assert!(loads(oob).unwrap_err().to_string().contains("no *buffers* argument"));
-    let value = Unpickler::from_slice(oob)
+    assert!(loads::<Value>(oob).unwrap_err().to_string().contains("no *buffers* argument"));
+    let value: Value = Unpickler::from_slice(oob)
         .buffers(vec![Value::bytearray(b"abc".to_vec()), Value::bytearray(b"ro".to_vec())])
         .load()
         .unwrap();
     assert_eq!(value, Value::list([Value::bytearray(b"abc".to_vec()), Value::bytes(b"ro".to_vec())]));
-    let short = Unpickler::from_slice(oob).buffers(vec![Value::bytearray(b"abc".to_vec())]).load().unwrap_err();
+    let short =
+        Unpickler::from_slice(oob).buffers(vec![Value::bytearray(b"abc".to_vec())]).load::<Value>().unwrap_err();
     assert!(short.to_string().contains("not enough out-of-band buffers"), "{short}");
 }

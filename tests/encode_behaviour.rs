@@ -183,10 +183,10 @@ fn a_user_error_from_reduce_ex_reaches_the_caller() {
 #[test]
 fn newobj_of_something_that_is_no_class_is_refused() {
     let input = common_hex("63636f6c006374696f6e730a5f5f6e65776f626a5f5f0a28286470310a56610a70320a49350a7356000000c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c15d5d5d5d5d5d5d636f6f6b69656c69625d5d5d5d5d5d5d5d5d5d5d5d727272727272987272724a922449922449724a92244992244902727272722500720000000000007d0a4930300a737470370a5270380a2e");
-    let value = pickle_core::loads(&input).unwrap();
+    let value = pickle_core::loads::<Value>(&input).unwrap();
     for protocol in 0..=1 {
         let again = dumps(&value, protocol).unwrap();
-        assert_eq!(pickle_core::loads(&again).unwrap(), value);
+        assert_eq!(pickle_core::loads::<Value>(&again).unwrap(), value);
     }
     for protocol in 2..=5 {
         let err = dumps(&value, protocol).unwrap_err();

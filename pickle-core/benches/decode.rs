@@ -6,7 +6,7 @@
 mod workloads;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use pickle_core::{dumps, loads, Bytes};
+use pickle_core::{dumps, loads, Bytes, Value};
 
 /// The five structured workloads, pickled at `protocol`.
 fn pickles(protocol: u8) -> Vec<(&'static str, Vec<u8>)> {
@@ -25,7 +25,9 @@ fn decode(c: &mut Criterion) {
     for protocol in [2u8, 4, 5] {
         for (name, pickle) in pickles(protocol) {
             group.throughput(Throughput::Bytes(pickle.len() as u64));
-            group.bench_with_input(BenchmarkId::new(name, protocol), &pickle, |b, p| b.iter(|| loads(p).unwrap()));
+            group.bench_with_input(BenchmarkId::new(name, protocol), &pickle, |b, p| {
+                b.iter(|| loads::<Value>(p).unwrap())
+            });
         }
     }
     group.finish();
@@ -34,7 +36,7 @@ fn decode(c: &mut Criterion) {
     let mut group = c.benchmark_group("decode blob");
     group.sample_size(10);
     group.throughput(Throughput::Bytes(blob.len() as u64));
-    group.bench_function("256 MiB bytes/5", |b| b.iter(|| loads(&blob).unwrap()));
+    group.bench_function("256 MiB bytes/5", |b| b.iter(|| loads::<Value>(&blob).unwrap()));
     group.finish();
 }
 

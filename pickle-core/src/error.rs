@@ -15,6 +15,17 @@ struct Inner {
     kind: ErrorKind,
     offset: Option<u64>,
     opcode: Option<Opcode>,
+    /// Where in a Rust value the error is, while reconstructing: `Line.start.x`.
+    path: Path,
+}
+
+/// The place of an error in the Rust value being reconstructed, built from the inside out.
+#[derive(Default)]
+struct Path {
+    /// The segments, outermost first: `Line`, `.start`, `.x` or `[3]`.
+    segments: Vec<String>,
+    /// Whether the first segment is a type name, which an enclosing field replaces.
+    starts_with_type: bool,
 }
 
 /// What went wrong.
@@ -65,6 +76,22 @@ pub enum ErrorKind {
     /// Nesting deeper than the configured limit (CPython's `RecursionError`).
     #[error("maximum recursion depth {0} exceeded while pickling an object")]
     RecursionLimit(usize),
+    /// A loaded object is not what the Rust type it is loaded into expects.
+    #[error("expected {expected}, found {found}")]
+    Mismatch {
+        /// What the Rust type accepts, such as "int" or "`shapes.Point`".
+        expected: String,
+        /// What the pickle holds, such as "str" or "`shapes.Circle`".
+        found: String,
+    },
+    /// A loaded object has the right type but cannot become the Rust value: a missing or
+    /// unknown attribute, an integer out of range, a cycle through an `Rc`.
+    #[error("{0}")]
+    Reconstruct(String),
+    /// The class policy does not allow this global (CPython's "global 'os.system' is
+    /// forbidden" of a restricting `find_class`).
+    #[error("global '{0}' is forbidden by the class policy")]
+    Forbidden(String),
     /// A `Reduce` implementation or a hook reported an error of its own.
     #[error("{0}")]
     Custom(String),
@@ -76,7 +103,7 @@ pub enum ErrorKind {
 impl Error {
     /// An error of this kind, with no position yet.
     pub fn new(kind: ErrorKind) -> Error {
-        Error(Box::new(Inner { kind, offset: None, opcode: None }))
+        Error(Box::new(Inner { kind, offset: None, opcode: None, path: Path::default() }))
     }
 
     /// CPython's `PicklingError` with this message.
@@ -120,10 +147,49 @@ impl Error {
         self.0.opcode.get_or_insert(opcode);
         self
     }
+
+    /// The place in the Rust value where reconstruction failed, such as `Line.start.x`, or
+    /// `None` when the error is not about one.
+    pub fn path(&self) -> Option<String> {
+        let segments = &self.0.path.segments;
+        (!segments.is_empty()).then(|| segments.concat())
+    }
+
+    /// Records that the error happened in field `field` of the Rust type `ty`.
+    pub fn in_field(mut self, ty: &str, field: &str) -> Error {
+        let path = &mut self.0.path;
+        if path.starts_with_type {
+            path.segments.remove(0);
+        }
+        path.segments.splice(0..0, [ty.to_owned(), format!(".{field}")]);
+        path.starts_with_type = true;
+        self
+    }
+
+    /// Records that the error happened in item `index` of a sequence.
+    pub fn at_index(mut self, index: usize) -> Error {
+        let path = &mut self.0.path;
+        if path.starts_with_type {
+            path.segments.remove(0);
+        }
+        path.segments.insert(0, format!("[{index}]"));
+        path.starts_with_type = false;
+        self
+    }
+
+    /// Records that the error happened in the value of key `key` of a map.
+    pub fn at_key(self, key: impl fmt::Display) -> Error {
+        let mut error = self.at_index(0);
+        error.0.path.segments[0] = format!("[{key}]");
+        error
+    }
 }
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(path) = self.path() {
+            write!(f, "`{path}`: ")?;
+        }
         write!(f, "{}", self.0.kind)?;
         match (self.0.offset, self.0.opcode) {
             (Some(offset), Some(opcode)) => write!(f, " (at byte {offset}, opcode {opcode})"),
@@ -140,6 +206,7 @@ impl fmt::Debug for Error {
             .field("kind", &self.0.kind)
             .field("offset", &self.0.offset)
             .field("opcode", &self.0.opcode)
+            .field("path", &self.path())
             .finish()
     }
 }
@@ -193,5 +260,15 @@ mod tests {
         let e = Error::pickling("can't pickle").at_offset(7).at_opcode(Opcode::Binput).at_offset(9);
         assert_eq!(e.to_string(), "can't pickle (at byte 7, opcode BINPUT)");
         assert_eq!(std::mem::size_of::<Result<()>>(), std::mem::size_of::<usize>());
+    }
+
+    #[test]
+    fn paths_grow_from_the_inside_out() {
+        let kind = ErrorKind::Mismatch { expected: "int".into(), found: "str".into() };
+        let e = Error::new(kind).at_offset(41).in_field("Point", "x").at_index(3).in_field("Line", "points");
+        assert_eq!(e.to_string(), "`Line.points[3].x`: expected int, found str (at byte 41)");
+        assert_eq!(e.path().as_deref(), Some("Line.points[3].x"));
+        let e = Error::custom("no").at_key("'a'").in_field("Config", "env");
+        assert_eq!(e.to_string(), "`Config.env['a']`: no");
     }
 }

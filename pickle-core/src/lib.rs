@@ -24,12 +24,16 @@ mod compat;
 pub mod de;
 pub mod error;
 pub mod opcode;
+pub mod reconstruct;
 pub mod reduce;
 pub mod ser;
 pub mod value;
 
-pub use de::{dis, load, loads, loads_with, Encoding, PersistentLoad, StringErrors, Unpickler, UnpicklerOptions};
+pub use de::{
+    dis, load, loads, loads_with, ClassPolicy, Encoding, PersistentLoad, StringErrors, Unpickler, UnpicklerOptions,
+};
 pub use error::{Error, ErrorKind, Result};
+pub use reconstruct::{deepcopy, Instance, Items, Kind, Node, Pairs, Reconstruct};
 pub use reduce::{Arg, Attrs, Builtin, ByteArray, Bytes, Call, GlobalName, Mapping, Name, Reduce, Reduction, Sequence};
 pub use ser::{
     dump, dumps, dumps_with, PersistentId, Pickler, PicklerOptions, ReducerOverride, Registered, DEFAULT_PROTOCOL,

@@ -1,9 +1,9 @@
 //! What `#[pickle(...)]` says, as darling reads it: one receiver per kind of item.
 
-use darling::util::{Flag, Override, SpannedValue};
+use darling::util::{Flag, SpannedValue};
 use darling::{ast, FromDeriveInput, FromField, FromVariant};
 
-use crate::attr::Range;
+use crate::attr::{DefaultValue, Range};
 
 /// A struct or enum with `#[derive(Reduce)]` or `#[derive(Reconstruct)]`.
 #[derive(FromDeriveInput)]
@@ -41,11 +41,9 @@ pub struct Container {
     pub state: Option<syn::Expr>,
     /// `constructor = path`: the Rust function that plays the callable on load.
     #[darling(default)]
-    #[allow(dead_code)] // read by #[derive(Reconstruct)], the load side
     pub constructor: Option<syn::Path>,
     /// `ignore_unknown`: attributes the type does not know are ignored on load.
     #[darling(default)]
-    #[allow(dead_code)] // read by #[derive(Reconstruct)], the load side
     pub ignore_unknown: Flag,
     /// `crate = "path"`: where `pickle_core` is, for crates that re-export it.
     #[darling(default, rename = "crate")]
@@ -114,6 +112,5 @@ pub struct Field {
     pub with_module: Option<syn::Path>,
     /// `default` or `default = path`: the value on load when the field is absent.
     #[darling(default)]
-    #[allow(dead_code)] // read by #[derive(Reconstruct)], the load side
-    pub default: Option<Override<syn::Path>>,
+    pub default: Option<DefaultValue>,
 }

@@ -101,3 +101,27 @@ pub fn dotted_name_problem(name: &str) -> Option<&'static str> {
         None
     }
 }
+
+/// `default` (the type's `Default`) or `default = path` (a function returning the value).
+#[derive(Clone, Debug)]
+pub enum DefaultValue {
+    Trait,
+    Function(syn::Path),
+}
+
+impl FromMeta for DefaultValue {
+    fn from_word() -> darling::Result<Self> {
+        Ok(DefaultValue::Trait)
+    }
+
+    fn from_expr(expr: &syn::Expr) -> darling::Result<Self> {
+        match expr {
+            syn::Expr::Path(p) => Ok(DefaultValue::Function(p.path.clone())),
+            syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(s), .. }) => s.parse().map(DefaultValue::Function).map_err(Into::into),
+            _ => Err(darling::Error::custom(
+                "write `default` for the type's `Default`, or `default = path::to::function` for a function returning the value",
+            )
+            .with_span(expr)),
+        }
+    }
+}

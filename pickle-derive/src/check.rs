@@ -11,6 +11,15 @@ use syn::spanned::Spanned;
 use crate::ast::{Container, Field, Variant};
 use crate::attr::{dotted_name_problem, Role, HIGHEST_PROTOCOL};
 
+/// Which derive is checking: some attributes only make sense one way.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Side {
+    /// `#[derive(Reduce)]`.
+    Save,
+    /// `#[derive(Reconstruct)]`.
+    Load,
+}
+
 /// A checked type, ready to expand.
 pub struct Model<'a> {
     pub input: &'a Container,
@@ -19,7 +28,7 @@ pub struct Model<'a> {
 }
 
 pub enum Shape<'a> {
-    Struct(Class<'a>),
+    Struct(Box<Class<'a>>),
     Enum(Vec<Case<'a>>),
 }
 
@@ -28,7 +37,7 @@ pub enum Case<'a> {
     /// A unit variant: an `enum.Enum` member with this value.
     Member { ident: &'a syn::Ident, value: TokenStream },
     /// A data variant: a class of its own.
-    Class { ident: &'a syn::Ident, style: ast::Style, class: Class<'a> },
+    Class { ident: &'a syn::Ident, style: ast::Style, class: Box<Class<'a>> },
 }
 
 /// How a class instance reduces.
@@ -40,6 +49,12 @@ pub struct Class<'a> {
     pub state_setter: Option<(String, String)>,
     pub args_expr: Option<&'a syn::Expr>,
     pub state_expr: Option<&'a syn::Expr>,
+    /// `constructor = path`: the Rust function that plays the callable on load.
+    pub constructor: Option<&'a syn::Path>,
+    /// How many arguments `args = (...)` has: what the constructor takes then.
+    pub args_arity: Option<usize>,
+    /// `ignore_unknown`: what no field takes is dropped on load.
+    pub ignore_unknown: bool,
     /// Protocols below this are refused (2 for `slots`).
     pub lowest: u8,
     /// Whether the type's own `__reduce__` names the call (`arg` or `kwarg` fields at some
@@ -84,7 +99,7 @@ impl<'a> Class<'a> {
     }
 }
 
-pub fn check(input: &Container) -> darling::Result<Model<'_>> {
+pub fn check(input: &Container, side: Side) -> darling::Result<Model<'_>> {
     let mut errors = Error::accumulator();
     let krate = input.krate.clone().unwrap_or_else(|| syn::parse_quote!(::pickle_core));
     let module = input.module.as_ref().and_then(|m| errors.handle(checked_name(m, "module")));
@@ -104,10 +119,13 @@ pub fn check(input: &Container) -> darling::Result<Model<'_>> {
                     slots: input.slots.is_present(),
                     args: input.args.as_ref(),
                     state: input.state.as_ref(),
+                    constructor: input.constructor.as_ref(),
+                    ignore_unknown: input.ignore_unknown.is_present(),
+                    side,
                 },
                 fields,
             );
-            class.map(Shape::Struct)
+            class.map(|c| Shape::Struct(Box::new(c)))
         }
         ast::Data::Enum(variants) => {
             check_enum_level(&mut errors, input);
@@ -120,7 +138,7 @@ pub fn check(input: &Container) -> darling::Result<Model<'_>> {
             let cases: Vec<Case<'_>> = variants
                 .iter()
                 .enumerate()
-                .filter_map(|(i, v)| check_variant(&mut errors, input, &module, v, i))
+                .filter_map(|(i, v)| check_variant(&mut errors, input, &module, v, i, side))
                 .collect();
             check_member_values(&mut errors, &cases);
             (cases.len() == variants.len()).then_some(Shape::Enum(cases))
@@ -163,7 +181,8 @@ fn global_is_full_path(input: &Container) -> bool {
 }
 
 fn check_enum_level(errors: &mut darling::error::Accumulator, input: &Container) {
-    let struct_only: [(&str, Option<Span>); 6] = [
+    let struct_only: [(&str, Option<Span>); 7] = [
+        ("constructor", input.constructor.as_ref().map(|c| c.span())),
         ("global", input.global.as_ref().map(|g| g.span())),
         ("reconstructor", input.reconstructor.as_ref().map(|g| g.span())),
         ("state_setter", input.state_setter.as_ref().map(|g| g.span())),
@@ -201,6 +220,9 @@ struct ClassAttrs<'a> {
     slots: bool,
     args: Option<&'a syn::Expr>,
     state: Option<&'a syn::Expr>,
+    constructor: Option<&'a syn::Path>,
+    ignore_unknown: bool,
+    side: Side,
 }
 
 fn check_variant<'a>(
@@ -209,6 +231,7 @@ fn check_variant<'a>(
     module: &Option<String>,
     v: &'a Variant,
     index: usize,
+    side: Side,
 ) -> Option<Case<'a>> {
     if v.fields.is_empty() && v.fields.style != ast::Style::Struct {
         let class_only = [
@@ -259,10 +282,13 @@ fn check_variant<'a>(
             slots: v.slots.is_present(),
             args: None,
             state: None,
+            constructor: None,
+            ignore_unknown: input.ignore_unknown.is_present(),
+            side,
         },
         &v.fields,
     )?;
-    Some(Case::Class { ident: &v.ident, style: v.fields.style, class })
+    Some(Case::Class { ident: &v.ident, style: v.fields.style, class: Box::new(class) })
 }
 
 /// A checked dotted name.
@@ -312,6 +338,7 @@ fn check_class<'a>(
             ("state_setter", attrs.state_setter.map(|s| s.span())),
             ("args", attrs.args.map(|a| a.span())),
             ("state", attrs.state.map(|s| s.span())),
+            ("constructor", attrs.constructor.map(|c| c.span())),
         ];
         for (what, span) in conflicts.into_iter().filter_map(|(w, s)| s.map(|s| (w, s))) {
             errors.push(
@@ -342,6 +369,7 @@ fn check_class<'a>(
             .with_span(&attrs.span),
         );
     }
+    let args_arity = if attrs.side == Side::Load { check_load_side(errors, &attrs) } else { None };
     let lowest = if attrs.slots { 2 } else { 0 };
     let tuple_struct = fields.style == ast::Style::Tuple;
     // A field without a role is an entry of the state dict, a slot with `slots`, an argument
@@ -389,6 +417,9 @@ fn check_class<'a>(
         state_setter,
         args_expr: attrs.args,
         state_expr: attrs.state,
+        constructor: attrs.constructor,
+        args_arity,
+        ignore_unknown: attrs.ignore_unknown,
         lowest,
         fields: models,
         segments,
@@ -407,6 +438,34 @@ fn check_class<'a>(
         }
     }
     Some(class)
+}
+
+/// What only `#[derive(Reconstruct)]` refuses: expressions it cannot run backwards. Returns
+/// the arity of `args = (...)` when a constructor takes it.
+fn check_load_side(errors: &mut darling::error::Accumulator, attrs: &ClassAttrs<'_>) -> Option<usize> {
+    if let Some(state) = attrs.state {
+        errors.push(
+            Error::custom(
+                "`state = ...` computes the state when pickling, and loading cannot run an expression backwards: \
+                 give the fields the roles `state` or `slot`, or implement `Reconstruct` by hand",
+            )
+            .with_span(&state.span()),
+        );
+    }
+    let (Some(args), Some(_)) = (attrs.args, attrs.constructor) else { return None };
+    match args {
+        syn::Expr::Tuple(tuple) => Some(tuple.elems.len()),
+        _ => {
+            errors.push(
+                Error::custom(
+                    "the `constructor` takes the arguments of `args = ...` one by one, so they must be a tuple \
+                     written out, like `args = (&self.a, &self.b)`",
+                )
+                .with_span(&args.span()),
+            );
+            None
+        }
+    }
 }
 
 /// What the container decides about every field.

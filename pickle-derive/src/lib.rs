@@ -9,6 +9,7 @@ mod attr;
 mod check;
 mod expand;
 
+use check::Side;
 use darling::FromDeriveInput;
 use proc_macro::TokenStream;
 
@@ -22,7 +23,7 @@ pub fn derive_reduce(input: TokenStream) -> TokenStream {
             .into();
     }
     ast::Container::from_derive_input(&input)
-        .and_then(|container| check::check(&container).map(|model| expand::reduce(&model)))
+        .and_then(|container| check::check(&container, Side::Save).map(|model| expand::reduce::reduce(&model)))
         .unwrap_or_else(darling::Error::write_errors)
         .into()
 }
@@ -31,7 +32,15 @@ pub fn derive_reduce(input: TokenStream) -> TokenStream {
 #[proc_macro_derive(Reconstruct, attributes(pickle))]
 pub fn derive_reconstruct(input: TokenStream) -> TokenStream {
     let input = syn::parse_macro_input!(input as syn::DeriveInput);
-    syn::Error::new_spanned(&input.ident, "#[derive(Reconstruct)] is not implemented yet (loading into Rust types)")
-        .to_compile_error()
+    if let syn::Data::Union(u) = &input.data {
+        return syn::Error::new_spanned(u.union_token, "a union cannot be unpickled: use a struct or an enum")
+            .to_compile_error()
+            .into();
+    }
+    ast::Container::from_derive_input(&input)
+        .and_then(|container| {
+            check::check(&container, Side::Load).map(|model| expand::reconstruct::reconstruct(&model))
+        })
+        .unwrap_or_else(darling::Error::write_errors)
         .into()
 }

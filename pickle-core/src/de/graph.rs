@@ -33,6 +33,7 @@ pub(crate) enum Item {
 }
 
 /// An object of the arena.
+#[derive(Clone)]
 pub(crate) enum Obj {
     BigInt(BigInt),
     Str(PyString),
@@ -51,6 +52,7 @@ pub(crate) enum Obj {
 }
 
 /// What a reduction built: the arena form of [`Object`].
+#[derive(Clone)]
 pub(crate) struct ObjectNode {
     pub(crate) callable: Item,
     pub(crate) args: Item,
@@ -60,9 +62,21 @@ pub(crate) struct ObjectNode {
     pub(crate) state_setter: Option<Item>,
 }
 
-#[derive(Default)]
+/// The offset of objects that were not read from a pickle.
+pub(crate) const NO_OFFSET: u64 = u64::MAX;
+
 pub(crate) struct Graph {
     objs: Vec<Obj>,
+    /// The byte offset of the opcode that made each object, for typed errors.
+    offsets: Vec<u64>,
+    /// The offset objects added now are given: the loader's current opcode.
+    pub(crate) offset: u64,
+}
+
+impl Default for Graph {
+    fn default() -> Graph {
+        Graph { objs: Vec::new(), offsets: Vec::new(), offset: NO_OFFSET }
+    }
 }
 
 impl Graph {
@@ -70,7 +84,13 @@ impl Graph {
         let index = u32::try_from(self.objs.len())
             .map_err(|_| Error::new(ErrorKind::LimitExceeded { what: "number of objects", limit: u32::MAX as u64 }))?;
         self.objs.push(obj);
+        self.offsets.push(self.offset);
         Ok(Item::Obj(index))
+    }
+
+    /// Where the object at `index` was made in the pickle, if it was read from one.
+    pub(crate) fn offset_of(&self, index: u32) -> Option<u64> {
+        Some(self.offsets[index as usize]).filter(|&o| o != NO_OFFSET)
     }
 
     pub(crate) fn len(&self) -> u32 {
@@ -89,8 +109,14 @@ impl Graph {
 
     /// Builds the `Value` of `root`, consuming the graph.
     pub(crate) fn into_value(mut self, root: Item, max_depth: usize) -> Result<Value> {
-        let counts = self.count_references(root);
-        Builder { graph: &mut self, counts, nodes: Vec::new(), max_depth }.build(root)
+        let mut shares = Shares::new(&self, root);
+        Builder { objs: Objs::Take(&mut self), shares: &mut shares, max_depth }.build(root)
+    }
+
+    /// Builds the `Value` of `item`, leaving the graph as it is. Objects `shares` counts
+    /// as shared become one [`Shared`] node, however many values are built from the graph.
+    pub(crate) fn value_of(&self, item: Item, shares: &mut Shares, max_depth: usize) -> Result<Value> {
+        Builder { objs: Objs::Copy(self), shares, max_depth }.build(item)
     }
 
     /// A copy of the value of `item`, leaving the graph as it is: what a persistent-id hook
@@ -268,6 +294,41 @@ enum Node {
     Done(Shared),
 }
 
+/// Which objects are shared, and the nodes they have become.
+pub(crate) struct Shares {
+    /// How many references each object has from the root.
+    counts: Vec<u32>,
+    nodes: Vec<Node>,
+}
+
+impl Shares {
+    pub(crate) fn new(graph: &Graph, root: Item) -> Shares {
+        Shares { counts: graph.count_references(root), nodes: vec![Node::Unvisited; graph.objs.len()] }
+    }
+}
+
+/// Where the builder gets the objects: taken out of a graph it consumes, or copied.
+enum Objs<'g> {
+    Take(&'g mut Graph),
+    Copy(&'g Graph),
+}
+
+impl Objs<'_> {
+    fn graph(&self) -> &Graph {
+        match self {
+            Objs::Take(graph) => graph,
+            Objs::Copy(graph) => graph,
+        }
+    }
+
+    fn take(&mut self, index: u32) -> Obj {
+        match self {
+            Objs::Take(graph) => std::mem::replace(graph.get_mut(index), Obj::Taken),
+            Objs::Copy(graph) => graph.get(index).clone(),
+        }
+    }
+}
+
 /// A container whose children are being built.
 struct Frame {
     /// The object's index in the arena.
@@ -303,15 +364,13 @@ impl Frame {
 }
 
 struct Builder<'g> {
-    graph: &'g mut Graph,
-    counts: Vec<u32>,
-    nodes: Vec<Node>,
+    objs: Objs<'g>,
+    shares: &'g mut Shares,
     max_depth: usize,
 }
 
 impl Builder<'_> {
     fn build(mut self, root: Item) -> Result<Value> {
-        self.nodes = vec![Node::Unvisited; self.graph.objs.len()];
         let mut frames: Vec<Frame> = Vec::new();
         // The value of the item just finished, to hand to the frame below.
         let mut finished = match self.enter(root, &mut frames)? {
@@ -336,7 +395,7 @@ impl Builder<'_> {
             let value = match frame.node {
                 Some((index, node)) => {
                     let _ = node.set(value);
-                    self.nodes[index as usize] = Node::Done(node.clone());
+                    self.shares.nodes[index as usize] = Node::Done(node.clone());
                     Value::Shared(node)
                 }
                 None => value,
@@ -358,36 +417,40 @@ impl Builder<'_> {
             Item::Float(f) => return Ok(Some(Value::Float(f))),
             Item::Obj(i) => i,
         };
-        let shared = self.counts[index as usize] > 1;
+        let shared = self.shares.counts[index as usize] > 1;
         if shared {
-            match &self.nodes[index as usize] {
+            match &self.shares.nodes[index as usize] {
                 Node::Done(node) => return Ok(Some(Value::Shared(node.clone()))),
                 Node::Building(node) => {
                     let link = Value::Cycle(node.downgrade());
-                    share_cycle(frames, &mut self.nodes, index);
+                    share_cycle(frames, &mut self.shares.nodes, index);
                     return Ok(Some(link));
                 }
                 Node::Unvisited => {}
             }
         }
-        let obj = std::mem::replace(self.graph.get_mut(index), Obj::Taken);
+        let obj = self.objs.take(index);
         let total = child_count(&obj);
         if total == 0 {
             let value = assemble(obj, Vec::new());
             return Ok(Some(if shared {
                 let node = Shared::new(value);
-                self.nodes[index as usize] = Node::Done(node.clone());
+                self.shares.nodes[index as usize] = Node::Done(node.clone());
                 Value::Shared(node)
             } else {
                 value
             }));
         }
         if frames.len() >= self.max_depth {
-            return Err(Error::new(ErrorKind::LimitExceeded { what: "nesting depth", limit: self.max_depth as u64 }));
+            let error = Error::new(ErrorKind::LimitExceeded { what: "nesting depth", limit: self.max_depth as u64 });
+            return Err(match self.objs.graph().offset_of(index) {
+                Some(offset) => error.at_offset(offset),
+                None => error,
+            });
         }
         let node = shared.then(|| {
             let node = Shared::empty();
-            self.nodes[index as usize] = Node::Building(node.clone());
+            self.shares.nodes[index as usize] = Node::Building(node.clone());
             (index, node)
         });
         // The children are in the arena already, paid for by the input: reserve them all.

@@ -18,6 +18,7 @@ use super::{keys, Encoding, Hooks, PersistentLoad, StringErrors, UnpicklerOption
 use crate::compat;
 use crate::error::{Error, ErrorKind, Result};
 use crate::opcode::{ArgKind, Opcode};
+use crate::reconstruct::Tree;
 use crate::value::{Global, PyString, Value};
 
 /// What the loop does after an opcode.
@@ -82,6 +83,8 @@ pub(crate) struct Loader<'u, I: Input> {
     marks: Vec<usize>,
     memo: Memo,
     proto: u8,
+    /// The highest protocol of the opcodes read: the protocol of a pickle without PROTO.
+    opcodes_proto: u8,
     budget: Budget,
     /// The first string object seen naming each module or qualname in STACK_GLOBAL.
     global_names: HashMap<Box<str>, u32>,
@@ -101,6 +104,7 @@ impl<'u, I: Input> Loader<'u, I> {
             marks: Vec::new(),
             memo: Memo::default(),
             proto: 0,
+            opcodes_proto: 0,
             budget: Budget::new(options.max_alloc),
             global_names: HashMap::new(),
             newobj: None,
@@ -108,8 +112,8 @@ impl<'u, I: Input> Loader<'u, I> {
         }
     }
 
-    /// Reads one pickle, up to and including its STOP, and builds its value.
-    pub(crate) fn load(mut self) -> Result<Value> {
+    /// Reads one pickle, up to and including its STOP.
+    pub(crate) fn load(mut self) -> Result<Tree> {
         let root = loop {
             let start = self.input.offset();
             let byte = match self.input.next_byte() {
@@ -120,6 +124,8 @@ impl<'u, I: Input> Loader<'u, I> {
             let Some(op) = Opcode::from_byte(byte) else {
                 return Err(Error::new(ErrorKind::InvalidOpcode(byte)).at_offset(start));
             };
+            self.graph.offset = start;
+            self.opcodes_proto = self.opcodes_proto.max(op.info().proto);
             match self.step(op) {
                 Ok(Flow::Continue) => {}
                 Ok(Flow::Stop(root)) => break root,
@@ -130,8 +136,8 @@ impl<'u, I: Input> Loader<'u, I> {
         self.finish(root).map_err(|e| e.at_offset(end))
     }
 
-    /// Gives dicts and sets Python's key semantics, then builds the value.
-    fn finish(mut self, root: Item) -> Result<Value> {
+    /// Gives dicts and sets Python's key semantics.
+    fn finish(mut self, root: Item) -> Result<Tree> {
         for index in 0..self.graph.len() {
             match self.graph.get_mut(index) {
                 Obj::Dict(pairs) if !pairs.is_empty() => {
@@ -150,7 +156,8 @@ impl<'u, I: Input> Loader<'u, I> {
                 _ => {}
             }
         }
-        self.graph.into_value(root, self.options.max_depth)
+        let protocol = self.proto.max(self.opcodes_proto);
+        Ok(Tree::new(self.graph, root, protocol, self.options.max_depth))
     }
 
     // ----- arguments -----
@@ -368,7 +375,7 @@ impl<'u, I: Input> Loader<'u, I> {
             Opcode::Global => {
                 let Arg::Pair(module, name) = arg else { unreachable!() };
                 let global = self.global(utf8(&module, "GLOBAL")?, utf8(&name, "GLOBAL")?);
-                self.push_obj(Obj::Global(global))?;
+                self.push_global(global)?;
             }
             Opcode::StackGlobal => {
                 let name_item = self.pop()?;
@@ -379,7 +386,7 @@ impl<'u, I: Input> Loader<'u, I> {
                 let (module, name) = (module.to_owned(), name.to_owned());
                 let fresh_names = self.names_are_fresh((module_item, &module), (name_item, &name));
                 let global = Global { fresh_names, ..self.global(module, name) };
-                self.push_obj(Obj::Global(global))?;
+                self.push_global(global)?;
             }
             Opcode::Ext1 | Opcode::Ext2 | Opcode::Ext4 => {
                 let Arg::Int(code) = arg else { unreachable!() };
@@ -392,7 +399,7 @@ impl<'u, I: Input> Loader<'u, I> {
                     .get(&(code as i32))
                     .cloned()
                     .ok_or_else(|| Error::unpickling(format!("unregistered extension code {code}")))?;
-                self.push_obj(Obj::Global(global))?;
+                self.push_global(global)?;
             }
 
             Opcode::Reduce => {
@@ -401,6 +408,10 @@ impl<'u, I: Input> Loader<'u, I> {
                 self.require_callable(callable)?;
                 self.require_tuple(args, "REDUCE argument list must be a tuple")?;
                 let obj = match self.rebuild_builtin(callable, args) {
+                    Some(Obj::Global(nested)) => {
+                        self.admit(&nested)?;
+                        Obj::Global(nested)
+                    }
                     Some(obj) => obj,
                     None => Obj::Object(Box::new(object(callable, args))),
                 };
@@ -444,6 +455,7 @@ impl<'u, I: Input> Loader<'u, I> {
                 let Arg::Pair(module, name) = arg else { unreachable!() };
                 let args = self.pop_mark()?;
                 let global = self.global(utf8(&module, "INST")?, utf8(&name, "INST")?);
+                self.admit(&global)?;
                 let cls = self.add(Obj::Global(global))?;
                 let args = self.add(Obj::Tuple(args))?;
                 self.push_obj(Obj::Object(Box::new(object(cls, args))))?;
@@ -633,6 +645,20 @@ impl<'u, I: Input> Loader<'u, I> {
             }
         }
         Global::new(module, name)
+    }
+
+    /// Refuses a global the class policy does not allow.
+    fn admit(&self, global: &Global) -> Result<()> {
+        match &self.options.class_policy {
+            Some(policy) => policy.admit(global),
+            None => Ok(()),
+        }
+    }
+
+    /// Pushes a global the pickle names, if the class policy allows it.
+    fn push_global(&mut self, global: Global) -> Result<()> {
+        self.admit(&global)?;
+        self.push_obj(Obj::Global(global))
     }
 
     fn copyreg_global(&mut self, ex: bool) -> Result<Item> {

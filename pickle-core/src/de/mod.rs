@@ -8,10 +8,11 @@
 
 mod args;
 mod dis;
-mod graph;
+pub(crate) mod graph;
 mod input;
 mod keys;
 mod load;
+mod policy;
 mod text;
 
 use std::collections::HashMap;
@@ -19,8 +20,10 @@ use std::io::Read;
 
 pub use dis::dis;
 pub use input::{ReadSource, SliceSource, Source};
+pub use policy::{ClassPolicy, ALWAYS_ALLOWED};
 
 use crate::error::{Error, ErrorKind, Result};
+use crate::reconstruct::Reconstruct;
 use crate::value::{Global, Value};
 use load::Loader;
 
@@ -83,6 +86,9 @@ pub struct UnpicklerOptions {
     pub max_line: usize,
     /// The most decimal digits of a text integer (CPython 3.11's `int_max_str_digits`).
     pub max_digits: usize,
+    /// Which globals the pickle may name; `None` (the default) allows all of them, as inert
+    /// data. Set one to read untrusted input into typed values.
+    pub class_policy: Option<ClassPolicy>,
 }
 
 impl Default for UnpicklerOptions {
@@ -97,6 +103,7 @@ impl Default for UnpicklerOptions {
             max_memo: 1 << 26,
             max_line: 64 << 20,
             max_digits: 4300,
+            class_policy: None,
         }
     }
 }
@@ -136,8 +143,8 @@ impl Default for Hooks {
 /// let mut stream = dumps(&1, 4)?;
 /// stream.extend(dumps(&"two", 2)?);
 /// let mut unpickler = Unpickler::new(&stream[..]);
-/// assert_eq!(unpickler.load()?, Value::from(1));
-/// assert_eq!(unpickler.load()?, Value::from("two"));
+/// assert_eq!(unpickler.load::<i64>()?, 1);
+/// assert_eq!(unpickler.load::<Value>()?, Value::from("two"));
 /// # Ok::<(), pickle_core::Error>(())
 /// ```
 pub struct Unpickler<S> {
@@ -200,6 +207,13 @@ impl<S: Source> Unpickler<S> {
         self
     }
 
+    /// Sets the class policy: globals it does not allow are an error
+    /// ([`ErrorKind::Forbidden`]) at the opcode that names them.
+    pub fn class_policy(mut self, policy: ClassPolicy) -> Self {
+        self.options.class_policy = Some(policy);
+        self
+    }
+
     /// Sets what persistent ids become.
     pub fn persistent_load(mut self, persistent_load: PersistentLoad) -> Self {
         self.hooks.persistent_load = persistent_load;
@@ -223,10 +237,11 @@ impl<S: Source> Unpickler<S> {
         self
     }
 
-    /// Reads exactly one pickle, up to its STOP, and returns its value. After it, the
-    /// source is positioned just past the STOP.
-    pub fn load(&mut self) -> Result<Value> {
-        Loader::new(&mut self.source, &self.options, &mut self.hooks).load()
+    /// Reads exactly one pickle, up to its STOP, and returns its value: a [`Value`], or any
+    /// [`Reconstruct`] type. After it, the source is positioned just past the STOP.
+    pub fn load<T: Reconstruct>(&mut self) -> Result<T> {
+        let tree = Loader::new(&mut self.source, &self.options, &mut self.hooks).load()?;
+        T::from_tree(tree)
     }
 
     /// How many bytes have been consumed.
@@ -235,20 +250,25 @@ impl<S: Source> Unpickler<S> {
     }
 }
 
-/// `pickle.loads(bytes)`: the value of a pickle held in memory. Bytes after its STOP are an
-/// error ([`ErrorKind::TrailingData`]); use [`Unpickler::from_slice`] to read on.
+/// `pickle.loads(bytes)`: the value of a pickle held in memory, as a [`Value`] or any
+/// [`Reconstruct`] type. Bytes after its STOP are an error ([`ErrorKind::TrailingData`]);
+/// use [`Unpickler::from_slice`] to read on.
 ///
 /// ```
-/// let v = pickle_core::loads(b"\x80\x04K\x01.")?;
+/// use pickle_core::{loads, Value};
+///
+/// let v: Value = loads(b"\x80\x04K\x01.")?;
 /// assert_eq!(v.as_i64(), Some(1));
+/// let numbers: Vec<i64> = loads(b"\x80\x04]q\x00(K\x01K\x02e.")?;
+/// assert_eq!(numbers, [1, 2]);
 /// # Ok::<(), pickle_core::Error>(())
 /// ```
-pub fn loads(bytes: &[u8]) -> Result<Value> {
+pub fn loads<T: Reconstruct>(bytes: &[u8]) -> Result<T> {
     loads_with(bytes, &UnpicklerOptions::default())
 }
 
 /// [`loads`] with options.
-pub fn loads_with(bytes: &[u8], options: &UnpicklerOptions) -> Result<Value> {
+pub fn loads_with<T: Reconstruct>(bytes: &[u8], options: &UnpicklerOptions) -> Result<T> {
     let mut unpickler = Unpickler::from_slice(bytes).with_options(options.clone());
     let value = unpickler.load()?;
     let rest = unpickler.remaining().len();
@@ -259,6 +279,6 @@ pub fn loads_with(bytes: &[u8], options: &UnpicklerOptions) -> Result<Value> {
 }
 
 /// `pickle.load(file)`: one pickle from a reader.
-pub fn load<R: Read>(reader: R) -> Result<Value> {
+pub fn load<T: Reconstruct, R: Read>(reader: R) -> Result<T> {
     Unpickler::new(reader).load()
 }

@@ -1,5 +1,7 @@
-//! Helpers for the code `#[derive(Reduce)]` generates. Not a public API: names and
+//! Helpers for the code `#[derive(Reduce)]` and `#[derive(Reconstruct)]` generate. Not a public API: names and
 //! signatures change without notice.
+
+mod load;
 
 use std::any::Any;
 
@@ -7,6 +9,7 @@ pub use crate::compat::tables as compat_tables;
 use crate::error::{Error, Result};
 use crate::reduce::{Arg, Attrs, Builtin, GlobalName, Reduce, Reduction, Sequence};
 use crate::ser::ItemSink;
+pub use load::*;
 
 /// A tuple of arguments of any length, each borrowed or owned.
 pub struct Args<'a>(pub Vec<Arg<'a>>);

@@ -5,6 +5,7 @@ use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned, ToTokens};
 use syn::spanned::Spanned;
 
+use super::mentions_any;
 use crate::attr::Role;
 use crate::check::{Case, Class, ClassKind, FieldModel, Model, Shape};
 
@@ -276,11 +277,11 @@ fn with_bounds(model: &Model<'_>) -> syn::Generics {
         return generics;
     }
     let classes: Vec<&Class<'_>> = match &model.shape {
-        Shape::Struct(class) => vec![class],
+        Shape::Struct(class) => vec![&**class],
         Shape::Enum(cases) => cases
             .iter()
             .filter_map(|c| match c {
-                Case::Class { class, .. } => Some(class),
+                Case::Class { class, .. } => Some(&**class),
                 Case::Member { .. } => None,
             })
             .collect(),
@@ -304,12 +305,4 @@ fn with_bounds(model: &Model<'_>) -> syn::Generics {
     }
     generics.make_where_clause().predicates.extend(predicates);
     generics
-}
-
-fn mentions_any(tokens: TokenStream, params: &[syn::Ident]) -> bool {
-    tokens.into_iter().any(|tt| match tt {
-        proc_macro2::TokenTree::Ident(i) => params.contains(&i),
-        proc_macro2::TokenTree::Group(g) => mentions_any(g.stream(), params),
-        _ => false,
-    })
 }

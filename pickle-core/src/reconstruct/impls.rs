@@ -1,0 +1,279 @@
+//! [`Reconstruct`] for Rust's builtin types, from the Python builtins they pickle as.
+//!
+//! Each accepts what its [`Reduce`](crate::Reduce) writes, and what Python code commonly
+//! puts where that type is expected: an `f64` takes an `int` (as Python's `float()` would
+//! widen it), a `Vec` takes a tuple as well as a list. Everything else is a
+//! [`Mismatch`](crate::ErrorKind::Mismatch) naming both types.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
+use std::hash::{BuildHasher, Hash};
+use std::rc::Rc;
+use std::sync::Arc;
+
+use num_bigint::BigInt;
+use num_traits::ToPrimitive;
+
+use super::{Node, Reconstruct, Tree};
+use crate::error::Result;
+use crate::reduce::{ByteArray, Bytes};
+use crate::value::{Global, PyString, Value};
+
+macro_rules! integers {
+    ($($ty:ty => $to:ident),* $(,)?) => {$(
+        impl Reconstruct for $ty {
+            fn reconstruct(node: Node<'_>) -> Result<$ty> {
+                if let Some(i) = node.as_i64() {
+                    return <$ty>::try_from(i).map_err(|_| out_of_range(&node, &i, stringify!($ty)));
+                }
+                let big = node.as_bigint().ok_or_else(|| node.mismatch("int"))?;
+                big.$to().ok_or_else(|| out_of_range(&node, &big, stringify!($ty)))
+            }
+        }
+    )*};
+}
+
+integers!(
+    i8 => to_i8, i16 => to_i16, i32 => to_i32, i64 => to_i64, i128 => to_i128, isize => to_isize,
+    u8 => to_u8, u16 => to_u16, u32 => to_u32, u64 => to_u64, u128 => to_u128, usize => to_usize,
+);
+
+fn out_of_range(node: &Node<'_>, value: &dyn std::fmt::Display, ty: &str) -> crate::Error {
+    node.error(format!("the int {value} does not fit in a `{ty}`"))
+}
+
+impl Reconstruct for BigInt {
+    fn reconstruct(node: Node<'_>) -> Result<BigInt> {
+        node.as_bigint().map(|b| b.into_owned()).ok_or_else(|| node.mismatch("int"))
+    }
+}
+
+impl Reconstruct for f64 {
+    fn reconstruct(node: Node<'_>) -> Result<f64> {
+        if let Some(f) = node.as_f64() {
+            return Ok(f);
+        }
+        // An int where a float is expected, as Python code often writes (`score = 3`).
+        match node.as_bigint() {
+            Some(i) => {
+                i.to_f64().filter(|f| f.is_finite()).ok_or_else(|| node.error("int too large to convert to float"))
+            }
+            None => Err(node.mismatch("float")),
+        }
+    }
+}
+
+impl Reconstruct for f32 {
+    fn reconstruct(node: Node<'_>) -> Result<f32> {
+        f64::reconstruct(node).map(|f| f as f32)
+    }
+}
+
+impl Reconstruct for bool {
+    fn reconstruct(node: Node<'_>) -> Result<bool> {
+        node.as_bool().ok_or_else(|| node.mismatch("bool"))
+    }
+}
+
+impl Reconstruct for () {
+    fn reconstruct(node: Node<'_>) -> Result<()> {
+        if node.is_none() {
+            return Ok(());
+        }
+        match node.items() {
+            Some(items) if items.len() == 0 && node.kind() == super::Kind::Tuple => Ok(()),
+            _ => Err(node.mismatch("None or ()")),
+        }
+    }
+}
+
+impl Reconstruct for String {
+    fn reconstruct(node: Node<'_>) -> Result<String> {
+        let s = node.as_str().ok_or_else(|| node.mismatch("str"))?;
+        match s.as_str() {
+            Some(s) => Ok(s.to_owned()),
+            None => {
+                Err(node.error("the str holds a lone surrogate, which a Rust `String` cannot: load it as a `PyString`"))
+            }
+        }
+    }
+}
+
+impl Reconstruct for PyString {
+    fn reconstruct(node: Node<'_>) -> Result<PyString> {
+        node.as_str().cloned().ok_or_else(|| node.mismatch("str"))
+    }
+}
+
+impl Reconstruct for char {
+    fn reconstruct(node: Node<'_>) -> Result<char> {
+        let s = String::reconstruct(node)?;
+        let mut chars = s.chars();
+        match (chars.next(), chars.next()) {
+            (Some(c), None) => Ok(c),
+            _ => Err(node.error(format!("expected a str of one character, found one of {}", s.chars().count()))),
+        }
+    }
+}
+
+impl Reconstruct for Bytes {
+    fn reconstruct(node: Node<'_>) -> Result<Bytes> {
+        node.as_bytes().map(|b| Bytes(b.to_vec())).ok_or_else(|| node.mismatch("bytes"))
+    }
+}
+
+impl Reconstruct for ByteArray {
+    fn reconstruct(node: Node<'_>) -> Result<ByteArray> {
+        node.as_bytearray()
+            .or_else(|| node.as_bytes())
+            .map(|b| ByteArray(b.to_vec()))
+            .ok_or_else(|| node.mismatch("bytearray"))
+    }
+}
+
+impl Reconstruct for Global {
+    fn reconstruct(node: Node<'_>) -> Result<Global> {
+        node.global().cloned().ok_or_else(|| node.mismatch("a global"))
+    }
+}
+
+impl Reconstruct for Value {
+    fn reconstruct(node: Node<'_>) -> Result<Value> {
+        node.to_value()
+    }
+
+    fn from_tree(tree: Tree) -> Result<Value> {
+        tree.into_value()
+    }
+}
+
+impl<T: Reconstruct> Reconstruct for Option<T> {
+    fn reconstruct(node: Node<'_>) -> Result<Option<T>> {
+        if node.is_none() {
+            return Ok(None);
+        }
+        T::reconstruct(node).map(Some)
+    }
+}
+
+impl<T: Reconstruct> Reconstruct for Box<T> {
+    fn reconstruct(node: Node<'_>) -> Result<Box<T>> {
+        T::reconstruct(node).map(Box::new)
+    }
+}
+
+impl<T: Reconstruct + 'static> Reconstruct for Rc<T> {
+    fn reconstruct(node: Node<'_>) -> Result<Rc<T>> {
+        node.shared(|node| T::reconstruct(node).map(Rc::new))
+    }
+}
+
+impl<T: Reconstruct + 'static> Reconstruct for Arc<T> {
+    fn reconstruct(node: Node<'_>) -> Result<Arc<T>> {
+        node.shared(|node| T::reconstruct(node).map(Arc::new))
+    }
+}
+
+/// The items of a list or tuple, each rebuilt, with the index of a failing one in the error.
+fn sequence<T: Reconstruct, C: FromIterator<T>>(node: Node<'_>, expected: &str, sets: bool) -> Result<C> {
+    use super::Kind::{FrozenSet, List, Set, Tuple};
+    let fits = match node.kind() {
+        List | Tuple => !sets,
+        Set | FrozenSet => true,
+        _ => false,
+    };
+    let items = node.items().filter(|_| fits).ok_or_else(|| node.mismatch(expected))?;
+    items.enumerate().map(|(i, item)| item.get().map_err(|e| e.at_index(i))).collect()
+}
+
+impl<T: Reconstruct> Reconstruct for Vec<T> {
+    fn reconstruct(node: Node<'_>) -> Result<Vec<T>> {
+        sequence(node, "list", false)
+    }
+}
+
+impl<T: Reconstruct> Reconstruct for VecDeque<T> {
+    fn reconstruct(node: Node<'_>) -> Result<VecDeque<T>> {
+        sequence(node, "list", false)
+    }
+}
+
+impl<T: Reconstruct, const N: usize> Reconstruct for [T; N] {
+    fn reconstruct(node: Node<'_>) -> Result<[T; N]> {
+        let items: Vec<T> = sequence(node, format_args!("list of {N}").to_string().as_str(), false)?;
+        let len = items.len();
+        items.try_into().map_err(|_| node.error(format!("expected {N} items, found {len}")))
+    }
+}
+
+impl<T: Reconstruct + Eq + Hash, S: BuildHasher + Default> Reconstruct for HashSet<T, S> {
+    fn reconstruct(node: Node<'_>) -> Result<HashSet<T, S>> {
+        sequence(node, "set", true)
+    }
+}
+
+impl<T: Reconstruct + Ord> Reconstruct for BTreeSet<T> {
+    fn reconstruct(node: Node<'_>) -> Result<BTreeSet<T>> {
+        sequence(node, "set", true)
+    }
+}
+
+/// The pairs of a dict, each rebuilt, with the failing key in the error.
+fn mapping<K: Reconstruct, V: Reconstruct, C: FromIterator<(K, V)>>(node: Node<'_>) -> Result<C> {
+    let pairs = node.pairs().ok_or_else(|| node.mismatch("dict"))?;
+    pairs
+        .map(|(k, v)| {
+            let key = k.get().map_err(|e| e.at_key(k.describe()))?;
+            let value = v.get().map_err(|e| match k.as_str().and_then(PyString::as_str) {
+                Some(name) => e.at_key(format_args!("{name:?}")),
+                None => e.at_key(k.describe()),
+            })?;
+            Ok((key, value))
+        })
+        .collect()
+}
+
+impl<K: Reconstruct + Eq + Hash, V: Reconstruct, S: BuildHasher + Default> Reconstruct for HashMap<K, V, S> {
+    fn reconstruct(node: Node<'_>) -> Result<HashMap<K, V, S>> {
+        mapping(node)
+    }
+}
+
+impl<K: Reconstruct + Ord, V: Reconstruct> Reconstruct for BTreeMap<K, V> {
+    fn reconstruct(node: Node<'_>) -> Result<BTreeMap<K, V>> {
+        mapping(node)
+    }
+}
+
+macro_rules! tuples {
+    ($($len:literal => ($($name:ident),+);)*) => {$(
+        impl<$($name: Reconstruct),+> Reconstruct for ($($name,)+) {
+            fn reconstruct(node: Node<'_>) -> Result<($($name,)+)> {
+                let kind = node.kind();
+                let mut items = node
+                    .items()
+                    .filter(|items| items.len() == $len && matches!(kind, super::Kind::Tuple | super::Kind::List))
+                    .ok_or_else(|| node.mismatch(concat!("tuple of ", $len)))?
+                    .enumerate();
+                Ok(($({
+                    let (i, item) = items.next().expect("the length was checked");
+                    item.get::<$name>().map_err(|e| e.at_index(i))?
+                },)+))
+            }
+        }
+    )*};
+}
+
+tuples! {
+    1 => (A);
+    2 => (A, B);
+    3 => (A, B, C);
+    4 => (A, B, C, D);
+    5 => (A, B, C, D, E);
+    6 => (A, B, C, D, E, F);
+    7 => (A, B, C, D, E, F, G);
+    8 => (A, B, C, D, E, F, G, H);
+    9 => (A, B, C, D, E, F, G, H, I);
+    10 => (A, B, C, D, E, F, G, H, I, J);
+    11 => (A, B, C, D, E, F, G, H, I, J, K);
+    12 => (A, B, C, D, E, F, G, H, I, J, K, L);
+}

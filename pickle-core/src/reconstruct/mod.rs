@@ -1,0 +1,62 @@
+//! The load side of Python's reduce protocol: [`Reconstruct`].
+//!
+//! Unpickling in CPython calls the callable a reduction names, then `__setstate__`,
+//! `extend` and `__setitem__`. Here nothing is called: the unpickler keeps the object
+//! graph as data, and a [`Reconstruct`] type reads the part of it that is its own from a
+//! [`Node`] — checking the class, then taking arguments, state attributes and items into
+//! its fields. `#[derive(Reconstruct)]` writes that from the same `#[pickle(...)]`
+//! attributes `#[derive(Reduce)]` reads.
+
+mod deepcopy;
+mod impls;
+mod instance;
+mod node;
+
+pub use deepcopy::deepcopy;
+pub use instance::Instance;
+pub(crate) use node::Tree;
+pub use node::{Items, Kind, Node, Pairs};
+
+use crate::error::Result;
+
+/// A Rust value that can be rebuilt from an unpickled object: the load side of
+/// [`Reduce`](crate::Reduce).
+///
+/// Implemented here for Rust's builtin types (from the matching Python builtins), for
+/// [`Value`](crate::Value) (anything, kept as data), and by `#[derive(Reconstruct)]` for
+/// your own types. [`loads`](crate::loads) is its one-line form.
+///
+/// ```
+/// use pickle_core::{loads, Node, Reconstruct, Result};
+///
+/// #[derive(Debug, PartialEq)]
+/// struct Point { x: i64, y: i64 }
+///
+/// impl Reconstruct for Point {
+///     fn reconstruct(node: Node<'_>) -> Result<Point> {
+///         // Python: `Point(x, y)`, from `def __reduce__(self): return (Point, (self.x, self.y))`.
+///         let instance = node.instance().filter(|i| i.is("shapes", "Point"));
+///         let instance = instance.ok_or_else(|| node.mismatch("`shapes.Point`"))?;
+///         let mut args = instance.args();
+///         let mut next = || args.next().ok_or_else(|| node.error("Point takes 2 arguments"));
+///         Ok(Point { x: next()?.get()?, y: next()?.get()? })
+///     }
+/// }
+///
+/// // What CPython 3.11 writes for `pickle.dumps(Point(1, 2), 2)`:
+/// let point: Point = loads(b"\x80\x02cshapes\nPoint\nq\x00K\x01K\x02\x86q\x01Rq\x02.")?;
+/// assert_eq!(point, Point { x: 1, y: 2 });
+/// # Ok::<(), pickle_core::Error>(())
+/// ```
+pub trait Reconstruct: Sized {
+    /// Rebuilds the value from `node`. Children are read with [`Node::get`], which keeps
+    /// deep input off the native stack and records where an error happened.
+    fn reconstruct(node: Node<'_>) -> Result<Self>;
+
+    /// Rebuilds the value from a whole unpickled graph. [`Value`](crate::Value) overrides it
+    /// to take the graph's objects instead of copying them.
+    #[doc(hidden)]
+    fn from_tree(tree: Tree) -> Result<Self> {
+        tree.root().get()
+    }
+}

@@ -1,0 +1,293 @@
+//! Code generation for `#[derive(Reconstruct)]`: check the class, find each field where its
+//! role puts it (at the pickle's protocol first), rebuild it, refuse what no field took.
+
+use proc_macro2::TokenStream;
+use quote::{quote, quote_spanned, ToTokens};
+use syn::spanned::Spanned;
+
+use super::mentions_any;
+use crate::attr::{DefaultValue, Role, HIGHEST_PROTOCOL};
+use crate::check::{Case, Class, ClassKind, FieldModel, Model, Shape};
+
+pub fn reconstruct(model: &Model<'_>) -> TokenStream {
+    let input = model.input;
+    let krate = &model.krate;
+    let ident = &input.ident;
+    let rust_name = ident.to_string();
+    let generics = with_bounds(model);
+    let (impl_generics, ty_generics, where_clause) = generics.split_for_impl();
+    let body = match &model.shape {
+        Shape::Struct(class) => class_body(class, &rust_name, quote!(Self)),
+        Shape::Enum(cases) => enum_body(model, cases, &rust_name),
+    };
+    quote! {
+        const _: () = {
+            use #krate as __pickle;
+
+            #[automatically_derived]
+            impl #impl_generics __pickle::Reconstruct for #ident #ty_generics #where_clause {
+                #[allow(unused_mut, unused_variables, clippy::match_single_binding)]
+                fn reconstruct(__node: __pickle::Node<'_>) -> __pickle::Result<Self> {
+                    #body
+                }
+            }
+        };
+    }
+}
+
+/// Unit variants are `enum.Enum` members, matched by value; data variants are classes of
+/// their own, matched by class.
+fn enum_body(model: &Model<'_>, cases: &[Case<'_>], rust_name: &str) -> TokenStream {
+    let input = model.input;
+    let module = cases
+        .iter()
+        .find_map(|c| match c {
+            Case::Class { class, .. } => Some(class.module.clone()),
+            Case::Member { .. } => None,
+        })
+        .or_else(|| input.module.as_ref().map(|m| (**m).clone()))
+        .unwrap_or_default();
+    let enum_name = input.name.as_ref().map_or_else(|| input.ident.to_string(), |n| (**n).clone());
+    let mut expected = Vec::new();
+    let members: Vec<TokenStream> = cases
+        .iter()
+        .filter_map(|c| match c {
+            Case::Member { ident, value } => Some(quote! {
+                if __pickle::__private::is_member(__value, #value) {
+                    return ::core::result::Result::Ok(Self::#ident);
+                }
+            }),
+            Case::Class { .. } => None,
+        })
+        .collect();
+    let members = (!members.is_empty()).then(|| {
+        expected.push(format!("`{module}.{enum_name}`"));
+        quote! {
+            if let ::core::option::Option::Some(__value) = __pickle::__private::member_value(__node, #module, #enum_name) {
+                #(#members)*
+                return ::core::result::Result::Err(
+                    __value.error(::core::format_args!("{} is no member of `{}` that `{}` knows", __value.describe(), #enum_name, #rust_name))
+                );
+            }
+        }
+    });
+    let classes = cases.iter().filter_map(|c| match c {
+        Case::Class { ident, class, .. } => {
+            let (module, name) = match &class.kind {
+                ClassKind::Reconstructor(m, n) | ClassKind::Global(m, n) => (m.clone(), n.clone()),
+                ClassKind::Class => (class.module.clone(), class.name.clone()),
+            };
+            expected.push(format!("`{module}.{name}`"));
+            let variant_name = format!("{rust_name}::{ident}");
+            let body = class_body(class, &variant_name, quote!(Self::#ident));
+            Some(match &class.kind {
+                ClassKind::Global(..) => quote! {
+                    if __pickle::__private::expect_global(__node, #module, #name, #variant_name).is_ok() { #body }
+                },
+                _ => quote! {
+                    if __pickle::__private::is_class(__node, #module, #name) { #body }
+                },
+            })
+        }
+        Case::Member { .. } => None,
+    });
+    let classes: Vec<TokenStream> = classes.collect();
+    let expected = format!("{} for `{rust_name}`", expected.join(" or "));
+    quote! {
+        #members
+        #(#classes)*
+        ::core::result::Result::Err(__node.mismatch(#expected))
+    }
+}
+
+/// The body that rebuilds one class instance as `path` (`Self` or `Self::Variant`).
+fn class_body(class: &Class<'_>, rust_name: &str, path: TokenStream) -> TokenStream {
+    if let ClassKind::Global(module, name) = &class.kind {
+        let fields = class.fields.iter().map(|f| {
+            let member = &f.member;
+            let value = default_value(f);
+            quote!(#member: #value)
+        });
+        return quote! {
+            __pickle::__private::expect_global(__node, #module, #name, #rust_name)?;
+            ::core::result::Result::Ok(#path { #(#fields),* })
+        };
+    }
+    let (module, name) = match &class.kind {
+        ClassKind::Reconstructor(module, function) => (module.clone(), function.clone()),
+        _ => (class.module.clone(), class.name.clone()),
+    };
+    let lets = class.fields.iter().map(|f| {
+        let binding = &f.binding;
+        let value = field_value(class, f, rust_name);
+        quote!(let #binding = #value;)
+    });
+    let build = construct(class, &path);
+    quote! {
+        let mut __fields = __pickle::__private::Fields::of_class(__node, #module, #name, #rust_name)?;
+        #(#lets)*
+        #build
+    }
+}
+
+/// Makes the value from the field bindings: a struct expression, or the constructor's
+/// answer with the fields it does not take assigned after.
+fn construct(class: &Class<'_>, path: &TokenStream) -> TokenStream {
+    let ignore_unknown = class.ignore_unknown;
+    let ignore_args = class.args_expr.is_some() && class.constructor.is_none();
+    let finish = quote!(__fields.finish(#ignore_unknown, #ignore_args)?;);
+    let Some(constructor) = class.constructor else {
+        let fields = class.fields.iter().map(|f| {
+            let (member, binding) = (&f.member, &f.binding);
+            quote!(#member: #binding)
+        });
+        return quote! {
+            #finish
+            ::core::result::Result::Ok(#path { #(#fields),* })
+        };
+    };
+    let (args, assigned): (Vec<TokenStream>, Vec<&FieldModel<'_>>) = match class.args_arity {
+        Some(arity) => {
+            let args = (0..arity).map(|i| quote!(__fields.arg(#i)?)).collect();
+            (args, class.fields.iter().filter(|f| !f.field.skip.is_present()).collect())
+        }
+        None => {
+            let is_arg = |f: &&FieldModel<'_>| f.roles.iter().any(|r| matches!(r, Some(Role::Arg | Role::Kwarg)));
+            let args = class.fields.iter().filter(is_arg).map(|f| f.binding.to_token_stream()).collect();
+            let rest = class.fields.iter().filter(|f| !is_arg(f) && !f.field.skip.is_present()).collect();
+            (args, rest)
+        }
+    };
+    let assignments = assigned.iter().map(|f| {
+        let (member, binding) = (&f.member, &f.binding);
+        quote!(__this.#member = #binding;)
+    });
+    quote! {
+        let mut __this: Self = __pickle::__private::constructed(#constructor(#(#args),*))?;
+        #(#assignments)*
+        #finish
+        ::core::result::Result::Ok(__this)
+    }
+}
+
+/// A skipped field's value, or a missing one's when it has `default`.
+fn default_value(f: &FieldModel<'_>) -> TokenStream {
+    let ty = &f.field.ty;
+    match &f.field.default {
+        Some(DefaultValue::Function(path)) => quote_spanned!(path.span()=> #path()),
+        Some(DefaultValue::Trait) => {
+            quote_spanned!(ty.span()=> <#ty as ::core::default::Default>::default())
+        }
+        None => quote_spanned!(ty.span()=> __pickle::__private::skipped::<#ty>()),
+    }
+}
+
+/// The expression that finds and rebuilds one field.
+fn field_value(class: &Class<'_>, f: &FieldModel<'_>, rust_name: &str) -> TokenStream {
+    if f.field.skip.is_present() {
+        return default_value(f);
+    }
+    let ty = &f.field.ty;
+    let span = ty.span();
+    let shown = match &f.member {
+        syn::Member::Named(ident) => syn::ext::IdentExt::unraw(ident).to_string(),
+        syn::Member::Unnamed(index) => index.index.to_string(),
+    };
+    let sources = (0..=HIGHEST_PROTOCOL).map(|p| source(class, f, p));
+    let node_arm = match &f.field.with_module {
+        Some(module) => quote_spanned! {span=>
+            __pickle::__private::Found::Node(__n) =>
+                __pickle::__private::field_with(#module::reconstruct(__n), #rust_name, #shown)?,
+        },
+        None => quote_spanned! {span=>
+            __pickle::__private::Found::Node(__n) => __pickle::__private::field::<#ty>(__n, #rust_name, #shown)?,
+        },
+    };
+    let has = |role: Role| f.roles.contains(&Some(role));
+    let items_arm = has(Role::ListItems).then(|| {
+        quote_spanned! {span=>
+            __pickle::__private::Found::Items(__i) =>
+                __pickle::__private::list_items_field::<#ty>(__i, #rust_name, #shown)?,
+        }
+    });
+    let pairs_arm = has(Role::DictItems).then(|| {
+        quote_spanned! {span=>
+            __pickle::__private::Found::Pairs(__p) =>
+                __pickle::__private::dict_items_field::<#ty>(__p, #rust_name, #shown)?,
+        }
+    });
+    let missing = match f.field.default {
+        Some(_) => default_value(f),
+        None => quote!(return ::core::result::Result::Err(__fields.missing(#shown))),
+    };
+    quote! {
+        match __fields.find(&[#(#sources),*]) {
+            #node_arm
+            #items_arm
+            #pairs_arm
+            _ => #missing,
+        }
+    }
+}
+
+/// Where the field is at `protocol`, as a `Source`.
+fn source(class: &Class<'_>, f: &FieldModel<'_>, protocol: u8) -> TokenStream {
+    let name = &f.py_name;
+    let source = match f.roles[protocol as usize] {
+        None => return quote!(::core::option::Option::None),
+        Some(Role::Arg) => {
+            let index = class.fields_with(protocol, Role::Arg).position(|g| g.binding == f.binding).unwrap_or(0);
+            quote!(Arg(#index))
+        }
+        Some(Role::Kwarg) => quote!(Kwarg(#name)),
+        Some(Role::State) => quote!(State(#name)),
+        Some(Role::Slot) => quote!(Slot(#name)),
+        Some(Role::ListItems) => quote!(ListItems),
+        Some(Role::DictItems) => quote!(DictItems),
+    };
+    quote!(::core::option::Option::Some(__pickle::__private::Source::#source))
+}
+
+/// The generics with a bound for each loaded field whose type uses a type parameter.
+fn with_bounds(model: &Model<'_>) -> syn::Generics {
+    let mut generics = model.input.generics.clone();
+    let params: Vec<syn::Ident> = generics.type_params().map(|p| p.ident.clone()).collect();
+    if params.is_empty() {
+        return generics;
+    }
+    let classes: Vec<&Class<'_>> = match &model.shape {
+        Shape::Struct(class) => vec![&**class],
+        Shape::Enum(cases) => cases
+            .iter()
+            .filter_map(|c| match c {
+                Case::Class { class, .. } => Some(&**class),
+                Case::Member { .. } => None,
+            })
+            .collect(),
+    };
+    let mut predicates: Vec<syn::WherePredicate> = Vec::new();
+    for f in classes.iter().flat_map(|c| c.fields.iter()) {
+        let ty = &f.field.ty;
+        if f.field.with_module.is_some() || !mentions_any(ty.to_token_stream(), &params) {
+            continue;
+        }
+        if f.field.skip.is_present() {
+            if f.field.default.is_none() {
+                predicates.push(syn::parse_quote!(#ty: ::core::default::Default));
+            }
+            continue;
+        }
+        let roles: Vec<Role> = f.roles.iter().flatten().copied().collect();
+        if roles.iter().any(|r| matches!(r, Role::Arg | Role::Kwarg | Role::State | Role::Slot)) {
+            predicates.push(syn::parse_quote!(#ty: __pickle::Reconstruct));
+        }
+        if roles.contains(&Role::ListItems) {
+            predicates.push(syn::parse_quote!(#ty: __pickle::__private::LoadListItems));
+        }
+        if roles.contains(&Role::DictItems) {
+            predicates.push(syn::parse_quote!(#ty: __pickle::__private::LoadDictItems));
+        }
+    }
+    generics.make_where_clause().predicates.extend(predicates);
+    generics
+}
