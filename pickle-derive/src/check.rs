@@ -181,8 +181,16 @@ fn global_is_full_path(input: &Container) -> bool {
 }
 
 fn check_enum_level(errors: &mut darling::error::Accumulator, input: &Container) {
-    let struct_only: [(&str, Option<Span>); 7] = [
-        ("constructor", input.constructor.as_ref().map(|c| c.span())),
+    if let Some(constructor) = &input.constructor {
+        errors.push(
+            Error::custom(
+                "`constructor` builds one struct; an enum loads each variant from its own class or member: \
+                 remove it, or implement `Reconstruct` by hand",
+            )
+            .with_span(&constructor.span()),
+        );
+    }
+    let struct_only: [(&str, Option<Span>); 6] = [
         ("global", input.global.as_ref().map(|g| g.span())),
         ("reconstructor", input.reconstructor.as_ref().map(|g| g.span())),
         ("state_setter", input.state_setter.as_ref().map(|g| g.span())),

@@ -48,6 +48,11 @@ use crate::error::Result;
 /// assert_eq!(point, Point { x: 1, y: 2 });
 /// # Ok::<(), pickle_core::Error>(())
 /// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be loaded from a pickle: it does not implement `Reconstruct`",
+    label = "this type has no `Reconstruct`",
+    note = "derive it with `#[derive(Reconstruct)]`, implement it by hand, or load the field through a `with` module"
+)]
 pub trait Reconstruct: Sized {
     /// Rebuilds the value from `node`. Children are read with [`Node::get`], which keeps
     /// deep input off the native stack and records where an error happened.

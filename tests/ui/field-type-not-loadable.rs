@@ -1,0 +1,11 @@
+use pickle_core::Reconstruct;
+
+struct Socket;
+
+#[derive(Reconstruct)]
+#[pickle(module = "pkg.mod")]
+struct Client {
+    socket: Socket,
+}
+
+fn main() {}

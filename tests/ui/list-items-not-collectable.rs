@@ -1,0 +1,10 @@
+use pickle_core::Reconstruct;
+
+#[derive(Reconstruct)]
+#[pickle(module = "pkg.mod")]
+struct Bag {
+    #[pickle(list_items)]
+    items: i64,
+}
+
+fn main() {}
