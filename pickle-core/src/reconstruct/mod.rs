@@ -13,6 +13,7 @@ mod instance;
 mod node;
 
 pub use deepcopy::deepcopy;
+pub(crate) use deepcopy::Copier;
 pub use instance::Instance;
 pub(crate) use node::Tree;
 pub use node::{Items, Kind, Node, Pairs};

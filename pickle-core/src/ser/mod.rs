@@ -9,6 +9,7 @@ use std::any::Any;
 use std::io::Write;
 
 pub use hooks::{PersistentId, ReducerOverride, Registered};
+pub(crate) use saver::SinkTarget;
 pub use saver::{ItemSink, PairSink};
 
 use crate::error::{Error, Result};

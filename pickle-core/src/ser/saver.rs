@@ -13,8 +13,10 @@ use super::memo::{Content, Memo, MemoKey};
 use super::output::Output;
 use super::PicklerOptions;
 use crate::compat;
+use crate::de::graph::Item;
 use crate::error::{Error, ErrorKind, Result};
 use crate::opcode::Opcode;
+use crate::reconstruct::Copier;
 use crate::reduce::{Arg, Builtin, Call, GlobalName, Mapping, Name, Reduce, Reduction, Sequence};
 use crate::value::{float_repr, Value};
 
@@ -383,7 +385,7 @@ impl<'w> Saver<'w> {
         if !short {
             self.out.op(Opcode::Mark);
         }
-        items.save_items(&mut ItemSink { saver: self, batch: Batch::Each(None), len: n })?;
+        items.save_items(&mut ItemSink { target: SinkTarget::Pickle(self, Batch::Each(None)), len: n })?;
         // The tuple is in the memo now only if one of its items contained it.
         if let Some(index) = key.identity.and_then(|id| self.memo.get_identity(id)) {
             if short {
@@ -411,7 +413,7 @@ impl<'w> Saver<'w> {
         let len = items.len();
         if len > 0 {
             let batch = if self.proto > 0 { Batch::Batched(LIST_BATCHES) } else { Batch::Each(Some(Opcode::Append)) };
-            items.save_items(&mut ItemSink { saver: self, batch, len })?;
+            items.save_items(&mut ItemSink { target: SinkTarget::Pickle(self, batch), len })?;
         }
         Ok(())
     }
@@ -423,7 +425,7 @@ impl<'w> Saver<'w> {
         let len = pairs.len();
         if len > 0 {
             let batch = if self.proto > 0 { Batch::Batched(DICT_BATCHES) } else { Batch::Each(Some(Opcode::Setitem)) };
-            pairs.save_pairs(&mut PairSink { saver: self, batch, len })?;
+            pairs.save_pairs(&mut PairSink { target: SinkTarget::Pickle(self, batch), len })?;
         }
         Ok(())
     }
@@ -446,7 +448,7 @@ impl<'w> Saver<'w> {
         self.memo_put(&key)?;
         let len = items.len();
         if len > 0 {
-            items.save_items(&mut ItemSink { saver: self, batch: Batch::Batched(SET_BATCHES), len })?;
+            items.save_items(&mut ItemSink { target: SinkTarget::Pickle(self, Batch::Batched(SET_BATCHES)), len })?;
         }
         Ok(())
     }
@@ -458,7 +460,7 @@ impl<'w> Saver<'w> {
         }
         self.out.op(Opcode::Mark);
         let len = items.len();
-        items.save_items(&mut ItemSink { saver: self, batch: Batch::Each(None), len })?;
+        items.save_items(&mut ItemSink { target: SinkTarget::Pickle(self, Batch::Each(None)), len })?;
         if let Some(index) = key.identity.and_then(|id| self.memo.get_identity(id)) {
             self.out.op(Opcode::PopMark);
             return self.write_get(index);
@@ -786,7 +788,7 @@ impl<'w> Saver<'w> {
 
 /// How the items of a container of known length are framed by opcodes.
 #[derive(Clone, Copy)]
-enum Batch {
+pub(crate) enum Batch {
     /// One after another, each followed by the opcode if there is one (tuples and
     /// frozensets; lists and dicts at protocol 0).
     Each(Option<Opcode>),
@@ -797,7 +799,7 @@ enum Batch {
 /// CPython's batching of a list, dict or set (`batch_list_exact`, `batch_dict_exact`,
 /// `save_set`): `MARK ... close` per 1000 items.
 #[derive(Clone, Copy)]
-struct BatchRule {
+pub(crate) struct BatchRule {
     /// A container of exactly one item is written with this opcode, without MARK.
     single: Option<Opcode>,
     /// The opcode that closes a batch.
@@ -812,11 +814,17 @@ const DICT_BATCHES: BatchRule =
     BatchRule { single: Some(Opcode::Setitem), close: Opcode::Setitems, trailing_empty_batch: true };
 const SET_BATCHES: BatchRule = BatchRule { single: None, close: Opcode::Additems, trailing_empty_batch: true };
 
+/// Where a sink sends what it receives: into a pickle, or into a copy (see
+/// [`deepcopy`](crate::deepcopy)).
+pub(crate) enum SinkTarget<'s, 'w> {
+    Pickle(&'s mut Saver<'w>, Batch),
+    Copy(&'s mut Copier, &'s mut Vec<Item>),
+}
+
 /// Receives the items of a [`Sequence`] and writes them as the container needs.
 pub struct ItemSink<'s, 'w> {
-    saver: &'s mut Saver<'w>,
-    batch: Batch,
-    len: usize,
+    pub(crate) target: SinkTarget<'s, 'w>,
+    pub(crate) len: usize,
 }
 
 impl ItemSink<'_, '_> {
@@ -826,16 +834,20 @@ impl ItemSink<'_, '_> {
         T: Reduce + ?Sized + 'x,
         I: IntoIterator<Item = &'x T>,
     {
-        let count = self.saver.save_known_len(items.into_iter(), self.len, self.batch, |s, item| s.save(item))?;
+        let count = match &mut self.target {
+            SinkTarget::Pickle(saver, batch) => {
+                saver.save_known_len(items.into_iter(), self.len, *batch, |s, item| s.save(item))?
+            }
+            SinkTarget::Copy(copier, out) => copier.copy_all(items.into_iter(), out, |c, item| Ok([c.copy(item)?]))?,
+        };
         check_len(count, self.len)
     }
 }
 
 /// Receives the pairs of a [`Mapping`] and writes them as a dict needs.
 pub struct PairSink<'s, 'w> {
-    saver: &'s mut Saver<'w>,
-    batch: Batch,
-    len: usize,
+    pub(crate) target: SinkTarget<'s, 'w>,
+    pub(crate) len: usize,
 }
 
 impl PairSink<'_, '_> {
@@ -846,8 +858,15 @@ impl PairSink<'_, '_> {
         V: Reduce + ?Sized + 'x,
         I: IntoIterator<Item = (&'x K, &'x V)>,
     {
-        let count =
-            self.saver.save_known_len(pairs.into_iter(), self.len, self.batch, |s, (k, v)| s.save_pair(k, v))?;
+        let count = match &mut self.target {
+            SinkTarget::Pickle(saver, batch) => {
+                saver.save_known_len(pairs.into_iter(), self.len, *batch, |s, (k, v)| s.save_pair(k, v))?
+            }
+            SinkTarget::Copy(copier, out) => copier.copy_all(pairs.into_iter(), out, |c, (k, v)| {
+                let key = c.copy(k)?;
+                Ok([key, c.copy(v)?])
+            })?,
+        };
         check_len(count, self.len)
     }
 }
