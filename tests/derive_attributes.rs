@@ -6,8 +6,8 @@ mod common;
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
-use common::{assert_same_pickles, python_available, Case};
-use pickle_core::Reduce;
+use common::{assert_same_pickles, cpython_dumps, python_available, Case};
+use pickle_core::{dumps, loads, Node, Reconstruct, Reduce};
 
 /// The Python classes the derived types mirror, defined in a module `attrs_mod` made on
 /// the fly so that pickle can find them.
@@ -100,25 +100,25 @@ fn py(expr: &str) -> String {
     format!("{PYTHON_CLASSES}\nfrom attrs_mod import *\nvalue = {expr}")
 }
 
-#[derive(Reduce)]
+#[derive(Reduce, Reconstruct, Debug, PartialEq)]
 #[pickle(module = "attrs_mod")]
 struct Plain {
     a: i64,
     b: BTreeMap<String, Vec<u8>>,
 }
 
-#[derive(Reduce)]
+#[derive(Reduce, Reconstruct, Debug, PartialEq)]
 #[pickle(module = "attrs_mod")]
 struct Empty;
 
-#[derive(Reduce)]
+#[derive(Reduce, Reconstruct, Debug, PartialEq)]
 #[pickle(module = "attrs_mod")]
 struct Renamed {
     #[pickle(rename = "py_name")]
     x: String,
 }
 
-#[derive(Reduce)]
+#[derive(Reduce, Reconstruct, Debug, PartialEq)]
 #[pickle(module = "attrs_mod", slots)]
 struct Both {
     s: i64,
@@ -126,14 +126,14 @@ struct Both {
     d: String,
 }
 
-#[derive(Reduce)]
+#[derive(Reduce, Reconstruct, Debug, PartialEq)]
 #[pickle(module = "attrs_mod")]
 struct Versioned {
     #[pickle(arg(until = 1), state(since = 2))]
     v: i64,
 }
 
-#[derive(Reduce)]
+#[derive(Reduce, Reconstruct, Debug, PartialEq)]
 #[pickle(module = "attrs_mod")]
 struct Registry {
     #[pickle(arg)]
@@ -142,14 +142,14 @@ struct Registry {
     entries: BTreeMap<String, i64>,
 }
 
-#[derive(Reduce)]
+#[derive(Reduce, Reconstruct, Debug, PartialEq)]
 #[pickle(module = "attrs_mod")]
 enum Color {
     Red = 1,
     Green = 2,
 }
 
-#[derive(Reduce)]
+#[derive(Reduce, Reconstruct, Debug, PartialEq)]
 #[pickle(module = "attrs_mod")]
 enum Mode {
     #[pickle(value = "fast")]
@@ -158,29 +158,29 @@ enum Mode {
     Slow,
 }
 
-#[derive(Reduce)]
+#[derive(Reduce, Reconstruct, Debug, PartialEq)]
 #[pickle(module = "attrs_mod")]
 enum Shape {
     Circle(#[pickle(arg)] f64),
     Square { side: i64 },
 }
 
-#[derive(Reduce)]
+#[derive(Reduce, Reconstruct, Debug, PartialEq)]
 #[pickle(module = "attrs_mod")]
 struct Pair<A, B>(A, B);
 
-#[derive(Reduce)]
+#[derive(Reduce, Reconstruct, Debug, PartialEq)]
 #[pickle(module = "attrs_mod", name = "Outer.Inner")]
 struct Inner(i64);
 
-#[derive(Reduce)]
+#[derive(Reduce, Reconstruct, Debug, PartialEq)]
 #[pickle(module = "attrs_mod")]
 struct Holder {
     items: Vec<Rc<Inner>>,
 }
 
 /// A field type this crate does not own, converted by a `with` module.
-#[derive(Reduce)]
+#[derive(Reduce, Reconstruct, Debug, PartialEq)]
 #[pickle(module = "attrs_mod")]
 struct Stamp {
     #[pickle(with = duration_as_seconds)]
@@ -190,6 +190,11 @@ struct Stamp {
 mod duration_as_seconds {
     pub fn reduce(d: &std::time::Duration) -> f64 {
         d.as_secs_f64()
+    }
+
+    pub fn reconstruct(node: super::Node<'_>) -> pickle_core::Result<std::time::Duration> {
+        let seconds: f64 = node.get()?;
+        std::time::Duration::try_from_secs_f64(seconds).map_err(|e| node.error(e))
     }
 }
 
@@ -236,6 +241,64 @@ fn each_attribute_pickles_as_cpython_pickles_the_mirrored_class() {
     assert_same_pickles(&cases);
 }
 
+/// What CPython writes for each mirrored class loads into the derived type, and the type's
+/// own pickle loads back to it, at protocols 0 to 5.
+#[test]
+fn each_attribute_loads_what_cpython_writes_for_the_mirrored_class() {
+    if !python_available("each_attribute_loads_what_cpython_writes_for_the_mirrored_class") {
+        return;
+    }
+    fn check<T: Reconstruct + Reduce + PartialEq + std::fmt::Debug>(name: &str, answers: &[common::Answer], want: &T) {
+        for (p, answer) in answers.iter().enumerate() {
+            let p = p as u8 + if name.starts_with("slots") { 2 } else { 0 };
+            let bytes = answer.as_ref().unwrap_or_else(|e| panic!("{name}: CPython at {p}: {e}"));
+            let got: T = loads(bytes).unwrap_or_else(|e| panic!("{name} at protocol {p}: {e}"));
+            assert_eq!(&got, want, "{name} at protocol {p}");
+            let ours: T = loads(&dumps(want, p).unwrap()).unwrap_or_else(|e| panic!("{name}: ours at {p}: {e}"));
+            assert_eq!(&ours, want, "{name}: our pickle at protocol {p}");
+        }
+    }
+    let all: Vec<u8> = (0..=5).collect();
+    let cases = [
+        ("plain", "Plain(1, {'k': [1, 2]})"),
+        ("empty", "Empty()"),
+        ("rename", "Renamed('value')"),
+        ("slots", "Both(7, 'dee')"),
+        ("versioned", "Versioned(9)"),
+        ("dict_items", "(lambda r: (r.__setitem__('a', 1), r.__setitem__('b', 2), r)[2])(Registry('reg'))"),
+        ("colors", "[Color.RED, Color.GREEN, Color.RED]"),
+        ("modes", "(Mode.FAST, Mode.SLOW)"),
+        ("shapes", "[Circle(1.5), Square(3)]"),
+        ("pair", "Pair(1, 'two')"),
+        ("holder", "(lambda i: Holder([i, i, Outer.Inner(6)]))(Outer.Inner(5))"),
+        ("with", "Stamp(1.5)"),
+    ];
+    let asks: Vec<(String, Vec<u8>)> = cases
+        .iter()
+        .map(|(name, code)| (py(code), if *name == "slots" { (2..=5).collect() } else { all.clone() }))
+        .collect();
+    let answers = cpython_dumps(&asks);
+    let a = |name: &str| &answers[cases.iter().position(|(n, _)| *n == name).unwrap()][..];
+    check("plain", a("plain"), &Plain { a: 1, b: BTreeMap::from([("k".to_string(), vec![1, 2])]) });
+    check("empty", a("empty"), &Empty);
+    check("rename", a("rename"), &Renamed { x: "value".into() });
+    check("slots", a("slots"), &Both { s: 7, d: "dee".into() });
+    check("versioned", a("versioned"), &Versioned { v: 9 });
+    let entries = BTreeMap::from([("a".into(), 1), ("b".into(), 2)]);
+    check("dict_items", a("dict_items"), &Registry { name: "reg".into(), entries });
+    check("colors", a("colors"), &vec![Color::Red, Color::Green, Color::Red]);
+    check("modes", a("modes"), &(Mode::Fast, Mode::Slow));
+    check("shapes", a("shapes"), &vec![Shape::Circle(1.5), Shape::Square { side: 3 }]);
+    check("pair", a("pair"), &Pair(1u8, "two".to_string()));
+    let inner = Rc::new(Inner(5));
+    check("holder", a("holder"), &Holder { items: vec![inner.clone(), inner, Rc::new(Inner(6))] });
+    for answer in a("holder") {
+        let holder: Holder = loads(answer.as_ref().unwrap()).unwrap();
+        assert!(Rc::ptr_eq(&holder.items[0], &holder.items[1]) && !Rc::ptr_eq(&holder.items[0], &holder.items[2]));
+    }
+    check("with", a("with"), &Stamp { when: std::time::Duration::from_millis(1500) });
+}
+
 mod hygiene {
     //! The generated code names nothing the user's crate could shadow.
     #![allow(dead_code, non_camel_case_types)]
@@ -249,7 +312,7 @@ mod hygiene {
     mod pickle_core {}
     mod core {}
 
-    #[derive(::pickle_core::Reduce)]
+    #[derive(::pickle_core::Reduce, ::pickle_core::Reconstruct)]
     #[pickle(module = "m")]
     pub struct Shadowed {
         #[pickle(arg)]

@@ -33,7 +33,7 @@ pub use de::{
     dis, load, loads, loads_with, ClassPolicy, Encoding, PersistentLoad, StringErrors, Unpickler, UnpicklerOptions,
 };
 pub use error::{Error, ErrorKind, Result};
-pub use reconstruct::{deepcopy, Instance, Items, Kind, Node, Pairs, Reconstruct};
+pub use reconstruct::{deepcopy, Instance, Items, Kind, Node, Pairs, Persistent, Reconstruct, Registry};
 pub use reduce::{Arg, Attrs, Builtin, ByteArray, Bytes, Call, GlobalName, Mapping, Name, Reduce, Reduction, Sequence};
 pub use ser::{
     dump, dumps, dumps_with, PersistentId, Pickler, PicklerOptions, ReducerOverride, Registered, DEFAULT_PROTOCOL,

@@ -10,7 +10,9 @@
 //! others become one [`Shared`] node each, and a reference back to an object still being
 //! built becomes a weak [`Cycle`] link. Both passes are iterative.
 
+use std::any::Any;
 use std::collections::HashMap;
+use std::rc::Rc;
 
 use num_bigint::BigInt;
 
@@ -71,11 +73,13 @@ pub(crate) struct Graph {
     offsets: Vec<u64>,
     /// The offset objects added now are given: the loader's current opcode.
     pub(crate) offset: u64,
+    /// The Rust objects a typed `persistent_load` gave for persistent ids, by object.
+    attached: HashMap<u32, Rc<dyn Any>>,
 }
 
 impl Default for Graph {
     fn default() -> Graph {
-        Graph { objs: Vec::new(), offsets: Vec::new(), offset: NO_OFFSET }
+        Graph { objs: Vec::new(), offsets: Vec::new(), offset: NO_OFFSET, attached: HashMap::new() }
     }
 }
 
@@ -86,6 +90,18 @@ impl Graph {
         self.objs.push(obj);
         self.offsets.push(self.offset);
         Ok(Item::Obj(index))
+    }
+
+    /// Attaches a Rust object to a persistent id.
+    pub(crate) fn attach(&mut self, item: Item, object: Rc<dyn Any>) {
+        if let Item::Obj(index) = item {
+            self.attached.insert(index, object);
+        }
+    }
+
+    /// The Rust object attached to the persistent id at `index`.
+    pub(crate) fn attached(&self, index: u32) -> Option<&Rc<dyn Any>> {
+        self.attached.get(&index)
     }
 
     /// Where the object at `index` was made in the pickle, if it was read from one.

@@ -795,6 +795,14 @@ impl<'u, I: Input> Loader<'u, I> {
                     "A load persistent id instruction was encountered,\nbut no persistent_load function was specified.",
                 )),
                 PersistentLoad::Keep => self.add(Obj::PersistentId(pid))?,
+                PersistentLoad::Typed(_) => {
+                    let id = self.graph.snapshot(pid, 0)?;
+                    let PersistentLoad::Typed(hook) = &mut self.hooks.persistent_load else { unreachable!() };
+                    let object = hook(id)?;
+                    let item = self.add(Obj::PersistentId(pid))?;
+                    self.graph.attach(item, object);
+                    item
+                }
                 PersistentLoad::Call(_) => {
                     let id = self.graph.snapshot(pid, 0)?;
                     let PersistentLoad::Call(hook) = &mut self.hooks.persistent_load else { unreachable!() };

@@ -116,6 +116,10 @@ pub enum PersistentLoad {
     Keep,
     /// Ask this function for the object the id stands for.
     Call(Box<dyn FnMut(Value) -> Result<Value>>),
+    /// Ask this function for a Rust object the id stands for. The pickle keeps the id (a
+    /// [`Value`] load gives [`Value::PersistentId`]); a typed load takes the object with
+    /// [`Persistent<T>`](crate::Persistent) or [`Node::persistent`](crate::Node::persistent).
+    Typed(Box<dyn FnMut(Value) -> Result<std::rc::Rc<dyn std::any::Any>>>),
 }
 
 /// The unpickler's hooks: persistent ids, extension codes, out-of-band buffers.
@@ -240,8 +244,12 @@ impl<S: Source> Unpickler<S> {
     /// Reads exactly one pickle, up to its STOP, and returns its value: a [`Value`], or any
     /// [`Reconstruct`] type. After it, the source is positioned just past the STOP.
     pub fn load<T: Reconstruct>(&mut self) -> Result<T> {
-        let tree = Loader::new(&mut self.source, &self.options, &mut self.hooks).load()?;
-        T::from_tree(tree)
+        T::from_tree(self.load_tree()?)
+    }
+
+    /// Reads one pickle into the graph [`Node`](crate::Node)s read.
+    pub(crate) fn load_tree(&mut self) -> Result<crate::reconstruct::Tree> {
+        Loader::new(&mut self.source, &self.options, &mut self.hooks).load()
     }
 
     /// How many bytes have been consumed.

@@ -277,3 +277,16 @@ tuples! {
     11 => (A, B, C, D, E, F, G, H, I, J, K);
     12 => (A, B, C, D, E, F, G, H, I, J, K, L);
 }
+
+/// An object outside the pickle, referred to by a persistent id and given by a typed
+/// `persistent_load` ([`PersistentLoad::Typed`](crate::PersistentLoad::Typed)).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Persistent<T>(pub T);
+
+impl<T: Clone + 'static> Reconstruct for Persistent<T> {
+    fn reconstruct(node: Node<'_>) -> Result<Persistent<T>> {
+        node.persistent()
+            .map(Persistent)
+            .ok_or_else(|| node.mismatch(format_args!("a persistent object of type `{}`", std::any::type_name::<T>())))
+    }
+}

@@ -11,12 +11,15 @@ mod deepcopy;
 mod impls;
 mod instance;
 mod node;
+mod registry;
 
 pub use deepcopy::deepcopy;
 pub(crate) use deepcopy::Copier;
+pub use impls::Persistent;
 pub use instance::Instance;
 pub(crate) use node::Tree;
 pub use node::{Items, Kind, Node, Pairs};
+pub use registry::Registry;
 
 use crate::error::Result;
 

@@ -294,6 +294,15 @@ impl<'a> Node<'a> {
         }
     }
 
+    /// The Rust object a typed `persistent_load` ([`PersistentLoad::Typed`](crate::PersistentLoad::Typed))
+    /// gave for this persistent id, if it is a `T`.
+    pub fn persistent<T: Clone + 'static>(&self) -> Option<T> {
+        match self.item {
+            Item::Obj(i) => self.tree.graph.attached(i)?.downcast_ref::<T>().cloned(),
+            _ => None,
+        }
+    }
+
     /// The node as a [`Value`]. Objects the pickle shares become one [`Shared`](crate::Shared)
     /// node, however many values are taken from one graph.
     pub fn to_value(&self) -> Result<Value> {

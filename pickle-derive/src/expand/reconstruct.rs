@@ -82,10 +82,14 @@ fn enum_body(model: &Model<'_>, cases: &[Case<'_>], rust_name: &str) -> TokenStr
             let body = class_body(class, &variant_name, quote!(Self::#ident));
             Some(match &class.kind {
                 ClassKind::Global(..) => quote! {
-                    if __pickle::__private::expect_global(__node, #module, #name, #variant_name).is_ok() { #body }
+                    if __pickle::__private::expect_global(__node, #module, #name, #variant_name).is_ok() {
+                        return { #body };
+                    }
                 },
                 _ => quote! {
-                    if __pickle::__private::is_class(__node, #module, #name) { #body }
+                    if __pickle::__private::is_class(__node, #module, #name) {
+                        return { #body };
+                    }
                 },
             })
         }
