@@ -11,15 +11,27 @@
 //! - `serde_decode`: `serde_pickle::value_from_slice` with default `DeOptions`;
 //! - `serde_encode`: `serde_pickle::value_to_vec` of that value with `SerOptions::new()`, which
 //!   writes protocol 3 whatever the file's protocol (`serde_encode_protocol`);
-//! - `typed_decode`: always `null`; typed decode needs the `Reconstruct` trait (a later issue).
+//! - `typed_decode`: `pickle_core::loads` straight into the Rust type of the workload
+//!   (`Vec<i64>`, `Vec<f64>`, `Vec<String>`, `Vec<Record>`; other workloads `null`);
+//! - `typed_encode`: `pickle_core::dumps` of that typed value at the file's protocol, with
+//!   `typed_identical` saying whether the bytes equal the file's bytes.
 //!
 //! A column is `null` when the operation fails; the error is in `<column>_error`.
+//! `--ops=ours_decode,typed_decode` times only those columns (for profiling one of them).
 //! `--decode-only` reads the file and decodes it once, nothing else (for peak-RSS runs).
 
 use std::path::PathBuf;
+use std::rc::Rc;
 use std::time::Instant;
 
+use pickle_core::{Attrs, Node, Reconstruct, Reduce, Reduction};
+
 use serde_json::{json, Map, Value as Json};
+
+thread_local! {
+    /// The columns `--ops` asks for; empty for all of them.
+    static OPS: std::cell::RefCell<Vec<String>> = const { std::cell::RefCell::new(Vec::new()) };
+}
 
 /// Median seconds of `n` timed runs of `f` after one warm-up run, or the first error.
 /// The result of each run is dropped outside the timed region.
@@ -35,6 +47,23 @@ fn median<R, E: std::fmt::Display>(n: usize, mut f: impl FnMut() -> Result<R, E>
     }
     times.sort_by(|a, b| a.total_cmp(b));
     Ok(times[times.len() / 2])
+}
+
+/// Whether `--ops` asks for `column`.
+fn wanted(column: &str) -> bool {
+    OPS.with(|o| o.borrow().is_empty() || o.borrow().iter().any(|c| c == column))
+}
+
+/// Times `f` for `column`, unless `--ops` leaves the column out.
+fn timed<R, E: std::fmt::Display>(
+    out: &mut Map<String, Json>,
+    column: &str,
+    n: usize,
+    f: impl FnMut() -> Result<R, E>,
+) {
+    if wanted(column) {
+        record(out, column, median(n, f));
+    }
 }
 
 fn record(out: &mut Map<String, Json>, column: &str, result: Result<f64, String>) {
@@ -57,6 +86,56 @@ fn protocol_of(bytes: &[u8]) -> Option<u8> {
     }
 }
 
+/// One record of the `records` workload: a plain dict on the Python side, with literal (so
+/// interned, shared) keys and tags picked from a small list (so shared strings).
+struct Record {
+    id: i64,
+    name: String,
+    score: f64,
+    tags: Vec<Rc<String>>,
+    active: bool,
+}
+
+impl Reconstruct for Record {
+    fn reconstruct(node: Node<'_>) -> pickle_core::Result<Record> {
+        let pairs = node.pairs().ok_or_else(|| node.mismatch("dict"))?;
+        let field = |name: &str| pairs.get(name).ok_or_else(|| node.error(format!("no key {name:?}")));
+        Ok(Record {
+            id: field("id")?.get()?,
+            name: field("name")?.get()?,
+            score: field("score")?.get()?,
+            tags: field("tags")?.get()?,
+            active: field("active")?.get()?,
+        })
+    }
+}
+
+impl Reduce for Record {
+    fn reduce_ex(&self, _protocol: u8) -> pickle_core::Result<Reduction<'_>> {
+        let dict = Attrs::new()
+            .with("id", &self.id)
+            .with("name", &self.name)
+            .with("score", &self.score)
+            .with("tags", &self.tags)
+            .with("active", &self.active);
+        Ok(Reduction::As(Box::new(dict)))
+    }
+}
+
+/// Times the typed decode of `T`, and the encode of what it decoded.
+fn typed<T: Reconstruct + Reduce>(out: &mut Map<String, Json>, n: usize, bytes: &[u8], protocol: u8) {
+    timed(out, "typed_decode", n, || pickle_core::loads::<T>(bytes));
+    match pickle_core::loads::<T>(bytes) {
+        Ok(value) => {
+            let again = pickle_core::dumps(&value, protocol);
+            out.insert("typed_identical".into(), json!(again.as_ref().is_ok_and(|b| *b == bytes)));
+            drop(again);
+            timed(out, "typed_encode", n, || pickle_core::dumps(&value, protocol));
+        }
+        Err(e) => record(out, "typed_encode", Err(format!("no value to encode: {e}"))),
+    }
+}
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let usage = "usage: bench_compare DIR N [--only=SUBSTRING] [--decode-only]";
@@ -67,6 +146,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let only = args.iter().find_map(|a| a.strip_prefix("--only=")).unwrap_or("");
     let decode_only = args.iter().any(|a| a == "--decode-only");
+    let ops: Vec<String> = args
+        .iter()
+        .find_map(|a| a.strip_prefix("--ops="))
+        .map(|list| list.split(',').map(str::to_owned).collect())
+        .unwrap_or_default();
+    OPS.with(|o| *o.borrow_mut() = ops);
 
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)?
         .filter_map(|e| e.ok().map(|e| e.path()))
@@ -91,33 +176,38 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         out.insert("protocol".into(), json!(protocol));
 
         // This project: decode to Value, encode that Value at the same protocol.
-        record(&mut out, "ours_decode", median(n, || pickle_core::loads::<pickle_core::Value>(&bytes)));
+        timed(&mut out, "ours_decode", n, || pickle_core::loads::<pickle_core::Value>(&bytes));
         match pickle_core::loads::<pickle_core::Value>(&bytes) {
             Ok(value) => {
                 let again = pickle_core::dumps(&value, protocol);
                 out.insert("identical".into(), json!(again.as_ref().is_ok_and(|b| *b == bytes)));
                 drop(again);
-                record(&mut out, "ours_encode", median(n, || pickle_core::dumps(&value, protocol)));
+                timed(&mut out, "ours_encode", n, || pickle_core::dumps(&value, protocol));
             }
             Err(e) => {
                 out.insert("identical".into(), Json::Null);
                 record(&mut out, "ours_encode", Err(format!("no value to encode: {e}")));
             }
         }
-        // Typed decode (Vec<i64>, Vec<f64>, Vec<String>, a derived Record) needs Reconstruct.
-        out.insert("typed_decode".into(), Json::Null);
-        out.insert("typed_decode_error".into(), json!("not available yet: needs the Reconstruct trait"));
+        // Typed: straight into the workload's Rust type, and back.
+        match name.split('-').next().unwrap_or("") {
+            "ints" => typed::<Vec<i64>>(&mut out, n, &bytes, protocol),
+            "floats" => typed::<Vec<f64>>(&mut out, n, &bytes, protocol),
+            "strs" => typed::<Vec<String>>(&mut out, n, &bytes, protocol),
+            "records" => typed::<Vec<Record>>(&mut out, n, &bytes, protocol),
+            _ => {
+                out.insert("typed_decode".into(), Json::Null);
+                out.insert("typed_encode".into(), Json::Null);
+            }
+        }
 
         // serde-pickle: decode to its Value, encode that Value (protocol 3).
         let de = || serde_pickle::value_from_slice(&bytes, serde_pickle::DeOptions::new());
-        record(&mut out, "serde_decode", median(n, de));
+        timed(&mut out, "serde_decode", n, de);
         match de() {
             Ok(value) => {
-                record(
-                    &mut out,
-                    "serde_encode",
-                    median(n, || serde_pickle::value_to_vec(&value, serde_pickle::SerOptions::new())),
-                );
+                let en = || serde_pickle::value_to_vec(&value, serde_pickle::SerOptions::new());
+                timed(&mut out, "serde_encode", n, en);
                 if let Ok(b) = serde_pickle::value_to_vec(&value, serde_pickle::SerOptions::new()) {
                     out.insert("serde_encode_protocol".into(), json!(protocol_of(&b)));
                     out.insert("serde_encode_size".into(), json!(b.len()));

@@ -63,7 +63,19 @@ pub(crate) fn read_arg<I: Input + ?Sized>(
             Arg::Int(i64::try_from(n).map_err(|_| Error::unpickling("length exceeds the system's maximum"))?)
         }
         ArgKind::Float8 => Arg::Float(f64::from_be_bytes(fixed(input)?)),
-        ArgKind::String1 | ArgKind::Bytes1 | ArgKind::Unicodestring1 | ArgKind::Long1 => {
+        ArgKind::Long1 => {
+            let n = input.read(1)?[0];
+            if n > 8 {
+                return payload(input, u64::from(n));
+            }
+            // Up to 8 bytes of two's complement: an `i64`, without a buffer or a `BigInt`.
+            let bytes = input.read(usize::from(n))?;
+            let fill = if bytes.last().is_some_and(|&b| b & 0x80 != 0) { 0xff } else { 0 };
+            let mut wide = [fill; 8];
+            wide[..bytes.len()].copy_from_slice(bytes);
+            Arg::Int(i64::from_le_bytes(wide))
+        }
+        ArgKind::String1 | ArgKind::Bytes1 | ArgKind::Unicodestring1 => {
             let n = input.read(1)?[0];
             payload(input, u64::from(n))?
         }

@@ -46,7 +46,7 @@ pub(crate) enum Obj {
     Dict(Vec<(Item, Item)>),
     Set(Vec<Item>),
     FrozenSet(Vec<Item>),
-    Global(Global),
+    Global(Box<Global>),
     Object(Box<ObjectNode>),
     PersistentId(Item),
     /// Moved into the `Value` being built.
@@ -75,11 +75,20 @@ pub(crate) struct Graph {
     pub(crate) offset: u64,
     /// The Rust objects a typed `persistent_load` gave for persistent ids, by object.
     attached: HashMap<u32, Rc<dyn Any>>,
+    /// Whether an object may be referred to twice (a memo GET, a DUP, a value given to the
+    /// unpickler): without it, every object has one reference and none need counting.
+    pub(crate) maybe_shared: bool,
 }
 
 impl Default for Graph {
     fn default() -> Graph {
-        Graph { objs: Vec::new(), offsets: Vec::new(), offset: NO_OFFSET, attached: HashMap::new() }
+        Graph {
+            objs: Vec::new(),
+            offsets: Vec::new(),
+            offset: NO_OFFSET,
+            attached: HashMap::new(),
+            maybe_shared: false,
+        }
     }
 }
 
@@ -162,7 +171,7 @@ impl Graph {
                         .map(|&(k, v)| Ok((self.snapshot(k, depth + 1)?, self.snapshot(v, depth + 1)?)))
                         .collect::<Result<_>>()?,
                 ),
-                Obj::Global(g) => Value::Global(Box::new(g.clone())),
+                Obj::Global(g) => Value::Global(g.clone()),
                 Obj::PersistentId(id) => Value::PersistentId(Box::new(self.snapshot(*id, depth + 1)?)),
                 Obj::Object(_) | Obj::Taken => {
                     return Err(Error::unpickling("a persistent id must be data, not an object built by a reduction"))
@@ -174,6 +183,7 @@ impl Graph {
     /// Adds a value made outside the pickle (a persistent-id hook's answer, an out-of-band
     /// buffer) to the graph. `nodes` maps the value's shared nodes to their objects.
     pub(crate) fn insert(&mut self, value: &Value, nodes: &mut HashMap<usize, Item>, depth: usize) -> Result<Item> {
+        self.maybe_shared = true;
         if depth > INSERT_DEPTH {
             return Err(Error::unpickling("a value given to the unpickler is nested too deeply"));
         }
@@ -189,7 +199,7 @@ impl Graph {
             Value::Str(s) => Obj::Str(s.clone()),
             Value::Bytes(b) => Obj::Bytes(b.clone()),
             Value::ByteArray(b) => Obj::ByteArray(b.clone()),
-            Value::Global(g) => Obj::Global((**g).clone()),
+            Value::Global(g) => Obj::Global(g.clone()),
             Value::Tuple(v) => Obj::Tuple(many(self, v)?),
             Value::List(v) => Obj::List(many(self, v)?),
             Value::Set(v) => Obj::Set(many(self, v)?),
@@ -312,14 +322,21 @@ enum Node {
 
 /// Which objects are shared, and the nodes they have become.
 pub(crate) struct Shares {
-    /// How many references each object has from the root.
+    /// How many references each object has from the root; empty when none can have two.
     counts: Vec<u32>,
     nodes: Vec<Node>,
 }
 
 impl Shares {
     pub(crate) fn new(graph: &Graph, root: Item) -> Shares {
+        if !graph.maybe_shared {
+            return Shares { counts: Vec::new(), nodes: Vec::new() };
+        }
         Shares { counts: graph.count_references(root), nodes: vec![Node::Unvisited; graph.objs.len()] }
+    }
+
+    fn is_shared(&self, index: u32) -> bool {
+        self.counts.get(index as usize).is_some_and(|&c| c > 1)
     }
 }
 
@@ -433,7 +450,7 @@ impl Builder<'_> {
             Item::Float(f) => return Ok(Some(Value::Float(f))),
             Item::Obj(i) => i,
         };
-        let shared = self.shares.counts[index as usize] > 1;
+        let shared = self.shares.is_shared(index);
         if shared {
             match &self.shares.nodes[index as usize] {
                 Node::Done(node) => return Ok(Some(Value::Shared(node.clone()))),
@@ -554,7 +571,7 @@ fn assemble(obj: Obj, built: Vec<Value>) -> Value {
         Obj::Str(s) => Value::Str(s),
         Obj::Bytes(b) => Value::Bytes(b),
         Obj::ByteArray(b) => Value::ByteArray(b),
-        Obj::Global(g) => Value::Global(Box::new(g)),
+        Obj::Global(g) => Value::Global(g),
         Obj::Dict(p) => Value::Dict(pairs(p.len())),
         Obj::Tuple(_) => Value::Tuple(built.collect()),
         Obj::List(_) => Value::List(built.collect()),

@@ -250,6 +250,7 @@ impl<'u, I: Input> Loader<'u, I> {
             Opcode::PopMark => drop(self.pop_mark()?),
             Opcode::Dup => {
                 let top = self.top()?;
+                self.graph.maybe_shared = true;
                 self.push(top);
             }
 
@@ -266,6 +267,10 @@ impl<'u, I: Input> Loader<'u, I> {
                 self.push_int(value)?;
             }
             Opcode::Long1 | Opcode::Long4 => {
+                if let Arg::Int(small) = arg {
+                    self.push(Item::Int(small));
+                    return Ok(Flow::Continue);
+                }
                 let bytes = data(arg);
                 let value = if bytes.is_empty() { BigInt::from(0) } else { BigInt::from_signed_bytes_le(&bytes) };
                 self.push_int(match value.to_i64() {
@@ -357,6 +362,7 @@ impl<'u, I: Input> Loader<'u, I> {
                     _ => unreachable!(),
                 };
                 let item = self.memo.get(index).ok_or_else(|| Error::new(ErrorKind::MemoNotFound(index)))?;
+                self.graph.maybe_shared = true;
                 self.push(item);
             }
             Opcode::Put | Opcode::Binput | Opcode::LongBinput | Opcode::Memoize => {
@@ -456,7 +462,7 @@ impl<'u, I: Input> Loader<'u, I> {
                 let args = self.pop_mark()?;
                 let global = self.global(utf8(&module, "INST")?, utf8(&name, "INST")?);
                 self.admit(&global)?;
-                let cls = self.add(Obj::Global(global))?;
+                let cls = self.add(Obj::Global(Box::new(global)))?;
                 let args = self.add(Obj::Tuple(args))?;
                 self.push_obj(Obj::Object(Box::new(object(cls, args))))?;
             }
@@ -658,16 +664,17 @@ impl<'u, I: Input> Loader<'u, I> {
     /// Pushes a global the pickle names, if the class policy allows it.
     fn push_global(&mut self, global: Global) -> Result<()> {
         self.admit(&global)?;
-        self.push_obj(Obj::Global(global))
+        self.push_obj(Obj::Global(Box::new(global)))
     }
 
     fn copyreg_global(&mut self, ex: bool) -> Result<Item> {
         let cached = if ex { self.newobj_ex } else { self.newobj };
         if let Some(item) = cached {
+            self.graph.maybe_shared = true;
             return Ok(item);
         }
         let name = if ex { "__newobj_ex__" } else { "__newobj__" };
-        let item = self.add(Obj::Global(Global::new("copyreg", name)))?;
+        let item = self.add(Obj::Global(Box::new(Global::new("copyreg", name))))?;
         if ex {
             self.newobj_ex = Some(item);
         } else {
@@ -774,7 +781,7 @@ impl<'u, I: Input> Loader<'u, I> {
             ("builtins", "getattr", 2) => match (args[0], str_arg(1).and_then(PyString::as_str)) {
                 (Item::Obj(o), Some(attr)) => match self.graph.get(o) {
                     Obj::Global(parent) => {
-                        Some(Obj::Global(Global::new(&*parent.module, format!("{}.{attr}", parent.name))))
+                        Some(Obj::Global(Box::new(Global::new(&*parent.module, format!("{}.{attr}", parent.name)))))
                     }
                     _ => None,
                 },

@@ -45,7 +45,9 @@ const STACK_SEGMENT: usize = 4 * 1024 * 1024;
 /// # Ok::<(), pickle_core::Error>(())
 /// ```
 pub fn deepcopy<T: Reduce + Reconstruct>(x: &T) -> Result<T> {
-    let mut copier = Copier { graph: Graph::default(), memo: HashMap::new(), depth: 0 };
+    let mut graph = Graph::default();
+    graph.maybe_shared = true;
+    let mut copier = Copier { graph, memo: HashMap::new(), depth: 0 };
     let root = copier.copy(x)?;
     T::from_tree(Tree::new(copier.graph, root, DEEPCOPY_PROTOCOL, MAX_DEPTH))
 }
@@ -100,11 +102,11 @@ impl Copier {
     fn copy_reduction(&mut self, reduction: Reduction<'_>, identity: Option<usize>) -> Result<Item> {
         let item = match reduction {
             Reduction::Builtin(builtin) => return self.copy_builtin(builtin, identity),
-            Reduction::Global(g) => self.graph.add(Obj::Global(Global {
+            Reduction::Global(g) => self.graph.add(Obj::Global(Box::new(Global {
                 module: g.module.into_owned(),
                 name: g.name.into_owned(),
                 fresh_names: g.fresh_names,
-            }))?,
+            })))?,
             Reduction::Call(call) => return self.copy_call(*call, identity),
             Reduction::As(other) => {
                 let inner = other.identity();

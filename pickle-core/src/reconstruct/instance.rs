@@ -43,7 +43,7 @@ impl<'a> Instance<'a> {
             _ => None,
         };
         let global = |item: Item| match obj(item) {
-            Some(Obj::Global(g)) => Some(g),
+            Some(Obj::Global(g)) => Some(&**g),
             _ => None,
         };
         let tuple = |item: Item| match obj(item) {

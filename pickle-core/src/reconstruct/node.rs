@@ -272,7 +272,7 @@ impl<'a> Node<'a> {
     /// The name of a global.
     pub fn global(&self) -> Option<&'a Global> {
         match self.obj()? {
-            Obj::Global(g) => Some(g),
+            Obj::Global(g) => Some(&**g),
             _ => None,
         }
     }
