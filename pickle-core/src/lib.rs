@@ -1,19 +1,32 @@
 //! Python's pickle protocol for Rust, done properly.
 //!
 //! - [`dumps`] writes what CPython's `pickle.dumps` writes, byte for byte, at protocols 0 to 5.
-//! - [`loads`] reads anything CPython writes, and survives anything an attacker writes: it
-//!   executes nothing, and bad input is a typed [`Error`] with its byte offset.
+//! - [`loads`] reads anything CPython writes into a [`Value`] or straight into your types
+//!   ([`Reconstruct`]), and survives anything an attacker writes: it executes nothing, a
+//!   [`ClassPolicy`] decides which classes may appear at all, and bad input is a typed
+//!   [`Error`] with its byte offset.
 //! - [`Reduce`] is `__reduce_ex__`: Rust's builtin types pickle as Python's builtins, your
-//!   types as Python class instances.
+//!   types as Python class instances. `#[derive(Reduce, Reconstruct)]` writes both sides
+//!   from one set of `#[pickle(...)]` attributes.
 //! - [`Value`] holds any Python object graph as data, with shared references and cycles.
+//! - [`Pickler`] and [`Unpickler`] have CPython's hooks: persistent ids, a dispatch table,
+//!   extension codes, out-of-band buffers; [`deepcopy`] is `copy.deepcopy`.
 //! - [`opcode`] is the one table of all 68 opcodes that the rest is built on.
 //!
 //! ```
-//! use pickle_core::{dumps, Value};
+//! use pickle_core::{dumps, loads, Reconstruct, Reduce};
 //!
-//! let v = Value::dict([("name", Value::from("Ada")), ("langs", Value::list(["en", "fr"]))]);
-//! let bytes = dumps(&v, pickle_core::DEFAULT_PROTOCOL)?;
-//! assert_eq!(&bytes[..2], b"\x80\x04");
+//! #[derive(Reduce, Reconstruct, Debug, PartialEq)]
+//! #[pickle(module = "shapes")]
+//! struct Point {
+//!     x: i64,
+//!     y: i64,
+//! }
+//!
+//! // What CPython writes for `pickle.dumps(shapes.Point(1, 2), 2)` of a plain class.
+//! let bytes = dumps(&Point { x: 1, y: 2 }, 2)?;
+//! assert_eq!(bytes, b"\x80\x02cshapes\nPoint\nq\x00)\x81q\x01}q\x02(X\x01\x00\x00\x00xq\x03K\x01X\x01\x00\x00\x00yq\x04K\x02ub.");
+//! assert_eq!(loads::<Point>(&bytes)?, Point { x: 1, y: 2 });
 //! # Ok::<(), pickle_core::Error>(())
 //! ```
 
@@ -41,8 +54,59 @@ pub use ser::{
 };
 pub use value::{Cycle, Global, Object, PyString, Shared, Value};
 
+/// `#[derive(Reduce)]`: pickle a type as the Python class it mirrors.
+///
+/// The container attributes name the class and choose its shape; each field gets a role
+/// (its default is an entry of the instance's `__dict__`). Roles take protocol ranges, and
+/// the derive checks at compile time that every field has exactly one role at every
+/// protocol. See the attribute reference in the crate's README.
+///
+/// ```
+/// use pickle_core::{dumps, Reduce};
+///
+/// /// Python: `def __reduce_ex__(self, p): return (Job, (self.name,)) if p < 2 else (Job, (self.name,), {'steps': self.steps})`
+/// #[derive(Reduce)]
+/// #[pickle(module = "jobs")]
+/// struct Job {
+///     #[pickle(arg)]
+///     name: String,
+///     #[pickle(arg(until = 1), state(since = 2))]
+///     steps: Vec<String>,
+/// }
+///
+/// let job = Job { name: "build".into(), steps: vec!["fetch".into()] };
+/// assert_eq!(&dumps(&job, 0)?[..14], b"cjobs\nJob\np0\n(");
+/// # Ok::<(), pickle_core::Error>(())
+/// ```
 #[cfg(feature = "derive")]
-pub use pickle_derive::{Reconstruct, Reduce};
+pub use pickle_derive::Reduce;
+
+/// `#[derive(Reconstruct)]`: load a type from what CPython writes for the class it mirrors.
+///
+/// Reads the same `#[pickle(...)]` attributes as `#[derive(Reduce)]`, and accepts every
+/// shape CPython writes for an instance (`copyreg._reconstructor` below protocol 2,
+/// `copyreg.__newobj__` and NEWOBJ from 2, NEWOBJ_EX, a custom `__reduce__`). Load-only
+/// attributes: `constructor = path` (a Rust function that plays the callable), `default`
+/// and `default = path` on fields (for missing attributes), `ignore_unknown` on the type.
+///
+/// ```
+/// use pickle_core::{loads, Reconstruct};
+///
+/// #[derive(Reconstruct, Debug, PartialEq)]
+/// #[pickle(module = "shapes", ignore_unknown)]
+/// struct Point {
+///     x: i64,
+///     #[pickle(default)]
+///     y: i64,
+/// }
+///
+/// // CPython: `pickle.dumps(shapes.Point(1, 2), 2)` of a plain class with `x` and `y`.
+/// let bytes = b"\x80\x02cshapes\nPoint\nq\x00)\x81q\x01}q\x02(X\x01\x00\x00\x00xq\x03K\x01X\x01\x00\x00\x00yq\x04K\x02ub.";
+/// assert_eq!(loads::<Point>(bytes)?, Point { x: 1, y: 2 });
+/// # Ok::<(), pickle_core::Error>(())
+/// ```
+#[cfg(feature = "derive")]
+pub use pickle_derive::Reconstruct;
 
 /// The code in README.md compiles and runs.
 #[cfg(doctest)]

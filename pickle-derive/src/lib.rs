@@ -2,7 +2,7 @@
 //!
 //! One attribute language, `#[pickle(...)]`, describes the Python class a Rust type
 //! mirrors; see `pickle-core`'s documentation of the derives. The entry points are thin:
-//! parse ([`ast`], darling receivers), check ([`check`], all errors at once), expand.
+//! parse (`ast`, darling receivers), check (`check`, all errors at once), expand (`expand`).
 
 mod ast;
 mod attr;

@@ -22,7 +22,7 @@ pub use impls::{ByteArray, Bytes};
 /// A value that can be pickled: the Rust form of `__reduce_ex__`.
 ///
 /// Implemented here for Rust's builtin types (they pickle as the matching Python builtins),
-/// for [`Value`](crate::Value), and by `#[derive(Reduce)]` for your own types.
+/// for [`Value`], and by `#[derive(Reduce)]` for your own types.
 ///
 /// ```
 /// use pickle_core::{dumps, Call, Reduce, Reduction, Result};
