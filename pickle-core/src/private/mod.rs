@@ -51,12 +51,12 @@ pub fn state<'a>(dict: Attrs<'a>, slots: Option<Attrs<'a>>, none_when_empty: boo
     }
 }
 
-/// CPython's refusal of `__slots__` below protocol 2.
+/// CPython 3.11's refusal of `__slots__` below protocol 2, naming the class and protocol.
 pub fn slots_below_2(class: &GlobalName<'_>, protocol: u8) -> Error {
     Error::pickling(format!(
-        "cannot pickle '{}' object: a class that defines __slots__ without defining __getstate__ \
-         cannot be pickled with protocol {protocol}",
-        class.name
+        "a class that defines __slots__ without defining __getstate__ cannot be pickled \
+         ('{}.{}' at protocol {protocol})",
+        class.module, class.name
     ))
 }
 

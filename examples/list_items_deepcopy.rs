@@ -1,0 +1,94 @@
+//! Seed `list_items_deepcopy`: `seeds.Node`, a tree whose children are appended after
+//! construction, and `copy.deepcopy` of it.
+//!
+//! ```python
+//! class Node:
+//!     def __init__(self, value, children):
+//!         self.value = value
+//!         self.children = children
+//!     def append(self, child):
+//!         self.children.append(child)
+//!     def __reduce__(self):
+//!         return (Node, (self.value, []), None, iter(self.children), None)
+//! ```
+//!
+//! Loading calls `Node(value, [])`, then appends each child (APPEND, or APPENDS in batches
+//! at protocol 1+). `copy.deepcopy` uses the same reduction. In Rust, `args = (...)` gives
+//! the arguments, `#[pickle(list_items)]` the children, `constructor` takes the arguments
+//! back on load, and `pickle_core::deepcopy` copies through the reduction, as Python does.
+//!
+//! Run with `cargo run --example list_items_deepcopy`.
+
+use std::process::Command;
+
+use pickle_core::{deepcopy, dis, dumps, loads, Reconstruct, Reduce};
+
+#[derive(Reduce, Reconstruct, Debug, PartialEq)]
+#[pickle(module = "seeds", args = (&self.value, Vec::<i64>::new()), constructor = Node::new)]
+struct Node {
+    /// Written by `args` above, so it has no role of its own.
+    #[pickle(skip)]
+    value: String,
+    #[pickle(list_items)]
+    children: Vec<Node>,
+}
+
+impl Node {
+    fn new(value: String, children: Vec<Node>) -> Node {
+        Node { value, children }
+    }
+}
+
+/// What CPython does with our pickle `ours`, and the pickle it writes itself as `theirs`.
+const PYTHON: &str = "
+import copy
+def show(n): return f'{n.value}[{\", \".join(show(c) for c in n.children)}]'
+loaded = pickle.loads(ours)
+print(f'protocol {protocol}: CPython loads {show(loaded)}, and its deepcopy is {show(copy.deepcopy(loaded))}')
+theirs = pickle.dumps(seeds.Node('root', [seeds.Node('leaf1', []), seeds.Node('leaf2', [])]), protocol)";
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let leaf = |value: &str| Node::new(value.into(), vec![]);
+    let tree = Node::new("root".into(), vec![leaf("leaf1"), leaf("leaf2")]);
+    let copy = deepcopy(&tree)?;
+    println!("deepcopy: {copy:?}\nequal to the original: {}\n", copy == tree);
+
+    let mut pickles = Vec::new();
+    for protocol in [0, 2] {
+        let bytes = dumps(&tree, protocol)?;
+        println!("=== protocol {protocol}: {} bytes\n{}", bytes.len(), dis(&bytes)?);
+        println!("Rust loads it back: {:?}\n", loads::<Node>(&bytes)?);
+        pickles.push((protocol, bytes));
+    }
+    println!("=== CPython, with tests/python/seeds.py");
+    for (protocol, ours) in &pickles {
+        let Some(theirs) = cpython(PYTHON, ours, *protocol)? else {
+            println!("python3 is not on the PATH: skipping CPython's side");
+            break;
+        };
+        let same = if theirs == *ours { "the same bytes as ours" } else { "different bytes" };
+        println!("CPython's own pickle ({same}) loads in Rust as: {:?}", loads::<Node>(&theirs)?);
+    }
+    Ok(())
+}
+
+/// Runs `code` in CPython with the seed classes importable and our pickle as `ours`; the
+/// code prints what it loaded and binds `theirs` to its own pickle, which is returned.
+/// `None` when python3 is not on the PATH.
+fn cpython(code: &str, ours: &[u8], protocol: u8) -> Result<Option<Vec<u8>>, Box<dyn std::error::Error>> {
+    let hex: String = ours.iter().map(|b| format!("{b:02x}")).collect();
+    let prelude = format!("import pickle, seeds\nours, protocol = bytes.fromhex('{hex}'), {protocol}");
+    let script = format!("{prelude}\n{code}\nprint(theirs.hex())");
+    let python = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/python");
+    let Ok(out) = Command::new("python3").args(["-c", &script]).env("PYTHONPATH", python).output() else {
+        return Ok(None);
+    };
+    if !out.status.success() {
+        return Err(format!("python3 failed:\n{}", String::from_utf8_lossy(&out.stderr)).into());
+    }
+    let stdout = String::from_utf8(out.stdout)?;
+    let (shown, theirs) = stdout.trim_end().rsplit_once('\n').ok_or("python3 printed nothing")?;
+    println!("{shown}");
+    let byte = |i| u8::from_str_radix(&theirs[i..i + 2], 16);
+    Ok(Some((0..theirs.len()).step_by(2).map(byte).collect::<Result<_, _>>()?))
+}
