@@ -18,7 +18,8 @@
 //!
 //! A column is `null` when the operation fails; the error is in `<column>_error`.
 //! `--ops=ours_decode,typed_decode` times only those columns (for profiling one of them).
-//! `--decode-only` reads the file and decodes it once, nothing else (for peak-RSS runs).
+//! `--decode-only` decodes the file once, streamed with `pickle_core::load`, nothing else
+//! (for peak-RSS runs).
 
 use std::path::PathBuf;
 use std::rc::Rc;
@@ -162,13 +163,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     for path in files {
         let name = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
-        let bytes = std::fs::read(&path)?;
         if decode_only {
-            let value: pickle_core::Value = pickle_core::loads(&bytes)?;
+            // Streamed from the file: the payload is read straight into the decoded value.
+            let value: pickle_core::Value = pickle_core::load(std::fs::File::open(&path)?)?;
             drop(value);
-            println!("{}", json!({ "file": name, "size": bytes.len(), "decoded": true }));
+            println!("{}", json!({ "file": name, "size": std::fs::metadata(&path)?.len(), "decoded": true }));
             continue;
         }
+        let bytes = std::fs::read(&path)?;
         let protocol = protocol_of(&bytes).ok_or("no PROTO opcode at the start")?;
         let mut out = Map::new();
         out.insert("file".into(), json!(name));

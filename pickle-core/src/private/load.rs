@@ -245,7 +245,7 @@ where
     T: Reconstruct,
 {
     fn load_items(items: Items<'_>) -> Result<C> {
-        items.enumerate().map(|(i, item)| item.get().map_err(|e| e.at_index(i))).collect()
+        crate::reconstruct::collect_items(items)
     }
 }
 
@@ -267,7 +267,7 @@ where
     V: Reconstruct,
 {
     fn load_pairs(pairs: Pairs<'_>) -> Result<C> {
-        pairs.map(|(k, v)| Ok((k.get().map_err(|e| e.at_key(k.describe()))?, v.get()?))).collect()
+        crate::reconstruct::collect_pairs(pairs)
     }
 }
 

@@ -21,6 +21,7 @@ use crate::value::{Global, PyString, Value};
 macro_rules! integers {
     ($($ty:ty => $to:ident),* $(,)?) => {$(
         impl Reconstruct for $ty {
+            #[inline]
             fn reconstruct(node: Node<'_>) -> Result<$ty> {
                 if let Some(i) = node.as_i64() {
                     return <$ty>::try_from(i).map_err(|_| out_of_range(&node, &i, stringify!($ty)));
@@ -48,6 +49,7 @@ impl Reconstruct for BigInt {
 }
 
 impl Reconstruct for f64 {
+    #[inline]
     fn reconstruct(node: Node<'_>) -> Result<f64> {
         if let Some(f) = node.as_f64() {
             return Ok(f);
@@ -69,6 +71,7 @@ impl Reconstruct for f32 {
 }
 
 impl Reconstruct for bool {
+    #[inline]
     fn reconstruct(node: Node<'_>) -> Result<bool> {
         node.as_bool().ok_or_else(|| node.mismatch("bool"))
     }
@@ -182,7 +185,18 @@ fn sequence<T: Reconstruct, C: FromIterator<T>>(node: Node<'_>, expected: &str, 
         _ => false,
     };
     let items = node.items().filter(|_| fits).ok_or_else(|| node.mismatch(expected))?;
-    items.enumerate().map(|(i, item)| item.get().map_err(|e| e.at_index(i))).collect()
+    collect_items(items)
+}
+
+/// Rebuilds every item, with the index of a failing one in the error. Collected through a
+/// `Vec` of the exact length: collecting `Result`s directly loses the size hint, and the
+/// vector would grow by doubling.
+pub(crate) fn collect_items<T: Reconstruct, C: FromIterator<T>>(items: super::Items<'_>) -> Result<C> {
+    let mut out = Vec::with_capacity(items.len());
+    for (i, item) in items.enumerate() {
+        out.push(item.get().map_err(|e| e.at_index(i))?);
+    }
+    Ok(out.into_iter().collect())
 }
 
 impl<T: Reconstruct> Reconstruct for Vec<T> {
@@ -220,16 +234,23 @@ impl<T: Reconstruct + Ord> Reconstruct for BTreeSet<T> {
 /// The pairs of a dict, each rebuilt, with the failing key in the error.
 fn mapping<K: Reconstruct, V: Reconstruct, C: FromIterator<(K, V)>>(node: Node<'_>) -> Result<C> {
     let pairs = node.pairs().ok_or_else(|| node.mismatch("dict"))?;
-    pairs
-        .map(|(k, v)| {
-            let key = k.get().map_err(|e| e.at_key(k.describe()))?;
-            let value = v.get().map_err(|e| match k.as_str().and_then(PyString::as_str) {
-                Some(name) => e.at_key(format_args!("{name:?}")),
-                None => e.at_key(k.describe()),
-            })?;
-            Ok((key, value))
-        })
-        .collect()
+    collect_pairs(pairs)
+}
+
+/// Rebuilds every pair, with the failing key in the error (see [`collect_items`]).
+pub(crate) fn collect_pairs<K: Reconstruct, V: Reconstruct, C: FromIterator<(K, V)>>(
+    pairs: super::Pairs<'_>,
+) -> Result<C> {
+    let mut out = Vec::with_capacity(pairs.len());
+    for (k, v) in pairs {
+        let key = k.get().map_err(|e| e.at_key(k.describe()))?;
+        let value = v.get().map_err(|e| match k.as_str().and_then(PyString::as_str) {
+            Some(name) => e.at_key(format_args!("{name:?}")),
+            None => e.at_key(k.describe()),
+        })?;
+        out.push((key, value));
+    }
+    Ok(out.into_iter().collect())
 }
 
 impl<K: Reconstruct + Eq + Hash, V: Reconstruct, S: BuildHasher + Default> Reconstruct for HashMap<K, V, S> {

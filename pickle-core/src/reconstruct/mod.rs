@@ -16,6 +16,7 @@ mod registry;
 pub use deepcopy::deepcopy;
 pub(crate) use deepcopy::Copier;
 pub use impls::Persistent;
+pub(crate) use impls::{collect_items, collect_pairs};
 pub use instance::Instance;
 pub(crate) use node::Tree;
 pub use node::{Items, Kind, Node, Pairs};

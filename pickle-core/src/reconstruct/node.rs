@@ -123,6 +123,7 @@ impl<'a> Node<'a> {
     }
 
     /// The node of `item`, a child of this one.
+    #[inline]
     pub(crate) fn child(&self, item: Item) -> Node<'a> {
         let offset = match item {
             Item::Obj(i) => self.tree.graph.offset_of(i).or(self.offset),
@@ -176,12 +177,18 @@ impl<'a> Node<'a> {
 
     /// Rebuilds the Rust value of this node: `T::reconstruct`, with a depth limit, on a
     /// stack that grows as deep input needs, and with this node's offset on errors.
+    #[inline]
     pub fn get<T: Reconstruct>(self) -> Result<T> {
         if self.depth > self.tree.max_depth {
             let limit = self.tree.max_depth as u64;
             return Err(self.at(Error::new(ErrorKind::LimitExceeded { what: "nesting depth", limit })));
         }
-        stacker::maybe_grow(STACK_RED_ZONE, STACK_SEGMENT, || T::reconstruct(self)).map_err(|e| self.at(e))
+        let result = match self.item {
+            // Only an object can lead deeper; an int or a float is rebuilt on the spot.
+            Item::Obj(_) => stacker::maybe_grow(STACK_RED_ZONE, STACK_SEGMENT, || T::reconstruct(self)),
+            _ => T::reconstruct(self),
+        };
+        result.map_err(|e| self.at(e))
     }
 
     fn at(&self, error: Error) -> Error {
@@ -192,11 +199,13 @@ impl<'a> Node<'a> {
     }
 
     /// Whether this is `None`.
+    #[inline]
     pub fn is_none(&self) -> bool {
         self.item == Item::None
     }
 
     /// The value of a `bool`.
+    #[inline]
     pub fn as_bool(&self) -> Option<bool> {
         match self.item {
             Item::Bool(b) => Some(b),
@@ -205,6 +214,7 @@ impl<'a> Node<'a> {
     }
 
     /// The value of an `int` that fits in an `i64`.
+    #[inline]
     pub fn as_i64(&self) -> Option<i64> {
         match self.item {
             Item::Int(i) => Some(i),
@@ -222,6 +232,7 @@ impl<'a> Node<'a> {
     }
 
     /// The value of a `float`.
+    #[inline]
     pub fn as_f64(&self) -> Option<f64> {
         match self.item {
             Item::Float(f) => Some(f),
@@ -405,6 +416,7 @@ pub struct Items<'a> {
 impl<'a> Iterator for Items<'a> {
     type Item = Node<'a>;
 
+    #[inline]
     fn next(&mut self) -> Option<Node<'a>> {
         self.iter.next().map(|&item| self.parent.child(item))
     }
