@@ -224,6 +224,29 @@ impl<S: Source> Unpickler<S> {
         self
     }
 
+    /// Sets a typed `persistent_load`: `hook` gives the Rust object each persistent id stands
+    /// for, which a typed load takes as a [`Persistent<T>`](crate::Persistent) field.
+    ///
+    /// ```
+    /// use pickle_core::{Persistent, Unpickler, Value};
+    ///
+    /// // CPython: a Pickler whose persistent_id gives 'doc:7' for a document, at protocol 2.
+    /// let bytes = b"\x80\x02]q\x00X\x05\x00\x00\x00doc:7q\x01Qa.";
+    /// let docs: Vec<Persistent<String>> = Unpickler::from_slice(bytes)
+    ///     .persistent_load_typed(|id: Value| Ok(format!("document {}", id.as_str().unwrap_or("?"))))
+    ///     .load()?;
+    /// assert_eq!(docs[0].0, "document doc:7");
+    /// # Ok::<(), pickle_core::Error>(())
+    /// ```
+    pub fn persistent_load_typed<T: Clone + 'static>(
+        mut self,
+        mut hook: impl FnMut(Value) -> Result<T> + 'static,
+    ) -> Self {
+        let typed = move |id: Value| -> Result<std::rc::Rc<dyn std::any::Any>> { Ok(std::rc::Rc::new(hook(id)?)) };
+        self.hooks.persistent_load = PersistentLoad::Typed(Box::new(typed));
+        self
+    }
+
     /// Registers an extension code (copyreg's `add_extension`): EXT1/EXT2/EXT4 with this
     /// code load as the global `module.name`.
     pub fn extension(mut self, code: i32, module: impl Into<String>, name: impl Into<String>) -> Self {

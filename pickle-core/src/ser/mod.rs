@@ -76,7 +76,12 @@ impl<W: Write> Pickler<W> {
 
     /// Sets `persistent_id`: asked about every object before it is saved; an id it returns
     /// is written (BINPERSID, or PERSID with the id's `str` at protocol 0) in place of the
-    /// object. See [`PersistentId`].
+    /// object. See [`PersistentId`]. Only values whose [`Reduce::as_any`] returns them can be
+    /// recognized by type: derived types, `String`, the numbers and [`Value`] do.
+    ///
+    /// A closure stored in a variable before it is passed here needs its argument types
+    /// written out (`|obj: Option<&dyn Any>, _: &Reduction<'_>|`): Rust infers a hook's
+    /// lifetimes only where it is passed directly.
     ///
     /// ```
     /// use pickle_core::{Pickler, Reduction, Value};
