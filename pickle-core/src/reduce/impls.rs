@@ -21,7 +21,7 @@ use std::sync::Arc;
 
 use num_bigint::BigInt;
 
-use super::{dangling_reference, Arg, Builtin, Call, Mapping, Reduce, Reduction, Sequence};
+use super::{dangling_reference, Arg, Atom, Builtin, Call, Mapping, Reduce, Reduction, Sequence};
 use crate::error::Result;
 use crate::ser::{ItemSink, PairSink};
 use crate::value::{PyString, Shared, Value};
@@ -38,6 +38,10 @@ impl Reduce for bool {
     fn reduce_ex(&self, _: u8) -> Result<Reduction<'_>> {
         builtin(Builtin::Bool(*self))
     }
+    #[inline]
+    fn as_atom(&self) -> Option<Atom> {
+        Some(Atom::Bool(*self))
+    }
 }
 
 macro_rules! small_ints {
@@ -46,6 +50,10 @@ macro_rules! small_ints {
             #[inline]
             fn reduce_ex(&self, _: u8) -> Result<Reduction<'_>> {
                 builtin(Builtin::Int(i64::from(*self)))
+            }
+            #[inline]
+            fn as_atom(&self) -> Option<Atom> {
+                Some(Atom::Int(i64::from(*self)))
             }
         }
     )*};
@@ -61,6 +69,10 @@ macro_rules! wide_ints {
                     Ok(i) => builtin(Builtin::Int(i)),
                     Err(_) => builtin(Builtin::BigInt(Cow::Owned(BigInt::from(*self)))),
                 }
+            }
+            #[inline]
+            fn as_atom(&self) -> Option<Atom> {
+                i64::try_from(*self).ok().map(Atom::Int)
             }
         }
     )*};
@@ -78,12 +90,20 @@ impl Reduce for f64 {
     fn reduce_ex(&self, _: u8) -> Result<Reduction<'_>> {
         builtin(Builtin::Float(*self))
     }
+    #[inline]
+    fn as_atom(&self) -> Option<Atom> {
+        Some(Atom::Float(*self))
+    }
 }
 
 impl Reduce for f32 {
     #[inline]
     fn reduce_ex(&self, _: u8) -> Result<Reduction<'_>> {
         builtin(Builtin::Float(f64::from(*self)))
+    }
+    #[inline]
+    fn as_atom(&self) -> Option<Atom> {
+        Some(Atom::Float(f64::from(*self)))
     }
 }
 
@@ -168,6 +188,13 @@ impl<T: Reduce> Reduce for Option<T> {
         self.as_ref().and_then(T::identity)
     }
     #[inline]
+    fn as_atom(&self) -> Option<Atom> {
+        match self {
+            Some(v) => v.as_atom(),
+            None => Some(Atom::None),
+        }
+    }
+    #[inline]
     fn as_any(&self) -> Option<&dyn std::any::Any> {
         self.as_ref().and_then(T::as_any)
     }
@@ -195,6 +222,10 @@ macro_rules! forward_to_target {
             #[inline]
             fn python_class(&self) -> Option<super::GlobalName<'_>> {
                 (**self).python_class()
+            }
+            #[inline]
+            fn as_atom(&self) -> Option<Atom> {
+                (**self).as_atom()
             }
         }
     )*};
@@ -443,6 +474,17 @@ impl Reduce for Value {
         match self {
             Value::Shared(s) => Some(s.id()),
             Value::Cycle(c) => Some(c.id()),
+            _ => None,
+        }
+    }
+
+    #[inline]
+    fn as_atom(&self) -> Option<Atom> {
+        match self {
+            Value::None => Some(Atom::None),
+            Value::Bool(b) => Some(Atom::Bool(*b)),
+            Value::Int(i) => Some(Atom::Int(*i)),
+            Value::Float(f) => Some(Atom::Float(*f)),
             _ => None,
         }
     }

@@ -61,6 +61,15 @@ pub trait Reduce {
         None
     }
 
+    /// The value as an atom (None, bool, int, float), when it is one: the pickler writes
+    /// atoms without asking for a reduction, as CPython's `save` writes exact builtins before
+    /// it looks at reducers. Implementations must agree with `reduce_ex`.
+    #[doc(hidden)]
+    #[inline]
+    fn as_atom(&self) -> Option<Atom> {
+        None
+    }
+
     /// The identity of a shared value (`Rc`, `Arc`, [`Shared`](crate::Shared)): values with
     /// the same identity are one Python object, written once and then fetched from the memo.
     /// `None`, the default, makes every occurrence a separate object.
@@ -82,6 +91,20 @@ pub enum Reduction<'a> {
     /// Pickle this other value in place of this one (keeping this one's identity): for a
     /// value that must first be converted, like a `u128` into a `BigInt`.
     As(Box<dyn Reduce + 'a>),
+}
+
+/// A value the pickler writes on the spot ([`Reduce::as_atom`]).
+#[doc(hidden)]
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Atom {
+    /// `None`.
+    None,
+    /// `True`/`False`.
+    Bool(bool),
+    /// An `int` that fits in 64 bits.
+    Int(i64),
+    /// A `float`.
+    Float(f64),
 }
 
 /// The Python builtin objects the pickler writes directly.

@@ -17,7 +17,7 @@ use crate::de::graph::Item;
 use crate::error::{Error, ErrorKind, Result};
 use crate::opcode::Opcode;
 use crate::reconstruct::Copier;
-use crate::reduce::{Arg, Builtin, Call, GlobalName, Mapping, Name, Reduce, Reduction, Sequence};
+use crate::reduce::{Arg, Atom, Builtin, Call, GlobalName, Mapping, Name, Reduce, Reduction, Sequence};
 use crate::value::{float_repr, Value};
 
 /// CPython's `BATCHSIZE`: items per APPENDS, SETITEMS and ADDITEMS.
@@ -86,6 +86,12 @@ impl<'w> Saver<'w> {
     #[inline]
     pub(crate) fn save<T: Reduce + ?Sized>(&mut self, obj: &T) -> Result<()> {
         self.out.object_boundary()?;
+        // Atoms first, as CPython's `save` writes exact builtins: no memo, no reducers, and
+        // only a `persistent_id` hook may have a say.
+        if let (Some(atom), None) = (obj.as_atom(), &self.hooks.persistent_id) {
+            self.saving_pid = false;
+            return self.save_atom(atom);
+        }
         let saving_pid = std::mem::take(&mut self.saving_pid);
         let asks_persistent_id = self.hooks.persistent_id.is_some() && !saving_pid;
         let identity = obj.identity();
@@ -107,10 +113,10 @@ impl<'w> Saver<'w> {
             }
         }
         match reduction {
-            Reduction::Builtin(Builtin::None) => self.out.op(Opcode::None),
-            Reduction::Builtin(Builtin::Bool(v)) => self.save_bool(v),
-            Reduction::Builtin(Builtin::Int(v)) => self.save_int(v),
-            Reduction::Builtin(Builtin::Float(v)) => self.save_float(v),
+            Reduction::Builtin(Builtin::None) => self.save_atom(Atom::None)?,
+            Reduction::Builtin(Builtin::Bool(v)) => self.save_atom(Atom::Bool(v))?,
+            Reduction::Builtin(Builtin::Int(v)) => self.save_atom(Atom::Int(v))?,
+            Reduction::Builtin(Builtin::Float(v)) => self.save_atom(Atom::Float(v))?,
             _ => {
                 if let (Some(hook), false) =
                     (self.hooks.reducer_override.as_mut(), matches!(reduction, Reduction::Builtin(_)))
@@ -132,6 +138,18 @@ impl<'w> Saver<'w> {
                 })?;
                 self.depth -= 1;
             }
+        }
+        Ok(())
+    }
+
+    /// Writes None, a bool, an int or a float.
+    #[inline]
+    fn save_atom(&mut self, atom: Atom) -> Result<()> {
+        match atom {
+            Atom::None => self.out.op(Opcode::None),
+            Atom::Bool(v) => self.save_bool(v),
+            Atom::Int(v) => self.save_int(v),
+            Atom::Float(v) => self.save_float(v),
         }
         Ok(())
     }
