@@ -75,6 +75,8 @@ pub(crate) struct Graph {
     pub(crate) offset: u64,
     /// The Rust objects a typed `persistent_load` gave for persistent ids, by object.
     attached: HashMap<u32, Rc<dyn Any>>,
+    /// How many dicts and sets there are: without any, no keys need Python's semantics.
+    pub(crate) keyed: usize,
     /// Whether an object may be referred to twice (a memo GET, a DUP, a value given to the
     /// unpickler): without it, every object has one reference and none need counting.
     pub(crate) maybe_shared: bool,
@@ -87,6 +89,7 @@ impl Default for Graph {
             offsets: Vec::new(),
             offset: NO_OFFSET,
             attached: HashMap::new(),
+            keyed: 0,
             maybe_shared: false,
         }
     }
@@ -96,6 +99,7 @@ impl Graph {
     pub(crate) fn add(&mut self, obj: Obj) -> Result<Item> {
         let index = u32::try_from(self.objs.len())
             .map_err(|_| Error::new(ErrorKind::LimitExceeded { what: "number of objects", limit: u32::MAX as u64 }))?;
+        self.keyed += matches!(obj, Obj::Dict(_) | Obj::Set(_) | Obj::FrozenSet(_)) as usize;
         self.objs.push(obj);
         self.offsets.push(self.offset);
         Ok(Item::Obj(index))
@@ -362,6 +366,18 @@ impl Objs<'_> {
     }
 }
 
+/// The value of an item that is no object.
+#[inline]
+fn atom(item: Item) -> Value {
+    match item {
+        Item::None => Value::None,
+        Item::Bool(b) => Value::Bool(b),
+        Item::Int(i) => Value::Int(i),
+        Item::Float(f) => Value::Float(f),
+        Item::Obj(_) => unreachable!("objects are taken, not converted"),
+    }
+}
+
 /// A container whose children are being built.
 struct Frame {
     /// The object's index in the arena.
@@ -376,26 +392,6 @@ struct Frame {
     total: usize,
 }
 
-impl Frame {
-    /// Builds the atoms that come next among a sequence's children in one go: the common
-    /// case of a long list of numbers needs no trip through the builder's loop per item.
-    #[inline]
-    fn take_atoms(&mut self) {
-        let (Obj::Tuple(items) | Obj::List(items) | Obj::Set(items) | Obj::FrozenSet(items)) = &self.obj else {
-            return;
-        };
-        let rest = &items[self.built.len()..];
-        let run = rest.iter().position(|item| matches!(item, Item::Obj(_))).unwrap_or(rest.len());
-        self.built.extend(rest[..run].iter().map(|&item| match item {
-            Item::None => Value::None,
-            Item::Bool(b) => Value::Bool(b),
-            Item::Int(i) => Value::Int(i),
-            Item::Float(f) => Value::Float(f),
-            Item::Obj(_) => unreachable!("the run stops before the first object"),
-        }));
-    }
-}
-
 struct Builder<'g> {
     objs: Objs<'g>,
     shares: &'g mut Shares,
@@ -403,6 +399,35 @@ struct Builder<'g> {
 }
 
 impl Builder<'_> {
+    /// Builds the children that come next and need no frame of their own in one go: atoms,
+    /// and objects without children that only this container refers to (strings, bytes,
+    /// big ints, globals). The common cases, a long list of numbers or of strings and a
+    /// dict of them, need no trip through the builder's loop per item.
+    #[inline]
+    fn take_leaves(&mut self, frame: &mut Frame) {
+        while frame.built.len() < frame.total {
+            if let Obj::Tuple(items) | Obj::List(items) | Obj::Set(items) | Obj::FrozenSet(items) = &frame.obj {
+                // A run of atoms in one `extend`, the common case of a list of numbers.
+                let rest = &items[frame.built.len()..];
+                let run = rest.iter().position(|item| matches!(item, Item::Obj(_))).unwrap_or(rest.len());
+                frame.built.extend(rest[..run].iter().map(|&item| atom(item)));
+                if run == rest.len() {
+                    return;
+                }
+            }
+            let value = match nth_child(&frame.obj, frame.built.len()) {
+                Item::Obj(i) => {
+                    if self.shares.is_shared(i) || child_count(self.objs.graph().get(i)) > 0 {
+                        return;
+                    }
+                    assemble(self.objs.take(i), Vec::new())
+                }
+                item => atom(item),
+            };
+            frame.built.push(value);
+        }
+    }
+
     fn build(mut self, root: Item) -> Result<Value> {
         let mut frames: Vec<Frame> = Vec::new();
         // The value of the item just finished, to hand to the frame below.
@@ -415,7 +440,7 @@ impl Builder<'_> {
             if let Some(v) = finished.take() {
                 frame.built.push(v);
             }
-            frame.take_atoms();
+            self.take_leaves(frame);
             if frame.built.len() < frame.total {
                 let next = nth_child(&frame.obj, frame.built.len());
                 if let Some(v) = self.enter(next, &mut frames)? {

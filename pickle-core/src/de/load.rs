@@ -138,7 +138,8 @@ impl<'u, I: Input> Loader<'u, I> {
 
     /// Gives dicts and sets Python's key semantics.
     fn finish(mut self, root: Item) -> Result<Tree> {
-        for index in 0..self.graph.len() {
+        let keyed = if self.graph.keyed > 0 { self.graph.len() } else { 0 };
+        for index in 0..keyed {
             match self.graph.get_mut(index) {
                 Obj::Dict(pairs) if !pairs.is_empty() => {
                     let mut pairs = std::mem::take(pairs);
