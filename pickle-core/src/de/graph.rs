@@ -16,6 +16,7 @@ use std::rc::Rc;
 
 use num_bigint::BigInt;
 
+use super::scratch;
 use crate::error::{Error, ErrorKind, Result};
 use crate::value::{Global, Object, PyString, Shared, Value};
 
@@ -85,13 +86,20 @@ pub(crate) struct Graph {
 impl Default for Graph {
     fn default() -> Graph {
         Graph {
-            objs: Vec::new(),
-            offsets: Vec::new(),
+            objs: scratch::take(),
+            offsets: scratch::take(),
             offset: NO_OFFSET,
             attached: HashMap::new(),
             keyed: 0,
             maybe_shared: false,
         }
+    }
+}
+
+impl Drop for Graph {
+    fn drop(&mut self) {
+        scratch::give(std::mem::take(&mut self.objs));
+        scratch::give(std::mem::take(&mut self.offsets));
     }
 }
 

@@ -14,7 +14,7 @@ use super::args::{self, Arg, Budget};
 use super::graph::{Graph, Item, Obj, ObjectNode};
 use super::input::Input;
 use super::text::{self, Int};
-use super::{keys, Encoding, Hooks, PersistentLoad, StringErrors, UnpicklerOptions};
+use super::{keys, scratch, Encoding, Hooks, PersistentLoad, StringErrors, UnpicklerOptions};
 use crate::compat;
 use crate::error::{Error, ErrorKind, Result};
 use crate::opcode::{ArgKind, Opcode};
@@ -38,12 +38,23 @@ const SLOT_CHARGE: u64 = 48;
 /// so a `LONG_BINPUT 4000000000` does not allocate a huge table.
 const DENSE_SLACK: u64 = 1024;
 
-#[derive(Default)]
 struct Memo {
     dense: Vec<Option<Item>>,
     sparse: HashMap<u64, Item>,
     /// Occupied entries: CPython's `memo_len`, the index MEMOIZE uses.
     len: u64,
+}
+
+impl Default for Memo {
+    fn default() -> Memo {
+        Memo { dense: scratch::take(), sparse: HashMap::new(), len: 0 }
+    }
+}
+
+impl Drop for Memo {
+    fn drop(&mut self) {
+        scratch::give(std::mem::take(&mut self.dense));
+    }
 }
 
 impl Memo {
@@ -93,6 +104,12 @@ pub(crate) struct Loader<'u, I: Input> {
     newobj_ex: Option<Item>,
 }
 
+impl<I: Input> Drop for Loader<'_, I> {
+    fn drop(&mut self) {
+        scratch::give(std::mem::take(&mut self.stack));
+    }
+}
+
 impl<'u, I: Input> Loader<'u, I> {
     pub(crate) fn new(input: &'u mut I, options: &'u UnpicklerOptions, hooks: &'u mut Hooks) -> Self {
         Loader {
@@ -100,7 +117,7 @@ impl<'u, I: Input> Loader<'u, I> {
             options,
             hooks,
             graph: Graph::default(),
-            stack: Vec::new(),
+            stack: scratch::take(),
             marks: Vec::new(),
             memo: Memo::default(),
             proto: 0,
@@ -158,7 +175,7 @@ impl<'u, I: Input> Loader<'u, I> {
             }
         }
         let protocol = self.proto.max(self.opcodes_proto);
-        Ok(Tree::new(self.graph, root, protocol, self.options.max_depth))
+        Ok(Tree::new(std::mem::take(&mut self.graph), root, protocol, self.options.max_depth))
     }
 
     // ----- arguments -----

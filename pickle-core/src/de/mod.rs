@@ -13,6 +13,7 @@ mod input;
 mod keys;
 mod load;
 mod policy;
+mod scratch;
 mod text;
 
 use std::collections::HashMap;
