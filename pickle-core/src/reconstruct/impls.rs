@@ -15,12 +15,20 @@ use num_traits::ToPrimitive;
 
 use super::{Node, Reconstruct, Tree};
 use crate::error::Result;
+use crate::reduce::Atom;
 use crate::reduce::{ByteArray, Bytes};
 use crate::value::{Global, PyString, Value};
 
 macro_rules! integers {
     ($($ty:ty => $to:ident),* $(,)?) => {$(
         impl Reconstruct for $ty {
+            #[inline]
+            fn from_atom(atom: Atom) -> Option<Result<$ty>> {
+                match atom {
+                    Atom::Int(i) => Some(<$ty>::try_from(i).map_err(|_| atom_out_of_range(i, stringify!($ty)))),
+                    _ => None,
+                }
+            }
             #[inline]
             fn reconstruct(node: Node<'_>) -> Result<$ty> {
                 if let Some(i) = node.as_i64() {
@@ -42,6 +50,11 @@ fn out_of_range(node: &Node<'_>, value: &dyn std::fmt::Display, ty: &str) -> cra
     node.error(format!("the int {value} does not fit in a `{ty}`"))
 }
 
+#[cold]
+fn atom_out_of_range(value: i64, ty: &str) -> crate::Error {
+    crate::Error::new(crate::ErrorKind::Reconstruct(format!("the int {value} does not fit in a `{ty}`")))
+}
+
 impl Reconstruct for BigInt {
     fn reconstruct(node: Node<'_>) -> Result<BigInt> {
         node.as_bigint().map(|b| b.into_owned()).ok_or_else(|| node.mismatch("int"))
@@ -49,6 +62,14 @@ impl Reconstruct for BigInt {
 }
 
 impl Reconstruct for f64 {
+    #[inline]
+    fn from_atom(atom: Atom) -> Option<Result<f64>> {
+        match atom {
+            Atom::Float(f) => Some(Ok(f)),
+            Atom::Int(i) => Some(Ok(i as f64)),
+            _ => None,
+        }
+    }
     #[inline]
     fn reconstruct(node: Node<'_>) -> Result<f64> {
         if let Some(f) = node.as_f64() {
@@ -71,6 +92,13 @@ impl Reconstruct for f32 {
 }
 
 impl Reconstruct for bool {
+    #[inline]
+    fn from_atom(atom: Atom) -> Option<Result<bool>> {
+        match atom {
+            Atom::Bool(b) => Some(Ok(b)),
+            _ => None,
+        }
+    }
     #[inline]
     fn reconstruct(node: Node<'_>) -> Result<bool> {
         node.as_bool().ok_or_else(|| node.mismatch("bool"))
@@ -150,6 +178,13 @@ impl Reconstruct for Value {
 }
 
 impl<T: Reconstruct> Reconstruct for Option<T> {
+    #[inline]
+    fn from_atom(atom: Atom) -> Option<Result<Option<T>>> {
+        match atom {
+            Atom::None => Some(Ok(None)),
+            atom => T::from_atom(atom).map(|r| r.map(Some)),
+        }
+    }
     fn reconstruct(node: Node<'_>) -> Result<Option<T>> {
         if node.is_none() {
             return Ok(None);
@@ -193,8 +228,8 @@ fn sequence<T: Reconstruct, C: FromIterator<T>>(node: Node<'_>, expected: &str, 
 /// vector would grow by doubling.
 pub(crate) fn collect_items<T: Reconstruct, C: FromIterator<T>>(items: super::Items<'_>) -> Result<C> {
     let mut out = Vec::with_capacity(items.len());
-    for (i, item) in items.enumerate() {
-        out.push(item.get().map_err(|e| e.at_index(i))?);
+    for i in 0..items.len() {
+        out.push(items.get(i).map_err(|e| e.at_index(i))?);
     }
     Ok(out.into_iter().collect())
 }

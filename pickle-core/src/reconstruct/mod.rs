@@ -23,6 +23,7 @@ pub use node::{Items, Kind, Node, Pairs};
 pub use registry::Registry;
 
 use crate::error::Result;
+use crate::reduce::Atom;
 
 /// A Rust value that can be rebuilt from an unpickled object: the load side of
 /// [`Reduce`](crate::Reduce).
@@ -62,6 +63,16 @@ pub trait Reconstruct: Sized {
     /// Rebuilds the value from `node`. Children are read with [`Node::get`], which keeps
     /// deep input off the native stack and records where an error happened.
     fn reconstruct(node: Node<'_>) -> Result<Self>;
+
+    /// Rebuilds the value from an atom (None, bool, int, float) without a [`Node`], or `None`
+    /// to go through [`reconstruct`](Reconstruct::reconstruct): the fast path of numbers in
+    /// long lists. Implementations must agree with `reconstruct`.
+    #[doc(hidden)]
+    #[inline]
+    fn from_atom(atom: Atom) -> Option<Result<Self>> {
+        let _ = atom;
+        None
+    }
 
     /// Rebuilds the value from a whole unpickled graph. [`Value`](crate::Value) overrides it
     /// to take the graph's objects instead of copying them.

@@ -16,6 +16,7 @@ use num_bigint::BigInt;
 use super::{Instance, Reconstruct};
 use crate::de::graph::{Graph, Item, Obj, Shares};
 use crate::error::{Error, ErrorKind, Result};
+use crate::reduce::Atom;
 use crate::value::{Global, PyString, Value};
 
 /// When less native stack than this is left, nested reconstructions continue on a new segment.
@@ -179,6 +180,11 @@ impl<'a> Node<'a> {
     /// stack that grows as deep input needs, and with this node's offset on errors.
     #[inline]
     pub fn get<T: Reconstruct>(self) -> Result<T> {
+        if let Some(atom) = as_atom(self.item) {
+            if let Some(result) = T::from_atom(atom) {
+                return result.map_err(|e| self.at(e));
+            }
+        }
         if self.depth > self.tree.max_depth {
             let limit = self.tree.max_depth as u64;
             return Err(self.at(Error::new(ErrorKind::LimitExceeded { what: "nesting depth", limit })));
@@ -406,6 +412,18 @@ fn python_type_name(kind: Kind) -> &'static str {
     }
 }
 
+/// An item that is no object, as an atom.
+#[inline]
+fn as_atom(item: Item) -> Option<Atom> {
+    match item {
+        Item::None => Some(Atom::None),
+        Item::Bool(b) => Some(Atom::Bool(b)),
+        Item::Int(i) => Some(Atom::Int(i)),
+        Item::Float(f) => Some(Atom::Float(f)),
+        Item::Obj(_) => None,
+    }
+}
+
 /// The items of a sequence, as [`Node`]s.
 #[derive(Clone)]
 pub struct Items<'a> {
@@ -427,6 +445,21 @@ impl<'a> Iterator for Items<'a> {
 }
 
 impl ExactSizeIterator for Items<'_> {}
+
+impl Items<'_> {
+    /// Rebuilds the item at `index` of what is left: an atom straight from the arena, without
+    /// a [`Node`], when `T` can take one ([`Reconstruct::from_atom`]).
+    #[inline]
+    pub(crate) fn get<T: Reconstruct>(&self, index: usize) -> Result<T> {
+        let item = self.iter.as_slice()[index];
+        if let Some(atom) = as_atom(item) {
+            if let Some(result) = T::from_atom(atom) {
+                return result.map_err(|e| self.parent.at(e));
+            }
+        }
+        self.parent.child(item).get()
+    }
+}
 
 /// The pairs of a dict, as [`Node`]s.
 #[derive(Clone)]
