@@ -61,6 +61,15 @@ impl<'w> Output<'w> {
     #[inline]
     pub(crate) fn op_arg(&mut self, op: Opcode, arg: &[u8]) {
         self.open_frame_if_needed();
+        if let Some(bytes) = arg.first_chunk::<8>() {
+            if arg.len() == 8 {
+                // BINFLOAT and friends: one copy of nine bytes, one capacity check.
+                let mut both = [op.code(); 9];
+                both[1..].copy_from_slice(bytes);
+                self.buf.extend_from_slice(&both);
+                return;
+            }
+        }
         self.buf.push(op.code());
         self.buf.extend_from_slice(arg);
     }
