@@ -31,6 +31,7 @@ impl Budget {
     }
 
     /// Counts `bytes`, or fails when they exceed the limit.
+    #[inline]
     pub(crate) fn charge(&mut self, bytes: u64) -> Result<()> {
         self.used = self.used.saturating_add(bytes);
         if self.used > self.limit {

@@ -104,6 +104,7 @@ impl Drop for Graph {
 }
 
 impl Graph {
+    #[inline]
     pub(crate) fn add(&mut self, obj: Obj) -> Result<Item> {
         let index = u32::try_from(self.objs.len())
             .map_err(|_| Error::new(ErrorKind::LimitExceeded { what: "number of objects", limit: u32::MAX as u64 }))?;

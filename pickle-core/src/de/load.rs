@@ -185,6 +185,7 @@ impl<'u, I: Input> Loader<'u, I> {
     }
 
     /// Counts bytes against `max_alloc`.
+    #[inline]
     fn charge(&mut self, bytes: u64) -> Result<()> {
         self.budget.charge(bytes)
     }
@@ -202,11 +203,13 @@ impl<'u, I: Input> Loader<'u, I> {
         self.stack.push(item);
     }
 
+    #[inline]
     fn add(&mut self, obj: Obj) -> Result<Item> {
         self.charge(OBJECT_CHARGE)?;
         self.graph.add(obj)
     }
 
+    #[inline]
     fn push_obj(&mut self, obj: Obj) -> Result<()> {
         let item = self.add(obj)?;
         self.push(item);
