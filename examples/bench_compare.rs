@@ -25,7 +25,7 @@ use std::path::PathBuf;
 use std::rc::Rc;
 use std::time::Instant;
 
-use pickle_core::{Attrs, Node, Reconstruct, Reduce, Reduction};
+use pickle_core::{Reconstruct, Reduce};
 
 use serde_json::{json, Map, Value as Json};
 
@@ -87,40 +87,16 @@ fn protocol_of(bytes: &[u8]) -> Option<u8> {
     }
 }
 
-/// One record of the `records` workload: a plain dict on the Python side, with literal (so
-/// interned, shared) keys and tags picked from a small list (so shared strings).
+/// One record of the `records` workload: a plain dict on the Python side (`dict`), with
+/// literal (so interned, shared) keys and tags picked from a small list (so shared strings).
+#[derive(Reduce, Reconstruct)]
+#[pickle(dict)]
 struct Record {
     id: i64,
     name: String,
     score: f64,
     tags: Vec<Rc<String>>,
     active: bool,
-}
-
-impl Reconstruct for Record {
-    fn reconstruct(node: Node<'_>) -> pickle_core::Result<Record> {
-        let pairs = node.pairs().ok_or_else(|| node.mismatch("dict"))?;
-        let field = |name: &str| pairs.get(name).ok_or_else(|| node.error(format!("no key {name:?}")));
-        Ok(Record {
-            id: field("id")?.get()?,
-            name: field("name")?.get()?,
-            score: field("score")?.get()?,
-            tags: field("tags")?.get()?,
-            active: field("active")?.get()?,
-        })
-    }
-}
-
-impl Reduce for Record {
-    fn reduce_ex(&self, _protocol: u8) -> pickle_core::Result<Reduction<'_>> {
-        let dict = Attrs::new()
-            .with("id", &self.id)
-            .with("name", &self.name)
-            .with("score", &self.score)
-            .with("tags", &self.tags)
-            .with("active", &self.active);
-        Ok(Reduction::As(Box::new(dict)))
-    }
 }
 
 /// Times the typed decode of `T`, and the encode of what it decoded.

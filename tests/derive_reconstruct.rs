@@ -202,6 +202,18 @@ struct Tags {
     owner: String,
 }
 
+/// A struct that Python sees as a plain dict (`#[pickle(dict)]`), with shared tag strings.
+#[derive(Reduce, Reconstruct, Debug, PartialEq)]
+#[pickle(dict)]
+struct Record {
+    id: i64,
+    name: String,
+    score: f64,
+    tags: Vec<Rc<String>>,
+    #[pickle(rename = "active")]
+    is_active: bool,
+}
+
 #[derive(Reconstruct, Debug, PartialEq)]
 #[pickle(module = "load_classes", name = "Shared")]
 struct SharedLabel {
@@ -384,6 +396,36 @@ fn builtins_written_by_cpython_load_into_rust_types() {
         case("array", code("[1, 2, 3]"), 0..=5, [1i32, 2, 3]),
         case("bool", code("[True, False]"), 0..=5, vec![true, false]),
     ]);
+}
+
+#[test]
+fn dict_structs_load_and_pickle_as_cpython_dicts() {
+    if !python_available("dict_structs_load_and_pickle_as_cpython_dicts") {
+        return;
+    }
+    let code = "t = 'tag'\nvalue = [{'id': i, 'name': 'n%d' % i, 'score': i / 2, 'tags': [t, t][:i], 'active': i % 2 == 0} for i in range(3)]";
+    let tag = Rc::new("tag".to_owned());
+    let expected: Vec<Record> = (0..3)
+        .map(|i| Record {
+            id: i,
+            name: format!("n{i}"),
+            score: i as f64 / 2.0,
+            tags: vec![Rc::clone(&tag), Rc::clone(&tag)][..i as usize].to_vec(),
+            is_active: i % 2 == 0,
+        })
+        .collect();
+    let answers = cpython_dumps(&[(code.to_owned(), (0..=5).collect())]);
+    for (p, answer) in answers[0].iter().enumerate() {
+        let theirs = answer.as_ref().unwrap();
+        let got: Vec<Record> = loads(theirs).unwrap_or_else(|e| panic!("protocol {p}: {e}"));
+        assert_eq!(got, expected, "protocol {p}");
+        assert!(Rc::ptr_eq(&got[2].tags[0], &got[2].tags[1]), "one str object, one Rc");
+        assert_eq!(&dumps(&got, p as u8).unwrap(), theirs, "protocol {p}: our bytes differ from CPython's");
+    }
+    let e = loads::<Record>(&dumps(&Value::dict([("id", 1)]), 4).unwrap()).unwrap_err();
+    assert!(e.to_string().starts_with("`Record.name`: missing"), "{e}");
+    let e = loads::<Record>(&answers[0][4].as_ref().unwrap()[..]).unwrap_err();
+    assert!(e.to_string().starts_with("expected dict for `Record`, found list"), "{e}");
 }
 
 #[test]

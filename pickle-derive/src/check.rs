@@ -73,6 +73,8 @@ pub enum ClassKind {
     Reconstructor(String, String),
     /// `global = "SPAM"`: the value is a global name.
     Global(String, String),
+    /// `dict`: the value is a plain dict of its fields.
+    Dict,
 }
 
 pub struct FieldModel<'a> {
@@ -121,6 +123,8 @@ pub fn check(input: &Container, side: Side) -> darling::Result<Model<'_>> {
                     state: input.state.as_ref(),
                     constructor: input.constructor.as_ref(),
                     ignore_unknown: input.ignore_unknown.is_present(),
+                    dict: input.dict.is_present().then(|| input.dict.span()),
+                    module_span: input.module.as_ref().map(|m| m.span()),
                     side,
                 },
                 fields,
@@ -144,7 +148,7 @@ pub fn check(input: &Container, side: Side) -> darling::Result<Model<'_>> {
             (cases.len() == variants.len()).then_some(Shape::Enum(cases))
         }
     };
-    if module.is_none() && input.module.is_none() && !global_is_full_path(input) {
+    if module.is_none() && input.module.is_none() && !global_is_full_path(input) && !input.dict.is_present() {
         errors.push(
             Error::custom("the Python module is missing: add `#[pickle(module = \"pkg.mod\")]`")
                 .with_span(&input.ident),
@@ -190,7 +194,8 @@ fn check_enum_level(errors: &mut darling::error::Accumulator, input: &Container)
             .with_span(&constructor.span()),
         );
     }
-    let struct_only: [(&str, Option<Span>); 6] = [
+    let struct_only: [(&str, Option<Span>); 7] = [
+        ("dict", input.dict.is_present().then(|| input.dict.span())),
         ("global", input.global.as_ref().map(|g| g.span())),
         ("reconstructor", input.reconstructor.as_ref().map(|g| g.span())),
         ("state_setter", input.state_setter.as_ref().map(|g| g.span())),
@@ -230,6 +235,9 @@ struct ClassAttrs<'a> {
     state: Option<&'a syn::Expr>,
     constructor: Option<&'a syn::Path>,
     ignore_unknown: bool,
+    dict: Option<Span>,
+    /// Where `module = ...` is, for errors about it.
+    module_span: Option<Span>,
     side: Side,
 }
 
@@ -292,6 +300,8 @@ fn check_variant<'a>(
             state: None,
             constructor: None,
             ignore_unknown: input.ignore_unknown.is_present(),
+            dict: None,
+            module_span: None,
             side,
         },
         &v.fields,
@@ -377,6 +387,9 @@ fn check_class<'a>(
             .with_span(&attrs.span),
         );
     }
+    if attrs.dict.is_some() {
+        check_dict(errors, &attrs, fields);
+    }
     let args_arity = if attrs.side == Side::Load { check_load_side(errors, &attrs) } else { None };
     let lowest = if attrs.slots { 2 } else { 0 };
     let tuple_struct = fields.style == ast::Style::Tuple;
@@ -410,6 +423,7 @@ fn check_class<'a>(
 
     let segments = segments(&models, lowest);
     let kind = match (global, reconstructor) {
+        _ if attrs.dict.is_some() => ClassKind::Dict,
         (Some((m, n)), _) => ClassKind::Global(m, n),
         (None, Some((m, n))) => ClassKind::Reconstructor(m, n),
         (None, None) => ClassKind::Class,
@@ -446,6 +460,59 @@ fn check_class<'a>(
         }
     }
     Some(class)
+}
+
+/// `dict` makes the value a plain dict: nothing that describes a class applies, and every
+/// field is an entry.
+fn check_dict(errors: &mut darling::error::Accumulator, attrs: &ClassAttrs<'_>, fields: &ast::Fields<Field>) {
+    let class_only = [
+        ("module", attrs.module_span),
+        ("name", attrs.name.map(|n| n.span())),
+        ("global", attrs.global.map(|g| g.span())),
+        ("reconstructor", attrs.reconstructor.map(|r| r.span())),
+        ("state_setter", attrs.state_setter.map(|s| s.span())),
+        ("args", attrs.args.map(|a| a.span())),
+        ("state", attrs.state.map(|s| s.span())),
+        ("constructor", attrs.constructor.map(|c| c.span())),
+        ("newobj", attrs.newobj.then_some(attrs.span)),
+        ("slots", attrs.slots.then_some(attrs.span)),
+    ];
+    for (what, span) in class_only.into_iter().filter_map(|(w, s)| s.map(|s| (w, s))) {
+        errors.push(
+            Error::custom(format!(
+                "`{what}` describes a class, and `dict` pickles the value as a plain dict: remove one of them"
+            ))
+            .with_span(&span),
+        );
+    }
+    if fields.style == ast::Style::Tuple {
+        errors.push(
+            Error::custom(
+                "`dict` keys each field by its name, and a tuple struct's fields have none: use named fields",
+            )
+            .with_span(&attrs.span),
+        );
+    }
+    for f in &fields.fields {
+        let roles = [
+            ("arg", &f.arg),
+            ("kwarg", &f.kwarg),
+            ("state", &f.state),
+            ("slot", &f.slot),
+            ("list_items", &f.list_items),
+            ("dict_items", &f.dict_items),
+        ];
+        for (role, ranges) in roles {
+            for range in ranges {
+                errors.push(
+                    Error::custom(format!(
+                        "with `dict`, every field is an entry of the dict at every protocol: remove `{role}`"
+                    ))
+                    .with_span(&range.span()),
+                );
+            }
+        }
+    }
 }
 
 /// What only `#[derive(Reconstruct)]` refuses: expressions it cannot run backwards. Returns

@@ -201,6 +201,50 @@ impl<'a> Fields<'a> {
     }
 }
 
+/// The entries of a plain dict, as the fields of a `#[pickle(dict)]` type take them: the same
+/// interface as [`Fields`], every field an entry keyed by its Python name.
+pub struct DictFields<'a> {
+    node: Node<'a>,
+    pairs: Pairs<'a>,
+    used: Vec<bool>,
+    ty: &'static str,
+}
+
+impl<'a> DictFields<'a> {
+    /// The dict `node` must be.
+    pub fn of_dict(node: Node<'a>, ty: &'static str) -> Result<DictFields<'a>> {
+        let pairs = node.pairs().ok_or_else(|| node.mismatch(format_args!("dict for `{ty}`")))?;
+        Ok(DictFields { node, used: vec![false; pairs.len()], pairs, ty })
+    }
+
+    /// The entry of the field: its key is its Python name at every protocol.
+    pub fn find(&mut self, roles: &[Option<Source>; 6]) -> Found<'a> {
+        let Some(Source::State(name)) = roles.iter().flatten().next() else { return Found::Missing };
+        take_named(self.pairs.clone(), &mut self.used, name).unwrap_or(Found::Missing)
+    }
+
+    /// The error for a field the dict does not have.
+    pub fn missing(&self, field: &str) -> Error {
+        self.node.error("missing: the dict has no such key; give the field `default`").in_field(self.ty, field)
+    }
+
+    /// Refuses keys no field took, unless the type ignores them.
+    pub fn finish(self, ignore_unknown: bool, _ignore_args: bool) -> Result<()> {
+        if ignore_unknown {
+            return Ok(());
+        }
+        match self.pairs.zip(&self.used).find(|(_, used)| !**used) {
+            Some(((key, _), _)) => Err(self.node.error(format_args!(
+                "the dict has the key {}, which `{}` has no field for: add a field for it, or \
+                 `#[pickle(ignore_unknown)]` to drop it",
+                key.as_str().map_or_else(|| key.describe(), |s| format!("'{}'", s.to_string_lossy())),
+                self.ty
+            ))),
+            None => Ok(()),
+        }
+    }
+}
+
 fn take_named<'a>(pairs: Pairs<'a>, used: &mut [bool], name: &str) -> Option<Found<'a>> {
     let (index, (_, value)) =
         pairs.enumerate().find(|(i, (key, _))| !used[*i] && key.as_str().and_then(PyString::as_str) == Some(name))?;

@@ -75,7 +75,7 @@ fn enum_body(model: &Model<'_>, cases: &[Case<'_>], rust_name: &str) -> TokenStr
         Case::Class { ident, class, .. } => {
             let (module, name) = match &class.kind {
                 ClassKind::Reconstructor(m, n) | ClassKind::Global(m, n) => (m.clone(), n.clone()),
-                ClassKind::Class => (class.module.clone(), class.name.clone()),
+                ClassKind::Class | ClassKind::Dict => (class.module.clone(), class.name.clone()),
             };
             expected.push(format!("`{module}.{name}`"));
             let variant_name = format!("{rust_name}::{ident}");
@@ -117,9 +117,15 @@ fn class_body(class: &Class<'_>, rust_name: &str, path: TokenStream) -> TokenStr
             ::core::result::Result::Ok(#path { #(#fields),* })
         };
     }
-    let (module, name) = match &class.kind {
-        ClassKind::Reconstructor(module, function) => (module.clone(), function.clone()),
-        _ => (class.module.clone(), class.name.clone()),
+    let fields = match &class.kind {
+        ClassKind::Dict => quote!(__pickle::__private::DictFields::of_dict(__node, #rust_name)?),
+        ClassKind::Reconstructor(module, function) => {
+            quote!(__pickle::__private::Fields::of_class(__node, #module, #function, #rust_name)?)
+        }
+        _ => {
+            let (module, name) = (&class.module, &class.name);
+            quote!(__pickle::__private::Fields::of_class(__node, #module, #name, #rust_name)?)
+        }
     };
     let lets = class.fields.iter().map(|f| {
         let binding = &f.binding;
@@ -128,7 +134,7 @@ fn class_body(class: &Class<'_>, rust_name: &str, path: TokenStream) -> TokenStr
     });
     let build = construct(class, &path);
     quote! {
-        let mut __fields = __pickle::__private::Fields::of_class(__node, #module, #name, #rust_name)?;
+        let mut __fields = #fields;
         #(#lets)*
         #build
     }

@@ -127,7 +127,7 @@ fn class_name(class: &Class<'_>) -> TokenStream {
 
 fn python_class(class: &Class<'_>) -> TokenStream {
     match class.kind {
-        ClassKind::Global(..) => quote!(::core::option::Option::None),
+        ClassKind::Global(..) | ClassKind::Dict => quote!(::core::option::Option::None),
         _ => {
             let name = class_name(class);
             quote!(::core::option::Option::Some(#name))
@@ -137,6 +137,12 @@ fn python_class(class: &Class<'_>) -> TokenStream {
 
 /// The body that returns the reduction of one class instance.
 fn class_reduction(class: &Class<'_>) -> TokenStream {
+    if let ClassKind::Dict = class.kind {
+        let dict = attrs(class.fields_with(0, Role::State).collect());
+        return quote! {
+            ::core::result::Result::Ok(__pickle::Reduction::As(::std::boxed::Box::new(#dict)))
+        };
+    }
     if let ClassKind::Global(module, name) = &class.kind {
         return quote! {
             ::core::result::Result::Ok(__pickle::Reduction::Global(__pickle::GlobalName::new(#module, #name)))
