@@ -17,6 +17,8 @@ struct Inner {
     opcode: Option<Opcode>,
     /// Where in a Rust value the error is, while reconstructing: `Line.start.x`.
     path: Path,
+    /// Whether `offset` counts bytes written (pickling) rather than read.
+    written: bool,
 }
 
 /// The place of an error in the Rust value being reconstructed, built from the inside out.
@@ -103,7 +105,7 @@ pub enum ErrorKind {
 impl Error {
     /// An error of this kind, with no position yet.
     pub fn new(kind: ErrorKind) -> Error {
-        Error(Box::new(Inner { kind, offset: None, opcode: None, path: Path::default() }))
+        Error(Box::new(Inner { kind, offset: None, opcode: None, path: Path::default(), written: false }))
     }
 
     /// CPython's `PicklingError` with this message.
@@ -126,9 +128,20 @@ impl Error {
         &self.0.kind
     }
 
-    /// The byte offset in the pickle where it went wrong, where known.
+    /// Where it went wrong, where known: the byte offset in the pickle being read, or, for
+    /// an error while pickling, how many bytes had been written.
     pub fn offset(&self) -> Option<u64> {
         self.0.offset
+    }
+
+    /// Records how many bytes had been written when pickling failed, unless an inner frame
+    /// already did.
+    pub(crate) fn after_written(mut self, written: u64) -> Error {
+        if self.0.offset.is_none() {
+            self.0.offset = Some(written);
+            self.0.written = true;
+        }
+        self
     }
 
     /// The opcode being read or written when it went wrong, where known.
@@ -191,6 +204,9 @@ impl fmt::Display for Error {
             write!(f, "`{path}`: ")?;
         }
         write!(f, "{}", self.0.kind)?;
+        if let (Some(offset), true) = (self.0.offset, self.0.written) {
+            return write!(f, " (after {offset} bytes of output)");
+        }
         match (self.0.offset, self.0.opcode) {
             (Some(offset), Some(opcode)) => write!(f, " (at byte {offset}, opcode {opcode})"),
             (Some(offset), None) => write!(f, " (at byte {offset})"),

@@ -71,8 +71,8 @@ impl<'w> Saver<'w> {
             self.out.start_framing();
         }
         self.save(obj).map_err(|e| {
-            let at = self.out.position();
-            e.at_offset(at)
+            let written = self.out.position();
+            e.after_written(written)
         })?;
         self.out.op(Opcode::Stop);
         self.out.finish()
