@@ -5,7 +5,7 @@ use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned, ToTokens};
 use syn::spanned::Spanned;
 
-use super::mentions_any;
+use super::with_bounds;
 use crate::attr::{DefaultValue, Role, HIGHEST_PROTOCOL};
 use crate::check::{Case, Class, ClassKind, FieldModel, Model, Shape};
 
@@ -14,7 +14,27 @@ pub fn reconstruct(model: &Model<'_>) -> TokenStream {
     let krate = &model.krate;
     let ident = &input.ident;
     let rust_name = ident.to_string();
-    let generics = with_bounds(model);
+    let generics = with_bounds(model, |f| {
+        let ty = &f.field.ty;
+        if f.field.skip.is_present() {
+            return match f.field.default {
+                None => vec![syn::parse_quote!(#ty: ::core::default::Default)],
+                Some(_) => Vec::new(),
+            };
+        }
+        let roles: Vec<Role> = f.roles.iter().flatten().copied().collect();
+        let mut bounds: Vec<syn::WherePredicate> = Vec::new();
+        if roles.iter().any(|r| matches!(r, Role::Arg | Role::Kwarg | Role::State | Role::Slot)) {
+            bounds.push(syn::parse_quote!(#ty: __pickle::Reconstruct));
+        }
+        if roles.contains(&Role::ListItems) {
+            bounds.push(syn::parse_quote!(#ty: __pickle::__private::LoadListItems));
+        }
+        if roles.contains(&Role::DictItems) {
+            bounds.push(syn::parse_quote!(#ty: __pickle::__private::LoadDictItems));
+        }
+        bounds
+    });
     let (impl_generics, ty_generics, where_clause) = generics.split_for_impl();
     let body = match &model.shape {
         Shape::Struct(class) => class_body(class, &rust_name, quote!(Self)),
@@ -256,48 +276,4 @@ fn source(class: &Class<'_>, f: &FieldModel<'_>, protocol: u8) -> TokenStream {
         Some(Role::DictItems) => quote!(DictItems),
     };
     quote!(::core::option::Option::Some(__pickle::__private::Source::#source))
-}
-
-/// The generics with a bound for each loaded field whose type uses a type parameter.
-fn with_bounds(model: &Model<'_>) -> syn::Generics {
-    let mut generics = model.input.generics.clone();
-    let params: Vec<syn::Ident> = generics.type_params().map(|p| p.ident.clone()).collect();
-    if params.is_empty() {
-        return generics;
-    }
-    let classes: Vec<&Class<'_>> = match &model.shape {
-        Shape::Struct(class) => vec![&**class],
-        Shape::Enum(cases) => cases
-            .iter()
-            .filter_map(|c| match c {
-                Case::Class { class, .. } => Some(&**class),
-                Case::Member { .. } => None,
-            })
-            .collect(),
-    };
-    let mut predicates: Vec<syn::WherePredicate> = Vec::new();
-    for f in classes.iter().flat_map(|c| c.fields.iter()) {
-        let ty = &f.field.ty;
-        if f.field.with_module.is_some() || !mentions_any(ty.to_token_stream(), &params) {
-            continue;
-        }
-        if f.field.skip.is_present() {
-            if f.field.default.is_none() {
-                predicates.push(syn::parse_quote!(#ty: ::core::default::Default));
-            }
-            continue;
-        }
-        let roles: Vec<Role> = f.roles.iter().flatten().copied().collect();
-        if roles.iter().any(|r| matches!(r, Role::Arg | Role::Kwarg | Role::State | Role::Slot)) {
-            predicates.push(syn::parse_quote!(#ty: __pickle::Reconstruct));
-        }
-        if roles.contains(&Role::ListItems) {
-            predicates.push(syn::parse_quote!(#ty: __pickle::__private::LoadListItems));
-        }
-        if roles.contains(&Role::DictItems) {
-            predicates.push(syn::parse_quote!(#ty: __pickle::__private::LoadDictItems));
-        }
-    }
-    generics.make_where_clause().predicates.extend(predicates);
-    generics
 }

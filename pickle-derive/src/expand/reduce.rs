@@ -2,10 +2,10 @@
 //! protocol, an arm per run of protocols where every field keeps its role.
 
 use proc_macro2::TokenStream;
-use quote::{quote, quote_spanned, ToTokens};
+use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
 
-use super::mentions_any;
+use super::with_bounds;
 use crate::attr::Role;
 use crate::check::{Case, Class, ClassKind, FieldModel, Model, Shape};
 
@@ -13,7 +13,21 @@ pub fn reduce(model: &Model<'_>) -> TokenStream {
     let input = model.input;
     let krate = &model.krate;
     let ident = &input.ident;
-    let generics = with_bounds(model);
+    let generics = with_bounds(model, |f| {
+        let ty = &f.field.ty;
+        let roles: Vec<Role> = f.roles.iter().flatten().copied().collect();
+        let mut bounds: Vec<syn::WherePredicate> = Vec::new();
+        if roles.iter().any(|r| matches!(r, Role::Arg | Role::Kwarg | Role::State | Role::Slot)) {
+            bounds.push(syn::parse_quote!(#ty: __pickle::Reduce));
+        }
+        if roles.contains(&Role::ListItems) {
+            bounds.push(syn::parse_quote!(for<'__a> &'__a #ty: __pickle::__private::ListItems<'__a>));
+        }
+        if roles.contains(&Role::DictItems) {
+            bounds.push(syn::parse_quote!(for<'__a> &'__a #ty: __pickle::__private::DictItems<'__a>));
+        }
+        bounds
+    });
     let (impl_generics, ty_generics, where_clause) = generics.split_for_impl();
     let mut identity = None;
     let (body, class) = match &model.shape {
@@ -272,43 +286,4 @@ fn segment_call(class: &Class<'_>, protocol: u8) -> TokenStream {
         #setter
         ::core::result::Result::Ok(__call.into())
     }
-}
-
-/// The generics with a bound for each pickled field whose type uses a type parameter, as
-/// serde infers them: `T: Reduce` for a plain role, an iteration bound for item roles.
-fn with_bounds(model: &Model<'_>) -> syn::Generics {
-    let mut generics = model.input.generics.clone();
-    let params: Vec<syn::Ident> = generics.type_params().map(|p| p.ident.clone()).collect();
-    if params.is_empty() {
-        return generics;
-    }
-    let classes: Vec<&Class<'_>> = match &model.shape {
-        Shape::Struct(class) => vec![&**class],
-        Shape::Enum(cases) => cases
-            .iter()
-            .filter_map(|c| match c {
-                Case::Class { class, .. } => Some(&**class),
-                Case::Member { .. } => None,
-            })
-            .collect(),
-    };
-    let mut predicates: Vec<syn::WherePredicate> = Vec::new();
-    for f in classes.iter().flat_map(|c| c.fields.iter()) {
-        let ty = &f.field.ty;
-        if f.field.with_module.is_some() || !mentions_any(ty.to_token_stream(), &params) {
-            continue;
-        }
-        let roles: Vec<Role> = f.roles.iter().flatten().copied().collect();
-        if roles.iter().any(|r| matches!(r, Role::Arg | Role::Kwarg | Role::State | Role::Slot)) {
-            predicates.push(syn::parse_quote!(#ty: __pickle::Reduce));
-        }
-        if roles.contains(&Role::ListItems) {
-            predicates.push(syn::parse_quote!(for<'__a> &'__a #ty: __pickle::__private::ListItems<'__a>));
-        }
-        if roles.contains(&Role::DictItems) {
-            predicates.push(syn::parse_quote!(for<'__a> &'__a #ty: __pickle::__private::DictItems<'__a>));
-        }
-    }
-    generics.make_where_clause().predicates.extend(predicates);
-    generics
 }
