@@ -16,9 +16,11 @@
 //!
 //! Run with `cargo run --example external_resources`.
 
-use std::process::Command;
-
 use pickle_core::{dis, dumps, loads, Reconstruct, Reduce};
+
+#[path = "support/cpython.rs"]
+mod support;
+use support::cpython;
 
 #[derive(Reduce, Reconstruct, Debug)]
 #[pickle(module = "seeds", constructor = DatabaseConnection::connect)]
@@ -64,25 +66,4 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         println!("CPython's own pickle ({same}) loads in Rust as: {:?}", loads::<DatabaseConnection>(&theirs)?);
     }
     Ok(())
-}
-
-/// Runs `code` in CPython with the seed classes importable and our pickle as `ours`; the
-/// code prints what it loaded and binds `theirs` to its own pickle, which is returned.
-/// `None` when python3 is not on the PATH.
-fn cpython(code: &str, ours: &[u8], protocol: u8) -> Result<Option<Vec<u8>>, Box<dyn std::error::Error>> {
-    let hex: String = ours.iter().map(|b| format!("{b:02x}")).collect();
-    let prelude = format!("import pickle, seeds\nours, protocol = bytes.fromhex('{hex}'), {protocol}");
-    let script = format!("{prelude}\n{code}\nprint(theirs.hex())");
-    let python = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/python");
-    let Ok(out) = Command::new("python3").args(["-c", &script]).env("PYTHONPATH", python).output() else {
-        return Ok(None);
-    };
-    if !out.status.success() {
-        return Err(format!("python3 failed:\n{}", String::from_utf8_lossy(&out.stderr)).into());
-    }
-    let stdout = String::from_utf8(out.stdout)?;
-    let (shown, theirs) = stdout.trim_end().rsplit_once('\n').ok_or("python3 printed nothing")?;
-    println!("{shown}");
-    let byte = |i| u8::from_str_radix(&theirs[i..i + 2], 16);
-    Ok(Some((0..theirs.len()).step_by(2).map(byte).collect::<Result<_, _>>()?))
 }
