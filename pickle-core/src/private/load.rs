@@ -87,15 +87,13 @@ impl<'a> Fields<'a> {
     /// the one it says (a hand-written `__reduce_ex__`) still loads.
     pub fn find(&mut self, roles: &[Option<Source>; 6]) -> Found<'a> {
         let protocol = usize::from(self.instance.node().protocol().min(5));
-        let mut order: Vec<usize> = (0..6).collect();
+        let mut order: [usize; 6] = [0, 1, 2, 3, 4, 5];
         order.sort_by_key(|&p| p.abs_diff(protocol));
-        let mut tried: Vec<Source> = Vec::new();
-        for p in order {
+        for (k, &p) in order.iter().enumerate() {
             let Some(source) = roles[p] else { continue };
-            if tried.contains(&source) {
+            if order[..k].iter().any(|&q| roles[q] == Some(source)) {
                 continue;
             }
-            tried.push(source);
             let primary = p == protocol;
             if let Some(found) = self.take(source, primary) {
                 return found;
