@@ -4,6 +4,7 @@
 use super::input::Input;
 use crate::error::{Error, ErrorKind, Result};
 use crate::opcode::ArgKind;
+use crate::value::PyString;
 
 /// An opcode's inline argument.
 pub(crate) enum Arg {
@@ -13,6 +14,9 @@ pub(crate) enum Arg {
     Float(f64),
     /// A counted payload: strings, bytes, longs.
     Data(Vec<u8>),
+    /// A short str payload, already decoded: it fits in a [`PyString`] without an
+    /// allocation, so it is read without one (a payload that does not decode stays `Data`).
+    Text(PyString),
     /// A newline-terminated argument, without the newline.
     Line(Vec<u8>),
     /// Two lines: a global's module and name.
@@ -76,11 +80,27 @@ pub(crate) fn read_arg<I: Input + ?Sized>(
             wide[..bytes.len()].copy_from_slice(bytes);
             Arg::Int(i64::from_le_bytes(wide))
         }
-        ArgKind::String1 | ArgKind::Bytes1 | ArgKind::Unicodestring1 => {
+        ArgKind::Unicodestring1 | ArgKind::Unicodestring4 => {
+            let n = if kind == ArgKind::Unicodestring1 {
+                u64::from(input.read(1)?[0])
+            } else {
+                u64::from(u32::from_le_bytes(fixed(input)?))
+            };
+            if n > PyString::INLINE as u64 {
+                return payload(input, n);
+            }
+            budget.charge(n)?;
+            let bytes = input.read(n as usize)?;
+            match PyString::from_surrogatepass(bytes) {
+                Ok(s) => Arg::Text(s),
+                Err(_) => Arg::Data(bytes.to_vec()),
+            }
+        }
+        ArgKind::String1 | ArgKind::Bytes1 => {
             let n = input.read(1)?[0];
             payload(input, u64::from(n))?
         }
-        ArgKind::Bytes4 | ArgKind::Unicodestring4 => {
+        ArgKind::Bytes4 => {
             let n = u32::from_le_bytes(fixed(input)?);
             payload(input, u64::from(n))?
         }

@@ -118,6 +118,7 @@ fn show_arg(kind: ArgKind, arg: Arg) -> Result<Option<String>> {
         (ArgKind::String1 | ArgKind::String4, Arg::Data(d)) => text(&d),
         (ArgKind::Bytearray8, Arg::Data(d)) => format!("bytearray({})", bytes_repr(&d)),
         (ArgKind::Bytes1 | ArgKind::Bytes4 | ArgKind::Bytes8, Arg::Data(d)) => bytes_repr(&d),
+        (_, Arg::Text(s)) => str_repr(s.code_points()),
         (_, Arg::Data(d)) => match PyString::from_surrogatepass(&d) {
             Ok(s) => str_repr(s.code_points()),
             Err(e) => return Err(Error::unpickling(format!("'utf-8' codec can't decode the str payload: {e}"))),

@@ -315,6 +315,10 @@ impl<'u, I: Input> Loader<'u, I> {
                 self.push_obj(Obj::Str(s))?;
             }
             Opcode::Binunicode | Opcode::ShortBinunicode | Opcode::Binunicode8 => {
+                if let Arg::Text(s) = arg {
+                    self.push_obj(Obj::Str(s))?;
+                    return Ok(Flow::Continue);
+                }
                 let s = PyString::from_surrogatepass_vec(data(arg))
                     .map_err(|e| Error::unpickling(format!("'utf-8' codec can't decode the str payload: {e}")))?;
                 self.push_obj(Obj::Str(s))?;

@@ -10,12 +10,84 @@ use std::fmt;
 /// without surrogates is plain UTF-8 and [`as_str`](PyString::as_str) borrows it; one with
 /// surrogates is kept losslessly, re-encodes to the same bytes, and refuses a silent
 /// conversion to Rust's `str`.
-#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+///
+/// Strings of up to 21 bytes are stored inline, without an allocation: most strings in a
+/// pickle are short (names, keys, words), and each would otherwise cost a `malloc` when it
+/// is read and a `free` when it is dropped.
+#[derive(Clone)]
 pub struct PyString {
-    /// UTF-8, except that surrogates are encoded as themselves (`surrogatepass`).
-    bytes: Box<[u8]>,
-    /// Whether `bytes` holds a surrogate, that is whether it is not valid UTF-8.
-    has_surrogates: bool,
+    storage: Storage,
+}
+
+/// The bytes of a [`PyString`]: UTF-8, except that surrogates are encoded as themselves
+/// (`surrogatepass`), and whether they hold a surrogate (whether they are not valid UTF-8).
+#[derive(Clone)]
+enum Storage {
+    Inline { len: u8, surrogates: bool, buf: [u8; PyString::INLINE] },
+    Heap { surrogates: bool, bytes: Box<[u8]> },
+}
+
+impl PyString {
+    /// How many bytes a string stores inline (what fits beside the heap form's pointer).
+    pub(crate) const INLINE: usize = 21;
+
+    /// A string of checked bytes, copied.
+    fn from_checked(bytes: &[u8], surrogates: bool) -> PyString {
+        if bytes.len() <= PyString::INLINE {
+            let mut buf = [0; PyString::INLINE];
+            buf[..bytes.len()].copy_from_slice(bytes);
+            return PyString { storage: Storage::Inline { len: bytes.len() as u8, surrogates, buf } };
+        }
+        PyString { storage: Storage::Heap { surrogates, bytes: bytes.into() } }
+    }
+
+    /// A string of checked bytes, taking the buffer when it is not stored inline.
+    fn from_checked_vec(bytes: Vec<u8>, surrogates: bool) -> PyString {
+        if bytes.len() <= PyString::INLINE {
+            return PyString::from_checked(&bytes, surrogates);
+        }
+        PyString { storage: Storage::Heap { surrogates, bytes: bytes.into_boxed_slice() } }
+    }
+
+    #[inline]
+    fn bytes(&self) -> &[u8] {
+        match &self.storage {
+            Storage::Inline { len, buf, .. } => &buf[..*len as usize],
+            Storage::Heap { bytes, .. } => bytes,
+        }
+    }
+}
+
+impl Default for PyString {
+    fn default() -> PyString {
+        PyString::from_checked(b"", false)
+    }
+}
+
+impl PartialEq for PyString {
+    fn eq(&self, other: &PyString) -> bool {
+        self.bytes() == other.bytes()
+    }
+}
+
+impl Eq for PyString {}
+
+impl std::hash::Hash for PyString {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.bytes().hash(state)
+    }
+}
+
+impl PartialOrd for PyString {
+    fn partial_cmp(&self, other: &PyString) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for PyString {
+    fn cmp(&self, other: &PyString) -> std::cmp::Ordering {
+        self.bytes().cmp(other.bytes())
+    }
 }
 
 /// Bytes that are not UTF-8, even with `surrogatepass`.
@@ -40,7 +112,7 @@ impl PyString {
             Ok(s) => Ok(PyString::from(s)),
             Err(_) => {
                 validate_surrogatepass(bytes)?;
-                Ok(PyString { bytes: bytes.into(), has_surrogates: true })
+                Ok(PyString::from_checked(bytes, true))
             }
         }
     }
@@ -52,7 +124,7 @@ impl PyString {
             Err(e) => {
                 let bytes = e.into_bytes();
                 validate_surrogatepass(&bytes)?;
-                Ok(PyString { bytes: bytes.into_boxed_slice(), has_surrogates: true })
+                Ok(PyString::from_checked_vec(bytes, true))
             }
         }
     }
@@ -74,41 +146,43 @@ impl PyString {
                 None => return None,
             }
         }
-        Some(PyString { bytes: bytes.into(), has_surrogates })
+        Some(PyString::from_checked_vec(bytes, has_surrogates))
     }
 
     /// The string as Rust `str`, or `None` when it holds a lone surrogate.
     #[inline]
     pub fn as_str(&self) -> Option<&str> {
-        if self.has_surrogates {
+        if self.has_surrogates() {
             None
         } else {
             // SAFETY: without surrogates the bytes are valid UTF-8 (checked on construction).
-            Some(unsafe { std::str::from_utf8_unchecked(&self.bytes) })
+            Some(unsafe { std::str::from_utf8_unchecked(self.bytes()) })
         }
     }
 
     /// The bytes CPython writes for this string: UTF-8 with `surrogatepass`.
     #[inline]
     pub fn as_surrogatepass_bytes(&self) -> &[u8] {
-        &self.bytes
+        self.bytes()
     }
 
     /// Whether the string holds a lone surrogate (and so is no Rust `str`).
     #[inline]
     pub fn has_surrogates(&self) -> bool {
-        self.has_surrogates
+        match self.storage {
+            Storage::Inline { surrogates, .. } | Storage::Heap { surrogates, .. } => surrogates,
+        }
     }
 
     /// The code points, surrogates included.
     pub fn code_points(&self) -> CodePoints<'_> {
-        CodePoints { bytes: &self.bytes }
+        CodePoints { bytes: self.bytes() }
     }
 
     /// The length in code points, as Python's `len` counts.
     pub fn char_len(&self) -> usize {
         // Every code point starts with a byte that is not a continuation byte.
-        self.bytes.iter().filter(|b| (**b as i8) >= -0x40).count()
+        self.bytes().iter().filter(|b| (**b as i8) >= -0x40).count()
     }
 
     /// The string with each lone surrogate replaced by U+FFFD.
@@ -121,24 +195,27 @@ impl PyString {
 
     /// The Rust `String`, or the string back when it holds a lone surrogate.
     pub fn into_string(self) -> Result<String, PyString> {
-        if self.has_surrogates {
-            Err(self)
-        } else {
+        match self.storage {
+            Storage::Inline { surrogates: false, len, buf } => {
+                // SAFETY: as in `as_str`.
+                Ok(unsafe { std::str::from_utf8_unchecked(&buf[..len as usize]) }.to_owned())
+            }
             // SAFETY: as in `as_str`.
-            Ok(unsafe { String::from_utf8_unchecked(self.bytes.into_vec()) })
+            Storage::Heap { surrogates: false, bytes } => Ok(unsafe { String::from_utf8_unchecked(bytes.into_vec()) }),
+            _ => Err(self),
         }
     }
 }
 
 impl From<&str> for PyString {
     fn from(s: &str) -> PyString {
-        PyString { bytes: s.as_bytes().into(), has_surrogates: false }
+        PyString::from_checked(s.as_bytes(), false)
     }
 }
 
 impl From<String> for PyString {
     fn from(s: String) -> PyString {
-        PyString { bytes: s.into_bytes().into_boxed_slice(), has_surrogates: false }
+        PyString::from_checked_vec(s.into_bytes(), false)
     }
 }
 
@@ -221,6 +298,21 @@ mod tests {
         assert_eq!(PyString::from_surrogatepass(b"ab\xff").unwrap_err().valid_up_to, 2);
         assert_eq!(PyString::from_surrogatepass(b"\xed\xa0").unwrap_err().valid_up_to, 0);
         assert!(PyString::from_code_points([0x110000]).is_none());
+    }
+
+    #[test]
+    fn short_strings_are_inline_and_equal_to_long_ones_by_content() {
+        assert_eq!(std::mem::size_of::<PyString>(), 24);
+        assert_eq!(std::mem::size_of::<crate::Value>(), 32);
+        let short = PyString::from("abc");
+        let long = PyString::from("abcdefghijklmnopqrstuvwxyz");
+        assert!(matches!(short.storage, Storage::Inline { .. }));
+        assert!(matches!(long.storage, Storage::Heap { .. }));
+        assert_eq!(PyString::from(String::from("abc")), short);
+        assert!(short < long);
+        assert_eq!(long.clone().into_string().unwrap(), "abcdefghijklmnopqrstuvwxyz");
+        let surrogate = PyString::from_surrogatepass(b"\xed\xb3\xbf").unwrap();
+        assert!(surrogate.has_surrogates() && surrogate.clone().into_string().is_err());
     }
 
     #[test]
