@@ -1,6 +1,6 @@
 //! The class policy: which globals a pickle may name at all.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::value::Global;
@@ -47,7 +47,8 @@ pub const ALWAYS_ALLOWED: &[(&str, &str)] = &[
 /// ```
 #[derive(Clone, Debug, Default)]
 pub struct ClassPolicy {
-    allowed: HashSet<(String, String)>,
+    /// Qualnames allowed, by module: looked up by `&str`, without building a key per global.
+    allowed: HashMap<String, HashSet<String>>,
 }
 
 impl ClassPolicy {
@@ -58,7 +59,7 @@ impl ClassPolicy {
 
     /// Allows the global `module.qualname`.
     pub fn allow(mut self, module: impl Into<String>, qualname: impl Into<String>) -> ClassPolicy {
-        self.allowed.insert((module.into(), qualname.into()));
+        self.allowed.entry(module.into()).or_default().insert(qualname.into());
         self
     }
 
@@ -73,7 +74,8 @@ impl ClassPolicy {
 
     /// Whether the policy allows `module.qualname`.
     pub fn allows(&self, module: &str, qualname: &str) -> bool {
-        ALWAYS_ALLOWED.contains(&(module, qualname)) || self.allowed.contains(&(module.to_owned(), qualname.to_owned()))
+        ALWAYS_ALLOWED.contains(&(module, qualname))
+            || self.allowed.get(module).is_some_and(|names| names.contains(qualname))
     }
 
     /// `Ok` for an allowed global, the [`ErrorKind::Forbidden`] error otherwise.

@@ -38,7 +38,8 @@ type Constructor = Box<dyn Fn(Node<'_>) -> Result<Box<dyn Any>>>;
 /// ```
 #[derive(Default)]
 pub struct Registry {
-    constructors: HashMap<(String, String), Constructor>,
+    /// Constructors by module, then qualname: looked up by `&str`.
+    constructors: HashMap<String, HashMap<String, Constructor>>,
 }
 
 impl Registry {
@@ -49,9 +50,7 @@ impl Registry {
 
     /// Instances of `module.qualname` load as `T`.
     pub fn class<T: Reconstruct + 'static>(&mut self, module: &str, qualname: &str) -> &mut Registry {
-        let constructor: Constructor = Box::new(|node| Ok(Box::new(node.get::<T>()?)));
-        self.constructors.insert((module.to_owned(), qualname.to_owned()), constructor);
-        self
+        self.insert(module, qualname, Box::new(|node| Ok(Box::new(node.get::<T>()?))))
     }
 
     /// Instances of `module.qualname` (or objects built by that function) are given to
@@ -62,21 +61,25 @@ impl Registry {
         qualname: &str,
         constructor: impl Fn(Value) -> Result<T> + 'static,
     ) -> &mut Registry {
-        let constructor: Constructor = Box::new(move |node| Ok(Box::new(constructor(node.to_value()?)?)));
-        self.constructors.insert((module.to_owned(), qualname.to_owned()), constructor);
+        self.insert(module, qualname, Box::new(move |node| Ok(Box::new(constructor(node.to_value()?)?))))
+    }
+
+    fn insert(&mut self, module: &str, qualname: &str, constructor: Constructor) -> &mut Registry {
+        self.constructors.entry(module.to_owned()).or_default().insert(qualname.to_owned(), constructor);
         self
     }
 
     /// A class policy allowing exactly the registered names.
     pub fn policy(&self) -> ClassPolicy {
-        self.constructors.keys().fold(ClassPolicy::new(), |policy, (m, n)| policy.allow(m, n))
+        let names = self.constructors.iter().flat_map(|(m, names)| names.keys().map(move |n| (m, n)));
+        names.fold(ClassPolicy::new(), |policy, (m, n)| policy.allow(m, n))
     }
 
     /// The object `node` is, built by the constructor registered for its class; an object
     /// of no registered class is an error naming it.
     pub fn reconstruct(&self, node: Node<'_>) -> Result<Box<dyn Any>> {
         let class = node.instance().and_then(|i| i.class()).or_else(|| node.global());
-        let constructor = class.and_then(|g| self.constructors.get(&(g.module.clone(), g.name.clone())));
+        let constructor = class.and_then(|g| self.constructors.get(&g.module)?.get(&g.name));
         match constructor {
             Some(constructor) => constructor(node),
             None => Err(node.mismatch("an instance of a registered class")),
