@@ -13,11 +13,11 @@
 //!
 //! Run with `cargo run --example basic_reduce_ex`.
 
-use pickle_core::{dis, dumps, loads, Reconstruct, Reduce};
+use pickle_core::{Reconstruct, Reduce};
 
 #[path = "support/cpython.rs"]
 mod support;
-use support::cpython;
+use support::show_both_ways;
 
 #[derive(Reduce, Reconstruct, Debug)]
 #[pickle(module = "seeds")]
@@ -34,21 +34,5 @@ theirs = pickle.dumps(seeds.SimpleObject(42), protocol)";
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let value = SimpleObject { value: 42 };
-    let mut pickles = Vec::new();
-    for protocol in [0, 4] {
-        let bytes = dumps(&value, protocol)?;
-        println!("=== protocol {protocol}: {} bytes\n{}", bytes.len(), dis(&bytes)?);
-        println!("Rust loads it back: {:?}\n", loads::<SimpleObject>(&bytes)?);
-        pickles.push((protocol, bytes));
-    }
-    println!("=== CPython, with tests/python/seeds.py");
-    for (protocol, ours) in &pickles {
-        let Some(theirs) = cpython(PYTHON, ours, *protocol)? else {
-            println!("python3 is not on the PATH: skipping CPython's side");
-            break;
-        };
-        let same = if theirs == *ours { "the same bytes as ours" } else { "different bytes" };
-        println!("CPython's own pickle ({same}) loads in Rust as: {:?}", loads::<SimpleObject>(&theirs)?);
-    }
-    Ok(())
+    show_both_ways(&value, &[0, 4], PYTHON)
 }

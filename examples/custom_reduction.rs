@@ -18,11 +18,11 @@
 //!
 //! Run with `cargo run --example custom_reduction`.
 
-use pickle_core::{dis, dumps, loads, Reconstruct, Reduce};
+use pickle_core::{Reconstruct, Reduce};
 
 #[path = "support/cpython.rs"]
 mod support;
-use support::cpython;
+use support::show_both_ways;
 
 #[derive(Reduce, Reconstruct, Debug)]
 #[pickle(module = "seeds")]
@@ -41,23 +41,7 @@ theirs = pickle.dumps(seeds.CustomObject('widget', [1, 2, 3]), protocol)";
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let value = CustomObject { name: "widget".into(), data: vec![1, 2, 3] };
-    let mut pickles = Vec::new();
     // Protocol 1 takes the `arg` branch (one REDUCE of two arguments), protocol 2 the
     // `state` branch (REDUCE of one argument, then BUILD with {'data': ...}).
-    for protocol in [1, 2] {
-        let bytes = dumps(&value, protocol)?;
-        println!("=== protocol {protocol}: {} bytes\n{}", bytes.len(), dis(&bytes)?);
-        println!("Rust loads it back: {:?}\n", loads::<CustomObject>(&bytes)?);
-        pickles.push((protocol, bytes));
-    }
-    println!("=== CPython, with tests/python/seeds.py");
-    for (protocol, ours) in &pickles {
-        let Some(theirs) = cpython(PYTHON, ours, *protocol)? else {
-            println!("python3 is not on the PATH: skipping CPython's side");
-            break;
-        };
-        let same = if theirs == *ours { "the same bytes as ours" } else { "different bytes" };
-        println!("CPython's own pickle ({same}) loads in Rust as: {:?}", loads::<CustomObject>(&theirs)?);
-    }
-    Ok(())
+    show_both_ways(&value, &[1, 2], PYTHON)
 }

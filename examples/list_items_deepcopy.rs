@@ -19,11 +19,11 @@
 //!
 //! Run with `cargo run --example list_items_deepcopy`.
 
-use pickle_core::{deepcopy, dis, dumps, loads, Reconstruct, Reduce};
+use pickle_core::{deepcopy, Reconstruct, Reduce};
 
 #[path = "support/cpython.rs"]
 mod support;
-use support::cpython;
+use support::show_both_ways;
 
 #[derive(Reduce, Reconstruct, Debug, PartialEq)]
 #[pickle(module = "seeds", args = (&self.value, Vec::<i64>::new()), constructor = Node::new)]
@@ -55,21 +55,5 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let copy = deepcopy(&tree)?;
     println!("deepcopy: {copy:?}\nequal to the original: {}\n", copy == tree);
 
-    let mut pickles = Vec::new();
-    for protocol in [0, 2] {
-        let bytes = dumps(&tree, protocol)?;
-        println!("=== protocol {protocol}: {} bytes\n{}", bytes.len(), dis(&bytes)?);
-        println!("Rust loads it back: {:?}\n", loads::<Node>(&bytes)?);
-        pickles.push((protocol, bytes));
-    }
-    println!("=== CPython, with tests/python/seeds.py");
-    for (protocol, ours) in &pickles {
-        let Some(theirs) = cpython(PYTHON, ours, *protocol)? else {
-            println!("python3 is not on the PATH: skipping CPython's side");
-            break;
-        };
-        let same = if theirs == *ours { "the same bytes as ours" } else { "different bytes" };
-        println!("CPython's own pickle ({same}) loads in Rust as: {:?}", loads::<Node>(&theirs)?);
-    }
-    Ok(())
+    show_both_ways(&tree, &[0, 2], PYTHON)
 }

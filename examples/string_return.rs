@@ -14,11 +14,11 @@
 //!
 //! Run with `cargo run --example string_return`.
 
-use pickle_core::{dis, dumps, loads, Reconstruct, Reduce};
+use pickle_core::{Reconstruct, Reduce};
 
 #[path = "support/cpython.rs"]
 mod support;
-use support::cpython;
+use support::show_both_ways;
 
 #[derive(Reduce, Reconstruct, Debug)]
 #[pickle(module = "seeds", global = "SPAM")]
@@ -31,21 +31,5 @@ print(f'protocol {protocol}: CPython loads a {type(loaded).__name__}; it is seed
 theirs = pickle.dumps(seeds.SPAM, protocol)";
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let mut pickles = Vec::new();
-    for protocol in [0, 4] {
-        let bytes = dumps(&Wrapper, protocol)?;
-        println!("=== protocol {protocol}: {} bytes\n{}", bytes.len(), dis(&bytes)?);
-        println!("Rust loads it back: {:?}\n", loads::<Wrapper>(&bytes)?);
-        pickles.push((protocol, bytes));
-    }
-    println!("=== CPython, with tests/python/seeds.py");
-    for (protocol, ours) in &pickles {
-        let Some(theirs) = cpython(PYTHON, ours, *protocol)? else {
-            println!("python3 is not on the PATH: skipping CPython's side");
-            break;
-        };
-        let same = if theirs == *ours { "the same bytes as ours" } else { "different bytes" };
-        println!("CPython's own pickle ({same}) loads in Rust as: {:?}", loads::<Wrapper>(&theirs)?);
-    }
-    Ok(())
+    show_both_ways(&Wrapper, &[0, 4], PYTHON)
 }
