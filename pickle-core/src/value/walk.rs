@@ -4,7 +4,7 @@
 //! compiler-generated drop, `==` and `Display` would each use one native stack frame per
 //! level and overflow. These walk the graph with an explicit stack instead.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::fmt::{self, Write};
 use std::sync::Arc;
 
@@ -119,36 +119,50 @@ impl PartialEq for Value {
     ///
     /// References are looked through: `Shared(x)` equals a plain value equal to `x`.
     /// Floats compare by bit pattern (a NaN equals the same NaN; `0.0 != -0.0`), ints by
-    /// number (`Int(5) == BigInt(5)`). Cycles compare equal when they close on nodes that
-    /// were paired on the way down.
+    /// number (`Int(5) == BigInt(5)`). Where both sides are references, their nodes must
+    /// correspond one to one, and what a node holds is compared once, where both sides
+    /// reach it as `Shared`: a `Cycle` link, met in whatever order, only has to close on the
+    /// node that corresponds.
     fn eq(&self, other: &Value) -> bool {
         let mut pending: Vec<(&Value, &Value)> = vec![(self, other)];
-        let mut paired: HashSet<(usize, usize)> = HashSet::new();
-        while let Some((mut a, mut b)) = pending.pop() {
-            match (node_id(a), node_id(b)) {
+        let mut forward: HashMap<usize, usize> = HashMap::new();
+        let mut backward: HashMap<usize, usize> = HashMap::new();
+        let mut compared: HashSet<usize> = HashSet::new();
+        while let Some((a, b)) = pending.pop() {
+            let (a, b) = match (node_id(a), node_id(b)) {
                 (Some(x), Some(y)) if x == y => continue,
-                (Some(x), Some(y)) if !paired.insert((x, y)) => continue,
-                (None, None) => {}
-                _ => {}
-            }
-            if let Value::Shared(s) = a {
-                match s.get() {
-                    Some(v) => a = v,
-                    None => return false,
+                (Some(x), Some(y)) => {
+                    match (forward.insert(x, y), backward.insert(y, x)) {
+                        (None, None) => {}
+                        (Some(y0), Some(x0)) if (x0, y0) == (x, y) => {}
+                        _ => return false,
+                    }
+                    match (a, b) {
+                        (Value::Shared(s), Value::Shared(t)) if compared.insert(x) => match (s.get(), t.get()) {
+                            (Some(v), Some(w)) => (v, w),
+                            _ => return false,
+                        },
+                        _ => continue,
+                    }
                 }
-            }
-            if let Value::Shared(s) = b {
-                match s.get() {
-                    Some(v) => b = v,
-                    None => return false,
-                }
-            }
+                (Some(_), None) => match a {
+                    Value::Shared(s) => match s.get() {
+                        Some(v) => (v, b),
+                        None => return false,
+                    },
+                    _ => return false,
+                },
+                (None, Some(_)) => match b {
+                    Value::Shared(t) => match t.get() {
+                        Some(w) => (a, w),
+                        None => return false,
+                    },
+                    _ => return false,
+                },
+                (None, None) => (a, b),
+            };
             if node_id(a).is_some() || node_id(b).is_some() {
-                // A cycle link that does not close on a paired node, or a chain of nodes:
-                // compare again after one more step through the chain.
-                if matches!(a, Value::Cycle(_)) || matches!(b, Value::Cycle(_)) {
-                    return false;
-                }
+                // A chain of nodes: one more step through it.
                 pending.push((a, b));
                 continue;
             }
@@ -433,6 +447,18 @@ mod tests {
         let other = Shared::empty();
         other.set(Value::List(vec![Value::from(1), Value::Cycle(other.downgrade())])).unwrap();
         assert!(a == Value::Shared(other));
+    }
+
+    /// Two loads of `[[[[...]]], [[[...]]]]`, whose cycle links are met before the nodes
+    /// they close on (pickletools-checked input found by the `direct` fuzz target).
+    #[test]
+    fn cycles_met_before_their_nodes_compare_equal() {
+        let bytes = b"](]q\x00(]q\x01eh\x01(h\x00ee.";
+        let a: Value = crate::loads(bytes).unwrap();
+        let b: Value = crate::loads(bytes).unwrap();
+        assert!(a == b);
+        let plain: Value = crate::loads(b"](]q\x00(]q\x01eh\x01(]ee.").unwrap();
+        assert!(a != plain);
     }
 
     #[test]
