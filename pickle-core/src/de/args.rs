@@ -53,6 +53,18 @@ pub(crate) fn read_arg<I: Input + ?Sized>(
     max_line: usize,
     budget: &mut Budget,
 ) -> Result<Arg> {
+    read_arg_inline(input, kind, max_line, budget)
+}
+
+/// [`read_arg`], inlined where it is called: for the unpickler's hot opcodes, whose kind
+/// is a constant.
+#[inline(always)]
+pub(crate) fn read_arg_inline<I: Input + ?Sized>(
+    input: &mut I,
+    kind: ArgKind,
+    max_line: usize,
+    budget: &mut Budget,
+) -> Result<Arg> {
     let mut payload = |input: &mut I, n: u64| -> Result<Arg> {
         budget.charge(n)?;
         Ok(Arg::Data(input.read_vec(n)?))
@@ -130,6 +142,7 @@ pub(crate) fn read_arg<I: Input + ?Sized>(
     })
 }
 
+#[inline(always)]
 fn fixed<const N: usize, I: Input + ?Sized>(input: &mut I) -> Result<[u8; N]> {
     Ok(input.read(N)?.try_into().expect("read returns exactly N bytes"))
 }

@@ -1,6 +1,6 @@
 //! The unpickling machine: CPython's `load()` loop and its opcode handlers.
 //!
-//! Arguments are read by the kind the opcode table gives them ([`ArgKind`]), so each
+//! Arguments are read by the kind the opcode table gives them ([`ArgKind`](crate::opcode::ArgKind)), so each
 //! handler only says what the opcode does with its argument and the stack. The stack has
 //! CPython's two parts: objects, and the positions of MARKs; the topmost MARK is a fence
 //! that ordinary pops may not cross ("unpickling stack underflow").
@@ -17,7 +17,7 @@ use super::text::{self, Int};
 use super::{keys, scratch, Encoding, Hooks, PersistentLoad, StringErrors, UnpicklerOptions};
 use crate::compat;
 use crate::error::{Error, ErrorKind, Result};
-use crate::opcode::{ArgKind, Opcode};
+use crate::opcode::Opcode;
 use crate::reconstruct::Tree;
 use crate::value::{Global, PyString, Value};
 
@@ -29,10 +29,10 @@ enum Flow {
 
 /// What `max_alloc` charges for an object: its place in the graph, the `Value` it becomes,
 /// and the allocation that holds a container's items.
-const OBJECT_CHARGE: u64 = 128;
+pub(super) const OBJECT_CHARGE: u64 = 128;
 /// What `max_alloc` charges for an item in a container: its slot in the graph and the
 /// `Value` it becomes.
-const SLOT_CHARGE: u64 = 48;
+pub(super) const SLOT_CHARGE: u64 = 48;
 
 /// Memo indices up to this far past the end extend the dense table; others go to a map,
 /// so a `LONG_BINPUT 4000000000` does not allocate a huge table.
@@ -180,8 +180,11 @@ impl<'u, I: Input> Loader<'u, I> {
 
     // ----- arguments -----
 
-    fn read_arg(&mut self, kind: ArgKind) -> Result<Arg> {
-        args::read_arg(&mut *self.input, kind, self.options.max_line, &mut self.budget)
+    /// The argument of `op`, read by the kind the table gives it. Always inlined: where
+    /// `op` is a constant, the match on its kind folds away.
+    #[inline(always)]
+    fn arg(&mut self, op: Opcode) -> Result<Arg> {
+        args::read_arg_inline(&mut *self.input, op.info().arg, self.options.max_line, &mut self.budget)
     }
 
     /// Counts bytes against `max_alloc`.
@@ -251,19 +254,41 @@ impl<'u, I: Input> Loader<'u, I> {
 
     // ----- opcodes -----
 
+    /// One opcode. The opcodes bulk data is made of come first, one arm each, so the
+    /// table's argument kind is a constant there (see [`Loader::arg`]) and each costs one
+    /// dispatch, on its byte; with the kinds of shuffled data (ints of mixed sizes) a second
+    /// dispatch, on the argument's kind, is a second mispredicted jump per value.
+    #[inline]
     fn step(&mut self, op: Opcode) -> Result<Flow> {
-        let arg = self.read_arg(op.info().arg)?;
+        match op {
+            Opcode::Binint1 => self.op_int(Opcode::Binint1)?,
+            Opcode::Binint2 => self.op_int(Opcode::Binint2)?,
+            Opcode::Binint => self.op_int(Opcode::Binint)?,
+            Opcode::Long1 => self.op_long(Opcode::Long1)?,
+            Opcode::Binfloat => self.op_binfloat()?,
+            Opcode::ShortBinunicode => self.op_unicode(Opcode::ShortBinunicode)?,
+            Opcode::Binunicode => self.op_unicode(Opcode::Binunicode)?,
+            Opcode::Memoize => self.op_put(Opcode::Memoize)?,
+            Opcode::Binput => self.op_put(Opcode::Binput)?,
+            Opcode::Binget => self.op_get(Opcode::Binget)?,
+            _ => return self.dispatch(op),
+        }
+        Ok(Flow::Continue)
+    }
+
+    /// Every opcode; each arm reads its own argument, if it has one.
+    fn dispatch(&mut self, op: Opcode) -> Result<Flow> {
         match op {
             Opcode::Stop => return Ok(Flow::Stop(self.pop()?)),
             Opcode::Proto => {
-                let Arg::Int(p) = arg else { unreachable!() };
+                let Arg::Int(p) = self.arg(op)? else { unreachable!() };
                 if p > i64::from(crate::HIGHEST_PROTOCOL) {
                     return Err(Error::new(ErrorKind::UnsupportedProtocol(p as u8)));
                 }
                 self.proto = p as u8;
             }
             Opcode::Frame => {
-                let Arg::Int(n) = arg else { unreachable!() };
+                let Arg::Int(n) = self.arg(op)? else { unreachable!() };
                 self.input.ensure(n as u64)?;
             }
             Opcode::Mark => self.marks.push(self.stack.len()),
@@ -278,53 +303,43 @@ impl<'u, I: Input> Loader<'u, I> {
             Opcode::None => self.push(Item::None),
             Opcode::Newtrue => self.push(Item::Bool(true)),
             Opcode::Newfalse => self.push(Item::Bool(false)),
-            Opcode::Binint | Opcode::Binint1 | Opcode::Binint2 => {
-                let Arg::Int(i) = arg else { unreachable!() };
-                self.push(Item::Int(i));
+            Opcode::Binint | Opcode::Binint1 | Opcode::Binint2 => self.op_int(op)?,
+            Opcode::Int => {
+                let arg = self.arg(op)?;
+                self.op_int_line(&line(arg))?
             }
-            Opcode::Int => self.op_int(&line(arg))?,
             Opcode::Long => {
-                let value = text::parse_long_line(&line(arg), self.options.max_digits)?;
+                let value = text::parse_long_line(&line(self.arg(op)?), self.options.max_digits)?;
                 self.push_int(value)?;
             }
-            Opcode::Long1 | Opcode::Long4 => {
-                if let Arg::Int(small) = arg {
-                    self.push(Item::Int(small));
-                    return Ok(Flow::Continue);
-                }
-                let bytes = data(arg);
-                let value = if bytes.is_empty() { BigInt::from(0) } else { BigInt::from_signed_bytes_le(&bytes) };
-                self.push_int(match value.to_i64() {
-                    Some(small) => Int::Small(small),
-                    None => Int::Big(value),
-                })?;
+            Opcode::Long1 | Opcode::Long4 => self.op_long(op)?,
+            Opcode::Float => {
+                let value = text::parse_float_line(&line(self.arg(op)?))?;
+                self.push(Item::Float(value));
             }
-            Opcode::Float => self.push(Item::Float(text::parse_float_line(&line(arg))?)),
-            Opcode::Binfloat => {
-                let Arg::Float(f) = arg else { unreachable!() };
-                self.push(Item::Float(f));
-            }
+            Opcode::Binfloat => self.op_binfloat()?,
 
             Opcode::String => {
-                let raw = text::parse_quoted_string(&line(arg))?;
+                let raw = text::parse_quoted_string(&line(self.arg(op)?))?;
                 self.push_python2_string(raw)?;
             }
-            Opcode::Binstring | Opcode::ShortBinstring => self.push_python2_string(data(arg))?,
+            Opcode::Binstring | Opcode::ShortBinstring => {
+                let raw = data(self.arg(op)?);
+                self.push_python2_string(raw)?
+            }
             Opcode::Unicode => {
-                let s = text::parse_raw_unicode_escape(&line(arg))?;
+                let s = text::parse_raw_unicode_escape(&line(self.arg(op)?))?;
                 self.push_obj(Obj::Str(s))?;
             }
-            Opcode::Binunicode | Opcode::ShortBinunicode | Opcode::Binunicode8 => {
-                if let Arg::Text(s) = arg {
-                    self.push_obj(Obj::Str(s))?;
-                    return Ok(Flow::Continue);
-                }
-                let s = PyString::from_surrogatepass_vec(data(arg))
-                    .map_err(|e| Error::unpickling(format!("'utf-8' codec can't decode the str payload: {e}")))?;
-                self.push_obj(Obj::Str(s))?;
+            Opcode::Binunicode | Opcode::ShortBinunicode | Opcode::Binunicode8 => self.op_unicode(op)?,
+            Opcode::Binbytes | Opcode::ShortBinbytes | Opcode::Binbytes8 => {
+                let bytes = data(self.arg(op)?);
+                self.push_obj(Obj::Bytes(bytes))?
             }
-            Opcode::Binbytes | Opcode::ShortBinbytes | Opcode::Binbytes8 => self.push_obj(Obj::Bytes(data(arg)))?,
-            Opcode::Bytearray8 => self.push_obj(Obj::ByteArray(data(arg)))?,
+            Opcode::Bytearray8 => {
+                let bytes = data(self.arg(op)?);
+                self.push_obj(Obj::ByteArray(bytes))?
+            }
 
             Opcode::EmptyTuple => self.push_obj(Obj::Tuple(Vec::new()))?,
             Opcode::Tuple => {
@@ -380,31 +395,11 @@ impl<'u, I: Input> Loader<'u, I> {
             }
             Opcode::Appends | Opcode::Setitems | Opcode::Additems => self.items_into_target(op)?,
 
-            Opcode::Get | Opcode::Binget | Opcode::LongBinget => {
-                let index = match arg {
-                    Arg::Line(l) => text::parse_index_line(&l, "GET")? as u64,
-                    Arg::Int(i) => i as u64,
-                    _ => unreachable!(),
-                };
-                let item = self.memo.get(index).ok_or_else(|| Error::new(ErrorKind::MemoNotFound(index)))?;
-                self.graph.maybe_shared = true;
-                self.push(item);
-            }
-            Opcode::Put | Opcode::Binput | Opcode::LongBinput | Opcode::Memoize => {
-                let index = match arg {
-                    Arg::Line(l) => {
-                        let i = text::parse_index_line(&l, "PUT")?;
-                        u64::try_from(i).map_err(|_| Error::unpickling("negative PUT argument"))?
-                    }
-                    Arg::Int(i) => i as u64,
-                    _ => self.memo.len,
-                };
-                let top = self.top()?;
-                self.memo.put(index, top, self.options.max_memo)?;
-            }
+            Opcode::Get | Opcode::Binget | Opcode::LongBinget => self.op_get(op)?,
+            Opcode::Put | Opcode::Binput | Opcode::LongBinput | Opcode::Memoize => self.op_put(op)?,
 
             Opcode::Global => {
-                let Arg::Pair(module, name) = arg else { unreachable!() };
+                let Arg::Pair(module, name) = self.arg(op)? else { unreachable!() };
                 let global = self.global(utf8(&module, "GLOBAL")?, utf8(&name, "GLOBAL")?);
                 self.push_global(global)?;
             }
@@ -420,7 +415,7 @@ impl<'u, I: Input> Loader<'u, I> {
                 self.push_global(global)?;
             }
             Opcode::Ext1 | Opcode::Ext2 | Opcode::Ext4 => {
-                let Arg::Int(code) = arg else { unreachable!() };
+                let Arg::Int(code) = self.arg(op)? else { unreachable!() };
                 if code <= 0 {
                     return Err(Error::unpickling("EXT specifies code <= 0"));
                 }
@@ -483,7 +478,7 @@ impl<'u, I: Input> Loader<'u, I> {
                 }
             }
             Opcode::Inst => {
-                let Arg::Pair(module, name) = arg else { unreachable!() };
+                let Arg::Pair(module, name) = self.arg(op)? else { unreachable!() };
                 let args = self.pop_mark()?;
                 let global = self.global(utf8(&module, "INST")?, utf8(&name, "INST")?);
                 self.admit(&global)?;
@@ -503,7 +498,7 @@ impl<'u, I: Input> Loader<'u, I> {
             }
 
             Opcode::Persid => {
-                let id = line(arg);
+                let id = line(self.arg(op)?);
                 let id = std::str::from_utf8(&id)
                     .ok()
                     .filter(|s| s.is_ascii())
@@ -590,8 +585,82 @@ impl<'u, I: Input> Loader<'u, I> {
         }
     }
 
+    /// BININT, BININT1, BININT2.
+    #[inline(always)]
+    fn op_int(&mut self, op: Opcode) -> Result<()> {
+        let Arg::Int(i) = self.arg(op)? else { unreachable!("the table gives these an int argument") };
+        self.push(Item::Int(i));
+        Ok(())
+    }
+
+    /// LONG1 and LONG4: up to 8 bytes are read as an `i64` (see `args`), longer ones as a
+    /// `BigInt` that becomes an int object only if it does not fit one.
+    #[inline(always)]
+    fn op_long(&mut self, op: Opcode) -> Result<()> {
+        let bytes = match self.arg(op)? {
+            Arg::Int(small) => {
+                self.push(Item::Int(small));
+                return Ok(());
+            }
+            arg => data(arg),
+        };
+        let value = if bytes.is_empty() { BigInt::from(0) } else { BigInt::from_signed_bytes_le(&bytes) };
+        self.push_int(match value.to_i64() {
+            Some(small) => Int::Small(small),
+            None => Int::Big(value),
+        })
+    }
+
+    #[inline(always)]
+    fn op_binfloat(&mut self) -> Result<()> {
+        let Arg::Float(f) = self.arg(Opcode::Binfloat)? else { unreachable!("BINFLOAT has a float argument") };
+        self.push(Item::Float(f));
+        Ok(())
+    }
+
+    /// SHORT_BINUNICODE, BINUNICODE, BINUNICODE8: UTF-8 with lone surrogates let through,
+    /// as CPython's `surrogatepass`.
+    #[inline(always)]
+    fn op_unicode(&mut self, op: Opcode) -> Result<()> {
+        let s = match self.arg(op)? {
+            Arg::Text(s) => s,
+            arg => PyString::from_surrogatepass_vec(data(arg))
+                .map_err(|e| Error::unpickling(format!("'utf-8' codec can't decode the str payload: {e}")))?,
+        };
+        self.push_obj(Obj::Str(s))
+    }
+
+    /// GET, BINGET, LONG_BINGET.
+    #[inline(always)]
+    fn op_get(&mut self, op: Opcode) -> Result<()> {
+        let index = match self.arg(op)? {
+            Arg::Line(l) => text::parse_index_line(&l, "GET")? as u64,
+            Arg::Int(i) => i as u64,
+            _ => unreachable!("the table gives GETs an index"),
+        };
+        let item = self.memo.get(index).ok_or_else(|| Error::new(ErrorKind::MemoNotFound(index)))?;
+        self.graph.maybe_shared = true;
+        self.push(item);
+        Ok(())
+    }
+
+    /// PUT, BINPUT, LONG_BINPUT, and MEMOIZE, which puts at the memo's length.
+    #[inline(always)]
+    fn op_put(&mut self, op: Opcode) -> Result<()> {
+        let index = match self.arg(op)? {
+            Arg::Line(l) => {
+                let i = text::parse_index_line(&l, "PUT")?;
+                u64::try_from(i).map_err(|_| Error::unpickling("negative PUT argument"))?
+            }
+            Arg::Int(i) => i as u64,
+            _ => self.memo.len,
+        };
+        let top = self.top()?;
+        self.memo.put(index, top, self.options.max_memo)
+    }
+
     /// INT: `I00`/`I01` are the booleans of protocols 0 and 1; otherwise an int.
-    fn op_int(&mut self, line: &[u8]) -> Result<()> {
+    fn op_int_line(&mut self, line: &[u8]) -> Result<()> {
         match line {
             b"00" => self.push(Item::Bool(false)),
             b"01" => self.push(Item::Bool(true)),
