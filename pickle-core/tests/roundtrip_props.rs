@@ -68,8 +68,11 @@ proptest! {
     fn a_reader_and_a_slice_agree(v in value(), protocol in 0u8..=5) {
         let bytes = dumps(&v, protocol).unwrap();
         let from_slice = loads::<Value>(&bytes).unwrap();
-        let from_reader = Unpickler::new(std::io::Cursor::new(&bytes)).load().unwrap();
+        let from_reader: Value = Unpickler::new(std::io::Cursor::new(&bytes)).load().unwrap();
         prop_assert!(from_slice == from_reader);
+        // The slice takes the direct path where it can, the reader the general loader:
+        // they keep the same objects shared.
+        prop_assert_eq!(dumps(&from_slice, protocol).unwrap(), dumps(&from_reader, protocol).unwrap());
     }
 
     #[test]

@@ -33,6 +33,15 @@ mod sealed {
         fn read_vec(&mut self, n: u64) -> Result<Vec<u8>>;
         /// Checks that `n` more bytes are there without consuming them (FRAME).
         fn ensure(&mut self, n: u64) -> Result<()>;
+        /// All the bytes not read yet, where the source holds them all (a slice).
+        fn unread(&self) -> Option<&[u8]> {
+            None
+        }
+        /// Consumes `n` bytes of [`Input::unread`].
+        fn skip(&mut self, n: usize) {
+            let _ = n;
+            unreachable!("only sources with `unread` bytes skip");
+        }
     }
 }
 
@@ -96,6 +105,14 @@ impl Input for SliceSource<'_> {
     fn read_vec(&mut self, n: u64) -> Result<Vec<u8>> {
         let n = usize::try_from(n).map_err(|_| truncated())?;
         self.read(n).map(<[u8]>::to_vec)
+    }
+
+    fn unread(&self) -> Option<&[u8]> {
+        Some(self.rest())
+    }
+
+    fn skip(&mut self, n: usize) {
+        self.pos += n;
     }
 
     fn ensure(&mut self, n: u64) -> Result<()> {

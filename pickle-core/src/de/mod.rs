@@ -7,6 +7,7 @@
 //! come back as those builtins.
 
 mod args;
+pub(crate) mod direct;
 mod dis;
 pub(crate) mod graph;
 mod input;
@@ -268,6 +269,11 @@ impl<S: Source> Unpickler<S> {
     /// Reads exactly one pickle, up to its STOP, and returns its value: a [`Value`], or any
     /// [`Reconstruct`] type. After it, the source is positioned just past the STOP.
     pub fn load<T: Reconstruct>(&mut self) -> Result<T> {
+        if let Some(value) = self.source.unread().and_then(|bytes| T::load_direct(bytes, &self.options)) {
+            let (value, length) = value;
+            self.source.skip(length);
+            return Ok(value);
+        }
         T::from_tree(self.load_tree()?)
     }
 

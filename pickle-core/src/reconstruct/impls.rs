@@ -175,6 +175,10 @@ impl Reconstruct for Value {
     fn from_tree(tree: Tree) -> Result<Value> {
         tree.into_value()
     }
+
+    fn load_direct(bytes: &[u8], options: &crate::UnpicklerOptions) -> Option<(Value, usize)> {
+        crate::de::direct::load(bytes, options)
+    }
 }
 
 impl<T: Reconstruct> Reconstruct for Option<T> {

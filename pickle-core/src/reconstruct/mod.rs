@@ -80,4 +80,14 @@ pub trait Reconstruct: Sized {
     fn from_tree(tree: Tree) -> Result<Self> {
         tree.root().get()
     }
+
+    /// Decodes a pickle at the start of `bytes` without the general loader, giving the
+    /// value and the pickle's length, or `None` to leave it to the general loader, which
+    /// decides every case this declines. [`Value`](crate::Value) overrides it (the direct
+    /// path of `de::direct`); other types have none.
+    #[doc(hidden)]
+    fn load_direct(bytes: &[u8], options: &crate::UnpicklerOptions) -> Option<(Self, usize)> {
+        let _ = (bytes, options);
+        None
+    }
 }

@@ -1,0 +1,687 @@
+//! The fast path of `loads` to a [`Value`]: a pickle of plain data, in memory, decoded in
+//! one pass straight into the value.
+//!
+//! The general loader (`load`) builds an arena of objects and then a `Value` from it
+//! (`graph`): two passes over every object, and a memo entry for every object the pickler
+//! memoized, which for CPython's pickles is every str, tuple, list and dict. Most of those
+//! entries are never fetched, and the pickle says which are: only a GET can make an object
+//! reachable twice. So for a pickle in memory made only of data opcodes, a prescan finds the
+//! fetched memo entries, and one pass builds the `Value` on the stack. An object nobody
+//! fetches moves into its container as it is; one that is fetched becomes a [`Shared`] node
+//! once it is complete (at once for a str or a tuple, when it leaves the stack for a list or
+//! a dict, which APPENDS and SETITEMS fill while they are on it).
+//!
+//! Anything else gives up, and the general loader reads the pickle from its start: an
+//! opcode outside the set below, an error of any kind, a limit reached, a GET of a container
+//! still being filled (a cycle), a fetched container changed after it was complete, a memo
+//! index put twice, dict keys that are not plain str, bytes, int or None or might repeat.
+//! The general loader decides all of those, so both paths give one answer by construction;
+//! `tests/direct_decode.rs` checks that they do. Every object this path keeps is referred to
+//! from the root once plus once per GET of it, which is what makes the general loader's
+//! [`Shared`] nodes (objects with two or more references) exactly this path's fetched ones.
+
+use std::collections::HashSet;
+
+use num_bigint::BigInt;
+use num_traits::ToPrimitive;
+
+use super::args::{self, Arg, Budget};
+use super::input::{Input, SliceSource};
+use super::load::{OBJECT_CHARGE, SLOT_CHARGE};
+use super::UnpicklerOptions;
+use crate::opcode::{ArgKind, Opcode, OPCODES};
+use crate::value::{PyString, Shared, Value};
+
+/// The opcodes this path decodes: protocols 2 to 5's data, without sets (whose items need
+/// Python's equality), globals, reductions or persistent ids.
+const fn decoded(op: Opcode) -> bool {
+    use Opcode as O;
+    matches!(
+        op,
+        O::Proto
+            | O::Frame
+            | O::Stop
+            | O::Mark
+            | O::None
+            | O::Newtrue
+            | O::Newfalse
+            | O::Binint
+            | O::Binint1
+            | O::Binint2
+            | O::Long1
+            | O::Binfloat
+            | O::ShortBinunicode
+            | O::Binunicode
+            | O::Binunicode8
+            | O::ShortBinbytes
+            | O::Binbytes
+            | O::Binbytes8
+            | O::Bytearray8
+            | O::EmptyTuple
+            | O::Tuple
+            | O::Tuple1
+            | O::Tuple2
+            | O::Tuple3
+            | O::EmptyList
+            | O::List
+            | O::Append
+            | O::Appends
+            | O::EmptyDict
+            | O::Dict
+            | O::Setitem
+            | O::Setitems
+            | O::Memoize
+            | O::Binput
+            | O::LongBinput
+            | O::Binget
+            | O::LongBinget
+    )
+}
+
+/// How the prescan steps over an opcode and its argument.
+#[derive(Clone, Copy)]
+enum Skip {
+    /// Not decoded here.
+    Refused,
+    /// A fixed-size argument of this many bytes.
+    Fixed(u8),
+    /// A payload whose length is a little-endian unsigned integer of this many bytes.
+    Counted(u8),
+}
+
+const fn skip_of(kind: ArgKind) -> Skip {
+    match kind {
+        ArgKind::None => Skip::Fixed(0),
+        ArgKind::Uint1 => Skip::Fixed(1),
+        ArgKind::Uint2 => Skip::Fixed(2),
+        ArgKind::Int4 | ArgKind::Uint4 => Skip::Fixed(4),
+        ArgKind::Uint8 | ArgKind::Float8 => Skip::Fixed(8),
+        ArgKind::Long1 | ArgKind::Unicodestring1 | ArgKind::Bytes1 => Skip::Counted(1),
+        ArgKind::Unicodestring4 | ArgKind::Bytes4 => Skip::Counted(4),
+        ArgKind::Unicodestring8 | ArgKind::Bytes8 | ArgKind::Bytearray8 => Skip::Counted(8),
+        _ => Skip::Refused,
+    }
+}
+
+/// Every byte's [`Skip`], from the opcode table.
+static SKIPS: [Skip; 256] = {
+    let mut skips = [Skip::Refused; 256];
+    let mut i = 0;
+    while i < OPCODES.len() {
+        if decoded(OPCODES[i].opcode) {
+            skips[OPCODES[i].code as usize] = skip_of(OPCODES[i].arg);
+        }
+        i += 1;
+    }
+    skips
+};
+
+/// A memo index the prescan saw put.
+const PUT: u32 = 1 << 31;
+
+/// Dicts up to this size check their keys as they are filled, by comparing; larger ones by
+/// hashing, once, when they leave the stack.
+const LINEAR_KEYS: usize = 8;
+
+/// Decodes the pickle at the start of `data`: its value and the length of the pickle, or
+/// `None` where the general loader must decide.
+///
+/// Most pickles fetch nothing from their memo (a list of numbers or of distinct strings), so
+/// the first pass assumes that and needs no prescan; the first GET stops it, and a second
+/// pass runs with the [`prescan`]'s answer. Pickles that fetch at all fetch early (the
+/// second record's first key), so little of the first pass is lost.
+pub(crate) fn load(data: &[u8], options: &UnpicklerOptions) -> Option<(Value, usize)> {
+    let mut direct = Direct::new(data, options, Vec::new(), 0);
+    let value = match direct.run() {
+        Some(value) => value,
+        None if direct.fetches => {
+            drop(direct);
+            let (slots, fetched) = prescan(data)?;
+            direct = Direct::new(data, options, slots, fetched);
+            direct.run()?
+        }
+        None => return None,
+    };
+    Some((value, direct.input.offset() as usize))
+}
+
+/// Steps over the opcodes up to the first STOP and numbers the memo indices that some GET
+/// fetches: `slots[index]` is 0 for an index nobody fetches, else its place in the
+/// fetched-only memo plus one (and the [`PUT`] bit once put). Also the count of fetched
+/// indices. `None` for an opcode not decoded here, a truncated pickle, an index put twice
+/// or an index no pickle of this size could reach.
+fn prescan(data: &[u8]) -> Option<(Vec<u32>, usize)> {
+    const STOP: u8 = Opcode::Stop as u8;
+    const BINPUT: u8 = Opcode::Binput as u8;
+    const LONG_BINPUT: u8 = Opcode::LongBinput as u8;
+    const MEMOIZE: u8 = Opcode::Memoize as u8;
+    const BINGET: u8 = Opcode::Binget as u8;
+    const LONG_BINGET: u8 = Opcode::LongBinget as u8;
+    let mut slots: Vec<u32> = Vec::new();
+    let mut fetched = 0usize;
+    let mut puts = 0usize;
+    let mut pos = 0usize;
+    loop {
+        let code = *data.get(pos)?;
+        let arg = pos + 1;
+        pos = match SKIPS[code as usize] {
+            Skip::Refused => return None,
+            Skip::Fixed(n) => arg + n as usize,
+            Skip::Counted(width) => {
+                let len = uint_le(data.get(arg..arg + width as usize)?);
+                (arg + width as usize).checked_add(usize::try_from(len).ok()?)?
+            }
+        };
+        if pos > data.len() {
+            return None;
+        }
+        let index = match code {
+            STOP => return Some((slots, fetched)),
+            BINPUT | BINGET => data[arg] as usize,
+            LONG_BINPUT | LONG_BINGET => uint_le(&data[arg..pos]) as usize,
+            MEMOIZE => puts,
+            _ => continue,
+        };
+        if index >= data.len() {
+            return None;
+        }
+        if index >= slots.len() {
+            slots.resize(index + 1, 0);
+        }
+        let slot = &mut slots[index];
+        if matches!(code, BINGET | LONG_BINGET) {
+            if *slot & !PUT == 0 {
+                fetched += 1;
+                *slot |= fetched as u32;
+            }
+        } else if *slot & PUT != 0 {
+            return None;
+        } else {
+            *slot |= PUT;
+            puts += 1;
+        }
+    }
+}
+
+fn uint_le(bytes: &[u8]) -> u64 {
+    bytes.iter().rev().fold(0, |n, &b| n << 8 | u64::from(b))
+}
+
+/// A stack entry with something to do when it leaves the stack (into a container, or as
+/// the result).
+struct Watched {
+    /// Its position on the stack.
+    pos: usize,
+    /// How deeply it nests containers with items, as the general loader counts (0 for
+    /// anything else): a container's depth is one more than its deepest item's.
+    depth: u32,
+    /// For a fetched list or dict: the node it becomes, complete, and its memo slot.
+    node: Option<(Shared, usize)>,
+    /// Whether a GET fetched that node while the list or dict was on the stack. Then it
+    /// may not be filled any more: what is filled in could hold the node (a cycle, which
+    /// the general loader closes with a weak link).
+    fetched_early: bool,
+    /// For a dict of more than [`LINEAR_KEYS`] items: its keys are checked then.
+    large_dict: bool,
+}
+
+/// A fetched memo entry.
+#[derive(Clone)]
+struct MemoEntry {
+    value: Value,
+    /// Its depth, as [`Watched::depth`].
+    depth: u32,
+    /// Where a list or dict still on the stack is (its node is set when it leaves).
+    open_at: Option<usize>,
+}
+
+struct Direct<'a, 'o> {
+    input: SliceSource<'a>,
+    options: &'o UnpicklerOptions,
+    budget: Budget,
+    /// From [`prescan`].
+    slots: Vec<u32>,
+    /// The fetched memo entries, by slot.
+    memo: Vec<Option<MemoEntry>>,
+    /// Entries put, as CPython's `memo_len`.
+    memo_len: usize,
+    stack: Vec<Value>,
+    marks: Vec<usize>,
+    /// The stack entries to watch, by ascending position; most entries need none.
+    watched: Vec<Watched>,
+    /// Whether the pickle has a GET: set when one is met without a prescan's `slots`.
+    fetches: bool,
+}
+
+impl<'a, 'o> Direct<'a, 'o> {
+    /// A pass with the [`prescan`]'s answer, or with none (`fetched` 0): then the first GET
+    /// stops it.
+    fn new(data: &'a [u8], options: &'o UnpicklerOptions, slots: Vec<u32>, fetched: usize) -> Self {
+        Direct {
+            input: SliceSource::new(data),
+            options,
+            budget: Budget::new(options.max_alloc),
+            slots,
+            memo: vec![None; fetched],
+            memo_len: 0,
+            stack: Vec::new(),
+            marks: Vec::new(),
+            watched: Vec::new(),
+            fetches: false,
+        }
+    }
+
+    fn run(&mut self) -> Option<Value> {
+        loop {
+            let op = Opcode::from_byte(self.input.next_byte().ok()??)?;
+            match op {
+                Opcode::Binint1 => self.int(Opcode::Binint1)?,
+                Opcode::Binint2 => self.int(Opcode::Binint2)?,
+                Opcode::Binint => self.int(Opcode::Binint)?,
+                Opcode::Long1 => self.long()?,
+                Opcode::Binfloat => match self.arg(Opcode::Binfloat)? {
+                    Arg::Float(f) => self.stack.push(Value::Float(f)),
+                    _ => return None,
+                },
+                Opcode::ShortBinunicode => self.unicode(Opcode::ShortBinunicode)?,
+                Opcode::Binunicode => self.unicode(Opcode::Binunicode)?,
+                Opcode::Binunicode8 => self.unicode(Opcode::Binunicode8)?,
+                Opcode::ShortBinbytes | Opcode::Binbytes | Opcode::Binbytes8 => {
+                    let bytes = data(self.arg(op)?)?;
+                    self.push_object(Value::Bytes(bytes))?;
+                }
+                Opcode::Bytearray8 => {
+                    let bytes = data(self.arg(op)?)?;
+                    self.push_object(Value::ByteArray(bytes))?;
+                }
+                Opcode::None => self.stack.push(Value::None),
+                Opcode::Newtrue => self.stack.push(Value::Bool(true)),
+                Opcode::Newfalse => self.stack.push(Value::Bool(false)),
+
+                Opcode::Memoize => self.put(Opcode::Memoize)?,
+                Opcode::Binput => self.put(Opcode::Binput)?,
+                Opcode::LongBinput => self.put(Opcode::LongBinput)?,
+                Opcode::Binget => self.get(Opcode::Binget)?,
+                Opcode::LongBinget => self.get(Opcode::LongBinget)?,
+
+                Opcode::Mark => self.marks.push(self.stack.len()),
+                Opcode::EmptyTuple => self.push_container(Value::Tuple(Vec::new()), 0)?,
+                Opcode::Tuple => {
+                    let (items, depth) = self.pop_mark()?;
+                    self.push_container(Value::Tuple(items), depth)?;
+                }
+                Opcode::Tuple1 | Opcode::Tuple2 | Opcode::Tuple3 => {
+                    let n = (op as u8 - Opcode::Tuple1 as u8) as usize + 1;
+                    let start = self.stack.len().checked_sub(n).filter(|&s| s >= self.fence())?;
+                    let depth = self.leave(start)? + 1;
+                    let items = self.stack.split_off(start);
+                    self.push_container(Value::Tuple(items), depth)?;
+                }
+                Opcode::EmptyList => self.push_container(Value::List(Vec::new()), 0)?,
+                Opcode::List => {
+                    let (items, depth) = self.pop_mark()?;
+                    self.push_container(Value::List(items), depth)?;
+                }
+                Opcode::EmptyDict => self.push_container(Value::Dict(Vec::new()), 0)?,
+                Opcode::Dict => {
+                    let (items, depth) = self.pop_mark()?;
+                    if items.len() % 2 != 0 {
+                        return None;
+                    }
+                    let mut items = items.into_iter();
+                    let pairs: Vec<(Value, Value)> =
+                        std::iter::from_fn(|| Some((items.next()?, items.next()?))).collect();
+                    let large = check_keys(&pairs, 0)?;
+                    self.push_container(Value::Dict(pairs), depth)?;
+                    if large {
+                        self.watch(self.stack.len() - 1).large_dict = true;
+                    }
+                }
+                Opcode::Append | Opcode::Appends | Opcode::Setitem | Opcode::Setitems => self.fill(op)?,
+
+                Opcode::Proto => match self.arg(op)? {
+                    Arg::Int(p) if p <= i64::from(crate::HIGHEST_PROTOCOL) => {}
+                    _ => return None,
+                },
+                Opcode::Frame => match self.arg(op)? {
+                    Arg::Int(n) => self.input.ensure(n as u64).ok()?,
+                    _ => return None,
+                },
+                Opcode::Stop => return self.stop(),
+                _ => return None,
+            }
+        }
+    }
+
+    /// The argument of `op`, read as the general loader reads it (inlined for the same
+    /// reason: see `Loader::arg`).
+    #[inline(always)]
+    fn arg(&mut self, op: Opcode) -> Option<Arg> {
+        args::read_arg_inline(&mut self.input, op.info().arg, self.options.max_line, &mut self.budget).ok()
+    }
+
+    #[inline(always)]
+    fn int(&mut self, op: Opcode) -> Option<()> {
+        let Arg::Int(i) = self.arg(op)? else { return None };
+        self.stack.push(Value::Int(i));
+        Some(())
+    }
+
+    fn long(&mut self) -> Option<()> {
+        match self.arg(Opcode::Long1)? {
+            Arg::Int(i) => self.stack.push(Value::Int(i)),
+            arg => {
+                let big = BigInt::from_signed_bytes_le(&data(arg)?);
+                match big.to_i64() {
+                    Some(i) => self.stack.push(Value::Int(i)),
+                    None => self.push_object(Value::BigInt(Box::new(big)))?,
+                }
+            }
+        }
+        Some(())
+    }
+
+    #[inline(always)]
+    fn unicode(&mut self, op: Opcode) -> Option<()> {
+        let s = match self.arg(op)? {
+            Arg::Text(s) => s,
+            arg => PyString::from_surrogatepass_vec(data(arg)?).ok()?,
+        };
+        self.push_object(Value::Str(s))
+    }
+
+    fn charge(&mut self, bytes: u64) -> Option<()> {
+        self.budget.charge(bytes).ok()
+    }
+
+    #[inline]
+    fn push_object(&mut self, value: Value) -> Option<()> {
+        self.charge(OBJECT_CHARGE)?;
+        self.stack.push(value);
+        Some(())
+    }
+
+    /// Pushes a container of this depth; deeper than `max_depth` gives up.
+    fn push_container(&mut self, value: Value, depth: u32) -> Option<()> {
+        self.push_object(value)?;
+        self.note_depth(self.stack.len() - 1, depth)
+    }
+
+    /// The entry at `pos` is at least `depth` deep.
+    fn note_depth(&mut self, pos: usize, depth: u32) -> Option<()> {
+        if depth as usize > self.options.max_depth {
+            return None;
+        }
+        if depth > 0 {
+            let watched = self.watch(pos);
+            watched.depth = watched.depth.max(depth);
+        }
+        Some(())
+    }
+
+    /// The watched entry for `pos`, the highest position watched so far or above it.
+    fn watch(&mut self, pos: usize) -> &mut Watched {
+        if self.watched.last().is_none_or(|w| w.pos != pos) {
+            self.watched.push(Watched { pos, depth: 0, node: None, fetched_early: false, large_dict: false });
+        }
+        self.watched.last_mut().expect("pushed above")
+    }
+
+    fn fence(&self) -> usize {
+        self.marks.last().copied().unwrap_or(0)
+    }
+
+    /// The items above the topmost MARK, which is popped, and the depth of a container of
+    /// them.
+    fn pop_mark(&mut self) -> Option<(Vec<Value>, u32)> {
+        let mark = self.marks.pop()?;
+        self.charge(SLOT_CHARGE * (self.stack.len() - mark) as u64)?;
+        let depth = self.leave(mark)?;
+        let items = self.stack.split_off(mark);
+        let depth = if items.is_empty() { 0 } else { depth + 1 };
+        Some((items, depth))
+    }
+
+    /// The entries at `start` and above are leaving the stack, complete: a fetched list or
+    /// dict becomes its [`Shared`] node, a large dict has its keys checked. Gives the
+    /// deepest depth among them.
+    #[inline]
+    fn leave(&mut self, start: usize) -> Option<u32> {
+        let mut deepest = 0;
+        while self.watched.last().is_some_and(|w| w.pos >= start) {
+            let watched = self.watched.pop()?;
+            deepest = deepest.max(watched.depth);
+            if watched.large_dict {
+                check_large_dict(&self.stack[watched.pos])?;
+            }
+            if let Some((node, slot)) = watched.node {
+                let value = std::mem::replace(&mut self.stack[watched.pos], Value::Shared(node.clone()));
+                node.set(value).ok()?;
+                self.memo[slot] = Some(MemoEntry { value: Value::Shared(node), depth: watched.depth, open_at: None });
+            }
+        }
+        Some(deepest)
+    }
+
+    /// APPEND, APPENDS, SETITEM, SETITEMS: into the list or dict below the items, which must
+    /// still be on the stack as itself (not a node some GET fetched already).
+    fn fill(&mut self, op: Opcode) -> Option<()> {
+        let start = match op {
+            Opcode::Append => self.stack.len().checked_sub(1)?,
+            Opcode::Setitem => self.stack.len().checked_sub(2)?,
+            _ => self.marks.pop()?,
+        };
+        let target = start.checked_sub(1).filter(|&t| t >= self.fence())?;
+        let count = self.stack.len() - start;
+        self.charge(SLOT_CHARGE * count as u64)?;
+        let depth = self.leave(start)? + 1;
+        if self.watched.last().is_some_and(|w| w.pos == target && w.fetched_early) {
+            return None;
+        }
+        let mut container = std::mem::take(&mut self.stack[target]);
+        let filled = match (op, &mut container) {
+            (Opcode::Append | Opcode::Appends, Value::List(list)) => {
+                list.extend(self.stack.drain(start..));
+                Some(false)
+            }
+            (Opcode::Setitem | Opcode::Setitems, Value::Dict(pairs)) if count % 2 == 0 => {
+                let old = pairs.len();
+                let mut items = self.stack.drain(start..);
+                while let (Some(key), Some(value)) = (items.next(), items.next()) {
+                    pairs.push((key, value));
+                }
+                drop(items);
+                check_keys(pairs, old)
+            }
+            _ => None,
+        };
+        self.stack[target] = container;
+        let large = filled?;
+        if count > 0 {
+            self.note_depth(target, depth)?;
+        }
+        if large {
+            self.watch(target).large_dict = true;
+        }
+        Some(())
+    }
+
+    /// MEMOIZE, BINPUT, LONG_BINPUT. Only fetched entries are kept.
+    #[inline(always)]
+    fn put(&mut self, op: Opcode) -> Option<()> {
+        let index = match self.arg(op)? {
+            Arg::Int(i) => i as usize,
+            _ => self.memo_len,
+        };
+        self.memo_len += 1;
+        if self.memo_len > self.options.max_memo || self.stack.len() <= self.fence() {
+            return None;
+        }
+        let slot = self.slots.get(index).map_or(0, |&s| (s & !PUT) as usize);
+        if slot == 0 {
+            return Some(());
+        }
+        self.put_fetched(slot - 1)
+    }
+
+    /// Keeps the top of the stack in the memo: an atom as it is, a str, bytes or tuple as
+    /// a node now, a list or dict as a node that is set once it leaves the stack.
+    fn put_fetched(&mut self, slot: usize) -> Option<()> {
+        let pos = self.stack.len() - 1;
+        let depth = self.watched.last().filter(|w| w.pos == pos).map_or(0, |w| w.depth);
+        let top = &mut self.stack[pos];
+        let mut open_at = None;
+        let value = match top {
+            Value::List(_) | Value::Dict(_) => {
+                let watched = self.watch(pos);
+                if watched.node.is_some() {
+                    return None;
+                }
+                let node = Shared::empty();
+                watched.node = Some((node.clone(), slot));
+                open_at = Some(pos);
+                Value::Shared(node)
+            }
+            Value::None | Value::Bool(_) | Value::Int(_) | Value::Float(_) | Value::Shared(_) => top.clone(),
+            _ => {
+                let node = Shared::new(std::mem::take(top));
+                *top = Value::Shared(node.clone());
+                Value::Shared(node)
+            }
+        };
+        self.memo[slot] = Some(MemoEntry { value, depth, open_at });
+        Some(())
+    }
+
+    /// BINGET, LONG_BINGET, of an entry that is complete.
+    #[inline(always)]
+    fn get(&mut self, op: Opcode) -> Option<()> {
+        let Arg::Int(index) = self.arg(op)? else { return None };
+        if self.memo.is_empty() {
+            self.fetches = true;
+            return None;
+        }
+        let slot = (self.slots.get(index as usize)? & !PUT) as usize;
+        let MemoEntry { value, mut depth, open_at } = self.memo.get(slot.checked_sub(1)?)?.clone()?;
+        if let Some(pos) = open_at {
+            // A list or dict still on the stack: its depth so far is final, as it can be
+            // filled no more.
+            let open = self.watched.binary_search_by_key(&pos, |w| w.pos).ok()?;
+            self.watched[open].fetched_early = true;
+            depth = self.watched[open].depth;
+        }
+        self.stack.push(value);
+        self.note_depth(self.stack.len() - 1, depth)
+    }
+
+    fn stop(&mut self) -> Option<Value> {
+        if self.stack.len() != 1 || !self.marks.is_empty() {
+            return None;
+        }
+        if self.watched.first().is_some_and(|w| w.node.is_some()) {
+            return None;
+        }
+        self.leave(0)?;
+        self.stack.pop()
+    }
+}
+
+fn data(arg: Arg) -> Option<Vec<u8>> {
+    match arg {
+        Arg::Data(d) => Some(d),
+        _ => None,
+    }
+}
+
+/// A dict key this path can compare: keys of other types need Python's equality across
+/// types (`1 == 1.0 == True`) and hashability, which the general loader has.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+enum Key<'v> {
+    Str(&'v [u8]),
+    Bytes(&'v [u8]),
+    Int(i64),
+    None,
+}
+
+impl Key<'_> {
+    fn of(value: &Value) -> Option<Key<'_>> {
+        Some(match value {
+            Value::Str(s) => Key::Str(s.as_surrogatepass_bytes()),
+            Value::Bytes(b) => Key::Bytes(b),
+            Value::Int(i) => Key::Int(*i),
+            Value::None => Key::None,
+            Value::Shared(node) => return Key::of(node.get()?),
+            _ => return None,
+        })
+    }
+}
+
+/// Checks that the keys of a dict from `old` on repeat none before them, by comparing, or
+/// says that the dict is too large for that (then [`check_large_dict`] checks it whole).
+fn check_keys(pairs: &[(Value, Value)], old: usize) -> Option<bool> {
+    if pairs.len() > LINEAR_KEYS {
+        return Some(true);
+    }
+    for i in old..pairs.len() {
+        let key = Key::of(&pairs[i].0)?;
+        if pairs[..i].iter().any(|(k, _)| Key::of(k) == Some(key)) {
+            return None;
+        }
+    }
+    Some(false)
+}
+
+/// Checks that no key of a large dict repeats, by hashing.
+fn check_large_dict(dict: &Value) -> Option<()> {
+    let Value::Dict(pairs) = dict else { return None };
+    let mut keys = HashSet::with_capacity(pairs.len());
+    pairs.iter().all(|(k, _)| Key::of(k).is_some_and(|key| keys.insert(key))).then_some(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::load;
+    use crate::{dumps, UnpicklerOptions, Value};
+
+    fn taken(bytes: &[u8]) -> bool {
+        load(bytes, &UnpicklerOptions::default()).is_some()
+    }
+
+    /// What CPython 3.11 writes for shared and plain data, which this path decodes.
+    #[test]
+    fn takes_cpython_data_with_sharing() {
+        // pickle.dumps([x, x], 2) with x = [1]: x is fetched while still on the stack.
+        assert!(taken(b"\x80\x02]q\x00(]q\x01K\x01ah\x01e."));
+        // pickle.dumps((x, x), 4)
+        assert!(taken(b"\x80\x04\x95\n\x00\x00\x00\x00\x00\x00\x00]\x94K\x01ah\x00\x86\x94."));
+        // pickle.dumps({'a': x, 'b': x}, 4)
+        assert!(taken(
+            b"\x80\x04\x95\x14\x00\x00\x00\x00\x00\x00\x00}\x94(\x8c\x01a\x94]\x94K\x01a\x8c\x01b\x94h\x02u."
+        ));
+        // pickle.dumps((s, s, [s]), 4) with s = 'abc'
+        assert!(taken(b"\x80\x04\x95\x10\x00\x00\x00\x00\x00\x00\x00\x8c\x03abc\x94h\x00]\x94h\x00a\x87\x94."));
+        let large = Value::Dict((0..100).map(|i| (Value::Int(i), Value::List(vec![]))).collect());
+        assert!(taken(&dumps(&large, 4).unwrap()));
+        let deep = (0..200).fold(Value::None, |v, _| Value::Tuple(vec![v]));
+        assert!(taken(&dumps(&deep, 2).unwrap()));
+    }
+
+    #[test]
+    fn gives_up_where_the_general_loader_decides() {
+        // pickle.dumps(l, 2) with l = [l], and d = {'me': d}: cycles.
+        assert!(!taken(b"\x80\x02]q\x00h\x00a."));
+        assert!(!taken(b"\x80\x02}q\x00X\x02\x00\x00\x00meq\x01h\x00s."));
+        // Keys that repeat, keys of other types, an index put twice, items left over.
+        assert!(!taken(b"\x80\x02(X\x01\x00\x00\x00aK\x01X\x01\x00\x00\x00aK\x02d."));
+        assert!(!taken(b"\x80\x02}(K\x00NK\x01NK\x02NK\x03NK\x04NK\x05NK\x06NK\x07NK\x08NK\x09NK\x00\x88u."));
+        assert!(!taken(b"\x80\x02}(K\x01N\x88K\x02u."));
+        assert!(!taken(b"\x80\x02K\x01q\x00K\x02q\x00h\x00\x86."));
+        assert!(!taken(b"\x80\x02K\x01K\x02."));
+        // A list filled after it was fetched; a global.
+        assert!(!taken(b"\x80\x02]q\x00h\x00\x85a."));
+        assert!(!taken(b"\x80\x02cbuiltins\nlist\n)."));
+        let deep = (0..20).fold(Value::None, |v, _| Value::List(vec![v]));
+        let options = UnpicklerOptions { max_depth: 10, ..UnpicklerOptions::default() };
+        assert!(load(&dumps(&deep, 2).unwrap(), &options).is_none());
+    }
+}

@@ -1,0 +1,157 @@
+//! `loads` to a `Value` has a direct path for pickles of plain data held in memory
+//! (`pickle-core/src/de/direct.rs`); it gives up on everything else, and the general
+//! loader decides. These tests check that both give one answer: the value (compared
+//! with `==` and, for identity, by pickling both again), or the error. The general loader
+//! is the one an `io::Read` goes through.
+
+mod common;
+
+use std::io::Cursor;
+
+use pickle_core::{dumps, loads_with, Unpickler, UnpicklerOptions, Value};
+
+/// Loads `bytes` by both paths and checks that they agree; gives the result.
+fn agree(bytes: &[u8], options: &UnpicklerOptions) -> Result<Value, String> {
+    let direct = loads_with::<Value>(bytes, options);
+    let general = Unpickler::new(Cursor::new(bytes)).with_options(options.clone()).load::<Value>();
+    match (direct, general) {
+        (Ok(d), Ok(g)) => {
+            assert!(d == g, "{bytes:?}: direct {d} but general {g}");
+            // Identity: which objects are one object shows in the memo of a new pickle.
+            assert_eq!(dumps(&d, 4).unwrap(), dumps(&g, 4).unwrap(), "{bytes:?}: sharing differs");
+            Ok(d)
+        }
+        (Err(d), Err(g)) => {
+            assert_eq!(d.to_string(), g.to_string(), "{bytes:?}: errors differ");
+            Err(d.to_string())
+        }
+        (d, g) => panic!("{bytes:?}: direct {d:?} but general {g:?}"),
+    }
+}
+
+fn defaults() -> UnpicklerOptions {
+    UnpicklerOptions::default()
+}
+
+/// Pickles CPython writes for data, with sharing, cycles, large dicts and every opcode of
+/// the direct path, at every protocol.
+#[test]
+fn cpython_pickles_of_data_load_alike() {
+    if !common::python_available("cpython_pickles_of_data_load_alike") {
+        return;
+    }
+    let expressions = [
+        "list(range(-300, 300, 7)) + [2**31, -2**31 - 1, 2**63 - 1, -2**63, 2**64, -2**100]",
+        "[0.5, -1e300, float('inf'), 1e-310, -0.0]",
+        "['', 'a', 'é', '中文', '🐍' * 30, 'x' * 300, 'a\\udc80b']",
+        "[b'', b'ab', bytes(300), bytearray(b'xy'), bytearray()]",
+        "[None, True, False, (), (1,), (1, 2), (1, 2, 3), (1, 2, 3, 4), [], {}]",
+        "[{'id': i, 'name': 'n%d' % i, 'tags': ['a', 'b'][: i % 3], 'active': i % 2 == 0} for i in range(50)]",
+        "(lambda x: [x, x, (x,), {'k': x}])([1, 2])",
+        "(lambda x: {'a': x, 'b': x})({'inner': [1]})",
+        "(lambda s: (s, s, [s], {s: s}))('shared')",
+        "(lambda t: [t, t])((1, 'two', [3]))",
+        "(lambda l: (l.append(l), l)[1])([])",
+        "(lambda d: (d.__setitem__('me', d), d)[1])({})",
+        "(lambda l: (l.append((l,)), l)[1])([1])",
+        "(lambda l: [l, (l.append(l), l)[1]])([])",
+        "{i: str(i) for i in range(100)}",
+        "{str(i): [i] for i in range(30)}",
+        "{1: 'int', 1.5: 'float', True: 'bool', None: 'none', b'b': 'bytes', (1, 2): 'tuple'}",
+        "{frozenset([1]): {1, 2}}",
+        "[[[[[[[[[[['deep']]]]]]]]]]]",
+        "[(i, [i] * 3, {'k': (i,)}) for i in range(200)]",
+    ];
+    let cases: Vec<(String, Vec<u8>)> =
+        expressions.iter().map(|e| (format!("value = {e}"), vec![0, 1, 2, 3, 4, 5])).collect();
+    let answers = common::cpython_dumps(&cases);
+    let mut loaded = 0;
+    for (expression, per_protocol) in expressions.iter().zip(answers) {
+        for (protocol, answer) in per_protocol.into_iter().enumerate() {
+            let bytes = answer.unwrap_or_else(|e| panic!("CPython pickles {expression}: {e}"));
+            let result = agree(&bytes, &defaults());
+            assert!(result.is_ok(), "{expression} at protocol {protocol}: {result:?}");
+            loaded += 1;
+        }
+    }
+    assert_eq!(loaded, expressions.len() * 6);
+}
+
+/// Pickles no pickler writes, each at a case where the direct path must give up.
+#[test]
+fn hostile_and_odd_pickles_load_alike() {
+    let cases: &[&[u8]] = &[
+        // A dict whose keys repeat: DICT, SETITEMS small and large, across types.
+        b"\x80\x02(X\x01\x00\x00\x00aK\x01X\x01\x00\x00\x00aK\x02d.",
+        b"\x80\x02}(K\x01K\x02K\x01K\x03u.",
+        b"\x80\x02}(K\x01N\x88K\x02u.",
+        b"\x80\x02}(K\x00NK\x01NK\x02NK\x03NK\x04NK\x05NK\x06NK\x07NK\x08NK\x09NK\x00\x88u.",
+        // An unhashable key.
+        b"\x80\x02}(]K\x01u.",
+        // A list filled after a GET fetched it (a cycle through a tuple), and after it
+        // left the stack.
+        b"\x80\x02]q\x00h\x00\x85a.",
+        b"\x80\x02]q\x00\x85h\x00K\x01a.",
+        // A memo index put twice; a GET of an index never put; a MEMOIZE after a BINPUT
+        // of the index it would use.
+        b"\x80\x02K\x01q\x00K\x02q\x00h\x00\x86.",
+        b"\x80\x02h\x05.",
+        b"\x80\x04K\x01q\x01K\x02\x94\x94h\x01\x86.",
+        // Items left under the result; a MARK left open; an empty stack at STOP.
+        b"\x80\x02K\x01K\x02.",
+        b"\x80\x02(K\x01.",
+        b"\x80\x02.",
+        // Truncated, an unknown opcode, a protocol too new, a frame longer than the rest.
+        b"\x80\x02]K",
+        b"\x80\x02\xff.",
+        b"\x80\x09N.",
+        b"\x80\x04\x95\xff\x00\x00\x00\x00\x00\x00\x00N.",
+        // Invalid UTF-8; a lone surrogate, which loads.
+        b"\x80\x04\x8c\x02\xff\xfe.",
+        b"\x80\x04\x8c\x03\xed\xb2\x80.",
+        // APPENDS on a dict, SETITEMS on a list, APPEND on an int, odd SETITEMS.
+        b"\x80\x02}(K\x01e.",
+        b"\x80\x02](K\x01K\x02u.",
+        b"\x80\x02K\x01K\x02a.",
+        b"\x80\x02}(K\x01u.",
+        // Popping across a MARK.
+        b"\x80\x02K\x01(\x85.",
+        // Opcodes outside the direct path: a set, a global, protocol 0 text.
+        b"\x80\x04\x8f(K\x01K\x01\x90.",
+        b"\x80\x02cbuiltins\nlist\n).",
+        b"(I1\nI2\nl.",
+    ];
+    for case in cases {
+        let _ = agree(case, &defaults());
+    }
+}
+
+/// The limits give up the direct path where the general loader would refuse.
+#[test]
+fn limits_load_alike() {
+    let nested = dumps(&(0..50).fold(Value::Int(1), |v, _| Value::List(vec![v])), 2).unwrap();
+    let shared = dumps(
+        &{
+            let inner = Value::List(vec![Value::List(vec![Value::Int(1)])]).shared();
+            Value::List(vec![inner.clone(), Value::List(vec![inner])])
+        },
+        2,
+    )
+    .unwrap();
+    let records =
+        dumps(&Value::List((0..20).map(|i| Value::Dict(vec![(Value::from("k"), Value::Int(i))])).collect()), 4)
+            .unwrap();
+    for depth in [0, 1, 2, 3, 10, 49, 50, 51] {
+        let options = UnpicklerOptions { max_depth: depth, ..defaults() };
+        let _ = agree(&nested, &options);
+        let _ = agree(&shared, &options);
+        let _ = agree(&records, &options);
+    }
+    for memo in [0, 1, 5, 40] {
+        let _ = agree(&records, &UnpicklerOptions { max_memo: memo, ..defaults() });
+    }
+    for alloc in [0, 100, 1000, 5000, 100_000] {
+        let _ = agree(&records, &UnpicklerOptions { max_alloc: alloc, ..defaults() });
+        let _ = agree(&nested, &UnpicklerOptions { max_alloc: alloc, ..defaults() });
+    }
+}
