@@ -74,6 +74,16 @@ impl<'w> Output<'w> {
         self.buf.extend_from_slice(arg);
     }
 
+    /// The first `len` bytes of `word`: an opcode and an argument of variable length,
+    /// written by one copy of fixed size (and a truncation) rather than a copy of `len`.
+    #[inline]
+    pub(crate) fn op_word(&mut self, word: &[u8; 10], len: usize) {
+        self.open_frame_if_needed();
+        let end = self.buf.len() + len;
+        self.buf.extend_from_slice(word);
+        self.buf.truncate(end);
+    }
+
     #[inline]
     pub(crate) fn bytes(&mut self, data: &[u8]) {
         self.open_frame_if_needed();

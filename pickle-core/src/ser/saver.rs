@@ -259,6 +259,9 @@ impl<'w> Saver<'w> {
     /// CPython's `save_long` for values that fit in 64 bits.
     #[inline]
     fn save_int(&mut self, v: i64) {
+        if self.proto >= 2 {
+            return self.save_binary_int(v);
+        }
         match i32::try_from(v) {
             Ok(small) if self.proto >= 1 => match small {
                 0..=0xFF => self.out.op_arg(Opcode::Binint1, &[small as u8]),
@@ -266,14 +269,31 @@ impl<'w> Saver<'w> {
                 _ => self.out.op_arg(Opcode::Binint, &small.to_le_bytes()),
             },
             Ok(small) => self.out.op_arg(Opcode::Int, format!("{small}\n").as_bytes()),
-            Err(_) if self.proto >= 2 => {
-                let bytes = v.to_le_bytes();
-                let len = minimal_twos_complement_len(&bytes);
-                self.out.op_arg(Opcode::Long1, &[len as u8]);
-                self.out.bytes(&bytes[..len]);
-            }
             Err(_) => self.out.op_arg(Opcode::Long, format!("{v}L\n").as_bytes()),
         }
+    }
+
+    /// BININT1, BININT2, BININT or LONG1, by the value's size, as protocol 2 and later
+    /// write it. The opcode and length come from the size by table and the bytes are
+    /// written by one fixed-size copy: ints of mixed sizes would mispredict a branch on the
+    /// size for most values.
+    #[inline]
+    fn save_binary_int(&mut self, v: i64) {
+        let size =
+            usize::from(v as u64 <= 0xFF) + usize::from(v as u64 <= 0xFFFF) + usize::from(i32::try_from(v).is_ok());
+        let long_len = long1_len(v);
+        let (op, arg_len) = match size {
+            3 => (Opcode::Binint1, 1),
+            2 => (Opcode::Binint2, 2),
+            1 => (Opcode::Binint, 4),
+            _ => (Opcode::Long1, 1 + long_len),
+        };
+        let mut word = [op.code(); 10];
+        // LONG1 puts its length byte first, which the value's bytes overwrite otherwise.
+        let long = usize::from(size == 0);
+        word[1] = long_len as u8;
+        word[1 + long..9 + long].copy_from_slice(&v.to_le_bytes());
+        self.out.op_word(&word, 1 + arg_len);
     }
 
     /// CPython's `save_long` for any size: LONG1/LONG4 from protocol 2, text below.
@@ -921,18 +941,11 @@ fn check_len(count: usize, len: usize) -> Result<()> {
     }
 }
 
-/// The length of the shortest two's-complement encoding of a little-endian integer.
-fn minimal_twos_complement_len(bytes: &[u8]) -> usize {
-    let mut len = bytes.len();
-    while len > 1 {
-        let (last, prev) = (bytes[len - 1], bytes[len - 2]);
-        let redundant = (last == 0x00 && prev & 0x80 == 0) || (last == 0xFF && prev & 0x80 != 0);
-        if !redundant {
-            break;
-        }
-        len -= 1;
-    }
-    len
+/// How many bytes LONG1 gives `v`: its minimal two's complement length, as CPython's
+/// `encode_long` counts it (`nbits / 8 + 1`).
+#[inline]
+fn long1_len(v: i64) -> usize {
+    ((64 - (v ^ (v >> 63)).leading_zeros()) / 8 + 1) as usize
 }
 
 /// CPython's `raw_unicode_escape` for protocol 0's UNICODE opcode: Latin-1 bytes as they
@@ -1068,15 +1081,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn twos_complement_is_minimal() {
-        let len = |v: i64| minimal_twos_complement_len(&v.to_le_bytes());
-        assert_eq!(len(0x7FFF_FFFF), 4);
-        assert_eq!(len(0x8000_0000), 5);
-        assert_eq!(len(-0x8000_0001), 5);
-        assert_eq!(len(i64::MAX), 8);
-        assert_eq!(len(i64::MIN), 8);
-        assert_eq!(len(-129), 2);
-        assert_eq!(len(-128), 1);
+    fn long1_length_is_minimal() {
+        for shift in 0..64 {
+            let p = 1i64 << shift;
+            for v in [p, p.wrapping_sub(1), p.wrapping_neg(), p.wrapping_neg().wrapping_sub(1), i64::MAX, i64::MIN] {
+                assert_eq!(long1_len(v), BigInt::from(v).to_signed_bytes_le().len(), "{v}");
+            }
+        }
     }
 
     #[test]
