@@ -6,7 +6,7 @@
 //! singletons (empty, and one character below U+0100 or one byte), interned names (modules,
 //! qualnames, attribute names) and globals.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 /// Marks an unused slot of the singleton tables.
 const NONE: u32 = u32::MAX;
@@ -61,22 +61,24 @@ impl<'a> Content<'a> {
 
 pub(crate) struct Memo {
     len: u64,
-    by_identity: HashMap<usize, u64>,
+    /// By address: Fx hashing, as addresses are no attacker's choice and SipHash's cost
+    /// per lookup is what a value with many shared objects (records' keys) pays most.
+    by_identity: FxHashMap<usize, u64>,
     str_singletons: Box<[u32; 257]>,
     bytes_singletons: Box<[u32; 257]>,
-    names: HashMap<Box<str>, u64>,
-    globals: HashMap<Box<str>, HashMap<Box<str>, u64>>,
+    names: FxHashMap<Box<str>, u64>,
+    globals: FxHashMap<Box<str>, FxHashMap<Box<str>, u64>>,
 }
 
 impl Memo {
     pub(crate) fn new() -> Memo {
         Memo {
             len: 0,
-            by_identity: HashMap::new(),
+            by_identity: FxHashMap::default(),
             str_singletons: Box::new([NONE; 257]),
             bytes_singletons: Box::new([NONE; 257]),
-            names: HashMap::new(),
-            globals: HashMap::new(),
+            names: FxHashMap::default(),
+            globals: FxHashMap::default(),
         }
     }
 
