@@ -70,6 +70,15 @@ pub trait Reduce {
         None
     }
 
+    /// A `str` without identity, as UTF-8 with surrogates passed through: the pickler
+    /// writes it at once, as CPython's `save` writes an exact `str`, without a reduction
+    /// (unless a hook could have a say). Implementations must agree with `reduce_ex`.
+    #[doc(hidden)]
+    #[inline]
+    fn as_str_utf8(&self) -> Option<&[u8]> {
+        None
+    }
+
     /// The identity of a shared value (`Rc`, `Arc`, [`Shared`](crate::Shared)): values with
     /// the same identity are one Python object, written once and then fetched from the memo.
     /// `None`, the default, makes every occurrence a separate object.
@@ -220,6 +229,11 @@ impl<'a> Attrs<'a> {
     /// No attributes.
     pub fn new() -> Attrs<'a> {
         Attrs(Vec::new())
+    }
+
+    /// No attributes yet, with room for `n`: what derived code uses, as it knows `n`.
+    pub fn with_capacity(n: usize) -> Attrs<'a> {
+        Attrs(Vec::with_capacity(n))
     }
 
     /// With one more attribute.

@@ -195,7 +195,8 @@ fn attrs(fields: Vec<&FieldModel<'_>>) -> TokenStream {
         let (name, arg) = (&f.py_name, field_arg(f));
         quote!(.with(#name, #arg))
     });
-    quote!(__pickle::Attrs::new() #(#pushes)*)
+    let n = fields.len();
+    quote!(__pickle::Attrs::with_capacity(#n) #(#pushes)*)
 }
 
 /// The reduction at protocols where the fields' roles are those of `protocol`.
