@@ -112,12 +112,20 @@ impl Reduce for str {
     fn reduce_ex(&self, _: u8) -> Result<Reduction<'_>> {
         builtin(Builtin::Str(Cow::Borrowed(self)))
     }
+    #[inline]
+    fn as_str_utf8(&self) -> Option<&[u8]> {
+        Some(self.as_bytes())
+    }
 }
 
 impl Reduce for String {
     #[inline]
     fn reduce_ex(&self, _: u8) -> Result<Reduction<'_>> {
         builtin(Builtin::Str(Cow::Borrowed(self)))
+    }
+    #[inline]
+    fn as_str_utf8(&self) -> Option<&[u8]> {
+        Some(self.as_bytes())
     }
 }
 
@@ -130,6 +138,10 @@ impl Reduce for char {
 impl Reduce for PyString {
     fn reduce_ex(&self, _: u8) -> Result<Reduction<'_>> {
         builtin(Builtin::PyStr(self))
+    }
+    #[inline]
+    fn as_str_utf8(&self) -> Option<&[u8]> {
+        Some(self.as_surrogatepass_bytes())
     }
 }
 
@@ -485,6 +497,13 @@ impl Reduce for Value {
             Value::Bool(b) => Some(Atom::Bool(*b)),
             Value::Int(i) => Some(Atom::Int(*i)),
             Value::Float(f) => Some(Atom::Float(*f)),
+            _ => None,
+        }
+    }
+    #[inline]
+    fn as_str_utf8(&self) -> Option<&[u8]> {
+        match self {
+            Value::Str(s) => Some(s.as_surrogatepass_bytes()),
             _ => None,
         }
     }

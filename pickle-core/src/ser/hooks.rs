@@ -77,6 +77,12 @@ impl Hooks {
         self.dispatch.insert(TypeId::of::<T>(), Box::new(TypedReducer(reducer)));
     }
 
+    /// Whether the dispatch table is empty.
+    #[inline]
+    pub(crate) fn no_dispatch(&self) -> bool {
+        self.dispatch.is_empty()
+    }
+
     /// The dispatch table's reduction of `obj`, if its type is registered.
     #[inline]
     pub(crate) fn dispatch<'a, T: Reduce + ?Sized>(&self, obj: &'a T, protocol: u8) -> Option<Result<Reduction<'a>>> {

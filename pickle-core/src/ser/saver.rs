@@ -83,7 +83,10 @@ impl<'w> Saver<'w> {
     /// Atoms are written on the spot. Everything else may recurse, so it counts against
     /// the depth limit and runs on a stack that `stacker` extends on the heap when little
     /// is left: deep values fail with `RecursionLimit`, never a stack overflow.
-    #[inline]
+    ///
+    /// Inlined into the loops over items, with the atoms' path, which most items of bulk
+    /// data take; the rest is [`Saver::save_object`].
+    #[inline(always)]
     pub(crate) fn save<T: Reduce + ?Sized>(&mut self, obj: &T) -> Result<()> {
         self.out.object_boundary()?;
         // Atoms first, as CPython's `save` writes exact builtins: no memo, no reducers, and
@@ -92,6 +95,16 @@ impl<'w> Saver<'w> {
             self.saving_pid = false;
             return self.save_atom(atom);
         }
+        // So are strs without identity, where no dispatch table entry could replace them.
+        if let (Some(utf8), None, true) = (obj.as_str_utf8(), &self.hooks.persistent_id, self.hooks.no_dispatch()) {
+            self.saving_pid = false;
+            return self.save_str(utf8, MemoKey { identity: None, content: Content::str_singleton(utf8) });
+        }
+        self.save_object(obj)
+    }
+
+    /// [`Saver::save`] past the atoms: the memo, hooks and the object's reduction.
+    fn save_object<T: Reduce + ?Sized>(&mut self, obj: &T) -> Result<()> {
         let saving_pid = std::mem::take(&mut self.saving_pid);
         let asks_persistent_id = self.hooks.persistent_id.is_some() && !saving_pid;
         let identity = obj.identity();
@@ -143,7 +156,7 @@ impl<'w> Saver<'w> {
     }
 
     /// Writes None, a bool, an int or a float.
-    #[inline]
+    #[inline(always)]
     fn save_atom(&mut self, atom: Atom) -> Result<()> {
         match atom {
             Atom::None => self.out.op(Opcode::None),
@@ -282,12 +295,8 @@ impl<'w> Saver<'w> {
         let size =
             usize::from(v as u64 <= 0xFF) + usize::from(v as u64 <= 0xFFFF) + usize::from(i32::try_from(v).is_ok());
         let long_len = long1_len(v);
-        let (op, arg_len) = match size {
-            3 => (Opcode::Binint1, 1),
-            2 => (Opcode::Binint2, 2),
-            1 => (Opcode::Binint, 4),
-            _ => (Opcode::Long1, 1 + long_len),
-        };
+        let op = [Opcode::Long1, Opcode::Binint, Opcode::Binint2, Opcode::Binint1][size];
+        let arg_len = [1 + long_len, 4, 2, 1][size];
         let mut word = [op.code(); 10];
         // LONG1 puts its length byte first, which the value's bytes overwrite otherwise.
         let long = usize::from(size == 0);
@@ -328,6 +337,7 @@ impl<'w> Saver<'w> {
     }
 
     /// CPython's `save_float`: BINFLOAT, or `repr` text at protocol 0.
+    #[inline]
     fn save_float(&mut self, v: f64) {
         if self.proto >= 1 {
             self.out.op_arg(Opcode::Binfloat, &v.to_be_bytes());
@@ -798,19 +808,19 @@ impl<'w> Saver<'w> {
         if let (1, Some(single)) = (len, rule.single) {
             return self.save_known_len(items, len, Batch::Each(Some(single)), save);
         }
-        for item in items {
-            if count % BATCH_SIZE == 0 {
-                self.out.op(Opcode::Mark);
+        let mut items = items.fuse();
+        while let Some(first) = items.next() {
+            self.out.op(Opcode::Mark);
+            save(self, first)?;
+            let mut batch = 1;
+            for item in items.by_ref().take(BATCH_SIZE - 1) {
+                save(self, item)?;
+                batch += 1;
             }
-            save(self, item)?;
-            count += 1;
-            if count % BATCH_SIZE == 0 {
-                self.out.op(rule.close);
-            }
-        }
-        if count % BATCH_SIZE != 0 {
             self.out.op(rule.close);
-        } else if rule.trailing_empty_batch && count > 0 {
+            count += batch;
+        }
+        if count % BATCH_SIZE == 0 && rule.trailing_empty_batch && count > 0 {
             self.out.op(Opcode::Mark);
             self.out.op(rule.close);
         }
