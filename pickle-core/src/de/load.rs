@@ -142,7 +142,7 @@ impl<'u, I: Input> Loader<'u, I> {
                 return Err(Error::new(ErrorKind::InvalidOpcode(byte)).at_offset(start));
             };
             self.graph.offset = start;
-            self.opcodes_proto = self.opcodes_proto.max(op.info().proto);
+            self.opcodes_proto = self.opcodes_proto.max(op.proto());
             match self.step(op) {
                 Ok(Flow::Continue) => {}
                 Ok(Flow::Stop(root)) => break root,
@@ -258,7 +258,7 @@ impl<'u, I: Input> Loader<'u, I> {
     /// table's argument kind is a constant there (see [`Loader::arg`]) and each costs one
     /// dispatch, on its byte; with the kinds of shuffled data (ints of mixed sizes) a second
     /// dispatch, on the argument's kind, is a second mispredicted jump per value.
-    #[inline]
+    #[inline(always)]
     fn step(&mut self, op: Opcode) -> Result<Flow> {
         match op {
             Opcode::Binint1 => self.op_int(Opcode::Binint1)?,

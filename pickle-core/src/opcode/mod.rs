@@ -52,6 +52,17 @@ static INDEX_BY_CODE: [u8; 256] = {
     index
 };
 
+/// The protocol of each code byte's opcode: the decoder looks it up for every opcode.
+static PROTO_BY_CODE: [u8; 256] = {
+    let mut proto = [0; 256];
+    let mut i = 0;
+    while i < OPCODES.len() {
+        proto[OPCODES[i].code as usize] = OPCODES[i].proto;
+        i += 1;
+    }
+    proto
+};
+
 impl Opcode {
     /// The byte that encodes this opcode.
     #[inline]
@@ -70,8 +81,9 @@ impl Opcode {
     }
 
     /// The protocol that introduced it.
+    #[inline]
     pub fn proto(self) -> u8 {
-        self.info().proto
+        PROTO_BY_CODE[self as usize]
     }
 }
 
