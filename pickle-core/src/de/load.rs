@@ -850,7 +850,6 @@ impl<'u, I: Input> Loader<'u, I> {
             },
             _ => None,
         };
-        let latin1 = |s: &PyString| s.code_points().map(|cp| u8::try_from(cp).ok()).collect::<Option<Vec<u8>>>();
         let is_latin1_name = |s: Option<&PyString>| matches!(s.and_then(PyString::as_str), Some("latin1" | "latin-1"));
         let items_of = |i: usize| match args.get(i)? {
             Item::Obj(o) => match self.graph.get(*o) {
@@ -860,7 +859,7 @@ impl<'u, I: Input> Loader<'u, I> {
             _ => None,
         };
         match (g.module.as_str(), g.name.as_str(), args.len()) {
-            ("_codecs", "encode", 2) if is_latin1_name(str_arg(1)) => latin1(str_arg(0)?).map(Obj::Bytes),
+            ("_codecs", "encode", 2) if is_latin1_name(str_arg(1)) => str_arg(0)?.to_latin1().map(Obj::Bytes),
             ("builtins", "bytes", 0) => Some(Obj::Bytes(Vec::new())),
             ("builtins", "bytearray", 0) => Some(Obj::ByteArray(Vec::new())),
             ("builtins", "bytearray", 1) => match args[0] {
@@ -870,7 +869,7 @@ impl<'u, I: Input> Loader<'u, I> {
                 },
                 _ => None,
             },
-            ("builtins", "bytearray", 2) if is_latin1_name(str_arg(1)) => latin1(str_arg(0)?).map(Obj::ByteArray),
+            ("builtins", "bytearray", 2) if is_latin1_name(str_arg(1)) => str_arg(0)?.to_latin1().map(Obj::ByteArray),
             // How CPython writes a nested qualname below protocol 4 (`save_global`).
             ("builtins", "getattr", 2) => match (args[0], str_arg(1).and_then(PyString::as_str)) {
                 (Item::Obj(o), Some(attr)) => match self.graph.get(o) {

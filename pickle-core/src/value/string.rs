@@ -108,7 +108,7 @@ impl std::error::Error for InvalidUtf8 {}
 impl PyString {
     /// Decodes UTF-8 with `surrogatepass`, as CPython's unpickler decodes `BINUNICODE`.
     pub fn from_surrogatepass(bytes: &[u8]) -> Result<PyString, InvalidUtf8> {
-        match std::str::from_utf8(bytes) {
+        match utf8(bytes) {
             Ok(s) => Ok(PyString::from(s)),
             Err(_) => {
                 validate_surrogatepass(bytes)?;
@@ -119,14 +119,12 @@ impl PyString {
 
     /// [`from_surrogatepass`](PyString::from_surrogatepass) taking the buffer, without a copy.
     pub fn from_surrogatepass_vec(bytes: Vec<u8>) -> Result<PyString, InvalidUtf8> {
-        match String::from_utf8(bytes) {
-            Ok(s) => Ok(PyString::from(s)),
-            Err(e) => {
-                let bytes = e.into_bytes();
-                validate_surrogatepass(&bytes)?;
-                Ok(PyString::from_checked_vec(bytes, true))
-            }
+        if utf8(&bytes).is_ok() {
+            // SAFETY: checked to be UTF-8 just above.
+            return Ok(PyString::from(unsafe { String::from_utf8_unchecked(bytes) }));
         }
+        validate_surrogatepass(&bytes)?;
+        Ok(PyString::from_checked_vec(bytes, true))
     }
 
     /// Builds a string from code points; surrogates are kept, values above U+10FFFF refused.
@@ -164,6 +162,28 @@ impl PyString {
     #[inline]
     pub fn as_surrogatepass_bytes(&self) -> &[u8] {
         self.bytes()
+    }
+
+    /// `s.encode('latin1')`: the code points as bytes, if all are below U+0100. How
+    /// protocols 0 to 2 write `bytes` (`_codecs.encode(s, 'latin1')`), so a 16 MiB value
+    /// goes through here: one pass over the UTF-8, no code point decoded in between.
+    pub fn to_latin1(&self) -> Option<Vec<u8>> {
+        let utf8 = self.bytes();
+        let mut out = Vec::with_capacity(utf8.len());
+        let mut i = 0;
+        while let Some(&lead) = utf8.get(i) {
+            if lead < 0x80 {
+                out.push(lead);
+                i += 1;
+            } else if lead & 0xFE == 0xC2 {
+                // U+0080 to U+00FF: 110000xx 10xxxxxx (valid UTF-8, so the second is there).
+                out.push((lead & 0x03) << 6 | (utf8.get(i + 1)? & 0x3F));
+                i += 2;
+            } else {
+                return None;
+            }
+        }
+        Some(out)
     }
 
     /// Whether the string holds a lone surrogate (and so is no Rust `str`).
@@ -223,6 +243,17 @@ impl fmt::Debug for PyString {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&crate::value::repr::str_repr(self.code_points()))
     }
+}
+
+/// `bytes` as a `str` if it is UTF-8. Long payloads are checked with SIMD (`simdutf8`),
+/// many times faster than `std` on text that is not ASCII; short ones, the common case,
+/// with `std`, whose ASCII path is as fast there.
+#[inline]
+fn utf8(bytes: &[u8]) -> Result<&str, ()> {
+    if bytes.len() < 64 {
+        return std::str::from_utf8(bytes).map_err(drop);
+    }
+    simdutf8::basic::from_utf8(bytes).map_err(drop)
 }
 
 /// The three `surrogatepass` bytes of a surrogate code point.
@@ -320,5 +351,14 @@ mod tests {
         let s = PyString::from("héllo 🐍");
         assert_eq!(s.as_str(), Some("héllo 🐍"));
         assert_eq!(s.char_len(), 7);
+    }
+
+    #[test]
+    fn latin1_is_every_code_point_below_256() {
+        let all: String = (0u32..256).map(|c| char::from_u32(c).unwrap()).collect();
+        assert_eq!(PyString::from(all.as_str()).to_latin1(), Some((0u8..=255).collect::<Vec<u8>>()));
+        assert_eq!(PyString::from("\u{100}").to_latin1(), None);
+        assert_eq!(PyString::from("a🐍").to_latin1(), None);
+        assert_eq!(PyString::from_surrogatepass(b"\xed\xb3\xbf").unwrap().to_latin1(), None);
     }
 }
