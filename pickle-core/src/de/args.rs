@@ -3,7 +3,7 @@
 
 use super::input::Input;
 use crate::error::{Error, ErrorKind, Result};
-use crate::opcode::ArgKind;
+use crate::opcode::{ArgKind, Opcode};
 use crate::value::PyString;
 
 /// An opcode's inline argument.
@@ -145,4 +145,103 @@ pub(crate) fn read_arg_inline<I: Input + ?Sized>(
 #[inline(always)]
 fn fixed<const N: usize, I: Input + ?Sized>(input: &mut I) -> Result<[u8; N]> {
     Ok(input.read(N)?.try_into().expect("read returns exactly N bytes"))
+}
+
+/// How BININT1, BININT2, BININT and LONG1 give an int: `width` bytes after the opcode (0
+/// for LONG1, whose length is the byte after it), and whether they are signed.
+#[derive(Clone, Copy)]
+struct IntShape {
+    is_int: bool,
+    long1: bool,
+    width: u8,
+    signed: bool,
+}
+
+/// Every code byte's [`IntShape`], from the opcode table's argument kinds.
+static INT_SHAPES: [IntShape; 256] = {
+    let mut shapes = [IntShape { is_int: false, long1: false, width: 0, signed: false }; 256];
+    let mut i = 0;
+    while i < crate::opcode::OPCODES.len() {
+        let info = &crate::opcode::OPCODES[i];
+        let shape = match (info.opcode, info.arg) {
+            (Opcode::Binint1, ArgKind::Uint1) => Some((false, 1, false)),
+            (Opcode::Binint2, ArgKind::Uint2) => Some((false, 2, false)),
+            (Opcode::Binint, ArgKind::Int4) => Some((false, 4, true)),
+            (Opcode::Long1, ArgKind::Long1) => Some((true, 0, true)),
+            _ => None,
+        };
+        if let Some((long1, width, signed)) = shape {
+            shapes[info.code as usize] = IntShape { is_int: true, long1, width, signed };
+        }
+        i += 1;
+    }
+    shapes
+};
+
+/// The int of a BININT1, BININT2, BININT or LONG1 (of up to 8 bytes) whose opcode is
+/// `code` and whose argument starts `rest`, and the argument's length; `None` for other
+/// opcodes, a longer LONG1, or fewer than 9 bytes in `rest` (then [`read_arg`] reads it).
+///
+/// The same arithmetic serves all four, so shuffled ints of mixed sizes cost no
+/// mispredicted branch on which opcode came: the caller's only branch is whether it is an
+/// int at all, which bulk data of ints always answers the same way.
+#[inline(always)]
+pub(crate) fn small_int(code: u8, rest: &[u8]) -> Option<(i64, usize)> {
+    let shape = INT_SHAPES[code as usize];
+    let window: &[u8; 9] = rest.first_chunk()?;
+    if !shape.is_int {
+        return None;
+    }
+    let long1 = usize::from(shape.long1);
+    let width = if shape.long1 { window[0] } else { shape.width };
+    if width > 8 {
+        return None;
+    }
+    let mut word = [0; 8];
+    word.copy_from_slice(&window[long1..long1 + 8]);
+    let raw = u64::from_le_bytes(word);
+    // Keep the low `width` bytes, extending the sign if the opcode is signed.
+    let shift = 64 - 8 * u32::from(width);
+    let high = raw.checked_shl(shift).unwrap_or(0);
+    let value = if shape.signed {
+        (high as i64).checked_shr(shift).unwrap_or(0)
+    } else {
+        high.checked_shr(shift).unwrap_or(0) as i64
+    };
+    Some((value, long1 + usize::from(width)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::de::input::SliceSource;
+
+    /// `small_int` reads every int opcode as `read_arg` does.
+    #[test]
+    fn small_int_agrees_with_read_arg() {
+        let mut cases: Vec<Vec<u8>> = Vec::new();
+        for v in [0u64, 1, 0x7F, 0x80, 0xFF, 0x1234, 0xFFFF, 0x8000_0000, u64::MAX, 0x0123_4567_89AB_CDEF] {
+            let le = v.to_le_bytes();
+            cases.push([b"K", &le[..1]].concat());
+            cases.push([b"M", &le[..2]].concat());
+            cases.push([b"J", &le[..4]].concat());
+            for n in 0..=8u8 {
+                cases.push([&[0x8a, n], &le[..n as usize]].concat());
+            }
+        }
+        for case in cases {
+            let mut padded = case.clone();
+            padded.extend([0xAA; 9]);
+            let (value, length) = small_int(case[0], &padded[1..]).expect("an int opcode");
+            let mut input = SliceSource::new(&case[1..]);
+            let kind = Opcode::from_byte(case[0]).unwrap().info().arg;
+            let Arg::Int(expected) = read_arg(&mut input, kind, 0, &mut Budget::new(u64::MAX)).unwrap() else {
+                panic!("an int argument")
+            };
+            assert_eq!((value, length), (expected, case.len() - 1), "{case:x?}");
+        }
+        assert!(small_int(b'N', &[0; 9]).is_none());
+        assert!(small_int(0x8a, &[9; 12]).is_none());
+        assert!(small_int(b'K', &[1; 8]).is_none());
+    }
 }

@@ -273,7 +273,13 @@ impl<'a, 'o> Direct<'a, 'o> {
 
     fn run(&mut self) -> Option<Value> {
         loop {
-            let op = Opcode::from_byte(self.input.next_byte().ok()??)?;
+            let code = self.input.next_byte().ok()??;
+            if let Some((int, length)) = args::small_int(code, self.input.window()) {
+                self.input.skip(length);
+                self.stack.push(Value::Int(int));
+                continue;
+            }
+            let op = Opcode::from_byte(code)?;
             match op {
                 Opcode::Binint1 => self.int(Opcode::Binint1)?,
                 Opcode::Binint2 => self.int(Opcode::Binint2)?,

@@ -37,11 +37,10 @@ mod sealed {
         fn unread(&self) -> Option<&[u8]> {
             None
         }
-        /// Consumes `n` bytes of [`Input::unread`].
-        fn skip(&mut self, n: usize) {
-            let _ = n;
-            unreachable!("only sources with `unread` bytes skip");
-        }
+        /// The bytes at hand, not read yet: all of a slice, a reader's buffer.
+        fn window(&self) -> &[u8];
+        /// Consumes `n` bytes of [`Input::window`].
+        fn skip(&mut self, n: usize);
     }
 }
 
@@ -111,6 +110,12 @@ impl Input for SliceSource<'_> {
         Some(self.rest())
     }
 
+    #[inline]
+    fn window(&self) -> &[u8] {
+        self.rest()
+    }
+
+    #[inline]
     fn skip(&mut self, n: usize) {
         self.pos += n;
     }
@@ -260,6 +265,16 @@ impl<R: Read> Input for ReadSource<R> {
         }
         out.truncate(valid);
         Ok(out)
+    }
+
+    #[inline]
+    fn window(&self) -> &[u8] {
+        &self.buf[self.pos..self.end]
+    }
+
+    #[inline]
+    fn skip(&mut self, n: usize) {
+        self.pos += n;
     }
 
     fn ensure(&mut self, n: u64) -> Result<()> {

@@ -141,8 +141,14 @@ impl<'u, I: Input> Loader<'u, I> {
             let Some(op) = Opcode::from_byte(byte) else {
                 return Err(Error::new(ErrorKind::InvalidOpcode(byte)).at_offset(start));
             };
-            self.graph.offset = start;
             self.opcodes_proto = self.opcodes_proto.max(op.proto());
+            if let Some((int, length)) = args::small_int(byte, self.input.window()) {
+                // Ints, the bulk of many pickles, without a dispatch: see `small_int`.
+                self.input.skip(length);
+                self.push(Item::Int(int));
+                continue;
+            }
+            self.graph.offset = start;
             match self.step(op) {
                 Ok(Flow::Continue) => {}
                 Ok(Flow::Stop(root)) => break root,
