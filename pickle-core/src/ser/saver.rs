@@ -297,12 +297,14 @@ impl<'w> Saver<'w> {
         let long_len = long1_len(v);
         let op = [Opcode::Long1, Opcode::Binint, Opcode::Binint2, Opcode::Binint1][size];
         let arg_len = [1 + long_len, 4, 2, 1][size];
-        let mut word = [op.code(); 10];
-        // LONG1 puts its length byte first, which the value's bytes overwrite otherwise.
-        let long = usize::from(size == 0);
-        word[1] = long_len as u8;
-        word[1 + long..9 + long].copy_from_slice(&v.to_le_bytes());
-        self.out.op_word(&word, 1 + arg_len);
+        // The opcode, then the value's bytes, after LONG1's length byte. Built in a register
+        // (a mask, not a branch, picks the layout): bytes put in memory at an offset that
+        // depends on the opcode would stall the copy that reads them back.
+        let bytes = u128::from(v as u64);
+        let long = 0u128.wrapping_sub(u128::from(size == 0));
+        let arg = (long & (long_len as u128 | bytes << 8)) | (!long & bytes);
+        let word = (u128::from(op.code()) | arg << 8).to_le_bytes();
+        self.out.op_word(word.first_chunk().expect("16 bytes hold 10"), 1 + arg_len);
     }
 
     /// CPython's `save_long` for any size: LONG1/LONG4 from protocol 2, text below.
