@@ -628,11 +628,14 @@ fn check_keys(pairs: &[(Value, Value)], old: usize) -> Option<bool> {
     if pairs.len() > LINEAR_KEYS {
         return Some(true);
     }
-    for i in old..pairs.len() {
-        let key = Key::of(&pairs[i].0)?;
-        if pairs[..i].iter().any(|(k, _)| Key::of(k) == Some(key)) {
+    // Each key's `Key` made once, then compared with those before it.
+    let mut keys = [Key::None; LINEAR_KEYS];
+    for (i, (key, _)) in pairs.iter().enumerate() {
+        let key = Key::of(key)?;
+        if i >= old && keys[..i].contains(&key) {
             return None;
         }
+        keys[i] = key;
     }
     Some(false)
 }
