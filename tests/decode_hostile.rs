@@ -1385,3 +1385,16 @@ fn truncated_stream_from_a_reader() {
     let got = Unpickler::new(OneByte(&bytes)).load::<Value>().unwrap();
     assert!(got == v);
 }
+
+/// One class named twice is one set item, however its names were written: the second
+/// STACK_GLOBAL here has fresh name strings (`Global::fresh_names`), which says how to
+/// write it again, not which class it is. Found by the `decode` fuzz target.
+#[test]
+fn a_global_named_twice_is_one_set_item() {
+    let pickle = b"\x80\x04(\x8c\x01m\x94\x8c\x01n\x94\x93\x8c\x01m\x8c\x01n\x93\x91.";
+    let value: Value = pickle_core::loads(pickle).unwrap();
+    match &value {
+        Value::FrozenSet(items) => assert_eq!(items.len(), 1, "{items:?}"),
+        other => panic!("not a frozenset: {other:?}"),
+    }
+}

@@ -92,3 +92,16 @@ fn a_self_referencing_value_copies_to_a_new_self_reference() {
         other => panic!("the cycle is lost: {other:?}"),
     }
 }
+
+/// A tuple reached again through a list it contains (`t = (l,); l.append(t)`), inside
+/// another tuple: one tuple in the copy, as in `copy.deepcopy` and in the pickle CPython
+/// writes for it (`save_tuple`'s POP and GET). Found by the `typed` fuzz target.
+#[test]
+fn a_tuple_on_a_cycle_stays_one_tuple() {
+    // A protocol 0 pickle of [((l,),)] with l = [t] and t = (l,), made by hand; CPython
+    // loads it to that structure and re-pickles it with POP and GET.
+    let pickle = b"(lp1\n(g1\ntp2\na(l(g2\ntp3\na.";
+    let value: Value = pickle_core::loads(pickle).unwrap();
+    let copy = deepcopy(&value).unwrap();
+    assert_eq!(dumps(&copy, 4).unwrap(), dumps(&value, 4).unwrap());
+}

@@ -95,7 +95,7 @@ impl Lossy {
         self.globals.iter().any(|g| {
             let alone = Value::Global(Box::new(g.clone()));
             match dumps(&alone, protocol) {
-                Ok(bytes) => !loads_with(&bytes, &roundtrip_options()).is_ok_and(|v| v == alone),
+                Ok(bytes) => !loads_with::<Value>(&bytes, &roundtrip_options()).is_ok_and(|v| v == alone),
                 Err(_) => true,
             }
         })
@@ -103,14 +103,14 @@ impl Lossy {
 }
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(value) = loads_with(data, &options()) else {
+    let Ok(value) = loads_with::<Value>(data, &options()) else {
         return;
     };
     for protocol in 0..=5u8 {
         let Ok(bytes) = dumps(&value, protocol) else {
             continue;
         };
-        let again = match loads_with(&bytes, &roundtrip_options()) {
+        let again = match loads_with::<Value>(&bytes, &roundtrip_options()) {
             Ok(again) => again,
             Err(e) => panic!("protocol {protocol}: what dumps wrote does not load: {e}\n pickle: {bytes:02x?}"),
         };
@@ -120,7 +120,7 @@ fuzz_target!(|data: &[u8]| {
         let lossy = Lossy::of(&value);
         if (protocol == 0 && lossy.nan) || (protocol < 3 && lossy.renamed_global(protocol)) {
             let rewritten = dumps(&again, protocol).expect("a value that loaded dumps again");
-            let third = loads_with(&rewritten, &roundtrip_options()).expect("and loads again");
+            let third = loads_with::<Value>(&rewritten, &roundtrip_options()).expect("and loads again");
             assert!(
                 third == again,
                 "protocol {protocol}: the value read back is not stable:\n first: {bytes:02x?}\n again: {rewritten:02x?}"

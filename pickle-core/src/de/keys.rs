@@ -136,7 +136,7 @@ fn equal(graph: &Graph, a: Item, b: Item, depth: usize) -> bool {
         (Obj::FrozenSet(p), Obj::FrozenSet(q)) => {
             p.len() == q.len() && p.iter().all(|&i| q.iter().any(|&j| equal(graph, i, j, depth + 1)))
         }
-        (Obj::Global(p), Obj::Global(q)) => p == q,
+        (Obj::Global(p), Obj::Global(q)) => (&p.module, &p.name) == (&q.module, &q.name),
         _ => false,
     }
 }

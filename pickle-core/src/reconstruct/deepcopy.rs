@@ -141,6 +141,11 @@ impl Copier {
                 // A tuple is made from its items, so it cannot contain itself (as in Python).
                 let mut out = Vec::with_capacity(items.len());
                 items.save_items(&mut ItemSink { target: SinkTarget::Copy(self, &mut out), len: items.len() })?;
+                // But an item may: a list holding the tuple made its copy on the way, which is
+                // the copy (`copy._deepcopy_tuple` checks the memo here, as `save_tuple` does).
+                if let Some(&made) = identity.and_then(|id| self.memo.get(&id)) {
+                    return Ok(made);
+                }
                 Obj::Tuple(out)
             }
             Builtin::List(items) | Builtin::Set(items) | Builtin::FrozenSet(items) => {

@@ -4,7 +4,7 @@
 //! compiler-generated drop, `==` and `Display` would each use one native stack frame per
 //! level and overflow. These walk the graph with an explicit stack instead.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::fmt::{self, Write};
 use std::sync::Arc;
 
@@ -117,34 +117,29 @@ fn node_id(v: &Value) -> Option<usize> {
 impl PartialEq for Value {
     /// Structural equality of the data.
     ///
-    /// References are looked through: `Shared(x)` equals a plain value equal to `x`.
-    /// Floats compare by bit pattern (a NaN equals the same NaN; `0.0 != -0.0`), ints by
-    /// number (`Int(5) == BigInt(5)`). Where both sides are references, their nodes must
-    /// correspond one to one, and what a node holds is compared once, where both sides
-    /// reach it as `Shared`: a `Cycle` link, met in whatever order, only has to close on the
-    /// node that corresponds.
+    /// References are looked through: `Shared(x)` equals a plain value equal to `x`, and
+    /// how objects are shared does not matter. Floats compare by bit pattern (a NaN equals
+    /// the same NaN; `0.0 != -0.0`), ints by number (`Int(5) == BigInt(5)`). A pair of nodes
+    /// is compared once, so cycles end; a `Cycle` link, met in whatever order, must close
+    /// on a node that was compared with the node on the other side.
     fn eq(&self, other: &Value) -> bool {
         let mut pending: Vec<(&Value, &Value)> = vec![(self, other)];
-        let mut forward: HashMap<usize, usize> = HashMap::new();
-        let mut backward: HashMap<usize, usize> = HashMap::new();
-        let mut compared: HashSet<usize> = HashSet::new();
+        let mut compared: HashSet<(usize, usize)> = HashSet::new();
+        let mut links: Vec<(usize, usize)> = Vec::new();
         while let Some((a, b)) = pending.pop() {
             let (a, b) = match (node_id(a), node_id(b)) {
                 (Some(x), Some(y)) if x == y => continue,
-                (Some(x), Some(y)) => {
-                    match (forward.insert(x, y), backward.insert(y, x)) {
-                        (None, None) => {}
-                        (Some(y0), Some(x0)) if (x0, y0) == (x, y) => {}
+                (Some(x), Some(y)) => match (a, b) {
+                    (Value::Shared(s), Value::Shared(t)) if compared.insert((x, y)) => match (s.get(), t.get()) {
+                        (Some(v), Some(w)) => (v, w),
                         _ => return false,
+                    },
+                    (Value::Shared(_), Value::Shared(_)) => continue,
+                    _ => {
+                        links.push((x, y));
+                        continue;
                     }
-                    match (a, b) {
-                        (Value::Shared(s), Value::Shared(t)) if compared.insert(x) => match (s.get(), t.get()) {
-                            (Some(v), Some(w)) => (v, w),
-                            _ => return false,
-                        },
-                        _ => continue,
-                    }
-                }
+                },
                 (Some(_), None) => match a {
                     Value::Shared(s) => match s.get() {
                         Some(v) => (v, b),
@@ -170,7 +165,7 @@ impl PartialEq for Value {
                 return false;
             }
         }
-        true
+        links.iter().all(|pair| compared.contains(pair))
     }
 }
 
@@ -447,6 +442,18 @@ mod tests {
         let other = Shared::empty();
         other.set(Value::List(vec![Value::from(1), Value::Cycle(other.downgrade())])).unwrap();
         assert!(a == Value::Shared(other));
+    }
+
+    /// Sharing is looked through: two nodes on one side may stand where the other has one
+    /// (a protocol 0 round trip merges equal globals into one memo entry, for one).
+    #[test]
+    fn how_objects_are_shared_does_not_matter() {
+        let one = Value::list([1]).shared();
+        let merged = Value::List(vec![one.clone(), one]);
+        let apart = Value::List(vec![Value::list([1]).shared(), Value::list([1]).shared()]);
+        assert_eq!(merged, apart);
+        assert_eq!(apart, merged);
+        assert!(merged != Value::List(vec![Value::list([1]).shared(), Value::list([2]).shared()]));
     }
 
     /// Two loads of `[[[[...]]], [[[...]]]]`, whose cycle links are met before the nodes
