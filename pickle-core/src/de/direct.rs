@@ -22,12 +22,10 @@
 
 use std::collections::HashSet;
 
-use num_bigint::BigInt;
-use num_traits::ToPrimitive;
-
 use super::args::{self, Arg, Budget};
 use super::input::{Input, SliceSource};
 use super::load::{OBJECT_CHARGE, SLOT_CHARGE};
+use super::text::Int;
 use super::UnpicklerOptions;
 use crate::opcode::{ArgKind, Opcode, OPCODES};
 use crate::value::{PyString, Shared, Value};
@@ -376,13 +374,10 @@ impl<'a, 'o> Direct<'a, 'o> {
     fn long(&mut self) -> Option<()> {
         match self.arg(Opcode::Long1)? {
             Arg::Int(i) => self.stack.push(Value::Int(i)),
-            arg => {
-                let big = BigInt::from_signed_bytes_le(&data(arg)?);
-                match big.to_i64() {
-                    Some(i) => self.stack.push(Value::Int(i)),
-                    None => self.push_object(Value::BigInt(Box::new(big)))?,
-                }
-            }
+            arg => match Int::from_signed_le(&data(arg)?) {
+                Int::Small(i) => self.stack.push(Value::Int(i)),
+                Int::Big(big) => self.push_object(Value::BigInt(Box::new(big)))?,
+            },
         }
         Some(())
     }

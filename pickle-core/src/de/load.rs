@@ -7,9 +7,6 @@
 
 use std::collections::HashMap;
 
-use num_bigint::BigInt;
-use num_traits::ToPrimitive;
-
 use super::args::{self, Arg, Budget};
 use super::graph::{Graph, Item, Obj, ObjectNode};
 use super::input::Input;
@@ -610,11 +607,7 @@ impl<'u, I: Input> Loader<'u, I> {
             }
             arg => data(arg),
         };
-        let value = if bytes.is_empty() { BigInt::from(0) } else { BigInt::from_signed_bytes_le(&bytes) };
-        self.push_int(match value.to_i64() {
-            Some(small) => Int::Small(small),
-            None => Int::Big(value),
-        })
+        self.push_int(Int::from_signed_le(&bytes))
     }
 
     #[inline(always)]

@@ -12,6 +12,17 @@ pub(crate) enum Int {
     Big(BigInt),
 }
 
+impl Int {
+    /// The int of LONG1's or LONG4's payload: little-endian two's complement, empty for 0.
+    pub(crate) fn from_signed_le(bytes: &[u8]) -> Int {
+        let value = BigInt::from_signed_bytes_le(bytes);
+        match value.to_i64() {
+            Some(small) => Int::Small(small),
+            None => Int::Big(value),
+        }
+    }
+}
+
 /// INT's argument: C's `strtol(s, &end, 0)` over the whole line, falling back to Python's
 /// `int(s, 0)` when it does not fit or does not parse. `I00`/`I01` are the booleans, which
 /// the caller checks first.
@@ -225,6 +236,14 @@ pub(crate) fn parse_index_line(line: &[u8], what: &str) -> Result<i64> {
 
 #[cfg(test)]
 mod tests {
+    /// LONG4 may carry no bytes at all: zero, as in CPython's `decode_long`.
+    #[test]
+    fn an_empty_long_payload_is_zero() {
+        assert!(matches!(Int::from_signed_le(&[]), Int::Small(0)));
+        assert!(matches!(Int::from_signed_le(&[0xff]), Int::Small(-1)));
+        assert!(matches!(Int::from_signed_le(&[0, 0, 0, 0, 0, 0, 0, 0, 1]), Int::Big(_)));
+    }
+
     use super::*;
 
     fn small(r: Result<Int>) -> Option<i64> {
