@@ -7,7 +7,7 @@
 //!   error, e.g. an int too long for protocol 0's text), and what it encodes to loads back
 //!   to an equal value (`==`, which compares floats by bit pattern).
 //!
-//! Three exceptions, where a protocol cannot say everything a `Value` holds (or says it
+//! Four exceptions, where a protocol cannot say everything a `Value` holds (or says it
 //! the way CPython does, which is not one to one):
 //! - protocol 0 writes floats as text (`repr`), so a NaN comes back as the canonical NaN,
 //!   without its sign and payload bits (as in CPython);
@@ -16,14 +16,17 @@
 //!   written as `pickle`), so a global from a module literally named `copy_reg` or
 //!   `cPickle` comes back renamed (as in CPython), and a dotted name is written as
 //!   `getattr(parent, name)`;
+//! - below protocol 4, an object made by `copyreg.__newobj_ex__` is written as CPython
+//!   writes it, `functools.partial(cls.__new__, *args, **kwargs)`, and loads back as that
+//!   partial (the same instance to `Instance`, another structure to `==`);
 //! - `Global::fresh_names` (compared by `==`) records whether a global's module and name
 //!   strings were written separately. GLOBAL (below protocol 4) cannot show it, and at
 //!   protocol 4+ the unpickler infers it from which strings the memo shares, which the
 //!   pickler reproduces since the fix described in fuzz/README.md; the looser comparison stays
 //!   as a guard.
 //!
-//! In the first two cases the value read back only has to be stable: dumped at the same
-//! protocol and loaded, it comes back equal to itself. In the third, both values must give
+//! In the first three cases the value read back only has to be stable: dumped at the same
+//! protocol and loaded, it comes back equal to itself. In the fourth, both values must give
 //! the same protocol 3 pickle, which writes everything else (sharing and float bits
 //! included) and no `fresh_names`.
 
@@ -56,6 +59,10 @@ struct Lossy {
     globals: Vec<Global>,
     /// A global that differs from `Global::new(module, name)` (`fresh_names` is set).
     marked_global: bool,
+    /// An object made by `copyreg.__newobj_ex__`, which protocols 2 and 3 write as
+    /// `functools.partial(cls.__new__, *args, **kwargs)`, as CPython does: it loads back in
+    /// that form (one object to `Instance`, another to `==`).
+    newobj_ex: bool,
 }
 
 impl Lossy {
@@ -77,6 +84,7 @@ impl Lossy {
                 }
                 Value::Dict(pairs) => pairs.iter().for_each(|(k, v)| stack.extend([k, v])),
                 Value::Object(o) => {
+                    lossy.newobj_ex |= matches!(&o.callable, Value::Global(g) if g.module == "copyreg" && g.name == "__newobj_ex__");
                     stack.extend([&o.callable, &o.args]);
                     stack.extend(o.state.iter().chain(o.state_setter.iter()));
                     stack.extend(&o.list_items);
@@ -118,7 +126,10 @@ fuzz_target!(|data: &[u8]| {
             continue;
         }
         let lossy = Lossy::of(&value);
-        if (protocol == 0 && lossy.nan) || (protocol < 3 && lossy.renamed_global(protocol)) {
+        if (protocol == 0 && lossy.nan)
+            || (protocol < 3 && lossy.renamed_global(protocol))
+            || (protocol < 4 && lossy.newobj_ex)
+        {
             let rewritten = dumps(&again, protocol).expect("a value that loaded dumps again");
             let third = loads_with::<Value>(&rewritten, &roundtrip_options()).expect("and loads again");
             assert!(
