@@ -23,6 +23,15 @@ pub(crate) enum Arg {
     Pair(Vec<u8>, Vec<u8>),
 }
 
+/// The payload of an opcode whose argument the table gives as counted (strings, bytes,
+/// longs): what both loaders take from [`read_arg`] for those opcodes.
+pub(crate) fn data(arg: Arg) -> Vec<u8> {
+    match arg {
+        Arg::Data(d) => d,
+        _ => unreachable!("the opcode table gives this opcode a counted argument"),
+    }
+}
+
 /// How many more bytes the data being loaded may take.
 pub(crate) struct Budget {
     used: u64,

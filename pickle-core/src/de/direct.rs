@@ -291,11 +291,11 @@ impl<'a, 'o> Direct<'a, 'o> {
                 Opcode::Binunicode => self.unicode(Opcode::Binunicode)?,
                 Opcode::Binunicode8 => self.unicode(Opcode::Binunicode8)?,
                 Opcode::ShortBinbytes | Opcode::Binbytes | Opcode::Binbytes8 => {
-                    let bytes = data(self.arg(op)?)?;
+                    let bytes = args::data(self.arg(op)?);
                     self.push_object(Value::Bytes(bytes))?;
                 }
                 Opcode::Bytearray8 => {
-                    let bytes = data(self.arg(op)?)?;
+                    let bytes = args::data(self.arg(op)?);
                     self.push_object(Value::ByteArray(bytes))?;
                 }
                 Opcode::None => self.stack.push(Value::None),
@@ -374,7 +374,7 @@ impl<'a, 'o> Direct<'a, 'o> {
     fn long(&mut self) -> Option<()> {
         match self.arg(Opcode::Long1)? {
             Arg::Int(i) => self.stack.push(Value::Int(i)),
-            arg => match Int::from_signed_le(&data(arg)?) {
+            arg => match Int::from_signed_le(&args::data(arg)) {
                 Int::Small(i) => self.stack.push(Value::Int(i)),
                 Int::Big(big) => self.push_object(Value::BigInt(Box::new(big)))?,
             },
@@ -386,7 +386,7 @@ impl<'a, 'o> Direct<'a, 'o> {
     fn unicode(&mut self, op: Opcode) -> Option<()> {
         let s = match self.arg(op)? {
             Arg::Text(s) => s,
-            arg => PyString::from_surrogatepass_vec(data(arg)?).ok()?,
+            arg => PyString::from_surrogatepass_vec(args::data(arg)).ok()?,
         };
         self.push_object(Value::Str(s))
     }
@@ -584,13 +584,6 @@ impl<'a, 'o> Direct<'a, 'o> {
         }
         self.leave(0)?;
         self.stack.pop()
-    }
-}
-
-fn data(arg: Arg) -> Option<Vec<u8>> {
-    match arg {
-        Arg::Data(d) => Some(d),
-        _ => None,
     }
 }
 

@@ -327,7 +327,7 @@ impl<'u, I: Input> Loader<'u, I> {
                 self.push_python2_string(raw)?;
             }
             Opcode::Binstring | Opcode::ShortBinstring => {
-                let raw = data(self.arg(op)?);
+                let raw = args::data(self.arg(op)?);
                 self.push_python2_string(raw)?
             }
             Opcode::Unicode => {
@@ -336,11 +336,11 @@ impl<'u, I: Input> Loader<'u, I> {
             }
             Opcode::Binunicode | Opcode::ShortBinunicode | Opcode::Binunicode8 => self.op_unicode(op)?,
             Opcode::Binbytes | Opcode::ShortBinbytes | Opcode::Binbytes8 => {
-                let bytes = data(self.arg(op)?);
+                let bytes = args::data(self.arg(op)?);
                 self.push_obj(Obj::Bytes(bytes))?
             }
             Opcode::Bytearray8 => {
-                let bytes = data(self.arg(op)?);
+                let bytes = args::data(self.arg(op)?);
                 self.push_obj(Obj::ByteArray(bytes))?
             }
 
@@ -605,7 +605,7 @@ impl<'u, I: Input> Loader<'u, I> {
                 self.push(Item::Int(small));
                 return Ok(());
             }
-            arg => data(arg),
+            arg => args::data(arg),
         };
         self.push_int(Int::from_signed_le(&bytes))
     }
@@ -623,7 +623,7 @@ impl<'u, I: Input> Loader<'u, I> {
     fn op_unicode(&mut self, op: Opcode) -> Result<()> {
         let s = match self.arg(op)? {
             Arg::Text(s) => s,
-            arg => PyString::from_surrogatepass_vec(data(arg))
+            arg => PyString::from_surrogatepass_vec(args::data(arg))
                 .map_err(|e| Error::unpickling(format!("'utf-8' codec can't decode the str payload: {e}")))?,
         };
         self.push_obj(Obj::Str(s))
@@ -944,13 +944,6 @@ fn line(arg: Arg) -> Vec<u8> {
     match arg {
         Arg::Line(l) => l,
         _ => unreachable!("the opcode table gives this opcode a line argument"),
-    }
-}
-
-fn data(arg: Arg) -> Vec<u8> {
-    match arg {
-        Arg::Data(d) => d,
-        _ => unreachable!("the opcode table gives this opcode a counted argument"),
     }
 }
 
