@@ -1,5 +1,6 @@
 //! `loads` to a `Value` has a direct path for pickles of plain data held in memory
-//! (`pickle-core/src/de/direct.rs`); it gives up on everything else, and the general
+//! (`pickle-core/src/de/direct.rs`), and `loads` to a `Vec` of numbers or strs one for
+//! lists of them (`de/flat_list.rs`); they give up on everything else, and the general
 //! loader decides. These tests check that both give one answer: the value (compared
 //! with `==` and, for identity, by pickling both again), or the error. The general loader
 //! is the one an `io::Read` goes through.
@@ -123,6 +124,27 @@ fn hostile_and_odd_pickles_load_alike() {
     ];
     for case in cases {
         let _ = agree(case, &defaults());
+        let _ = typed_agree::<Vec<i64>>(case, &defaults());
+        let _ = typed_agree::<Vec<String>>(case, &defaults());
+    }
+    // Lists of numbers, odd where the direct path of `Vec` must give up: two items for
+    // one APPEND, APPEND with none, a memo put with nothing above the MARK, a MARK inside
+    // a batch, a second list, items before the list, LIST after a MARK, a batch left open.
+    let lists: &[&[u8]] = &[
+        b"\x80\x02]K\x01K\x02a.",
+        b"\x80\x02]a.",
+        b"\x80\x02](q\x00e.",
+        b"\x80\x02](K\x01(K\x02ee.",
+        b"\x80\x02](K\x01e](K\x02e.",
+        b"\x80\x02K\x01](K\x02e.",
+        b"\x80\x02(K\x01K\x02l.",
+        b"\x80\x02](K\x01.",
+        b"\x80\x02](K\x01\x95\x02\x00\x00\x00\x00\x00\x00\x00e.",
+        b"\x80\x02]q\x00(K\x01e\x94.",
+    ];
+    for case in lists {
+        let _ = typed_agree::<Vec<i64>>(case, &defaults());
+        let _ = typed_agree::<Vec<Option<u8>>>(case, &defaults());
     }
 }
 
@@ -150,8 +172,104 @@ fn limits_load_alike() {
     for memo in [0, 1, 5, 40] {
         let _ = agree(&records, &UnpicklerOptions { max_memo: memo, ..defaults() });
     }
+    let ints = dumps(&Value::List((0..50).map(Value::Int).collect()), 4).unwrap();
+    let strs = dumps(&Value::List((0..50).map(|i| Value::from(i.to_string())).collect()), 2).unwrap();
+    let typed = |options: &UnpicklerOptions| {
+        let _ = typed_agree::<Vec<i64>>(&ints, options);
+        let _ = typed_agree::<Vec<String>>(&strs, options);
+    };
+    for depth in [0, 1, 2] {
+        typed(&UnpicklerOptions { max_depth: depth, ..defaults() });
+    }
+    for memo in [0, 1, 49, 50, 51] {
+        typed(&UnpicklerOptions { max_memo: memo, ..defaults() });
+    }
+    for alloc in [0, 100, 1000, 2500, 5000, 100_000] {
+        typed(&UnpicklerOptions { max_alloc: alloc, ..defaults() });
+    }
     for alloc in [0, 100, 1000, 5000, 100_000] {
         let _ = agree(&records, &UnpicklerOptions { max_alloc: alloc, ..defaults() });
         let _ = agree(&nested, &UnpicklerOptions { max_alloc: alloc, ..defaults() });
     }
+}
+
+/// Loads `bytes` as `T` by both paths, `loads` from the slice (for a `Vec` of numbers or
+/// strs, the direct path of `de/flat_list.rs`) and `load` from a reader (the general
+/// loader), and checks that they agree, errors included; gives the result.
+fn typed_agree<T>(bytes: &[u8], options: &UnpicklerOptions) -> Result<T, String>
+where
+    T: pickle_core::Reconstruct + PartialEq + std::fmt::Debug,
+{
+    let direct = loads_with::<T>(bytes, options);
+    let general = Unpickler::new(Cursor::new(bytes)).with_options(options.clone()).load::<T>();
+    match (direct, general) {
+        (Ok(d), Ok(g)) => {
+            assert_eq!(d, g, "{bytes:?}");
+            Ok(d)
+        }
+        (Err(d), Err(g)) => {
+            assert_eq!(d.to_string(), g.to_string(), "{bytes:?}: errors differ");
+            Err(d.to_string())
+        }
+        (d, g) => panic!("{bytes:?}: direct {d:?} but general {g:?}"),
+    }
+}
+
+/// Lists CPython writes, loaded as `Vec`s of numbers and strs by both paths: the values,
+/// and the errors with their offsets, are the same, whether or not the direct path takes
+/// the pickle.
+#[test]
+fn cpython_lists_load_alike_as_typed_vecs() {
+    if !common::python_available("cpython_lists_load_alike_as_typed_vecs") {
+        return;
+    }
+    let expressions = [
+        "[]",
+        "[7]",
+        "list(range(-300, 300, 7)) + [2**31, -2**31 - 1, 2**63 - 1, -2**63]",
+        "list(range(1001))",
+        "[1, 2**64]",
+        "[0.5, -1e300, float('inf'), 1e-310, -0.0, 3]",
+        "['', 'a', 'é', '中文', '🐍' * 30, 'x' * 300]",
+        "['a', 'b\\udc80']",
+        "[True, False, True]",
+        "[None, 1, None, 2.5]",
+        "[None, 'a', None]",
+        "(lambda s: [s, s])('shared')",
+        "(lambda l: (l.append(l), l)[1])([])",
+        "(1, 2, 3)",
+        "[[1], 2]",
+        "[1, 'a', 2.5]",
+        "[255, 256]",
+        "[b'ab']",
+    ];
+    let cases: Vec<(String, Vec<u8>)> =
+        expressions.iter().map(|e| (format!("value = {e}"), vec![0, 1, 2, 3, 4, 5])).collect();
+    let answers = common::cpython_dumps(&cases);
+    let (mut loaded, mut refused) = (0, 0);
+    for (expression, per_protocol) in expressions.iter().zip(answers) {
+        for answer in per_protocol {
+            let bytes = answer.unwrap_or_else(|e| panic!("CPython pickles {expression}: {e}"));
+            let results = [
+                typed_agree::<Vec<i64>>(&bytes, &defaults()).map(drop),
+                typed_agree::<Vec<u8>>(&bytes, &defaults()).map(drop),
+                typed_agree::<Vec<f64>>(&bytes, &defaults()).map(drop),
+                typed_agree::<Vec<bool>>(&bytes, &defaults()).map(drop),
+                typed_agree::<Vec<Option<i64>>>(&bytes, &defaults()).map(drop),
+                typed_agree::<Vec<Option<f64>>>(&bytes, &defaults()).map(drop),
+                typed_agree::<Vec<String>>(&bytes, &defaults()).map(drop),
+                typed_agree::<Vec<Option<String>>>(&bytes, &defaults()).map(drop),
+                typed_agree::<Vec<pickle_core::PyString>>(&bytes, &defaults()).map(drop),
+            ];
+            for result in results {
+                match result {
+                    Ok(()) => loaded += 1,
+                    Err(_) => refused += 1,
+                }
+            }
+        }
+    }
+    // Every expression loads as some type and most refuse some other: both sides are met.
+    assert!(loaded >= expressions.len() * 6, "{loaded} loaded");
+    assert!(refused >= expressions.len() * 6, "{refused} refused");
 }

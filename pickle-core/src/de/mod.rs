@@ -9,6 +9,7 @@
 mod args;
 pub(crate) mod direct;
 mod dis;
+pub(crate) mod flat_list;
 pub(crate) mod graph;
 mod input;
 mod keys;

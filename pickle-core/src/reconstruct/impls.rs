@@ -118,6 +118,10 @@ impl Reconstruct for () {
 }
 
 impl Reconstruct for String {
+    #[inline]
+    fn from_text(text: &str) -> Option<Result<String>> {
+        Some(Ok(text.to_owned()))
+    }
     fn reconstruct(node: Node<'_>) -> Result<String> {
         let s = node.as_str().ok_or_else(|| node.mismatch("str"))?;
         match s.as_str() {
@@ -130,6 +134,10 @@ impl Reconstruct for String {
 }
 
 impl Reconstruct for PyString {
+    #[inline]
+    fn from_text(text: &str) -> Option<Result<PyString>> {
+        Some(Ok(PyString::from(text)))
+    }
     fn reconstruct(node: Node<'_>) -> Result<PyString> {
         node.as_str().cloned().ok_or_else(|| node.mismatch("str"))
     }
@@ -189,6 +197,10 @@ impl<T: Reconstruct> Reconstruct for Option<T> {
             atom => T::from_atom(atom).map(|r| r.map(Some)),
         }
     }
+    #[inline]
+    fn from_text(text: &str) -> Option<Result<Option<T>>> {
+        T::from_text(text).map(|r| r.map(Some))
+    }
     fn reconstruct(node: Node<'_>) -> Result<Option<T>> {
         if node.is_none() {
             return Ok(None);
@@ -241,6 +253,10 @@ pub(crate) fn collect_items<T: Reconstruct, C: FromIterator<T>>(items: super::It
 impl<T: Reconstruct> Reconstruct for Vec<T> {
     fn reconstruct(node: Node<'_>) -> Result<Vec<T>> {
         sequence(node, "list", false)
+    }
+
+    fn load_direct(bytes: &[u8], options: &crate::UnpicklerOptions) -> Option<(Vec<T>, usize)> {
+        crate::de::flat_list::load(bytes, options)
     }
 }
 

@@ -74,6 +74,16 @@ pub trait Reconstruct: Sized {
         None
     }
 
+    /// Rebuilds the value from a `str` that is valid UTF-8 without a [`Node`], or `None` to
+    /// go through [`reconstruct`](Reconstruct::reconstruct): the fast path of strs in long
+    /// lists. Implementations must agree with `reconstruct`.
+    #[doc(hidden)]
+    #[inline]
+    fn from_text(text: &str) -> Option<Result<Self>> {
+        let _ = text;
+        None
+    }
+
     /// Rebuilds the value from a whole unpickled graph. [`Value`](crate::Value) overrides it
     /// to take the graph's objects instead of copying them.
     #[doc(hidden)]
@@ -84,7 +94,8 @@ pub trait Reconstruct: Sized {
     /// Decodes a pickle at the start of `bytes` without the general loader, giving the
     /// value and the pickle's length, or `None` to leave it to the general loader, which
     /// decides every case this declines. [`Value`](crate::Value) overrides it (the direct
-    /// path of `de::direct`); other types have none.
+    /// path of `de::direct`), and so does `Vec` (`de::flat_list`, for lists of numbers and
+    /// strs); other types have none.
     #[doc(hidden)]
     fn load_direct(bytes: &[u8], options: &crate::UnpicklerOptions) -> Option<(Self, usize)> {
         let _ = (bytes, options);

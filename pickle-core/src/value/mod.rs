@@ -20,6 +20,7 @@ use num_traits::ToPrimitive;
 
 pub use repr::{bytes_repr, float_repr, str_repr};
 pub use shared::{Cycle, Shared};
+pub(crate) use string::utf8;
 pub use string::{CodePoints, InvalidUtf8, PyString};
 
 /// A Python object graph.

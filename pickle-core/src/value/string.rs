@@ -249,7 +249,7 @@ impl fmt::Debug for PyString {
 /// many times faster than `std` on text that is not ASCII; short ones, the common case,
 /// with `std`, whose ASCII path is as fast there.
 #[inline]
-fn utf8(bytes: &[u8]) -> Result<&str, ()> {
+pub(crate) fn utf8(bytes: &[u8]) -> Result<&str, ()> {
     if bytes.len() < 64 {
         return std::str::from_utf8(bytes).map_err(drop);
     }
