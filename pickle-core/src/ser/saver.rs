@@ -294,16 +294,20 @@ impl<'w> Saver<'w> {
     fn save_binary_int(&mut self, v: i64) {
         let size =
             usize::from(v as u64 <= 0xFF) + usize::from(v as u64 <= 0xFFFF) + usize::from(i32::try_from(v).is_ok());
+        // Static tables: arrays built on the stack at each call stalled the loads from them.
+        static CODES: [u8; 4] =
+            [Opcode::Long1.code(), Opcode::Binint.code(), Opcode::Binint2.code(), Opcode::Binint1.code()];
+        static ARG_LENS: [usize; 4] = [1, 4, 2, 1];
         let long_len = long1_len(v);
-        let op = [Opcode::Long1, Opcode::Binint, Opcode::Binint2, Opcode::Binint1][size];
-        let arg_len = [1 + long_len, 4, 2, 1][size];
+        let is_long = usize::from(size == 0);
+        let arg_len = ARG_LENS[size] + is_long * long_len;
         // The opcode, then the value's bytes, after LONG1's length byte. Built in a register
         // (a mask, not a branch, picks the layout): bytes put in memory at an offset that
         // depends on the opcode would stall the copy that reads them back.
         let bytes = u128::from(v as u64);
-        let long = 0u128.wrapping_sub(u128::from(size == 0));
+        let long = 0u128.wrapping_sub(is_long as u128);
         let arg = (long & (long_len as u128 | bytes << 8)) | (!long & bytes);
-        let word = (u128::from(op.code()) | arg << 8).to_le_bytes();
+        let word = (u128::from(CODES[size]) | arg << 8).to_le_bytes();
         self.out.op_word(word.first_chunk().expect("16 bytes hold 10"), 1 + arg_len);
     }
 
