@@ -439,6 +439,10 @@ impl<'a> Iterator for Items<'a> {
         self.iter.next().map(|&item| self.parent.child(item))
     }
 
+    fn nth(&mut self, n: usize) -> Option<Node<'a>> {
+        self.iter.nth(n).map(|&item| self.parent.child(item))
+    }
+
     fn size_hint(&self) -> (usize, Option<usize>) {
         self.iter.size_hint()
     }
@@ -473,6 +477,10 @@ impl<'a> Iterator for Pairs<'a> {
 
     fn next(&mut self) -> Option<(Node<'a>, Node<'a>)> {
         self.iter.next().map(|&(k, v)| (self.parent.child(k), self.parent.child(v)))
+    }
+
+    fn nth(&mut self, n: usize) -> Option<(Node<'a>, Node<'a>)> {
+        self.iter.nth(n).map(|&(k, v)| (self.parent.child(k), self.parent.child(v)))
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
