@@ -16,6 +16,9 @@
 //! - `typed_encode`: `pickle_core::dumps` of that typed value at the file's protocol, with
 //!   `typed_identical` saying whether the bytes equal the file's bytes.
 //!
+//! - `copy`: for a pickle of one `bytes` value, one `to_vec` of as many bytes as its payload
+//!   (the copy limit an owned decode and an encode are held to).
+//!
 //! A column is `null` when the operation fails; the error is in `<column>_error`.
 //! `--ops=ours_decode,typed_decode` times only those columns (for profiling one of them).
 //! `--decode-only` decodes the file once, streamed with `pickle_core::load`, nothing else
@@ -161,6 +164,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 out.insert("identical".into(), json!(again.as_ref().is_ok_and(|b| *b == bytes)));
                 drop(again);
                 timed(&mut out, "ours_encode", n, || pickle_core::dumps(&value, protocol));
+                if let pickle_core::Value::Bytes(payload) = &value {
+                    // The copy limit: one fresh `to_vec` of as many bytes as the payload,
+                    // what an owned decode or an encode must do at least once.
+                    let length = payload.len();
+                    timed(&mut out, "copy", n, || Ok::<_, String>(bytes[..length].to_vec()));
+                }
             }
             Err(e) => {
                 out.insert("identical".into(), Json::Null);
