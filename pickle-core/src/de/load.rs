@@ -702,17 +702,18 @@ impl<'u, I: Input> Loader<'u, I> {
         }
         self.charge(SLOT_CHARGE * count as u64)?;
         let target = self.target(mark.checked_sub(1))?;
-        let items = self.stack.drain(mark..);
+        let items = &self.stack[mark..];
         match (op, self.graph.get_mut(target)) {
-            (Opcode::Appends, Obj::List(list)) => list.extend(items),
-            (Opcode::Appends, Obj::Object(o)) => o.list_items.extend(items),
+            (Opcode::Appends, Obj::List(list)) => list.extend_from_slice(items),
+            (Opcode::Appends, Obj::Object(o)) => o.list_items.extend_from_slice(items),
             (Opcode::Setitems, Obj::Dict(pairs)) => pairs.extend(pairs_of(items)),
             (Opcode::Setitems, Obj::Object(o)) => o.dict_items.extend(pairs_of(items)),
-            (Opcode::Additems, Obj::Set(set)) => set.extend(items),
+            (Opcode::Additems, Obj::Set(set)) => set.extend_from_slice(items),
             (Opcode::Appends, other) => return Err(no_attribute(other, "extend")),
             (Opcode::Setitems, other) => return Err(no_item_assignment(other)),
             (_, other) => return Err(no_attribute(other, "add")),
         }
+        self.stack.truncate(mark);
         Ok(())
     }
 
@@ -924,12 +925,13 @@ fn object(callable: Item, args: Item) -> ObjectNode {
 }
 
 fn pairs(items: Vec<Item>) -> Vec<(Item, Item)> {
-    pairs_of(items.into_iter()).collect()
+    pairs_of(&items).collect()
 }
 
-/// Consecutive items as (key, value) pairs.
-fn pairs_of(mut items: impl Iterator<Item = Item>) -> impl Iterator<Item = (Item, Item)> {
-    std::iter::from_fn(move || Some((items.next()?, items.next()?)))
+/// Consecutive items as (key, value) pairs; an odd last item is left out. From a slice,
+/// so that the pairs' container is sized once.
+fn pairs_of(items: &[Item]) -> impl ExactSizeIterator<Item = (Item, Item)> + '_ {
+    items.chunks_exact(2).map(|pair| (pair[0], pair[1]))
 }
 
 fn no_attribute(obj: &Obj, attribute: &str) -> Error {
