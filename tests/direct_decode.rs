@@ -7,19 +7,24 @@
 
 mod common;
 
+use std::fmt::Debug;
 use std::io::Cursor;
 
-use pickle_core::{dumps, loads_with, Unpickler, UnpicklerOptions, Value};
+use pickle_core::{dumps, loads_with, Reconstruct, Unpickler, UnpicklerOptions, Value};
 
-/// Loads `bytes` by both paths and checks that they agree; gives the result.
-fn agree(bytes: &[u8], options: &UnpicklerOptions) -> Result<Value, String> {
-    let direct = loads_with::<Value>(bytes, options);
-    let general = Unpickler::new(Cursor::new(bytes)).with_options(options.clone()).load::<Value>();
+/// Loads `bytes` as `T` by both paths, `loads` from the slice (a direct path where one
+/// takes it) and `load` from a reader (the general loader), and checks that they agree:
+/// values by `same`, errors by their text, offsets included. Gives the result.
+fn agree_as<T: Reconstruct + Debug>(
+    bytes: &[u8],
+    options: &UnpicklerOptions,
+    same: impl Fn(&T, &T),
+) -> Result<T, String> {
+    let direct = loads_with::<T>(bytes, options);
+    let general = Unpickler::new(Cursor::new(bytes)).with_options(options.clone()).load::<T>();
     match (direct, general) {
         (Ok(d), Ok(g)) => {
-            assert!(d == g, "{bytes:?}: direct {d} but general {g}");
-            // Identity: which objects are one object shows in the memo of a new pickle.
-            assert_eq!(dumps(&d, 4).unwrap(), dumps(&g, 4).unwrap(), "{bytes:?}: sharing differs");
+            same(&d, &g);
             Ok(d)
         }
         (Err(d), Err(g)) => {
@@ -28,6 +33,21 @@ fn agree(bytes: &[u8], options: &UnpicklerOptions) -> Result<Value, String> {
         }
         (d, g) => panic!("{bytes:?}: direct {d:?} but general {g:?}"),
     }
+}
+
+/// [`agree_as`] a `Value`, which must also keep the same objects shared.
+fn agree(bytes: &[u8], options: &UnpicklerOptions) -> Result<Value, String> {
+    agree_as(bytes, options, |d: &Value, g| {
+        assert!(d == g, "{bytes:?}: direct {d} but general {g}");
+        // Identity: which objects are one object shows in the memo of a new pickle.
+        assert_eq!(dumps(d, 4).unwrap(), dumps(g, 4).unwrap(), "{bytes:?}: sharing differs");
+    })
+}
+
+/// [`agree_as`] a type compared with `==`, such as a `Vec` of numbers or strs (whose direct
+/// path is `de/flat_list.rs`).
+fn typed_agree<T: Reconstruct + PartialEq + Debug>(bytes: &[u8], options: &UnpicklerOptions) -> Result<T, String> {
+    agree_as(bytes, options, |d: &T, g| assert_eq!(d, g, "{bytes:?}"))
 }
 
 fn defaults() -> UnpicklerOptions {
@@ -190,28 +210,6 @@ fn limits_load_alike() {
     for alloc in [0, 100, 1000, 5000, 100_000] {
         let _ = agree(&records, &UnpicklerOptions { max_alloc: alloc, ..defaults() });
         let _ = agree(&nested, &UnpicklerOptions { max_alloc: alloc, ..defaults() });
-    }
-}
-
-/// Loads `bytes` as `T` by both paths, `loads` from the slice (for a `Vec` of numbers or
-/// strs, the direct path of `de/flat_list.rs`) and `load` from a reader (the general
-/// loader), and checks that they agree, errors included; gives the result.
-fn typed_agree<T>(bytes: &[u8], options: &UnpicklerOptions) -> Result<T, String>
-where
-    T: pickle_core::Reconstruct + PartialEq + std::fmt::Debug,
-{
-    let direct = loads_with::<T>(bytes, options);
-    let general = Unpickler::new(Cursor::new(bytes)).with_options(options.clone()).load::<T>();
-    match (direct, general) {
-        (Ok(d), Ok(g)) => {
-            assert_eq!(d, g, "{bytes:?}");
-            Ok(d)
-        }
-        (Err(d), Err(g)) => {
-            assert_eq!(d.to_string(), g.to_string(), "{bytes:?}: errors differ");
-            Err(d.to_string())
-        }
-        (d, g) => panic!("{bytes:?}: direct {d:?} but general {g:?}"),
     }
 }
 
