@@ -32,6 +32,7 @@ impl PyString {
     pub(crate) const INLINE: usize = 21;
 
     /// A string of checked bytes, copied.
+    #[inline]
     fn from_checked(bytes: &[u8], surrogates: bool) -> PyString {
         if bytes.len() <= PyString::INLINE {
             let mut buf = [0; PyString::INLINE];
@@ -107,6 +108,7 @@ impl std::error::Error for InvalidUtf8 {}
 
 impl PyString {
     /// Decodes UTF-8 with `surrogatepass`, as CPython's unpickler decodes `BINUNICODE`.
+    #[inline]
     pub fn from_surrogatepass(bytes: &[u8]) -> Result<PyString, InvalidUtf8> {
         match utf8(bytes) {
             Ok(s) => Ok(PyString::from(s)),
