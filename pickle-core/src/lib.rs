@@ -40,6 +40,7 @@ pub mod opcode;
 pub mod reconstruct;
 pub mod reduce;
 pub mod ser;
+mod stack;
 pub mod value;
 
 pub use de::{

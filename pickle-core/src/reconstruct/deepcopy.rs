@@ -19,10 +19,6 @@ use crate::value::{Global, PyString};
 const DEEPCOPY_PROTOCOL: u8 = 4;
 /// How deep a copied value may nest: CPython's recursion limit, as the pickler's.
 const MAX_DEPTH: usize = 1000;
-/// When less native stack than this is left, nested copies continue on a new segment.
-const STACK_RED_ZONE: usize = 128 * 1024;
-/// The size of each stack segment `stacker` adds.
-const STACK_SEGMENT: usize = 4 * 1024 * 1024;
 
 /// A deep copy made the way Python's `copy.deepcopy` makes one: from the value's reduction
 /// at protocol 4, rebuilt by [`Reconstruct`], with no pickle in between. Sharing survives:
@@ -72,7 +68,7 @@ impl Copier {
             return Err(ErrorKind::RecursionLimit(MAX_DEPTH).into());
         }
         self.depth += 1;
-        let item = stacker::maybe_grow(STACK_RED_ZONE, STACK_SEGMENT, || self.copy_reduction(reduction, identity));
+        let item = crate::stack::grow(|| self.copy_reduction(reduction, identity));
         self.depth -= 1;
         item
     }

@@ -19,11 +19,6 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::reduce::Atom;
 use crate::value::{Global, PyString, Value};
 
-/// When less native stack than this is left, nested reconstructions continue on a new segment.
-const STACK_RED_ZONE: usize = 128 * 1024;
-/// The size of each stack segment `stacker` adds.
-const STACK_SEGMENT: usize = 4 * 1024 * 1024;
-
 /// A shared object's Rust value of one type, once built (`None` while it is being built).
 type SharedSlot = Option<Box<dyn Any>>;
 
@@ -191,7 +186,7 @@ impl<'a> Node<'a> {
         }
         let result = match self.item {
             // Only an object can lead deeper; an int or a float is rebuilt on the spot.
-            Item::Obj(_) => stacker::maybe_grow(STACK_RED_ZONE, STACK_SEGMENT, || T::reconstruct(self)),
+            Item::Obj(_) => crate::stack::grow(|| T::reconstruct(self)),
             _ => T::reconstruct(self),
         };
         result.map_err(|e| self.at(e))

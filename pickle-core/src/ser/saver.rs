@@ -23,11 +23,6 @@ use crate::value::{float_repr, Value};
 /// CPython's `BATCHSIZE`: items per APPENDS, SETITEMS and ADDITEMS.
 const BATCH_SIZE: usize = 1000;
 
-/// When less native stack than this is left, nested saves continue on a new segment.
-const STACK_RED_ZONE: usize = 128 * 1024;
-/// The size of each stack segment `stacker` adds.
-const STACK_SEGMENT: usize = 4 * 1024 * 1024;
-
 /// CPython 3.11's default `sys.get_int_max_str_digits()`: the longest int, in decimal
 /// digits, that `repr` converts (and so that protocols 0 and 1 can write).
 const MAX_STR_DIGITS: usize = 4300;
@@ -146,9 +141,7 @@ impl<'w> Saver<'w> {
                     Reduction::Call(_) => obj.python_class(),
                     _ => None,
                 };
-                stacker::maybe_grow(STACK_RED_ZONE, STACK_SEGMENT, || {
-                    self.save_reduction(reduction, identity, class.as_ref())
-                })?;
+                crate::stack::grow(|| self.save_reduction(reduction, identity, class.as_ref()))?;
                 self.depth -= 1;
             }
         }
