@@ -1,8 +1,9 @@
 //! `loads` to a `Value` has a direct path for pickles of plain data held in memory
-//! (`pickle-core/src/de/direct.rs`), and `loads` to a `Vec` of numbers or strs one for
-//! lists of them (`de/flat_list.rs`); they give up on everything else, and the general
-//! loader decides. These tests check that both give one answer: the value (compared
-//! with `==` and, for identity, by pickling both again), or the error. The general loader
+//! (`pickle-core/src/de/direct.rs`), and `loads` to a typed value one that reads the pickle
+//! straight into it (`de/stream.rs`: numbers, strs, `Vec`, `Option`, `Rc`, derived
+//! `#[pickle(dict)]` structs); they give up on everything else, and the general loader
+//! decides. These tests check that both give one answer: the value (compared with `==`
+//! and, for identity, by pickling both again or comparing `Rc`s), or the error. The general loader
 //! is the one an `io::Read` goes through.
 
 mod common;
@@ -44,8 +45,7 @@ fn agree(bytes: &[u8], options: &UnpicklerOptions) -> Result<Value, String> {
     })
 }
 
-/// [`agree_as`] a type compared with `==`, such as a `Vec` of numbers or strs (whose direct
-/// path is `de/flat_list.rs`).
+/// [`agree_as`] a type compared with `==` (whose fast path is `de/stream.rs`).
 fn typed_agree<T: Reconstruct + PartialEq + Debug>(bytes: &[u8], options: &UnpicklerOptions) -> Result<T, String> {
     agree_as(bytes, options, |d: &T, g| assert_eq!(d, g, "{bytes:?}"))
 }
@@ -207,6 +207,29 @@ fn limits_load_alike() {
     for alloc in [0, 100, 1000, 2500, 5000, 100_000] {
         typed(&UnpicklerOptions { max_alloc: alloc, ..defaults() });
     }
+    // Records with shared keys and tags, loaded as derived structs: the fast path gives up
+    // at each limit where the general loader would refuse.
+    let tag = Value::from("tag").shared();
+    let keys: Vec<Value> = ["id", "name", "tags", "score"].into_iter().map(|k| Value::from(k).shared()).collect();
+    let record = |i: i64| {
+        let values = [Value::Int(i), Value::from(format!("n{i}")), Value::List(vec![tag.clone()]), Value::None];
+        Value::Dict(keys.iter().cloned().zip(values).collect())
+    };
+    let records_pickle = dumps(&Value::List((0..3).map(record).collect()), 4).unwrap();
+    assert!(pickle_core::__private::load_streamed::<Vec<Record>>(&records_pickle, &defaults()).is_some());
+    let mut limited = Vec::new();
+    for depth in 0..5 {
+        limited.push(UnpicklerOptions { max_depth: depth, ..defaults() });
+    }
+    for memo in 0..12 {
+        limited.push(UnpicklerOptions { max_memo: memo, ..defaults() });
+    }
+    for alloc in (0..6000).step_by(25) {
+        limited.push(UnpicklerOptions { max_alloc: alloc, ..defaults() });
+    }
+    for options in &limited {
+        let _ = typed_agree::<Vec<Record>>(&records_pickle, options);
+    }
     for alloc in [0, 100, 1000, 5000, 100_000] {
         let _ = agree(&records, &UnpicklerOptions { max_alloc: alloc, ..defaults() });
         let _ = agree(&nested, &UnpicklerOptions { max_alloc: alloc, ..defaults() });
@@ -270,4 +293,113 @@ fn cpython_lists_load_alike_as_typed_vecs() {
     // Every expression loads as some type and most refuse some other: both sides are met.
     assert!(loaded >= expressions.len() * 6, "{loaded} loaded");
     assert!(refused >= expressions.len() * 6, "{refused} refused");
+}
+
+/// A record as Python code writes one: a plain dict, loaded as a `#[pickle(dict)]` struct.
+#[derive(pickle_core::Reconstruct, Debug, PartialEq)]
+#[pickle(dict)]
+struct Record {
+    id: i64,
+    name: String,
+    tags: Vec<std::rc::Rc<String>>,
+    score: Option<f64>,
+    #[pickle(default)]
+    note: Option<String>,
+    #[pickle(skip)]
+    cache: Vec<u8>,
+}
+
+/// Which tags of which records are one `Rc`: for each tag, the position of the first tag
+/// that is the same allocation.
+fn tag_sharing(records: &[Record]) -> Vec<usize> {
+    let tags: Vec<&std::rc::Rc<String>> = records.iter().flat_map(|r| &r.tags).collect();
+    tags.iter().map(|t| tags.iter().position(|u| std::rc::Rc::ptr_eq(t, u)).unwrap_or(usize::MAX)).collect()
+}
+
+/// Lists of dicts CPython writes, loaded as derived `#[pickle(dict)]` structs by the typed
+/// fast path (`de/stream.rs`) and by the general loader: the same records, the same tags
+/// shared, or the same error, and the fast path takes what it is meant to.
+#[test]
+fn cpython_records_load_alike_as_derived_structs() {
+    if !common::python_available("cpython_records_load_alike_as_derived_structs") {
+        return;
+    }
+    // (expression, whether the fast path takes it at protocols 1 to 5)
+    let expressions = [
+        ("[{'id': 1, 'name': 'a', 'tags': ['x', 'y'], 'score': 1.5}]", false),
+        ("[{'id': i, 'name': 'n%d' % i, 'tags': ['x', 'y'][: i % 3], 'score': None} for i in range(30)]", true),
+        ("(lambda t: [{'id': i, 'name': 'é', 'tags': [t[i % 2], t[0]], 'score': 2} for i in range(5)])(['s', 't'])", true),
+        ("[{'name': 'a', 'id': 2, 'score': 0.5, 'tags': [], 'note': 'n'}, {'id': 3, 'name': 'b', 'tags': ['q'], 'score': None}]", true),
+        ("[{'id': 1, 'name': 'a', 'tags': [], 'score': None, 'extra': 1}, {'id': 2, 'name': 'b', 'tags': [], 'score': None}]", false),
+        ("[{'id': 1, 'name': 'a', 'tags': [], 'score': None}, {'id': 2, 'name': 'b', 'tags': []}]", false),
+        ("[{'id': 1, 'name': 'a', 'tags': [1], 'score': None}, {'id': 2, 'name': 'b', 'tags': [], 'score': 1}]", false),
+        ("[{'id': 2**70, 'name': 'a', 'tags': [], 'score': None}, {'id': 2, 'name': 'b', 'tags': [], 'score': 1}]", false),
+        ("(lambda d: [d, d])({'id': 1, 'name': 'a', 'tags': [], 'score': None})", false),
+        ("(lambda l: [{'id': 1, 'name': 'a', 'tags': l, 'score': None}, {'id': 2, 'name': 'b', 'tags': l, 'score': None}])(['x', 'y'])", false),
+        ("[{'id': 1, 'name': 'a\\udc80', 'tags': [], 'score': None}, {'id': 2, 'name': 'b', 'tags': [], 'score': 1}]", false),
+        ("[{1: 1, 'name': 'a', 'tags': [], 'score': None}, {'id': 2, 'name': 'b', 'tags': [], 'score': 1}]", false),
+        ("[]", true),
+    ];
+    let cases: Vec<(String, Vec<u8>)> =
+        expressions.iter().map(|(e, _)| (format!("value = {e}"), vec![0, 1, 2, 3, 4, 5])).collect();
+    let answers = common::cpython_dumps(&cases);
+    let (mut loaded, mut refused, mut streamed) = (0, 0, 0);
+    for ((expression, taken), per_protocol) in expressions.iter().zip(answers) {
+        for (protocol, answer) in per_protocol.into_iter().enumerate() {
+            let bytes = answer.unwrap_or_else(|e| panic!("CPython pickles {expression}: {e}"));
+            let fast = pickle_core::__private::load_streamed::<Vec<Record>>(&bytes, &defaults());
+            if protocol > 0 {
+                assert_eq!(fast.is_some(), *taken, "{expression} at protocol {protocol}");
+            }
+            let general = Unpickler::new(Cursor::new(&bytes)).load::<Vec<Record>>();
+            match (fast, &general) {
+                (Some(fast), Ok(general)) => {
+                    assert_eq!(&fast, general, "{expression} at protocol {protocol}");
+                    assert_eq!(tag_sharing(&fast), tag_sharing(general), "{expression} at protocol {protocol}");
+                    streamed += 1;
+                }
+                (Some(fast), Err(e)) => panic!("{expression} at protocol {protocol}: fast {fast:?} but general {e}"),
+                (None, _) => {}
+            }
+            match typed_agree::<Vec<Record>>(&bytes, &defaults()) {
+                Ok(_) => loaded += 1,
+                Err(_) => refused += 1,
+            }
+        }
+    }
+    assert!(streamed >= 4 * 5 && loaded > streamed && refused >= 6 * 6, "{streamed} {loaded} {refused}");
+}
+
+/// A type that holds itself: it nests as deeply as the pickle does.
+#[derive(pickle_core::Reconstruct, Debug, PartialEq)]
+#[pickle(dict)]
+struct Tree {
+    level: i64,
+    children: Vec<Tree>,
+}
+
+/// Deep input through a recursive type on a test thread's small stack: the fast path grows
+/// its stack as the general loader does, and both give the same tree.
+#[test]
+fn deep_recursive_structs_load_alike() {
+    let levels = 3000;
+    // Two entries in each dict and two items in each list: batches (MARK ... SETITEMS), which
+    // the fast path reads whatever they hold.
+    let node = |level: i64, children: Vec<Value>| {
+        Value::Dict(vec![(Value::from("level"), Value::Int(level)), (Value::from("children"), Value::List(children))])
+    };
+    let deep = (0..levels).fold(node(0, vec![]), |tree, level| node(level, vec![tree, node(-1, vec![])]));
+    let options = pickle_core::PicklerOptions { protocol: 4, max_depth: 10_000, ..Default::default() };
+    let bytes = pickle_core::dumps_with(&deep, &options).unwrap();
+    let fast = pickle_core::__private::load_streamed::<Tree>(&bytes, &defaults()).expect("the fast path takes it");
+    let general = Unpickler::new(Cursor::new(&bytes)).load::<Tree>().unwrap();
+    let depth = |mut tree: &Tree| {
+        let mut depth = 0;
+        while let Some(first) = tree.children.first() {
+            assert_eq!(tree.children.len(), 2);
+            (tree, depth) = (first, depth + 1);
+        }
+        depth
+    };
+    assert_eq!((depth(&fast), depth(&general)), (levels, levels));
 }

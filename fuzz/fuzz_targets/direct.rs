@@ -1,6 +1,6 @@
 //! Differential: `loads` of a slice takes a direct path where it can (to a `Value`,
-//! `pickle-core/src/de/direct.rs`; to a `Vec` of numbers or strs, `de/flat_list.rs`), a
-//! reader always the general loader. On every input both must give the same answer: equal
+//! `pickle-core/src/de/direct.rs`; to a typed value, `de/stream.rs`), a reader always the
+//! general loader. On every input both must give the same answer: equal
 //! values (for a `Value`, keeping the same objects shared: the same protocol 4 pickle), or
 //! the same error at the same offset.
 
@@ -8,6 +8,7 @@
 
 use std::fmt::Debug;
 use std::io::Cursor;
+use std::rc::Rc;
 
 use libfuzzer_sys::fuzz_target;
 use pickle_core::{dumps, loads_with, ErrorKind, Reconstruct, Unpickler, UnpicklerOptions, Value};
@@ -39,6 +40,31 @@ fn equal<T: PartialEq + Debug>(d: &T, g: &T) {
     assert_eq!(d, g);
 }
 
+/// A dict of Python code, as a derived `#[pickle(dict)]` struct.
+#[derive(Reconstruct, Debug, PartialEq)]
+#[pickle(dict)]
+struct Record {
+    id: i64,
+    name: String,
+    tags: Vec<Rc<String>>,
+    #[pickle(default)]
+    score: Option<f64>,
+}
+
+/// For each str, the position of the first that is the same allocation.
+fn sharing(strs: &[&Rc<String>]) -> Vec<usize> {
+    strs.iter().map(|s| strs.iter().position(|t| Rc::ptr_eq(s, t)).unwrap_or(usize::MAX)).collect()
+}
+
+fn same_records(d: &Vec<Record>, g: &Vec<Record>) {
+    let bits = |records: &Vec<Record>| records.iter().map(|r| r.score.map(f64::to_bits)).collect::<Vec<_>>();
+    assert_eq!(bits(d), bits(g));
+    let rest = |records: &Vec<Record>| records.iter().map(|r| (r.id, r.name.clone(), r.tags.clone())).collect::<Vec<_>>();
+    assert_eq!(rest(d), rest(g));
+    let tags = |records: &Vec<Record>| sharing(&records.iter().flat_map(|r| &r.tags).collect::<Vec<_>>());
+    assert_eq!(tags(d), tags(g), "tags shared differently");
+}
+
 fuzz_target!(|data: &[u8]| {
     agree::<Value>(data, |d, g| {
         assert!(d == g, "direct {d} but general {g}");
@@ -51,4 +77,9 @@ fuzz_target!(|data: &[u8]| {
         assert_eq!(d.iter().map(|f| f.to_bits()).collect::<Vec<_>>(), g.iter().map(|f| f.to_bits()).collect::<Vec<_>>())
     });
     agree::<Vec<Option<String>>>(data, equal);
+    agree::<Vec<Rc<String>>>(data, |d, g| {
+        assert_eq!(d, g);
+        assert_eq!(sharing(&d.iter().collect::<Vec<_>>()), sharing(&g.iter().collect::<Vec<_>>()));
+    });
+    agree::<Vec<Record>>(data, same_records);
 });

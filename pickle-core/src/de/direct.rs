@@ -115,7 +115,7 @@ static SKIPS: [Skip; 256] = {
 };
 
 /// A memo index the prescan saw put.
-const PUT: u32 = 1 << 31;
+pub(crate) const PUT: u32 = 1 << 31;
 
 /// Dicts up to this size check their keys as they are filled, by comparing; larger ones by
 /// hashing, once, when they leave the stack.
@@ -148,7 +148,7 @@ pub(crate) fn load(data: &[u8], options: &UnpicklerOptions) -> Option<(Value, us
 /// fetched-only memo plus one (and the [`PUT`] bit once put). Also the count of fetched
 /// indices. `None` for an opcode not decoded here, a truncated pickle, an index put twice
 /// or an index no pickle of this size could reach.
-fn prescan(data: &[u8]) -> Option<(Vec<u32>, usize)> {
+pub(crate) fn prescan(data: &[u8]) -> Option<(Vec<u32>, usize)> {
     const STOP: u8 = Opcode::Stop as u8;
     const BINPUT: u8 = Opcode::Binput as u8;
     const LONG_BINPUT: u8 = Opcode::LongBinput as u8;
@@ -201,7 +201,7 @@ fn prescan(data: &[u8]) -> Option<(Vec<u32>, usize)> {
     }
 }
 
-fn uint_le(bytes: &[u8]) -> u64 {
+pub(crate) fn uint_le(bytes: &[u8]) -> u64 {
     bytes.iter().rev().fold(0, |n, &b| n << 8 | u64::from(b))
 }
 

@@ -9,13 +9,13 @@
 mod args;
 pub(crate) mod direct;
 mod dis;
-pub(crate) mod flat_list;
 pub(crate) mod graph;
 mod input;
 mod keys;
 mod load;
 mod policy;
 mod scratch;
+pub(crate) mod stream;
 mod text;
 
 use std::collections::HashMap;

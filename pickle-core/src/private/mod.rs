@@ -6,10 +6,17 @@ mod load;
 use std::any::Any;
 
 pub use crate::compat::tables as compat_tables;
+pub use crate::de::stream::Stream;
 use crate::error::{Error, Result};
 use crate::reduce::{Arg, Attrs, Builtin, GlobalName, Reduce, Reduction, Sequence};
 use crate::ser::ItemSink;
 pub use load::*;
+
+/// The typed fast path alone (`de::stream`): the value, or `None` where it leaves the pickle
+/// to the general loader. For tests that check the two agree, and that the path is taken.
+pub fn load_streamed<T: crate::Reconstruct>(bytes: &[u8], options: &crate::UnpicklerOptions) -> Option<T> {
+    crate::de::stream::load(bytes, options).map(|(value, _)| value)
+}
 
 /// A tuple of arguments of any length, each borrowed or owned.
 pub struct Args<'a>(pub Vec<Arg<'a>>);

@@ -201,6 +201,9 @@ impl<T: Reconstruct> Reconstruct for Option<T> {
     fn from_text(text: &str) -> Option<Result<Option<T>>> {
         T::from_text(text).map(|r| r.map(Some))
     }
+    fn stream(stream: &mut crate::__private::Stream<'_>) -> Option<Option<T>> {
+        stream.option()
+    }
     fn reconstruct(node: Node<'_>) -> Result<Option<T>> {
         if node.is_none() {
             return Ok(None);
@@ -219,11 +222,19 @@ impl<T: Reconstruct + 'static> Reconstruct for Rc<T> {
     fn reconstruct(node: Node<'_>) -> Result<Rc<T>> {
         node.shared(|node| T::reconstruct(node).map(Rc::new))
     }
+
+    fn stream(stream: &mut crate::__private::Stream<'_>) -> Option<Rc<T>> {
+        stream.shared(|stream| T::stream(stream).map(Rc::new))
+    }
 }
 
 impl<T: Reconstruct + 'static> Reconstruct for Arc<T> {
     fn reconstruct(node: Node<'_>) -> Result<Arc<T>> {
         node.shared(|node| T::reconstruct(node).map(Arc::new))
+    }
+
+    fn stream(stream: &mut crate::__private::Stream<'_>) -> Option<Arc<T>> {
+        stream.shared(|stream| T::stream(stream).map(Arc::new))
     }
 }
 
@@ -255,8 +266,8 @@ impl<T: Reconstruct> Reconstruct for Vec<T> {
         sequence(node, "list", false)
     }
 
-    fn load_direct(bytes: &[u8], options: &crate::UnpicklerOptions) -> Option<(Vec<T>, usize)> {
-        crate::de::flat_list::load(bytes, options)
+    fn stream(stream: &mut crate::__private::Stream<'_>) -> Option<Vec<T>> {
+        stream.list()
     }
 }
 

@@ -75,8 +75,8 @@ pub trait Reconstruct: Sized {
     }
 
     /// Rebuilds the value from a `str` that is valid UTF-8 without a [`Node`], or `None` to
-    /// go through [`reconstruct`](Reconstruct::reconstruct): the fast path of strs in long
-    /// lists. Implementations must agree with `reconstruct`.
+    /// go through [`reconstruct`](Reconstruct::reconstruct): the fast path of strs (see
+    /// [`stream`](Reconstruct::stream)). Implementations must agree with `reconstruct`.
     #[doc(hidden)]
     #[inline]
     fn from_text(text: &str) -> Option<Result<Self>> {
@@ -91,14 +91,23 @@ pub trait Reconstruct: Sized {
         tree.root().get()
     }
 
+    /// Reads the value straight from a pickle in memory ([`Stream`](crate::__private::Stream),
+    /// `de::stream`), or `None` to leave the pickle to the general loader, which decides
+    /// every case this declines. The default takes a number or a str through
+    /// [`from_atom`](Reconstruct::from_atom) and [`from_text`](Reconstruct::from_text); `Vec`,
+    /// `Option`, `Rc`, `Arc` and derived `#[pickle(dict)]` structs read their own shapes.
+    #[doc(hidden)]
+    #[inline(always)]
+    fn stream(stream: &mut crate::__private::Stream<'_>) -> Option<Self> {
+        stream.scalar()
+    }
+
     /// Decodes a pickle at the start of `bytes` without the general loader, giving the
-    /// value and the pickle's length, or `None` to leave it to the general loader, which
-    /// decides every case this declines. [`Value`](crate::Value) overrides it (the direct
-    /// path of `de::direct`), and so does `Vec` (`de::flat_list`, for lists of numbers and
-    /// strs); other types have none.
+    /// value and the pickle's length, or `None` to leave it to the general loader. By
+    /// default through [`stream`](Reconstruct::stream); [`Value`](crate::Value) overrides it
+    /// with the direct path of `de::direct`.
     #[doc(hidden)]
     fn load_direct(bytes: &[u8], options: &crate::UnpicklerOptions) -> Option<(Self, usize)> {
-        let _ = (bytes, options);
-        None
+        crate::de::stream::load(bytes, options)
     }
 }

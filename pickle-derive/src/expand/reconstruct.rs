@@ -40,6 +40,10 @@ pub fn reconstruct(model: &Model<'_>) -> TokenStream {
         Shape::Struct(class) => class_body(class, &rust_name, quote!(Self)),
         Shape::Enum(cases) => enum_body(model, cases, &rust_name),
     };
+    let stream = match &model.shape {
+        Shape::Struct(class) => dict_stream(class),
+        Shape::Enum(_) => None,
+    };
     quote! {
         const _: () = {
             use #krate as __pickle;
@@ -50,6 +54,7 @@ pub fn reconstruct(model: &Model<'_>) -> TokenStream {
                 fn reconstruct(__node: __pickle::Node<'_>) -> __pickle::Result<Self> {
                     #body
                 }
+                #stream
             }
         };
     }
@@ -158,6 +163,54 @@ fn class_body(class: &Class<'_>, rust_name: &str, path: TokenStream) -> TokenStr
         #(#lets)*
         #build
     }
+}
+
+/// For a `#[pickle(dict)]` struct whose fields are entries of the dict (no `with` module),
+/// the fast path that reads it straight from the pickle (`Reconstruct::stream`): each key's
+/// value into its field's slot, then the struct, or `None` for the general loader to decide
+/// (a missing field without `default`, a repeated or unknown key, anything else).
+fn dict_stream(class: &Class<'_>) -> Option<TokenStream> {
+    if !matches!(class.kind, ClassKind::Dict) || class.constructor.is_some() {
+        return None;
+    }
+    let streamed: Vec<&FieldModel<'_>> = class.fields.iter().filter(|f| !f.field.skip.is_present()).collect();
+    let plain = |f: &&FieldModel<'_>| {
+        f.field.with_module.is_none() && f.roles.iter().flatten().all(|role| matches!(role, Role::State))
+    };
+    if !streamed.iter().all(plain) {
+        return None;
+    }
+    let names = streamed.iter().map(|f| &f.py_name);
+    let slots = streamed.iter().map(|f| {
+        let (binding, ty) = (&f.binding, &f.field.ty);
+        quote!(let mut #binding: ::core::option::Option<#ty> = ::core::option::Option::None;)
+    });
+    let arms = streamed.iter().enumerate().map(|(index, f)| {
+        let binding = &f.binding;
+        quote!(#index => __stream.field(&mut #binding),)
+    });
+    let values = class.fields.iter().map(|f| {
+        let (member, binding) = (&f.member, &f.binding);
+        let value = match (f.field.skip.is_present(), &f.field.default) {
+            (true, _) => default_value(f),
+            (false, Some(_)) => {
+                let default = default_value(f);
+                quote!(match #binding { ::core::option::Option::Some(__v) => __v, ::core::option::Option::None => #default })
+            }
+            (false, None) => quote!(#binding?),
+        };
+        quote!(#member: #value)
+    });
+    Some(quote! {
+        fn stream(__stream: &mut __pickle::__private::Stream<'_>) -> ::core::option::Option<Self> {
+            #(#slots)*
+            __stream.dict(&[#(#names),*], |__stream, __index| match __index {
+                #(#arms)*
+                _ => ::core::option::Option::None,
+            })?;
+            ::core::option::Option::Some(Self { #(#values),* })
+        }
+    })
 }
 
 /// Makes the value from the field bindings: a struct expression, or the constructor's

@@ -1,0 +1,562 @@
+//! The fast path of `loads` into a typed value: the pickle read straight into the Rust
+//! value, with no object graph and no [`Value`](crate::Value) on the way.
+//!
+//! What CPython writes for lists, dicts, numbers and strs at protocols 1 to 5 is a
+//! pre-order walk of the data: EMPTY_LIST or EMPTY_DICT opens a container, batches of MARK,
+//! items, APPENDS (or SETITEMS) fill it, a batch of one is the item and APPEND (SETITEM),
+//! strs and containers are memoized, and a str met again is a GET. A [`Stream`] reads that
+//! grammar as the Rust type asks for it ([`Reconstruct::stream`]): numbers and strs through
+//! [`Reconstruct::from_atom`] and [`Reconstruct::from_text`], `Vec` as a list, `Option` as
+//! `None` or its type, `Rc`/`Arc` sharing one allocation per memoized object as
+//! [`Node::shared`](crate::Node::shared) does, and a derived `#[pickle(dict)]` struct as a
+//! dict of its fields.
+//!
+//! Like the direct path to a `Value` (`direct`), it gives up on anything else and the
+//! general loader, which decides every case, reads the pickle from its start: another
+//! opcode or shape (a tuple, a class instance, a list or dict fetched again), a str that is
+//! not UTF-8, an item the type refuses or a missing, repeated or unknown field, a limit
+//! reached. So both give one answer, and an error keeps the offset the general loader gives
+//! it. The limits are charged as the general loader charges them; the depth limit is kept
+//! a little more strictly (a container counts even when empty).
+
+use std::any::Any;
+
+use rustc_hash::FxHashMap;
+
+use super::args::{self, Budget};
+use super::direct::{uint_le, PUT};
+use super::load::{OBJECT_CHARGE, SLOT_CHARGE};
+use super::UnpicklerOptions;
+use crate::opcode::Opcode;
+use crate::reconstruct::Reconstruct;
+use crate::reduce::Atom;
+
+/// Decodes the pickle at the start of `data` as a `T`: the value and the length of the
+/// pickle, or `None` where the general loader must decide.
+pub(crate) fn load<T: Reconstruct>(data: &[u8], options: &UnpicklerOptions) -> Option<(T, usize)> {
+    // Memo entries keep where a str is as 32-bit offsets.
+    if u32::try_from(data.len()).is_err() {
+        return None;
+    }
+    // Most pickles fetch nothing from their memo, so the first pass keeps no memo; the
+    // first GET stops it, and a second pass keeps the entries the prescan finds fetched.
+    let mut stream = Stream::new(data, options, Vec::new(), 0);
+    let value = match T::stream(&mut stream) {
+        Some(value) => value,
+        None if stream.fetches => {
+            let (slots, fetched) = super::direct::prescan(data)?;
+            stream = Stream::new(data, options, slots, fetched);
+            T::stream(&mut stream)?
+        }
+        None => return None,
+    };
+    (stream.peek()? == Opcode::Stop as u8).then_some((value, stream.pos + 1))
+}
+
+/// The opcodes [`Stream::puts`] must look past: puts, and FRAME or PROTO before one.
+static PUT_OR_FRAMING: [bool; 256] = {
+    let mut table = [false; 256];
+    table[Opcode::Memoize as usize] = true;
+    table[Opcode::Binput as usize] = true;
+    table[Opcode::LongBinput as usize] = true;
+    table[Opcode::Frame as usize] = true;
+    table[Opcode::Proto as usize] = true;
+    table
+};
+
+/// A memo entry, as far as this path can use it again: where a str's text is in the data
+/// (a GET of it is read like the str itself), or one of the markers below. Eight bytes, as
+/// CPython memoizes every str and container.
+#[derive(Clone, Copy)]
+struct Slot {
+    start: u32,
+    len: u32,
+}
+
+impl Slot {
+    /// Not put.
+    const EMPTY: Slot = Slot { start: u32::MAX, len: 0 };
+    /// Put, and not a str: a GET of it gives up.
+    const OTHER: Slot = Slot { start: u32::MAX, len: 1 };
+}
+
+/// A typed read of a pickle in memory; see the module documentation.
+#[doc(hidden)]
+pub struct Stream<'a> {
+    data: &'a [u8],
+    pos: usize,
+    budget: Budget,
+    max_memo: usize,
+    max_depth: usize,
+    /// How deep the value being read is (the pickled object is at 0).
+    depth: usize,
+    /// From `direct::prescan`, by memo index: 0 for an entry no GET fetches, else its place
+    /// in `memo` plus one (and the `PUT` bit). Empty in a first pass, which a GET stops.
+    slots: Vec<u32>,
+    /// The fetched memo entries, by place.
+    memo: Vec<Slot>,
+    /// The `Rc`s and `Arc`s built of fetched objects so far, by memo index, one per type.
+    built: FxHashMap<usize, Vec<Box<dyn Any>>>,
+    /// Whether a GET stopped a first pass.
+    fetches: bool,
+    /// Entries put, as CPython's `memo_len`.
+    memo_len: usize,
+    /// The memo index put right after the last object read, if any.
+    put: Option<usize>,
+}
+
+impl<'a> Stream<'a> {
+    fn new(data: &'a [u8], options: &UnpicklerOptions, slots: Vec<u32>, fetched: usize) -> Self {
+        Stream {
+            data,
+            pos: 0,
+            budget: Budget::new(options.max_alloc),
+            max_memo: options.max_memo,
+            max_depth: options.max_depth,
+            depth: 0,
+            slots,
+            memo: vec![Slot::EMPTY; fetched],
+            built: FxHashMap::default(),
+            fetches: false,
+            memo_len: 0,
+            put: None,
+        }
+    }
+
+    /// The place in `memo` of the entry at memo `index`, if a GET fetches it.
+    fn place(&self, index: usize) -> Option<usize> {
+        let slot = (*self.slots.get(index)? & !PUT) as usize;
+        slot.checked_sub(1)
+    }
+
+    /// The code of the next opcode, past FRAME and PROTO (which may come between any two),
+    /// without taking it.
+    #[inline]
+    fn peek(&mut self) -> Option<u8> {
+        let code = *self.data.get(self.pos)?;
+        if code != Opcode::Frame as u8 && code != Opcode::Proto as u8 {
+            return Some(code);
+        }
+        self.pos = self.skip_framing(self.pos)?;
+        self.data.get(self.pos).copied()
+    }
+
+    /// The position of the first opcode from `pos` that is not FRAME or PROTO.
+    #[inline]
+    fn skip_framing(&self, mut pos: usize) -> Option<usize> {
+        loop {
+            match *self.data.get(pos)? {
+                code if code == Opcode::Frame as u8 => {
+                    let length = usize::try_from(uint_le(self.data.get(pos + 1..pos + 9)?)).ok()?;
+                    pos += 9;
+                    if length > self.data.len() - pos {
+                        return None;
+                    }
+                }
+                code if code == Opcode::Proto as u8 => {
+                    if *self.data.get(pos + 1)? > crate::HIGHEST_PROTOCOL {
+                        return None;
+                    }
+                    pos += 2;
+                }
+                _ => return Some(pos),
+            }
+        }
+    }
+
+    /// Takes the next opcode if it is `op`.
+    #[inline]
+    fn eat(&mut self, op: Opcode) -> Option<bool> {
+        let found = self.peek()? == op as u8;
+        self.pos += usize::from(found);
+        Some(found)
+    }
+
+    /// The next `n` bytes.
+    #[inline]
+    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
+        let data = self.data;
+        let bytes = data.get(self.pos..self.pos.checked_add(n)?)?;
+        self.pos += n;
+        Some(bytes)
+    }
+
+    #[inline]
+    fn charge(&mut self, bytes: u64) -> Option<()> {
+        self.budget.charge(bytes).ok()
+    }
+
+    /// An object made (not an atom) at the current depth: charged, and refused deeper than
+    /// `max_depth`, as the general loader does.
+    #[inline]
+    fn object(&mut self) -> Option<()> {
+        self.charge(OBJECT_CHARGE)?;
+        self.within_depth()
+    }
+
+    /// An object (made or fetched) at the current depth: the general loader refuses one
+    /// deeper than `max_depth` when it rebuilds it.
+    #[inline]
+    fn within_depth(&self) -> Option<()> {
+        (self.depth <= self.max_depth).then_some(())
+    }
+
+    /// Takes the puts after an object (CPython writes at most one), giving each memo entry
+    /// the str's `text` if it is one; [`Stream::put`] says the last index.
+    #[inline(always)]
+    fn puts(&mut self, text: Option<&'a str>) -> Option<()> {
+        self.put = None;
+        // Most atoms and most items of a batch have none: one compare for them.
+        let next = self.data.get(self.pos).copied();
+        if !next.is_some_and(|code| PUT_OR_FRAMING[code as usize]) {
+            return Some(());
+        }
+        self.memoize(text)
+    }
+
+    /// [`Stream::puts`] past its first check.
+    fn memoize(&mut self, text: Option<&'a str>) -> Option<()> {
+        loop {
+            let index = match Opcode::from_byte(self.peek()?) {
+                Some(Opcode::Memoize) => {
+                    self.pos += 1;
+                    self.memo_len
+                }
+                Some(Opcode::Binput) => usize::from(self.take(2)?[1]),
+                Some(Opcode::LongBinput) => usize::try_from(uint_le(&self.take(5)?[1..])).ok()?,
+                _ => return Some(()),
+            };
+            self.memo_len += 1;
+            // An index no pickle of this size could need would grow the memo unboundedly.
+            if self.memo_len > self.max_memo || index >= self.data.len() {
+                return None;
+            }
+            self.put = Some(index);
+            // Only fetched entries are kept (the prescan refused an index put twice).
+            let Some(place) = self.place(index) else { continue };
+            self.memo[place] = match text {
+                // The text is a slice of `data`, which is shorter than 4 GiB here.
+                Some(text) => Slot {
+                    start: (text.as_ptr() as usize - self.data.as_ptr() as usize) as u32,
+                    len: text.len() as u32,
+                },
+                None => Slot::OTHER,
+            };
+        }
+    }
+
+    /// The text of the str memoized at `index`; a first pass stops at any GET.
+    fn memo_text(&mut self, index: usize) -> Option<&'a str> {
+        self.fetches |= self.slots.is_empty();
+        let slot = *self.memo.get(self.place(index)?)?;
+        let data = self.data;
+        let bytes = data.get(slot.start as usize..(slot.start as usize).checked_add(slot.len as usize)?)?;
+        // Checked when the str was read; an `OTHER` slot has no bytes in the data.
+        crate::value::utf8(bytes).ok()
+    }
+
+    /// The memo index of a BINGET or LONG_BINGET at the current position, and its length.
+    fn get_at(&self, pos: usize) -> Option<(usize, usize)> {
+        match Opcode::from_byte(*self.data.get(pos)?)? {
+            Opcode::Binget => Some((usize::from(*self.data.get(pos + 1)?), 2)),
+            Opcode::LongBinget => Some((usize::try_from(uint_le(self.data.get(pos + 1..pos + 5)?)).ok()?, 5)),
+            _ => None,
+        }
+    }
+
+    /// A str, or a GET of one: its text.
+    #[inline]
+    fn text_or_get(&mut self) -> Option<&'a str> {
+        let width = match Opcode::from_byte(self.peek()?)? {
+            Opcode::ShortBinunicode => 1,
+            Opcode::Binunicode => 4,
+            Opcode::Binunicode8 => 8,
+            Opcode::Binget | Opcode::LongBinget => {
+                let (index, length) = self.get_at(self.pos)?;
+                let text = self.memo_text(index)?;
+                self.pos += length;
+                self.within_depth()?;
+                self.puts(None)?;
+                return Some(text);
+            }
+            _ => return None,
+        };
+        self.pos += 1;
+        let length = usize::try_from(uint_le(self.take(width)?)).ok()?;
+        self.charge(OBJECT_CHARGE.saturating_add(length as u64))?;
+        self.within_depth()?;
+        let text = crate::value::utf8(self.take(length)?).ok()?;
+        self.puts(Some(text))?;
+        Some(text)
+    }
+
+    /// A number, bool, `None` or str, as `T` takes it: the default [`Reconstruct::stream`].
+    /// Inlined into the loops over items, whose type is known there.
+    #[inline(always)]
+    pub fn scalar<T: Reconstruct>(&mut self) -> Option<T> {
+        let code = self.peek()?;
+        if let Some((int, length)) = self.small_int(code) {
+            self.pos += 1 + length;
+            return self.atom(Atom::Int(int));
+        }
+        match Opcode::from_byte(code)? {
+            Opcode::Binfloat => {
+                self.pos += 1;
+                let float = f64::from_be_bytes(*self.take(8)?.first_chunk()?);
+                self.atom(Atom::Float(float))
+            }
+            Opcode::None => self.atom_op(Atom::None),
+            Opcode::Newtrue => self.atom_op(Atom::Bool(true)),
+            Opcode::Newfalse => self.atom_op(Atom::Bool(false)),
+            _ => T::from_text(self.text_or_get()?)?.ok(),
+        }
+    }
+
+    fn atom_op<T: Reconstruct>(&mut self, atom: Atom) -> Option<T> {
+        self.pos += 1;
+        self.atom(atom)
+    }
+
+    /// An atom read: `T`'s value of it (an atom memoized is never fetched here).
+    #[inline]
+    fn atom<T: Reconstruct>(&mut self, atom: Atom) -> Option<T> {
+        let value = T::from_atom(atom)?.ok()?;
+        self.puts(None)?;
+        Some(value)
+    }
+
+    /// [`args::small_int`], also in the last bytes of the data, where its window is short.
+    #[inline(always)]
+    fn small_int(&self, code: u8) -> Option<(i64, usize)> {
+        let rest = &self.data[self.pos + 1..];
+        if rest.len() >= 9 {
+            return args::small_int(code, rest);
+        }
+        let mut padded = [0; 9];
+        padded[..rest.len()].copy_from_slice(rest);
+        args::small_int(code, &padded).filter(|&(_, length)| length <= rest.len())
+    }
+
+    /// Where the number, bool, `None`, str or GET at `pos` ends, past its puts and frames;
+    /// `None` if another opcode is there.
+    fn scalar_end(&self, pos: usize) -> Option<usize> {
+        let pos = self.skip_framing(pos)?;
+        let code = *self.data.get(pos)?;
+        let counted = |width: usize| -> Option<usize> {
+            let length = usize::try_from(uint_le(self.data.get(pos + 1..pos + 1 + width)?)).ok()?;
+            (pos + 1 + width).checked_add(length)
+        };
+        let mut end = match Opcode::from_byte(code)? {
+            Opcode::Binint1 | Opcode::Binget => pos + 2,
+            Opcode::Binint2 => pos + 3,
+            Opcode::Binint | Opcode::LongBinget => pos + 5,
+            Opcode::Binfloat => pos + 9,
+            Opcode::None | Opcode::Newtrue | Opcode::Newfalse => pos + 1,
+            Opcode::Long1 | Opcode::ShortBinunicode => counted(1)?,
+            Opcode::Binunicode => counted(4)?,
+            Opcode::Binunicode8 => counted(8)?,
+            _ => return None,
+        };
+        loop {
+            end = self.skip_framing(end)?;
+            end += match Opcode::from_byte(*self.data.get(end)?) {
+                Some(Opcode::Memoize) => 1,
+                Some(Opcode::Binput) => 2,
+                Some(Opcode::LongBinput) => 5,
+                _ => return Some(end),
+            };
+        }
+    }
+
+    /// Whether a batch of one item of a container comes next: `count` scalars, then `close`
+    /// (APPEND after an item, SETITEM after a key and a value). A larger item there is not
+    /// taken: where it ends is not known before it is read, so nor is whether it belongs to
+    /// the container or to the one around it.
+    fn single(&self, count: usize, close: Opcode) -> bool {
+        let mut pos = Some(self.pos);
+        for _ in 0..count {
+            pos = pos.and_then(|p| self.scalar_end(p));
+        }
+        pos.and_then(|p| self.skip_framing(p)).and_then(|p| self.data.get(p)) == Some(&(close as u8))
+    }
+
+    /// A container: its opening opcode `open`, its puts, then batches of MARK, entries,
+    /// `batch` or one entry of `per_entry` scalars and `single`. `entry` reads one entry
+    /// (an item, or a key and its value) one level deeper.
+    fn container(
+        &mut self,
+        open: Opcode,
+        (batch, single, per_entry): (Opcode, Opcode, usize),
+        mut entry: impl FnMut(&mut Self) -> Option<()>,
+    ) -> Option<()> {
+        if !self.eat(open)? {
+            return None;
+        }
+        // A recursive type (a struct holding a `Vec` of itself) nests as deep as the input.
+        crate::stack::grow(|| self.entries((batch, single, per_entry), &mut entry))
+    }
+
+    /// The rest of [`Stream::container`], past its opening opcode.
+    fn entries(
+        &mut self,
+        (batch, single, per_entry): (Opcode, Opcode, usize),
+        entry: &mut impl FnMut(&mut Self) -> Option<()>,
+    ) -> Option<()> {
+        self.object()?;
+        self.puts(None)?;
+        let own = self.put;
+        self.depth += 1;
+        let mut entries = 0;
+        loop {
+            let start = entries;
+            if self.eat(Opcode::Mark)? {
+                // The batch's end or an item: one byte compared per item (`peek`'s frame
+                // check only where the byte is no item and no end).
+                loop {
+                    let code = *self.data.get(self.pos)?;
+                    if code == batch as u8 {
+                        self.pos += 1;
+                        break;
+                    }
+                    entry(self)?;
+                    entries += 1;
+                }
+            } else if self.single(per_entry, single) {
+                entry(self)?;
+                entries += 1;
+                self.eat(single)?.then_some(())?;
+            } else {
+                break;
+            }
+            self.charge(SLOT_CHARGE * (per_entry * (entries - start)) as u64)?;
+        }
+        self.depth -= 1;
+        // A container with items is one level deeper than them to the general loader.
+        if entries > 0 && self.depth >= self.max_depth {
+            return None;
+        }
+        self.put = own;
+        Some(())
+    }
+
+    /// A list, each item a `T`.
+    pub fn list<T: Reconstruct>(&mut self) -> Option<Vec<T>> {
+        let mut items = Vec::new();
+        self.container(Opcode::EmptyList, (Opcode::Appends, Opcode::Append, 1), |s| {
+            items.push(T::stream(s)?);
+            Some(())
+        })?;
+        Some(items)
+    }
+
+    /// A dict whose keys are strs among `names`, each key's value read by `fill` with the
+    /// key's index: a derived `#[pickle(dict)]` struct.
+    pub fn dict(&mut self, names: &[&str], mut fill: impl FnMut(&mut Self, usize) -> Option<()>) -> Option<()> {
+        self.container(Opcode::EmptyDict, (Opcode::Setitems, Opcode::Setitem, 2), |s| {
+            let key = s.text_or_get()?;
+            let index = names.iter().position(|name| *name == key)?;
+            fill(s, index)
+        })
+    }
+
+    /// One field of a dict struct: `None` if it came before (a repeated key).
+    pub fn field<T: Reconstruct>(&mut self, slot: &mut Option<T>) -> Option<()> {
+        if slot.is_some() {
+            return None;
+        }
+        *slot = Some(T::stream(self)?);
+        Some(())
+    }
+
+    /// `None`, or a `T`.
+    pub(crate) fn option<T: Reconstruct>(&mut self) -> Option<Option<T>> {
+        if self.eat(Opcode::None)? {
+            self.puts(None)?;
+            return Some(None);
+        }
+        T::stream(self).map(Some)
+    }
+
+    /// A pointer `P` (an `Rc` or `Arc`) to what `build` reads: built once per memoized
+    /// object and cloned when a GET fetches it again, as the general loader shares it.
+    pub(crate) fn shared<P: Clone + 'static>(&mut self, build: impl FnOnce(&mut Self) -> Option<P>) -> Option<P> {
+        let fetched = self.peek().and_then(|_| self.get_at(self.pos));
+        if let Some((index, length)) = fetched {
+            if self.slots.is_empty() {
+                self.fetches = true;
+                return None;
+            }
+            let built = self.built.get(&index).and_then(|b| b.iter().find_map(|b| b.downcast_ref::<P>())).cloned();
+            if let Some(pointer) = built {
+                self.pos += length;
+                self.within_depth()?;
+                self.puts(None)?;
+                return Some(pointer);
+            }
+            let pointer = build(self)?;
+            self.built.entry(index).or_default().push(Box::new(pointer.clone()));
+            return Some(pointer);
+        }
+        let pointer = build(self)?;
+        if let Some(index) = self.put.filter(|&index| self.place(index).is_some()) {
+            self.built.entry(index).or_default().push(Box::new(pointer.clone()));
+        }
+        Some(pointer)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::rc::Rc;
+
+    use super::load;
+    use crate::{dumps, UnpicklerOptions, Value};
+
+    fn typed<T: crate::Reconstruct>(bytes: &[u8]) -> Option<T> {
+        load::<T>(bytes, &UnpicklerOptions::default()).map(|(value, _)| value)
+    }
+
+    /// What CPython 3.11 writes for lists of atoms and strs, which this path decodes.
+    #[test]
+    fn takes_cpython_lists() {
+        // pickle.dumps([1.5, 2], 2): a batch of two.
+        assert_eq!(typed(b"\x80\x02]q\x00(G?\xf8\x00\x00\x00\x00\x00\x00K\x02e."), Some(vec![1.5, 2.0]));
+        // pickle.dumps([1.5], 4): a batch of one is the item and APPEND.
+        let one = b"\x80\x04\x95\r\x00\x00\x00\x00\x00\x00\x00]\x94G?\xf8\x00\x00\x00\x00\x00\x00a.";
+        assert_eq!(typed(one), Some(vec![1.5]));
+        // pickle.dumps(['a', 'é'], 4)
+        let strs = b"\x80\x04\x95\x0e\x00\x00\x00\x00\x00\x00\x00]\x94(\x8c\x01a\x94\x8c\x02\xc3\xa9\x94e.";
+        let (items, length) = load::<Vec<String>>(strs, &UnpicklerOptions::default()).unwrap();
+        assert_eq!((items, length), (vec!["a".to_owned(), "é".to_owned()], strs.len()));
+        assert_eq!(typed::<Vec<f64>>(b"\x80\x02]q\x00."), Some(vec![]));
+        // pickle.dumps([s, s], 2) with s = 'ab': a GET of a str is the str again, and an
+        // `Rc` of it is one allocation.
+        let shared = b"\x80\x02]q\x00(X\x02\x00\x00\x00abq\x01h\x01e.";
+        assert_eq!(typed::<Vec<String>>(shared), Some(vec!["ab".to_owned(), "ab".to_owned()]));
+        let rcs = typed::<Vec<Rc<String>>>(shared).unwrap();
+        assert!(Rc::ptr_eq(&rcs[0], &rcs[1]));
+        // pickle.dumps([[1], [], None], 4): nested lists and an Option.
+        let nested = b"\x80\x04\x95\r\x00\x00\x00\x00\x00\x00\x00]\x94(]\x94K\x01a]\x94Ne.";
+        assert_eq!(typed::<Vec<Option<Vec<i64>>>>(nested), Some(vec![Some(vec![1]), Some(vec![]), None]));
+    }
+
+    #[test]
+    fn gives_up_where_the_general_loader_decides() {
+        // A tuple, an item T does not take, an int out of range, two loose items, a memo
+        // put with nothing above the MARK, a lone surrogate, a truncated pickle, a list
+        // fetched again, a list of one list (where it ends is not known before it is read).
+        assert!(typed::<Vec<f64>>(b"\x80\x02G?\xf8\x00\x00\x00\x00\x00\x00\x85.").is_none());
+        assert!(typed::<Vec<f64>>(b"\x80\x02](X\x01\x00\x00\x00ae.").is_none());
+        assert!(typed::<Vec<u8>>(b"\x80\x02](M\x00\x01e.").is_none());
+        assert!(typed::<Vec<f64>>(b"\x80\x02]K\x01K\x02a.").is_none());
+        assert!(typed::<Vec<f64>>(b"\x80\x02](q\x00e.").is_none());
+        assert!(typed::<Vec<String>>(b"\x80\x02](X\x03\x00\x00\x00\xed\xa0\x80e.").is_none());
+        assert!(typed::<Vec<f64>>(b"\x80\x02](K\x01e").is_none());
+        assert!(typed::<Vec<Vec<i64>>>(b"\x80\x02]q\x00(]q\x01h\x01e.").is_none());
+        assert!(typed::<Vec<Vec<i64>>>(b"\x80\x02]q\x00]q\x01a.").is_none());
+        let many = dumps(&Value::List((0..100).map(Value::Int).collect()), 4).unwrap();
+        assert_eq!(typed::<Vec<f64>>(&many).map(|f| f.len()), Some(100));
+        let options = UnpicklerOptions { max_alloc: 1000, ..UnpicklerOptions::default() };
+        assert!(load::<Vec<f64>>(&many, &options).is_none());
+    }
+}
