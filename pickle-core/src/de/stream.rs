@@ -64,6 +64,32 @@ static PUT_OR_FRAMING: [bool; 256] = {
     table
 };
 
+/// How a container is written: its opening opcode, what closes a batch, what follows a
+/// batch of one, and how many objects an entry is.
+#[derive(Clone, Copy)]
+struct Shape {
+    open: Opcode,
+    batch: Opcode,
+    single: Opcode,
+    per_entry: usize,
+}
+
+const LIST: Shape = Shape { open: Opcode::EmptyList, batch: Opcode::Appends, single: Opcode::Append, per_entry: 1 };
+const DICT: Shape = Shape { open: Opcode::EmptyDict, batch: Opcode::Setitems, single: Opcode::Setitem, per_entry: 2 };
+
+/// A container being read (see [`Stream::open`]).
+struct Container {
+    shape: Shape,
+    /// The memo index put right after its opening opcode.
+    own: Option<usize>,
+    /// Entries so far.
+    entries: usize,
+    /// Where the open batch started, counted in entries.
+    batch_start: Option<usize>,
+    /// Whether the entry read last is a batch of one, whose closing opcode is next.
+    single: bool,
+}
+
 /// A memo entry, as far as this path can use it again: where a str's text is in the data
 /// (a GET of it is read like the str itself), or one of the markers below. Eight bytes, as
 /// CPython memoizes every str and container.
@@ -380,83 +406,93 @@ impl<'a> Stream<'a> {
         pos.and_then(|p| self.skip_framing(p)).and_then(|p| self.data.get(p)) == Some(&(close as u8))
     }
 
-    /// A container: its opening opcode `open`, its puts, then batches of MARK, entries,
-    /// `batch` or one entry of `per_entry` scalars and `single`. `entry` reads one entry
-    /// (an item, or a key and its value) one level deeper.
-    fn container(
-        &mut self,
-        open: Opcode,
-        (batch, single, per_entry): (Opcode, Opcode, usize),
-        mut entry: impl FnMut(&mut Self) -> Option<()>,
-    ) -> Option<()> {
-        if !self.eat(open)? {
+    /// Opens a container of this shape: its opening opcode and its puts, one level deeper
+    /// after. Its entries follow while [`Stream::next_entry`] says so; [`Stream::close`]
+    /// ends it.
+    fn open(&mut self, shape: Shape) -> Option<Container> {
+        if !self.eat(shape.open)? {
             return None;
         }
-        // A recursive type (a struct holding a `Vec` of itself) nests as deep as the input.
-        crate::stack::grow(|| self.entries((batch, single, per_entry), &mut entry))
-    }
-
-    /// The rest of [`Stream::container`], past its opening opcode.
-    fn entries(
-        &mut self,
-        (batch, single, per_entry): (Opcode, Opcode, usize),
-        entry: &mut impl FnMut(&mut Self) -> Option<()>,
-    ) -> Option<()> {
         self.object()?;
         self.puts(None)?;
         let own = self.put;
         self.depth += 1;
-        let mut entries = 0;
-        loop {
-            let start = entries;
-            if self.eat(Opcode::Mark)? {
-                // The batch's end or an item: one byte compared per item (`peek`'s frame
-                // check only where the byte is no item and no end).
-                loop {
-                    let code = *self.data.get(self.pos)?;
-                    if code == batch as u8 {
-                        self.pos += 1;
-                        break;
-                    }
-                    entry(self)?;
-                    entries += 1;
-                }
-            } else if self.single(per_entry, single) {
-                entry(self)?;
-                entries += 1;
-                self.eat(single)?.then_some(())?;
-            } else {
-                break;
-            }
-            self.charge(SLOT_CHARGE * (per_entry * (entries - start)) as u64)?;
+        Some(Container { shape, own, entries: 0, batch_start: None, single: false })
+    }
+
+    /// Whether an entry of the container comes next (then read it), taking the MARKs and
+    /// closing opcodes of batches around it: a batch is MARK, entries, `batch`; a batch of
+    /// one is a single entry of scalars and `single`.
+    #[inline(always)]
+    fn next_entry(&mut self, container: &mut Container) -> Option<bool> {
+        let shape = container.shape;
+        if std::mem::take(&mut container.single) {
+            self.eat(shape.single)?.then_some(())?;
+            self.charge(SLOT_CHARGE * shape.per_entry as u64)?;
         }
+        loop {
+            if let Some(start) = container.batch_start {
+                // The batch's end or an entry: one byte compared per entry (`peek`'s frame
+                // check only where the byte is no entry and no end).
+                if *self.data.get(self.pos)? != shape.batch as u8 {
+                    container.entries += 1;
+                    return Some(true);
+                }
+                self.pos += 1;
+                container.batch_start = None;
+                self.charge(SLOT_CHARGE * (shape.per_entry * (container.entries - start)) as u64)?;
+            }
+            if self.eat(Opcode::Mark)? {
+                container.batch_start = Some(container.entries);
+            } else if self.single(shape.per_entry, shape.single) {
+                container.single = true;
+                container.entries += 1;
+                return Some(true);
+            } else {
+                return Some(false);
+            }
+        }
+    }
+
+    /// Ends a container [`Stream::next_entry`] has no more entries of.
+    fn close(&mut self, container: Container) -> Option<()> {
         self.depth -= 1;
         // A container with items is one level deeper than them to the general loader.
-        if entries > 0 && self.depth >= self.max_depth {
+        if container.entries > 0 && self.depth >= self.max_depth {
             return None;
         }
-        self.put = own;
+        self.put = container.own;
         Some(())
     }
 
     /// A list, each item a `T`.
     pub fn list<T: Reconstruct>(&mut self) -> Option<Vec<T>> {
-        let mut items = Vec::new();
-        self.container(Opcode::EmptyList, (Opcode::Appends, Opcode::Append, 1), |s| {
-            items.push(T::stream(s)?);
-            Some(())
+        let mut list = self.open(LIST)?;
+        // A recursive type (a struct holding a `Vec` of itself) nests as deep as the input.
+        let items = crate::stack::grow(|| {
+            let mut items = Vec::new();
+            while self.next_entry(&mut list)? {
+                items.push(T::stream(self)?);
+            }
+            Some(items)
         })?;
+        self.close(list)?;
         Some(items)
     }
 
     /// A dict whose keys are strs among `names`, each key's value read by `fill` with the
     /// key's index: a derived `#[pickle(dict)]` struct.
     pub fn dict(&mut self, names: &[&str], mut fill: impl FnMut(&mut Self, usize) -> Option<()>) -> Option<()> {
-        self.container(Opcode::EmptyDict, (Opcode::Setitems, Opcode::Setitem, 2), |s| {
-            let key = s.text_or_get()?;
-            let index = names.iter().position(|name| *name == key)?;
-            fill(s, index)
-        })
+        let mut dict = self.open(DICT)?;
+        crate::stack::grow(|| {
+            while self.next_entry(&mut dict)? {
+                let key = self.text_or_get()?;
+                let index = names.iter().position(|name| *name == key)?;
+                fill(self, index)?;
+            }
+            Some(())
+        })?;
+        self.close(dict)
     }
 
     /// One field of a dict struct: `None` if it came before (a repeated key).
