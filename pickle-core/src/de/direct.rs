@@ -76,38 +76,53 @@ const fn decoded(op: Opcode) -> bool {
     )
 }
 
-/// How the prescan steps over an opcode and its argument.
+/// How the prescan steps over an opcode and its argument, as numbers rather than a choice
+/// between kinds, so that stepping takes no branch on the kind (the mix of strs, ints and
+/// puts in real pickles mispredicted one on most opcodes).
 #[derive(Clone, Copy)]
-enum Skip {
-    /// Not decoded here.
-    Refused,
-    /// A fixed-size argument of this many bytes.
-    Fixed(u8),
-    /// A payload whose length is a little-endian unsigned integer of this many bytes.
-    Counted(u8),
+struct Skip {
+    /// The opcode is decoded here.
+    decoded: bool,
+    /// Whether it reads or writes the memo.
+    memo: bool,
+    /// Bytes of argument before any payload: the fixed argument, or the payload's length.
+    fixed: u8,
+    /// For a counted payload, a mask of the little-endian length's bytes in a `u64`; 0 for
+    /// none.
+    length_mask: u64,
 }
 
-const fn skip_of(kind: ArgKind) -> Skip {
-    match kind {
-        ArgKind::None => Skip::Fixed(0),
-        ArgKind::Uint1 => Skip::Fixed(1),
-        ArgKind::Uint2 => Skip::Fixed(2),
-        ArgKind::Int4 | ArgKind::Uint4 => Skip::Fixed(4),
-        ArgKind::Uint8 | ArgKind::Float8 => Skip::Fixed(8),
-        ArgKind::Long1 | ArgKind::Unicodestring1 | ArgKind::Bytes1 => Skip::Counted(1),
-        ArgKind::Unicodestring4 | ArgKind::Bytes4 => Skip::Counted(4),
-        ArgKind::Unicodestring8 | ArgKind::Bytes8 | ArgKind::Bytearray8 => Skip::Counted(8),
-        _ => Skip::Refused,
-    }
+/// A counted payload's length of `width` bytes: its size and its mask.
+const fn counted(width: u32) -> (u8, u64) {
+    (width as u8, u64::MAX >> (64 - 8 * width))
+}
+
+const fn skip_of(kind: ArgKind) -> Option<(u8, u64)> {
+    Some(match kind {
+        ArgKind::None => (0, 0),
+        ArgKind::Uint1 => (1, 0),
+        ArgKind::Uint2 => (2, 0),
+        ArgKind::Int4 | ArgKind::Uint4 => (4, 0),
+        ArgKind::Uint8 | ArgKind::Float8 => (8, 0),
+        ArgKind::Long1 | ArgKind::Unicodestring1 | ArgKind::Bytes1 => counted(1),
+        ArgKind::Unicodestring4 | ArgKind::Bytes4 => counted(4),
+        ArgKind::Unicodestring8 | ArgKind::Bytes8 | ArgKind::Bytearray8 => counted(8),
+        _ => return None,
+    })
 }
 
 /// Every byte's [`Skip`], from the opcode table.
 static SKIPS: [Skip; 256] = {
-    let mut skips = [Skip::Refused; 256];
+    let mut skips = [Skip { decoded: false, memo: false, fixed: 0, length_mask: 0 }; 256];
     let mut i = 0;
     while i < OPCODES.len() {
-        if decoded(OPCODES[i].opcode) {
-            skips[OPCODES[i].code as usize] = skip_of(OPCODES[i].arg);
+        let info = &OPCODES[i];
+        if let (true, Some((fixed, length_mask))) = (decoded(info.opcode), skip_of(info.arg)) {
+            let memo = matches!(
+                info.opcode,
+                Opcode::Memoize | Opcode::Binput | Opcode::LongBinput | Opcode::Binget | Opcode::LongBinget
+            );
+            skips[info.code as usize] = Skip { decoded: true, memo, fixed, length_mask };
         }
         i += 1;
     }
@@ -152,7 +167,6 @@ pub(crate) fn prescan(data: &[u8]) -> Option<(Vec<u32>, usize)> {
     const STOP: u8 = Opcode::Stop as u8;
     const BINPUT: u8 = Opcode::Binput as u8;
     const LONG_BINPUT: u8 = Opcode::LongBinput as u8;
-    const MEMOIZE: u8 = Opcode::Memoize as u8;
     const BINGET: u8 = Opcode::Binget as u8;
     const LONG_BINGET: u8 = Opcode::LongBinget as u8;
     let mut slots: Vec<u32> = Vec::new();
@@ -161,24 +175,30 @@ pub(crate) fn prescan(data: &[u8]) -> Option<(Vec<u32>, usize)> {
     let mut pos = 0usize;
     loop {
         let code = *data.get(pos)?;
+        let skip = SKIPS[code as usize];
+        if !skip.decoded {
+            return None;
+        }
         let arg = pos + 1;
-        pos = match SKIPS[code as usize] {
-            Skip::Refused => return None,
-            Skip::Fixed(n) => arg + n as usize,
-            Skip::Counted(width) => {
-                let len = uint_le(data.get(arg..arg + width as usize)?);
-                (arg + width as usize).checked_add(usize::try_from(len).ok()?)?
-            }
+        // The payload's length from eight bytes read at once, masked to its width (0 for
+        // an opcode without one); near the end of the data, from the bytes there are.
+        let word = match data.get(arg..arg + 8) {
+            Some(word) => u64::from_le_bytes(word.try_into().expect("eight bytes")),
+            None => uint_le(data.get(arg..)?),
         };
+        let payload = usize::try_from(word & skip.length_mask).ok()?;
+        pos = (arg + usize::from(skip.fixed)).checked_add(payload)?;
         if pos > data.len() {
             return None;
+        }
+        if !skip.memo && code != STOP {
+            continue;
         }
         let index = match code {
             STOP => return Some((slots, fetched)),
             BINPUT | BINGET => data[arg] as usize,
             LONG_BINPUT | LONG_BINGET => uint_le(&data[arg..pos]) as usize,
-            MEMOIZE => puts,
-            _ => continue,
+            _ => puts,
         };
         if index >= data.len() {
             return None;
