@@ -24,7 +24,7 @@ use std::any::Any;
 use rustc_hash::FxHashMap;
 
 use super::args::{self, Budget};
-use super::direct::{uint_le, PUT};
+use super::direct::uint_le;
 use super::load::{OBJECT_CHARGE, SLOT_CHARGE};
 use super::UnpicklerOptions;
 use crate::opcode::Opcode;
@@ -38,14 +38,13 @@ pub(crate) fn load<T: Reconstruct>(data: &[u8], options: &UnpicklerOptions) -> O
     if u32::try_from(data.len()).is_err() {
         return None;
     }
-    // Most pickles fetch nothing from their memo, so the first pass keeps no memo; the
-    // first GET stops it, and a second pass keeps the entries the prescan finds fetched.
-    let mut stream = Stream::new(data, options, Vec::new(), 0);
+    // Most pickles fetch nothing from their memo, so a first pass keeps no memo; a GET
+    // stops it, and a second pass keeps every entry.
+    let mut stream = Stream::new(data, options, false);
     let value = match T::stream(&mut stream) {
         Some(value) => value,
         None if stream.fetches => {
-            let (slots, fetched) = super::direct::prescan(data)?;
-            stream = Stream::new(data, options, slots, fetched);
+            stream = Stream::new(data, options, true);
             T::stream(&mut stream)?
         }
         None => return None,
@@ -116,15 +115,14 @@ pub struct Stream<'a> {
     max_depth: usize,
     /// How deep the value being read is (the pickled object is at 0).
     depth: usize,
-    /// From `direct::prescan`, by memo index: 0 for an entry no GET fetches, else its place
-    /// in `memo` plus one (and the `PUT` bit). Empty in a first pass, which a GET stops.
-    slots: Vec<u32>,
-    /// The fetched memo entries, by place.
-    memo: Vec<Slot>,
-    /// The `Rc`s and `Arc`s built of fetched objects so far, by memo index, one per type.
-    built: FxHashMap<usize, Vec<Box<dyn Any>>>,
+    /// Whether memo entries are kept: not in a first pass, which a GET stops.
+    keep: bool,
     /// Whether a GET stopped a first pass.
     fetches: bool,
+    /// By memo index.
+    memo: Vec<Slot>,
+    /// The `Rc`s and `Arc`s built of memoized objects so far, by memo index, one per type.
+    built: FxHashMap<usize, Vec<Box<dyn Any>>>,
     /// Entries put, as CPython's `memo_len`.
     memo_len: usize,
     /// The memo index put right after the last object read, if any.
@@ -132,7 +130,7 @@ pub struct Stream<'a> {
 }
 
 impl<'a> Stream<'a> {
-    fn new(data: &'a [u8], options: &UnpicklerOptions, slots: Vec<u32>, fetched: usize) -> Self {
+    fn new(data: &'a [u8], options: &UnpicklerOptions, keep: bool) -> Self {
         Stream {
             data,
             pos: 0,
@@ -140,19 +138,13 @@ impl<'a> Stream<'a> {
             max_memo: options.max_memo,
             max_depth: options.max_depth,
             depth: 0,
-            slots,
-            memo: vec![Slot::EMPTY; fetched],
-            built: FxHashMap::default(),
+            keep,
             fetches: false,
+            memo: Vec::new(),
+            built: FxHashMap::default(),
             memo_len: 0,
             put: None,
         }
-    }
-
-    /// The place in `memo` of the entry at memo `index`, if a GET fetches it.
-    fn place(&self, index: usize) -> Option<usize> {
-        let slot = (*self.slots.get(index)? & !PUT) as usize;
-        slot.checked_sub(1)
     }
 
     /// The code of the next opcode, past FRAME and PROTO (which may come between any two),
@@ -258,9 +250,10 @@ impl<'a> Stream<'a> {
                 return None;
             }
             self.put = Some(index);
-            // Only fetched entries are kept (the prescan refused an index put twice).
-            let Some(place) = self.place(index) else { continue };
-            self.memo[place] = match text {
+            if !self.keep {
+                continue;
+            }
+            let slot = match text {
                 // The text is a slice of `data`, which is shorter than 4 GiB here.
                 Some(text) => Slot {
                     start: (text.as_ptr() as usize - self.data.as_ptr() as usize) as u32,
@@ -268,13 +261,25 @@ impl<'a> Stream<'a> {
                 },
                 None => Slot::OTHER,
             };
+            if index == self.memo.len() {
+                self.memo.push(slot);
+                continue;
+            }
+            if index > self.memo.len() {
+                self.memo.resize(index + 1, Slot::EMPTY);
+            }
+            // An index put twice: CPython replaces the entry; left to the general loader.
+            if self.memo[index].start != Slot::EMPTY.start || self.memo[index].len != Slot::EMPTY.len {
+                return None;
+            }
+            self.memo[index] = slot;
         }
     }
 
     /// The text of the str memoized at `index`; a first pass stops at any GET.
     fn memo_text(&mut self, index: usize) -> Option<&'a str> {
-        self.fetches |= self.slots.is_empty();
-        let slot = *self.memo.get(self.place(index)?)?;
+        self.fetches |= !self.keep;
+        let slot = *self.memo.get(index)?;
         let data = self.data;
         let bytes = data.get(slot.start as usize..(slot.start as usize).checked_add(slot.len as usize)?)?;
         // Checked when the str was read; an `OTHER` slot has no bytes in the data.
@@ -518,7 +523,7 @@ impl<'a> Stream<'a> {
     pub(crate) fn shared<P: Clone + 'static>(&mut self, build: impl FnOnce(&mut Self) -> Option<P>) -> Option<P> {
         let fetched = self.peek().and_then(|_| self.get_at(self.pos));
         if let Some((index, length)) = fetched {
-            if self.slots.is_empty() {
+            if !self.keep {
                 self.fetches = true;
                 return None;
             }
@@ -534,7 +539,7 @@ impl<'a> Stream<'a> {
             return Some(pointer);
         }
         let pointer = build(self)?;
-        if let Some(index) = self.put.filter(|&index| self.place(index).is_some()) {
+        if let Some(index) = self.put.filter(|_| self.keep) {
             self.built.entry(index).or_default().push(Box::new(pointer.clone()));
         }
         Some(pointer)
