@@ -18,6 +18,10 @@
 //! reached. So both give one answer, and an error keeps the offset the general loader gives
 //! it. The limits are charged as the general loader charges them; the depth limit is kept
 //! a little more strictly (a container counts even when empty).
+//!
+//! Most pickles of numbers and strs fetch nothing from their memo, so a first pass keeps
+//! no memo entries; a GET stops it, and a second pass keeps every entry (eight bytes: where
+//! a str's text is, which is all a GET here can fetch, besides the `Rc`s built of it).
 
 use std::any::Any;
 
