@@ -17,7 +17,8 @@
 //!   `typed_identical` saying whether the bytes equal the file's bytes.
 //!
 //! - `copy`: for a pickle of one `bytes` value, one `to_vec` of as many bytes as its payload
-//!   (the copy limit an owned decode and an encode are held to).
+//!   (the copy limit an owned decode and an encode are held to), and `borrowed_decode`:
+//!   `pickle_core::loads_bytes`, which borrows the payload where the pickle holds it as it is.
 //!
 //! A column is `null` when the operation fails; the error is in `<column>_error`.
 //! `--ops=ours_decode,typed_decode` times only those columns (for profiling one of them).
@@ -169,6 +170,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     // what an owned decode or an encode must do at least once.
                     let length = payload.len();
                     timed(&mut out, "copy", n, || Ok::<_, String>(bytes[..length].to_vec()));
+                    // And the decode that copies nothing, where the pickle allows it.
+                    timed(&mut out, "borrowed_decode", n, || pickle_core::loads_bytes(&bytes).map(|p| p.len()));
                 }
             }
             Err(e) => {

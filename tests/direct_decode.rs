@@ -403,3 +403,52 @@ fn deep_recursive_structs_load_alike() {
     };
     assert_eq!((depth(&fast), depth(&general)), (levels, levels));
 }
+
+/// `loads_bytes` borrows the payload of a `bytes` written as it is (protocols 3 to 5), and
+/// otherwise gives what `loads` gives for `Bytes`: the same payload, or the same error.
+#[test]
+fn cpython_bytes_load_borrowed_where_written_as_they_are() {
+    if !common::python_available("cpython_bytes_load_borrowed_where_written_as_they_are") {
+        return;
+    }
+    // (expression, whether it is a bytes)
+    let expressions = [
+        ("b''", true),
+        ("b'x'", true),
+        ("bytes(range(256)) * 2", true),
+        ("b'\\xff' * 70000", true),
+        ("bytearray(b'ab')", false),
+        ("'text'", false),
+        ("[b'in a list']", false),
+    ];
+    let cases: Vec<(String, Vec<u8>)> =
+        expressions.iter().map(|(e, _)| (format!("value = {e}"), vec![0, 1, 2, 3, 4, 5])).collect();
+    let answers = common::cpython_dumps(&cases);
+    let mut borrowed = 0;
+    for ((expression, is_bytes), per_protocol) in expressions.iter().zip(answers) {
+        for (protocol, answer) in per_protocol.into_iter().enumerate() {
+            let bytes = answer.unwrap_or_else(|e| panic!("CPython pickles {expression}: {e}"));
+            let with_trailing = [&bytes[..], b"."].concat();
+            for input in [&bytes[..], &with_trailing[..], &bytes[..bytes.len() - 1]] {
+                let general = pickle_core::loads::<pickle_core::Bytes>(input);
+                match (pickle_core::loads_bytes(input), general) {
+                    (Ok(payload), Ok(general)) => {
+                        assert_eq!(&payload[..], &general.0[..], "{expression} at protocol {protocol}");
+                        if let std::borrow::Cow::Borrowed(slice) = payload {
+                            assert!(input.as_ptr_range().contains(&slice.as_ptr()) || slice.is_empty());
+                            borrowed += 1;
+                        } else {
+                            assert!(protocol < 3, "{expression} at protocol {protocol} was copied");
+                        }
+                    }
+                    (Err(e), Err(g)) => assert_eq!(e.to_string(), g.to_string(), "{expression} at protocol {protocol}"),
+                    (fast, general) => panic!("{expression} at protocol {protocol}: {fast:?} but {general:?}"),
+                }
+            }
+            if *is_bytes && protocol >= 3 {
+                assert!(matches!(pickle_core::loads_bytes(&bytes), Ok(std::borrow::Cow::Borrowed(_))));
+            }
+        }
+    }
+    assert_eq!(borrowed, 4 * 3);
+}

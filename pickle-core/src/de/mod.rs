@@ -306,6 +306,33 @@ pub fn loads<T: Reconstruct>(bytes: &[u8]) -> Result<T> {
     loads_with(bytes, &UnpicklerOptions::default())
 }
 
+/// [`loads`] of a pickled `bytes`, with its payload borrowed from `bytes` where the pickle
+/// holds it as it is (protocols 3 to 5 write `bytes` so): no copy, however large it is.
+/// Otherwise (protocols 0 to 2 write `_codecs.encode` of a Latin-1 str) the payload is
+/// decoded, and owned. Anything but a `bytes` is the error [`loads`] gives for
+/// [`Bytes`](crate::Bytes).
+///
+/// ```
+/// use std::borrow::Cow;
+///
+/// // What CPython 3.11 writes for `pickle.dumps(b'data', 4)`:
+/// let pickle = b"\x80\x04\x95\x08\x00\x00\x00\x00\x00\x00\x00C\x04data\x94.";
+/// let payload = pickle_core::loads_bytes(pickle)?;
+/// assert!(matches!(payload, Cow::Borrowed(b"data")));
+/// # Ok::<(), pickle_core::Error>(())
+/// ```
+pub fn loads_bytes(bytes: &[u8]) -> Result<std::borrow::Cow<'_, [u8]>> {
+    loads_bytes_with(bytes, &UnpicklerOptions::default())
+}
+
+/// [`loads_bytes`] with options.
+pub fn loads_bytes_with<'a>(bytes: &'a [u8], options: &UnpicklerOptions) -> Result<std::borrow::Cow<'a, [u8]>> {
+    if let Some(payload) = stream::load_bytes(bytes, options) {
+        return Ok(std::borrow::Cow::Borrowed(payload));
+    }
+    loads_with::<crate::Bytes>(bytes, options).map(|b| std::borrow::Cow::Owned(b.0))
+}
+
 /// [`loads`] with options.
 pub fn loads_with<T: Reconstruct>(bytes: &[u8], options: &UnpicklerOptions) -> Result<T> {
     let mut unpickler = Unpickler::from_slice(bytes).with_options(options.clone());

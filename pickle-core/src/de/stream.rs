@@ -56,6 +56,18 @@ pub(crate) fn load<T: Reconstruct>(data: &[u8], options: &UnpicklerOptions) -> O
     (stream.peek()? == Opcode::Stop as u8).then_some((value, stream.pos + 1))
 }
 
+/// The payload of a pickle that is one `bytes` written as it is (SHORT_BINBYTES, BINBYTES,
+/// BINBYTES8), borrowed from `data`; `None` for anything else, trailing bytes included,
+/// which the general loader decides.
+pub(crate) fn load_bytes<'a>(data: &'a [u8], options: &UnpicklerOptions) -> Option<&'a [u8]> {
+    if u32::try_from(data.len()).is_err() {
+        return None;
+    }
+    let mut stream = Stream::new(data, options, false);
+    let payload = stream.bytes()?;
+    (stream.peek()? == Opcode::Stop as u8 && stream.pos + 1 == data.len()).then_some(payload)
+}
+
 /// The opcodes [`Stream::puts`] must look past: puts, and FRAME or PROTO before one.
 static PUT_OR_FRAMING: [bool; 256] = {
     let mut table = [false; 256];
@@ -323,6 +335,23 @@ impl<'a> Stream<'a> {
         let text = crate::value::utf8(self.take(length)?).ok()?;
         self.puts(Some(text))?;
         Some(text)
+    }
+
+    /// A `bytes` written as it is: its payload, borrowed.
+    fn bytes(&mut self) -> Option<&'a [u8]> {
+        let width = match Opcode::from_byte(self.peek()?)? {
+            Opcode::ShortBinbytes => 1,
+            Opcode::Binbytes => 4,
+            Opcode::Binbytes8 => 8,
+            _ => return None,
+        };
+        self.pos += 1;
+        let length = usize::try_from(uint_le(self.take(width)?)).ok()?;
+        self.charge(OBJECT_CHARGE.saturating_add(length as u64))?;
+        self.within_depth()?;
+        let payload = self.take(length)?;
+        self.puts(None)?;
+        Some(payload)
     }
 
     /// A number, bool, `None` or str, as `T` takes it: the default [`Reconstruct::stream`].
