@@ -82,4 +82,10 @@ fuzz_target!(|data: &[u8]| {
         assert_eq!(sharing(&d.iter().collect::<Vec<_>>()), sharing(&g.iter().collect::<Vec<_>>()));
     });
     agree::<Vec<Record>>(data, same_records);
+    // A bytes borrowed where it can be: what loads gives for Bytes, payload or error.
+    match (pickle_core::loads_bytes_with(data, &options()), loads_with::<pickle_core::Bytes>(data, &options())) {
+        (Ok(borrowed), Ok(owned)) => assert_eq!(&borrowed[..], &owned.0[..]),
+        (Err(b), Err(o)) => assert_eq!(b.to_string(), o.to_string()),
+        (b, o) => panic!("loads_bytes {b:?} but loads {o:?}"),
+    }
 });
