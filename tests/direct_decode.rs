@@ -50,6 +50,23 @@ fn typed_agree<T: Reconstruct + PartialEq + Debug>(bytes: &[u8], options: &Unpic
     agree_as(bytes, options, |d: &T, g| assert_eq!(d, g, "{bytes:?}"))
 }
 
+/// What CPython writes for each of `expressions` (assigned to `value`) at protocols 0 to 5:
+/// the expression's index, the protocol and the pickle.
+fn cpython_pickles<'e>(expressions: impl IntoIterator<Item = &'e str>) -> Vec<(usize, u8, Vec<u8>)> {
+    let expressions: Vec<&str> = expressions.into_iter().collect();
+    let cases: Vec<(String, Vec<u8>)> =
+        expressions.iter().map(|e| (format!("value = {e}"), vec![0, 1, 2, 3, 4, 5])).collect();
+    let mut pickles = Vec::new();
+    for (index, per_protocol) in common::cpython_dumps(&cases).into_iter().enumerate() {
+        for (protocol, answer) in per_protocol.into_iter().enumerate() {
+            let expression = expressions[index];
+            let bytes = answer.unwrap_or_else(|e| panic!("CPython pickles {expression}: {e}"));
+            pickles.push((index, protocol as u8, bytes));
+        }
+    }
+    pickles
+}
+
 fn defaults() -> UnpicklerOptions {
     UnpicklerOptions::default()
 }
@@ -83,17 +100,11 @@ fn cpython_pickles_of_data_load_alike() {
         "[[[[[[[[[[['deep']]]]]]]]]]]",
         "[(i, [i] * 3, {'k': (i,)}) for i in range(200)]",
     ];
-    let cases: Vec<(String, Vec<u8>)> =
-        expressions.iter().map(|e| (format!("value = {e}"), vec![0, 1, 2, 3, 4, 5])).collect();
-    let answers = common::cpython_dumps(&cases);
     let mut loaded = 0;
-    for (expression, per_protocol) in expressions.iter().zip(answers) {
-        for (protocol, answer) in per_protocol.into_iter().enumerate() {
-            let bytes = answer.unwrap_or_else(|e| panic!("CPython pickles {expression}: {e}"));
-            let result = agree(&bytes, &defaults());
-            assert!(result.is_ok(), "{expression} at protocol {protocol}: {result:?}");
-            loaded += 1;
-        }
+    for (index, protocol, bytes) in cpython_pickles(expressions) {
+        let result = agree(&bytes, &defaults());
+        assert!(result.is_ok(), "{} at protocol {protocol}: {result:?}", expressions[index]);
+        loaded += 1;
     }
     assert_eq!(loaded, expressions.len() * 6);
 }
@@ -264,29 +275,23 @@ fn cpython_lists_load_alike_as_typed_vecs() {
         "[255, 256]",
         "[b'ab']",
     ];
-    let cases: Vec<(String, Vec<u8>)> =
-        expressions.iter().map(|e| (format!("value = {e}"), vec![0, 1, 2, 3, 4, 5])).collect();
-    let answers = common::cpython_dumps(&cases);
     let (mut loaded, mut refused) = (0, 0);
-    for (expression, per_protocol) in expressions.iter().zip(answers) {
-        for answer in per_protocol {
-            let bytes = answer.unwrap_or_else(|e| panic!("CPython pickles {expression}: {e}"));
-            let results = [
-                typed_agree::<Vec<i64>>(&bytes, &defaults()).map(drop),
-                typed_agree::<Vec<u8>>(&bytes, &defaults()).map(drop),
-                typed_agree::<Vec<f64>>(&bytes, &defaults()).map(drop),
-                typed_agree::<Vec<bool>>(&bytes, &defaults()).map(drop),
-                typed_agree::<Vec<Option<i64>>>(&bytes, &defaults()).map(drop),
-                typed_agree::<Vec<Option<f64>>>(&bytes, &defaults()).map(drop),
-                typed_agree::<Vec<String>>(&bytes, &defaults()).map(drop),
-                typed_agree::<Vec<Option<String>>>(&bytes, &defaults()).map(drop),
-                typed_agree::<Vec<pickle_core::PyString>>(&bytes, &defaults()).map(drop),
-            ];
-            for result in results {
-                match result {
-                    Ok(()) => loaded += 1,
-                    Err(_) => refused += 1,
-                }
+    for (_, _, bytes) in cpython_pickles(expressions) {
+        let results = [
+            typed_agree::<Vec<i64>>(&bytes, &defaults()).map(drop),
+            typed_agree::<Vec<u8>>(&bytes, &defaults()).map(drop),
+            typed_agree::<Vec<f64>>(&bytes, &defaults()).map(drop),
+            typed_agree::<Vec<bool>>(&bytes, &defaults()).map(drop),
+            typed_agree::<Vec<Option<i64>>>(&bytes, &defaults()).map(drop),
+            typed_agree::<Vec<Option<f64>>>(&bytes, &defaults()).map(drop),
+            typed_agree::<Vec<String>>(&bytes, &defaults()).map(drop),
+            typed_agree::<Vec<Option<String>>>(&bytes, &defaults()).map(drop),
+            typed_agree::<Vec<pickle_core::PyString>>(&bytes, &defaults()).map(drop),
+        ];
+        for result in results {
+            match result {
+                Ok(()) => loaded += 1,
+                Err(_) => refused += 1,
             }
         }
     }
@@ -340,31 +345,26 @@ fn cpython_records_load_alike_as_derived_structs() {
         ("[{1: 1, 'name': 'a', 'tags': [], 'score': None}, {'id': 2, 'name': 'b', 'tags': [], 'score': 1}]", false),
         ("[]", true),
     ];
-    let cases: Vec<(String, Vec<u8>)> =
-        expressions.iter().map(|(e, _)| (format!("value = {e}"), vec![0, 1, 2, 3, 4, 5])).collect();
-    let answers = common::cpython_dumps(&cases);
     let (mut loaded, mut refused, mut streamed) = (0, 0, 0);
-    for ((expression, taken), per_protocol) in expressions.iter().zip(answers) {
-        for (protocol, answer) in per_protocol.into_iter().enumerate() {
-            let bytes = answer.unwrap_or_else(|e| panic!("CPython pickles {expression}: {e}"));
-            let fast = pickle_core::__private::load_streamed::<Vec<Record>>(&bytes, &defaults());
-            if protocol > 0 {
-                assert_eq!(fast.is_some(), *taken, "{expression} at protocol {protocol}");
+    for (index, protocol, bytes) in cpython_pickles(expressions.iter().map(|(e, _)| *e)) {
+        let (expression, taken) = &expressions[index];
+        let fast = pickle_core::__private::load_streamed::<Vec<Record>>(&bytes, &defaults());
+        if protocol > 0 {
+            assert_eq!(fast.is_some(), *taken, "{expression} at protocol {protocol}");
+        }
+        let general = Unpickler::new(Cursor::new(&bytes)).load::<Vec<Record>>();
+        match (fast, &general) {
+            (Some(fast), Ok(general)) => {
+                assert_eq!(&fast, general, "{expression} at protocol {protocol}");
+                assert_eq!(tag_sharing(&fast), tag_sharing(general), "{expression} at protocol {protocol}");
+                streamed += 1;
             }
-            let general = Unpickler::new(Cursor::new(&bytes)).load::<Vec<Record>>();
-            match (fast, &general) {
-                (Some(fast), Ok(general)) => {
-                    assert_eq!(&fast, general, "{expression} at protocol {protocol}");
-                    assert_eq!(tag_sharing(&fast), tag_sharing(general), "{expression} at protocol {protocol}");
-                    streamed += 1;
-                }
-                (Some(fast), Err(e)) => panic!("{expression} at protocol {protocol}: fast {fast:?} but general {e}"),
-                (None, _) => {}
-            }
-            match typed_agree::<Vec<Record>>(&bytes, &defaults()) {
-                Ok(_) => loaded += 1,
-                Err(_) => refused += 1,
-            }
+            (Some(fast), Err(e)) => panic!("{expression} at protocol {protocol}: fast {fast:?} but general {e}"),
+            (None, _) => {}
+        }
+        match typed_agree::<Vec<Record>>(&bytes, &defaults()) {
+            Ok(_) => loaded += 1,
+            Err(_) => refused += 1,
         }
     }
     assert!(streamed >= 4 * 5 && loaded > streamed && refused >= 6 * 6, "{streamed} {loaded} {refused}");
@@ -421,33 +421,28 @@ fn cpython_bytes_load_borrowed_where_written_as_they_are() {
         ("'text'", false),
         ("[b'in a list']", false),
     ];
-    let cases: Vec<(String, Vec<u8>)> =
-        expressions.iter().map(|(e, _)| (format!("value = {e}"), vec![0, 1, 2, 3, 4, 5])).collect();
-    let answers = common::cpython_dumps(&cases);
     let mut borrowed = 0;
-    for ((expression, is_bytes), per_protocol) in expressions.iter().zip(answers) {
-        for (protocol, answer) in per_protocol.into_iter().enumerate() {
-            let bytes = answer.unwrap_or_else(|e| panic!("CPython pickles {expression}: {e}"));
-            let with_trailing = [&bytes[..], b"."].concat();
-            for input in [&bytes[..], &with_trailing[..], &bytes[..bytes.len() - 1]] {
-                let general = pickle_core::loads::<pickle_core::Bytes>(input);
-                match (pickle_core::loads_bytes(input), general) {
-                    (Ok(payload), Ok(general)) => {
-                        assert_eq!(&payload[..], &general.0[..], "{expression} at protocol {protocol}");
-                        if let std::borrow::Cow::Borrowed(slice) = payload {
-                            assert!(input.as_ptr_range().contains(&slice.as_ptr()) || slice.is_empty());
-                            borrowed += 1;
-                        } else {
-                            assert!(protocol < 3, "{expression} at protocol {protocol} was copied");
-                        }
+    for (index, protocol, bytes) in cpython_pickles(expressions.iter().map(|(e, _)| *e)) {
+        let (expression, is_bytes) = &expressions[index];
+        let with_trailing = [&bytes[..], b"."].concat();
+        for input in [&bytes[..], &with_trailing[..], &bytes[..bytes.len() - 1]] {
+            let general = pickle_core::loads::<pickle_core::Bytes>(input);
+            match (pickle_core::loads_bytes(input), general) {
+                (Ok(payload), Ok(general)) => {
+                    assert_eq!(&payload[..], &general.0[..], "{expression} at protocol {protocol}");
+                    if let std::borrow::Cow::Borrowed(slice) = payload {
+                        assert!(input.as_ptr_range().contains(&slice.as_ptr()) || slice.is_empty());
+                        borrowed += 1;
+                    } else {
+                        assert!(protocol < 3, "{expression} at protocol {protocol} was copied");
                     }
-                    (Err(e), Err(g)) => assert_eq!(e.to_string(), g.to_string(), "{expression} at protocol {protocol}"),
-                    (fast, general) => panic!("{expression} at protocol {protocol}: {fast:?} but {general:?}"),
                 }
+                (Err(e), Err(g)) => assert_eq!(e.to_string(), g.to_string(), "{expression} at protocol {protocol}"),
+                (fast, general) => panic!("{expression} at protocol {protocol}: {fast:?} but {general:?}"),
             }
-            if *is_bytes && protocol >= 3 {
-                assert!(matches!(pickle_core::loads_bytes(&bytes), Ok(std::borrow::Cow::Borrowed(_))));
-            }
+        }
+        if *is_bytes && protocol >= 3 {
+            assert!(matches!(pickle_core::loads_bytes(&bytes), Ok(std::borrow::Cow::Borrowed(_))));
         }
     }
     assert_eq!(borrowed, 4 * 3);
