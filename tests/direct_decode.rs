@@ -447,3 +447,75 @@ fn cpython_bytes_load_borrowed_where_written_as_they_are() {
     }
     assert_eq!(borrowed, 4 * 3);
 }
+
+/// `load_classes.Account` of `tests/python/load_classes.py`: a plain class, which
+/// `object.__reduce_ex__` pickles as its class, NEWOBJ and its `__dict__`.
+#[derive(pickle_core::Reconstruct, Debug, PartialEq)]
+#[pickle(module = "load_classes")]
+struct Account {
+    owner: std::rc::Rc<String>,
+    balance: i64,
+    history: Vec<i64>,
+}
+
+/// Instances of a plain Python class as CPython writes them, loaded as a derived struct by
+/// the typed fast path (protocols 4 and 5) and by the general loader: the same values, the
+/// same sharing, the same errors; and a class policy is kept by both.
+#[test]
+fn cpython_class_instances_load_alike_as_derived_structs() {
+    if !common::python_available("cpython_class_instances_load_alike_as_derived_structs") {
+        return;
+    }
+    let account = "__import__('load_classes').Account";
+    let circle = "__import__('load_classes').Circle";
+    // (expression, whether the fast path takes it at protocols 4 and 5)
+    let expressions = [
+        format!("[{account}('o%d' % (i % 3), i, [i, -i]) for i in range(20)]"),
+        format!("(lambda o: [{account}(o, 1, []), {account}(o, 2, [7, 8])])('shared owner')"),
+        format!("[{account}('a', 1, [1, 2]), {account}('b', 2, [3, 4])]"),
+        format!("[{account}('a', 2**70, [1, 2]), {account}('b', 2, [3, 4])]"),
+        format!("(lambda a: [a, a])({account}('a', 1, [1, 2]))"),
+        format!("[{circle}(1), {circle}(2)]"),
+        format!("(lambda a: (a.__dict__.update(extra=1), [a, a])[1])({account}('a', 1, [1, 2]))"),
+        format!(
+            "(lambda a: (a.__dict__.pop('history'), [a, {account}('b', 1, [1, 2])])[1])({account}('a', 1, [1, 2]))"
+        ),
+    ];
+    let taken = [true, true, true, false, false, false, false, false];
+    let sharing = |accounts: &[Account]| {
+        let owners: Vec<&std::rc::Rc<String>> = accounts.iter().map(|a| &a.owner).collect();
+        owners.iter().map(|o| owners.iter().position(|p| std::rc::Rc::ptr_eq(o, p))).collect::<Vec<_>>()
+    };
+    let allow = pickle_core::ClassPolicy::new().allow("load_classes", "Account");
+    let refuse = pickle_core::ClassPolicy::new().allow("load_classes", "Circle");
+    let mut streamed = 0;
+    for (index, protocol, bytes) in cpython_pickles(expressions.iter().map(String::as_str)) {
+        let (expression, taken) = (&expressions[index], taken[index]);
+        for policy in [None, Some(allow.clone()), Some(refuse.clone())] {
+            let options = UnpicklerOptions { class_policy: policy.clone(), ..defaults() };
+            let fast = pickle_core::__private::load_streamed::<Vec<Account>>(&bytes, &options);
+            let expected =
+                taken && protocol >= 4 && policy.as_ref().is_none_or(|p| p.allows("load_classes", "Account"));
+            assert_eq!(fast.is_some(), expected, "{expression} at protocol {protocol} with {policy:?}");
+            let general = Unpickler::new(Cursor::new(&bytes)).with_options(options.clone()).load::<Vec<Account>>();
+            if let Some(fast) = fast {
+                let general = general.as_ref().unwrap_or_else(|e| panic!("{expression}: fast loads, general: {e}"));
+                assert_eq!(&fast, general, "{expression} at protocol {protocol}");
+                assert_eq!(sharing(&fast), sharing(general), "{expression} at protocol {protocol}");
+                streamed += 1;
+            }
+            let _ = typed_agree::<Vec<Account>>(&bytes, &options);
+        }
+    }
+    assert_eq!(streamed, 3 * 2 * 2);
+    // One instance twice in the list, as `Rc`s: one allocation on both paths.
+    for (_, protocol, bytes) in cpython_pickles([expressions[4].as_str()]) {
+        let fast = pickle_core::__private::load_streamed::<Vec<std::rc::Rc<Account>>>(&bytes, &defaults());
+        assert_eq!(fast.is_some(), protocol >= 4);
+        let general = pickle_core::load::<Vec<std::rc::Rc<Account>>, _>(Cursor::new(&bytes)).unwrap();
+        assert!(std::rc::Rc::ptr_eq(&general[0], &general[1]));
+        if let Some(fast) = fast {
+            assert!(std::rc::Rc::ptr_eq(&fast[0], &fast[1]) && fast == general);
+        }
+    }
+}

@@ -8,8 +8,11 @@
 //! grammar as the Rust type asks for it ([`Reconstruct::stream`]): numbers and strs through
 //! [`Reconstruct::from_atom`] and [`Reconstruct::from_text`], `Vec` as a list, `Option` as
 //! `None` or its type, `Rc`/`Arc` sharing one allocation per memoized object as
-//! [`Node::shared`](crate::Node::shared) does, and a derived `#[pickle(dict)]` struct as a
-//! dict of its fields.
+//! [`Node::shared`](crate::Node::shared) does, a derived `#[pickle(dict)]` struct as a dict
+//! of its fields, and a derived struct of a plain Python class as `object.__reduce_ex__`
+//! writes its instances at protocols 4 and 5 (the class by STACK_GLOBAL or a GET of it,
+//! EMPTY_TUPLE, NEWOBJ, the `__dict__`, BUILD), the class policy checked as the general
+//! loader checks it.
 //!
 //! Like the direct path to a `Value` (`direct`), it gives up on anything else and the
 //! general loader, which decides every case, reads the pickle from its start: another
@@ -37,7 +40,7 @@ use crate::reduce::Atom;
 
 /// Decodes the pickle at the start of `data` as a `T`: the value and the length of the
 /// pickle, or `None` where the general loader must decide.
-pub(crate) fn load<T: Reconstruct>(data: &[u8], options: &UnpicklerOptions) -> Option<(T, usize)> {
+pub(crate) fn load<'a, T: Reconstruct>(data: &'a [u8], options: &'a UnpicklerOptions) -> Option<(T, usize)> {
     // Memo entries keep where a str is as 32-bit offsets.
     if u32::try_from(data.len()).is_err() {
         return None;
@@ -45,10 +48,12 @@ pub(crate) fn load<T: Reconstruct>(data: &[u8], options: &UnpicklerOptions) -> O
     // Most pickles fetch nothing from their memo, so a first pass keeps no memo; a GET
     // stops it, and a second pass keeps every entry.
     let mut stream = Stream::new(data, options, false);
+    stream.policy = options.class_policy.as_ref();
     let value = match T::stream(&mut stream) {
         Some(value) => value,
         None if stream.fetches => {
             stream = Stream::new(data, options, true);
+            stream.policy = options.class_policy.as_ref();
             T::stream(&mut stream)?
         }
         None => return None,
@@ -119,6 +124,8 @@ impl Slot {
     const EMPTY: Slot = Slot { start: u32::MAX, len: 0 };
     /// Put, and not a str: a GET of it gives up.
     const OTHER: Slot = Slot { start: u32::MAX, len: 1 };
+    /// `start` of a global's entry, whose `len` is its place in [`Stream::globals`].
+    const GLOBAL: u32 = u32::MAX - 1;
 }
 
 /// A typed read of a pickle in memory; see the module documentation.
@@ -143,6 +150,23 @@ pub struct Stream<'a> {
     memo_len: usize,
     /// The memo index put right after the last object read, if any.
     put: Option<usize>,
+    /// The protocol of the PROTO opcode at the start, 0 without one.
+    proto: u8,
+    /// The class policy that globals must pass, if one is set.
+    policy: Option<&'a super::ClassPolicy>,
+    /// The globals named so far, as (module, name); memo entries of them refer here.
+    globals: Vec<(&'a str, &'a str)>,
+}
+
+/// What a memo entry keeps of the object put: see [`Slot`].
+#[derive(Clone, Copy)]
+enum Kept<'a> {
+    /// Nothing: a GET of it gives up.
+    Other,
+    /// A str's text.
+    Text(&'a str),
+    /// A global's module and name.
+    Global(&'a str, &'a str),
 }
 
 impl<'a> Stream<'a> {
@@ -160,6 +184,12 @@ impl<'a> Stream<'a> {
             built: FxHashMap::default(),
             memo_len: 0,
             put: None,
+            proto: match data {
+                [0x80, proto, ..] => *proto,
+                _ => 0,
+            },
+            policy: None,
+            globals: Vec::new(),
         }
     }
 
@@ -187,7 +217,8 @@ impl<'a> Stream<'a> {
                         return None;
                     }
                 }
-                code if code == Opcode::Proto as u8 => {
+                // Only at the start, where [`Stream::proto`] reads it.
+                code if code == Opcode::Proto as u8 && pos == 0 => {
                     if *self.data.get(pos + 1)? > crate::HIGHEST_PROTOCOL {
                         return None;
                     }
@@ -238,18 +269,18 @@ impl<'a> Stream<'a> {
     /// Takes the puts after an object (CPython writes at most one), giving each memo entry
     /// the str's `text` if it is one; [`Stream::put`] says the last index.
     #[inline(always)]
-    fn puts(&mut self, text: Option<&'a str>) -> Option<()> {
+    fn puts(&mut self, kept: Kept<'a>) -> Option<()> {
         self.put = None;
         // Most atoms and most items of a batch have none: one compare for them.
         let next = self.data.get(self.pos).copied();
         if !next.is_some_and(|code| PUT_OR_FRAMING[code as usize]) {
             return Some(());
         }
-        self.memoize(text)
+        self.memoize(kept)
     }
 
     /// [`Stream::puts`] past its first check.
-    fn memoize(&mut self, text: Option<&'a str>) -> Option<()> {
+    fn memoize(&mut self, kept: Kept<'a>) -> Option<()> {
         loop {
             let index = match Opcode::from_byte(self.peek()?) {
                 Some(Opcode::Memoize) => {
@@ -269,13 +300,17 @@ impl<'a> Stream<'a> {
             if !self.keep {
                 continue;
             }
-            let slot = match text {
+            let slot = match kept {
                 // The text is a slice of `data`, which is shorter than 4 GiB here.
-                Some(text) => Slot {
+                Kept::Text(text) => Slot {
                     start: (text.as_ptr() as usize - self.data.as_ptr() as usize) as u32,
                     len: text.len() as u32,
                 },
-                None => Slot::OTHER,
+                Kept::Global(module, name) => {
+                    self.globals.push((module, name));
+                    Slot { start: Slot::GLOBAL, len: (self.globals.len() - 1) as u32 }
+                }
+                Kept::Other => Slot::OTHER,
             };
             if index == self.memo.len() {
                 self.memo.push(slot);
@@ -323,7 +358,7 @@ impl<'a> Stream<'a> {
                 let text = self.memo_text(index)?;
                 self.pos += length;
                 self.within_depth()?;
-                self.puts(None)?;
+                self.puts(Kept::Other)?;
                 return Some(text);
             }
             _ => return None,
@@ -333,7 +368,7 @@ impl<'a> Stream<'a> {
         self.charge(OBJECT_CHARGE.saturating_add(length as u64))?;
         self.within_depth()?;
         let text = crate::value::utf8(self.take(length)?).ok()?;
-        self.puts(Some(text))?;
+        self.puts(Kept::Text(text))?;
         Some(text)
     }
 
@@ -350,7 +385,7 @@ impl<'a> Stream<'a> {
         self.charge(OBJECT_CHARGE.saturating_add(length as u64))?;
         self.within_depth()?;
         let payload = self.take(length)?;
-        self.puts(None)?;
+        self.puts(Kept::Other)?;
         Some(payload)
     }
 
@@ -385,7 +420,7 @@ impl<'a> Stream<'a> {
     #[inline]
     fn atom<T: Reconstruct>(&mut self, atom: Atom) -> Option<T> {
         let value = T::from_atom(atom)?.ok()?;
-        self.puts(None)?;
+        self.puts(Kept::Other)?;
         Some(value)
     }
 
@@ -452,7 +487,7 @@ impl<'a> Stream<'a> {
             return None;
         }
         self.object()?;
-        self.puts(None)?;
+        self.puts(Kept::Other)?;
         let own = self.put;
         self.depth += 1;
         Some(Container { shape, own, entries: 0, batch_start: None, single: false })
@@ -533,6 +568,70 @@ impl<'a> Stream<'a> {
         self.close(dict)
     }
 
+    /// An instance of the class `module.name` whose state is a dict with str keys among
+    /// `names`, each key's value read by `fill` with the key's index: a derived struct of a
+    /// plain Python class, as `object.__reduce_ex__` writes one at protocols 4 and 5 (the
+    /// class, EMPTY_TUPLE, NEWOBJ, the state dict, BUILD).
+    pub fn instance(
+        &mut self,
+        (module, name): (&str, &str),
+        names: &[&str],
+        fill: impl FnMut(&mut Self, usize) -> Option<()>,
+    ) -> Option<()> {
+        // Below protocol 3 the loader renames modules (`fix_imports`); `builtins` names
+        // may be no class, which NEWOBJ refuses.
+        if self.proto < 4 || module == "builtins" {
+            return None;
+        }
+        self.within_depth()?;
+        self.class(module, name)?;
+        // `cls.__new__(cls)`: NEWOBJ makes the object, an argument tuple and (once) the
+        // global `copyreg.__newobj__` in the general loader; charged as three here.
+        self.eat(Opcode::EmptyTuple)?.then_some(())?;
+        self.charge(OBJECT_CHARGE)?;
+        self.puts(Kept::Other)?;
+        self.eat(Opcode::Newobj)?.then_some(())?;
+        self.charge(3 * OBJECT_CHARGE)?;
+        self.puts(Kept::Other)?;
+        let own = self.put;
+        self.depth += 1;
+        let state = self.dict(names, fill);
+        self.depth -= 1;
+        state?;
+        self.eat(Opcode::Build)?.then_some(())?;
+        self.put = own;
+        Some(())
+    }
+
+    /// The class `module.name`: STACK_GLOBAL of its module and name (strs or GETs of them),
+    /// or a GET of the class memoized where it was first named.
+    fn class(&mut self, module: &str, name: &str) -> Option<()> {
+        self.peek()?;
+        if let Some((index, length)) = self.get_at(self.pos) {
+            if !self.keep {
+                self.fetches = true;
+                return None;
+            }
+            let slot = *self.memo.get(index)?;
+            let named = (slot.start == Slot::GLOBAL).then(|| self.globals.get(slot.len as usize)).flatten();
+            if named != Some(&(module, name)) {
+                return None;
+            }
+            self.pos += length;
+            return self.puts(Kept::Other);
+        }
+        let named = (self.text_or_get()?, self.text_or_get()?);
+        self.eat(Opcode::StackGlobal)?.then_some(())?;
+        if named != (module, name) {
+            return None;
+        }
+        if let Some(policy) = self.policy {
+            policy.admit(&crate::value::Global::new(module, name)).ok()?;
+        }
+        self.object()?;
+        self.puts(Kept::Global(named.0, named.1))
+    }
+
     /// One field of a dict struct: `None` if it came before (a repeated key).
     pub fn field<T: Reconstruct>(&mut self, slot: &mut Option<T>) -> Option<()> {
         if slot.is_some() {
@@ -545,7 +644,7 @@ impl<'a> Stream<'a> {
     /// `None`, or a `T`.
     pub(crate) fn option<T: Reconstruct>(&mut self) -> Option<Option<T>> {
         if self.eat(Opcode::None)? {
-            self.puts(None)?;
+            self.puts(Kept::Other)?;
             return Some(None);
         }
         T::stream(self).map(Some)
@@ -564,7 +663,7 @@ impl<'a> Stream<'a> {
             if let Some(pointer) = built {
                 self.pos += length;
                 self.within_depth()?;
-                self.puts(None)?;
+                self.puts(Kept::Other)?;
                 return Some(pointer);
             }
             let pointer = build(self)?;

@@ -165,12 +165,19 @@ fn class_body(class: &Class<'_>, rust_name: &str, path: TokenStream) -> TokenStr
     }
 }
 
-/// For a `#[pickle(dict)]` struct whose fields are entries of the dict (no `with` module),
-/// the fast path that reads it straight from the pickle (`Reconstruct::stream`): each key's
-/// value into its field's slot, then the struct, or `None` for the general loader to decide
-/// (a missing field without `default`, a repeated or unknown key, anything else).
+/// For a `#[pickle(dict)]` struct, or a plain class pickled as `object.__reduce_ex__` does
+/// (no arguments, no custom state), whose fields are entries of the dict (no `with`
+/// module): the fast path that reads it straight from the pickle (`Reconstruct::stream`),
+/// each key's value into its field's slot, then the struct; or `None` for the general
+/// loader to decide (a missing field without `default`, a repeated or unknown key, anything
+/// else).
 fn dict_stream(class: &Class<'_>) -> Option<TokenStream> {
-    if !matches!(class.kind, ClassKind::Dict) || class.constructor.is_some() {
+    let plain_class = matches!(class.kind, ClassKind::Class)
+        && !class.custom_call
+        && class.state_setter.is_none()
+        && class.args_expr.is_none()
+        && class.state_expr.is_none();
+    if !(matches!(class.kind, ClassKind::Dict) || plain_class) || class.constructor.is_some() {
         return None;
     }
     let streamed: Vec<&FieldModel<'_>> = class.fields.iter().filter(|f| !f.field.skip.is_present()).collect();
@@ -187,7 +194,9 @@ fn dict_stream(class: &Class<'_>) -> Option<TokenStream> {
     });
     let arms = streamed.iter().enumerate().map(|(index, f)| {
         let binding = &f.binding;
-        quote!(#index => __stream.field(&mut #binding),)
+        // A field type without `Reconstruct` is reported at the field, as for `reconstruct`.
+        let span = f.field.ty.span();
+        quote_spanned!(span=> #index => __stream.field(&mut #binding),)
     });
     let values = class.fields.iter().map(|f| {
         let (member, binding) = (&f.member, &f.binding);
@@ -201,13 +210,23 @@ fn dict_stream(class: &Class<'_>) -> Option<TokenStream> {
         };
         quote!(#member: #value)
     });
+    let names = quote!(&[#(#names),*]);
+    let fill = quote! {
+        |__stream, __index| match __index {
+            #(#arms)*
+            _ => ::core::option::Option::None,
+        }
+    };
+    let read = if plain_class {
+        let (module, name) = (&class.module, &class.name);
+        quote!(__stream.instance((#module, #name), #names, #fill)?;)
+    } else {
+        quote!(__stream.dict(#names, #fill)?;)
+    };
     Some(quote! {
         fn stream(__stream: &mut __pickle::__private::Stream<'_>) -> ::core::option::Option<Self> {
             #(#slots)*
-            __stream.dict(&[#(#names),*], |__stream, __index| match __index {
-                #(#arms)*
-                _ => ::core::option::Option::None,
-            })?;
+            #read
             ::core::option::Option::Some(Self { #(#values),* })
         }
     })
