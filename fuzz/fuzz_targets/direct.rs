@@ -56,6 +56,24 @@ fn sharing(strs: &[&Rc<String>]) -> Vec<usize> {
     strs.iter().map(|s| strs.iter().position(|t| Rc::ptr_eq(s, t)).unwrap_or(usize::MAX)).collect()
 }
 
+/// An instance of a plain Python class `m.A` (`object.__reduce_ex__`'s shape).
+#[derive(Reconstruct, Debug, PartialEq)]
+#[pickle(module = "m", name = "A")]
+struct Instance {
+    a: i64,
+    b: Rc<String>,
+    #[pickle(default)]
+    c: Vec<Option<i64>>,
+}
+
+fn same_instances(d: &Vec<Rc<Instance>>, g: &Vec<Rc<Instance>>) {
+    assert_eq!(d, g);
+    let pointers = |v: &Vec<Rc<Instance>>| v.iter().map(|i| v.iter().position(|j| Rc::ptr_eq(i, j))).collect::<Vec<_>>();
+    assert_eq!(pointers(d), pointers(g), "instances shared differently");
+    let strs = |v: &Vec<Rc<Instance>>| sharing(&v.iter().map(|i| &i.b).collect::<Vec<_>>());
+    assert_eq!(strs(d), strs(g), "strs shared differently");
+}
+
 fn same_records(d: &Vec<Record>, g: &Vec<Record>) {
     let bits = |records: &Vec<Record>| records.iter().map(|r| r.score.map(f64::to_bits)).collect::<Vec<_>>();
     assert_eq!(bits(d), bits(g));
@@ -82,6 +100,7 @@ fuzz_target!(|data: &[u8]| {
         assert_eq!(sharing(&d.iter().collect::<Vec<_>>()), sharing(&g.iter().collect::<Vec<_>>()));
     });
     agree::<Vec<Record>>(data, same_records);
+    agree::<Vec<Rc<Instance>>>(data, same_instances);
     // A bytes borrowed where it can be: what loads gives for Bytes, payload or error.
     match (pickle_core::loads_bytes_with(data, &options()), loads_with::<pickle_core::Bytes>(data, &options())) {
         (Ok(borrowed), Ok(owned)) => assert_eq!(&borrowed[..], &owned.0[..]),
