@@ -30,7 +30,17 @@ pub fn reduce(model: &Model<'_>) -> TokenStream {
     });
     let (impl_generics, ty_generics, where_clause) = generics.split_for_impl();
     let mut identity = None;
+    let mut mapping = None;
     let (body, class) = match &model.shape {
+        // A dict struct is its own dict: no reduction to build per value.
+        Shape::Struct(class) if matches!(class.kind, ClassKind::Dict) => {
+            let fields = class.fields_with(0, Role::State).collect();
+            mapping = Some(dict_mapping(class, fields, &impl_generics, ident, &ty_generics, where_clause));
+            let dict = quote! {
+                ::core::result::Result::Ok(__pickle::Reduction::Builtin(__pickle::Builtin::Dict(self)))
+            };
+            (dict, python_class(class))
+        }
         Shape::Struct(class) => {
             let bindings = class.fields.iter().map(|f| {
                 let (binding, member) = (&f.binding, &f.member);
@@ -118,7 +128,50 @@ pub fn reduce(model: &Model<'_>) -> TokenStream {
                 #as_any
                 #identity
             }
+
+            #mapping
         };
+    }
+}
+
+/// `Mapping` for a dict struct: its fields as the dict's pairs, in order, each keyed by its
+/// Python name, without a vector or a box per value.
+fn dict_mapping(
+    class: &Class<'_>,
+    fields: Vec<&FieldModel<'_>>,
+    impl_generics: &syn::ImplGenerics<'_>,
+    ident: &syn::Ident,
+    ty_generics: &syn::TypeGenerics<'_>,
+    where_clause: Option<&syn::WhereClause>,
+) -> TokenStream {
+    let n = fields.len();
+    let bindings = class.fields.iter().map(|f| {
+        let (binding, member) = (&f.binding, &f.member);
+        quote!(let #binding = &self.#member;)
+    });
+    let args = fields.iter().enumerate().map(|(i, f)| {
+        let (arg, value) = (quote::format_ident!("__arg{}", i), field_arg(f));
+        quote!(let #arg = #value;)
+    });
+    let pairs = fields.iter().enumerate().map(|(i, f)| {
+        let (arg, name) = (quote::format_ident!("__arg{}", i), &f.py_name);
+        quote!((&__pickle::Name(#name) as &dyn __pickle::Reduce, #arg.get()))
+    });
+    quote! {
+        #[automatically_derived]
+        impl #impl_generics __pickle::Mapping for #ident #ty_generics #where_clause {
+            fn len(&self) -> usize {
+                #n
+            }
+
+            #[allow(unused_variables)]
+            fn save_pairs(&self, __sink: &mut __pickle::ser::PairSink<'_, '_>) -> __pickle::Result<()> {
+                #(#bindings)*
+                #(#args)*
+                let __pairs: [(&dyn __pickle::Reduce, &dyn __pickle::Reduce); #n] = [#(#pairs),*];
+                __sink.save_all(__pairs)
+            }
+        }
     }
 }
 
