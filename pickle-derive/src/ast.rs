@@ -39,7 +39,8 @@ pub struct Container {
     /// `state = <expr>`: the whole state (what `__getstate__` returns), may use `self`.
     #[darling(default)]
     pub state: Option<syn::Expr>,
-    /// `dict`: the value is a plain Python dict of its fields, not a class instance.
+    /// `dict`: the value is a plain Python dict of its fields, not a class instance (a struct
+    /// then implements `Mapping` too).
     #[darling(default)]
     pub dict: Flag,
     /// `constructor = path`: the Rust function that plays the callable on load.
