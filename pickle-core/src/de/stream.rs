@@ -41,8 +41,8 @@ use crate::reduce::Atom;
 /// Decodes the pickle at the start of `data` as a `T`: the value and the length of the
 /// pickle, or `None` where the general loader must decide.
 pub(crate) fn load<'a, T: Reconstruct>(data: &'a [u8], options: &'a UnpicklerOptions) -> Option<(T, usize)> {
-    // Memo entries keep where a str is as 32-bit offsets.
-    if u32::try_from(data.len()).is_err() {
+    // Memo entries keep where a str is as 32-bit offsets, below the markers' values.
+    if data.len() >= Slot::GLOBAL as usize {
         return None;
     }
     // Most pickles fetch nothing from their memo, so a first pass keeps no memo; a GET
@@ -331,9 +331,13 @@ impl<'a> Stream<'a> {
     fn memo_text(&mut self, index: usize) -> Option<&'a str> {
         self.fetches |= !self.keep;
         let slot = *self.memo.get(index)?;
+        // The markers (not put, not a str, a global) are no place in the data.
+        if slot.start >= Slot::GLOBAL {
+            return None;
+        }
         let data = self.data;
         let bytes = data.get(slot.start as usize..(slot.start as usize).checked_add(slot.len as usize)?)?;
-        // Checked when the str was read; an `OTHER` slot has no bytes in the data.
+        // Checked when the str was read.
         crate::value::utf8(bytes).ok()
     }
 
