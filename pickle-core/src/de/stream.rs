@@ -65,9 +65,6 @@ pub(crate) fn load<'a, T: Reconstruct>(data: &'a [u8], options: &'a UnpicklerOpt
 /// BINBYTES8), borrowed from `data`; `None` for anything else, trailing bytes included,
 /// which the general loader decides.
 pub(crate) fn load_bytes<'a>(data: &'a [u8], options: &UnpicklerOptions) -> Option<&'a [u8]> {
-    if u32::try_from(data.len()).is_err() {
-        return None;
-    }
     let mut stream = Stream::new(data, options, false);
     let payload = stream.bytes()?;
     (stream.peek()? == Opcode::Stop as u8 && stream.pos + 1 == data.len()).then_some(payload)
