@@ -331,7 +331,7 @@ fn cpython_records_load_alike_as_derived_structs() {
     }
     // (expression, whether the fast path takes it at protocols 1 to 5)
     let expressions = [
-        ("[{'id': 1, 'name': 'a', 'tags': ['x', 'y'], 'score': 1.5}]", false),
+        ("[{'id': 1, 'name': 'a', 'tags': ['x', 'y'], 'score': 1.5}]", true),
         ("[{'id': i, 'name': 'n%d' % i, 'tags': ['x', 'y'][: i % 3], 'score': None} for i in range(30)]", true),
         ("(lambda t: [{'id': i, 'name': 'é', 'tags': [t[i % 2], t[0]], 'score': 2} for i in range(5)])(['s', 't'])", true),
         ("[{'name': 'a', 'id': 2, 'score': 0.5, 'tags': [], 'note': 'n'}, {'id': 3, 'name': 'b', 'tags': ['q'], 'score': None}]", true),

@@ -4,7 +4,10 @@
 //! What CPython writes for lists, dicts, numbers and strs at protocols 1 to 5 is a
 //! pre-order walk of the data: EMPTY_LIST or EMPTY_DICT opens a container, batches of MARK,
 //! items, APPENDS (or SETITEMS) fill it, a batch of one is the item and APPEND (SETITEM),
-//! strs and containers are memoized, and a str met again is a GET. A [`Stream`] reads that
+//! strs and containers are memoized, and a str met again is a GET. Where a batch of one
+//! ends is not known before it is read (it may be a container), so a scan finds it first;
+//! it sees containers whose own batches of one hold scalars (`[{'k': [1]}]` gives up). A
+//! [`Stream`] reads that
 //! grammar as the Rust type asks for it ([`Reconstruct::stream`]): numbers and strs through
 //! [`Reconstruct::from_atom`] and [`Reconstruct::from_text`], `Vec` as a list, `Option` as
 //! `None` or its type, `Rc`/`Arc` sharing one allocation per memoized object as
@@ -91,6 +94,13 @@ struct Shape {
     per_entry: usize,
 }
 
+/// CPython's `_BATCHSIZE`: how many entries a full MARK batch has.
+const BATCH_SIZE: usize = 1000;
+
+/// How deeply nested a batch of one may be for [`Stream::single_end`] to see where it ends:
+/// deeper ones give up (and so bound its work on chains of one-entry containers).
+const LOOKAHEAD_LEVELS: u32 = 16;
+
 const LIST: Shape = Shape { open: Opcode::EmptyList, batch: Opcode::Appends, single: Opcode::Append, per_entry: 1 };
 const DICT: Shape = Shape { open: Opcode::EmptyDict, batch: Opcode::Setitems, single: Opcode::Setitem, per_entry: 2 };
 
@@ -105,6 +115,8 @@ struct Container {
     batch_start: Option<usize>,
     /// Whether the entry read last is a batch of one, whose closing opcode is next.
     single: bool,
+    /// How many entries the last MARK batch had.
+    last_batch: Option<usize>,
 }
 
 /// A memo entry, as far as this path can use it again: where a str's text is in the data
@@ -441,12 +453,11 @@ impl<'a> Stream<'a> {
     /// `None` if another opcode is there.
     fn scalar_end(&self, pos: usize) -> Option<usize> {
         let pos = self.skip_framing(pos)?;
-        let code = *self.data.get(pos)?;
         let counted = |width: usize| -> Option<usize> {
             let length = usize::try_from(uint_le(self.data.get(pos + 1..pos + 1 + width)?)).ok()?;
             (pos + 1 + width).checked_add(length)
         };
-        let mut end = match Opcode::from_byte(code)? {
+        let end = match Opcode::from_byte(*self.data.get(pos)?)? {
             Opcode::Binint1 | Opcode::Binget => pos + 2,
             Opcode::Binint2 => pos + 3,
             Opcode::Binint | Opcode::LongBinget => pos + 5,
@@ -457,27 +468,71 @@ impl<'a> Stream<'a> {
             Opcode::Binunicode8 => counted(8)?,
             _ => return None,
         };
+        self.after_puts(end)
+    }
+
+    /// Where the value at `pos` ends, past its puts and frames: a scalar, or a list or dict
+    /// nested at most `levels` deep whose batches of one hold scalars; `None` for anything
+    /// else. Only scans, to tell a batch of one from what follows a container.
+    fn value_end(&self, pos: usize, levels: u32) -> Option<usize> {
+        if let Some(end) = self.scalar_end(pos) {
+            return Some(end);
+        }
+        let pos = self.skip_framing(pos)?;
+        let shape = match Opcode::from_byte(*self.data.get(pos)?)? {
+            Opcode::EmptyList => LIST,
+            Opcode::EmptyDict => DICT,
+            _ => return None,
+        };
+        let levels = levels.checked_sub(1)?;
+        let mut end = self.after_puts(pos + 1)?;
         loop {
-            end = self.skip_framing(end)?;
-            end += match Opcode::from_byte(*self.data.get(end)?) {
+            let next = self.skip_framing(end)?;
+            if *self.data.get(next)? == Opcode::Mark as u8 {
+                let mut item = next + 1;
+                loop {
+                    let at = self.skip_framing(item)?;
+                    if *self.data.get(at)? == shape.batch as u8 {
+                        end = at + 1;
+                        break;
+                    }
+                    item = self.value_end(at, levels)?;
+                }
+            } else {
+                // Scalars only: a container there would be scanned to its end to learn
+                // whether it is an entry, and so on along its siblings.
+                match self.single_end(end, shape, 0) {
+                    Some(single) => end = single,
+                    None => return Some(end),
+                }
+            }
+        }
+    }
+
+    /// Where the puts and frames from `pos` end.
+    fn after_puts(&self, mut pos: usize) -> Option<usize> {
+        loop {
+            pos = self.skip_framing(pos)?;
+            pos += match Opcode::from_byte(*self.data.get(pos)?) {
                 Some(Opcode::Memoize) => 1,
                 Some(Opcode::Binput) => 2,
                 Some(Opcode::LongBinput) => 5,
-                _ => return Some(end),
+                _ => return Some(pos),
             };
         }
     }
 
-    /// Whether a batch of one item of a container comes next: `count` scalars, then `close`
-    /// (APPEND after an item, SETITEM after a key and a value). A larger item there is not
-    /// taken: where it ends is not known before it is read, so nor is whether it belongs to
-    /// the container or to the one around it.
-    fn single(&self, count: usize, close: Opcode) -> bool {
-        let mut pos = Some(self.pos);
-        for _ in 0..count {
-            pos = pos.and_then(|p| self.scalar_end(p));
+    /// Where a batch of one entry of a container of this shape at `pos` ends (its key, a
+    /// scalar, and its value, or its item; then `shape.single`), or `None` if none is
+    /// there. The value may be a container `levels` deep ([`Stream::value_end`]).
+    fn single_end(&self, pos: usize, shape: Shape, levels: u32) -> Option<usize> {
+        let mut end = pos;
+        if shape.per_entry == 2 {
+            end = self.scalar_end(end)?;
         }
-        pos.and_then(|p| self.skip_framing(p)).and_then(|p| self.data.get(p)) == Some(&(close as u8))
+        end = self.value_end(end, levels)?;
+        let close = self.skip_framing(end)?;
+        (*self.data.get(close)? == shape.single as u8).then_some(close + 1)
     }
 
     /// Opens a container of this shape: its opening opcode and its puts, one level deeper
@@ -491,7 +546,7 @@ impl<'a> Stream<'a> {
         self.puts(Kept::Other)?;
         let own = self.put;
         self.depth += 1;
-        Some(Container { shape, own, entries: 0, batch_start: None, single: false })
+        Some(Container { shape, own, entries: 0, batch_start: None, single: false, last_batch: None })
     }
 
     /// Whether an entry of the container comes next (then read it), taking the MARKs and
@@ -514,11 +569,15 @@ impl<'a> Stream<'a> {
                 }
                 self.pos += 1;
                 container.batch_start = None;
+                container.last_batch = Some(container.entries - start);
                 self.charge(SLOT_CHARGE * (shape.per_entry * (container.entries - start)) as u64)?;
             }
+            // CPython writes a batch of one only as the whole container or after full
+            // batches: after a shorter batch, the container ends without a look ahead.
+            let may_be_single = container.last_batch.is_none_or(|n| n == BATCH_SIZE);
             if self.eat(Opcode::Mark)? {
                 container.batch_start = Some(container.entries);
-            } else if self.single(shape.per_entry, shape.single) {
+            } else if may_be_single && self.single_end(self.pos, shape, LOOKAHEAD_LEVELS).is_some() {
                 container.single = true;
                 container.entries += 1;
                 return Some(true);
@@ -709,6 +768,11 @@ mod tests {
         assert_eq!(typed::<Vec<String>>(shared), Some(vec!["ab".to_owned(), "ab".to_owned()]));
         let rcs = typed::<Vec<Rc<String>>>(shared).unwrap();
         assert!(Rc::ptr_eq(&rcs[0], &rcs[1]));
+        // pickle.dumps([[]], 2) and pickle.dumps([[1, 2]], 4): a batch of one list, which
+        // a scan tells from what follows the outer list.
+        assert_eq!(typed::<Vec<Vec<i64>>>(b"\x80\x02]q\x00]q\x01a."), Some(vec![vec![]]));
+        let one_list = b"\x80\x04\x95\x0c\x00\x00\x00\x00\x00\x00\x00]\x94]\x94(K\x01K\x02ea.";
+        assert_eq!(typed::<Vec<Vec<i64>>>(one_list), Some(vec![vec![1, 2]]));
         // pickle.dumps([[1], [], None], 4): nested lists and an Option.
         let nested = b"\x80\x04\x95\r\x00\x00\x00\x00\x00\x00\x00]\x94(]\x94K\x01a]\x94Ne.";
         assert_eq!(typed::<Vec<Option<Vec<i64>>>>(nested), Some(vec![Some(vec![1]), Some(vec![]), None]));
@@ -727,7 +791,14 @@ mod tests {
         assert!(typed::<Vec<String>>(b"\x80\x02](X\x03\x00\x00\x00\xed\xa0\x80e.").is_none());
         assert!(typed::<Vec<f64>>(b"\x80\x02](K\x01e").is_none());
         assert!(typed::<Vec<Vec<i64>>>(b"\x80\x02]q\x00(]q\x01h\x01e.").is_none());
-        assert!(typed::<Vec<Vec<i64>>>(b"\x80\x02]q\x00]q\x01a.").is_none());
+        // Batches of one nested deeper than the scan looks.
+        let deep = (0..20).fold(Value::List(vec![]), |v, _| Value::List(vec![v]));
+        assert!(typed::<
+            Vec<
+                Vec<Vec<Vec<Vec<Vec<Vec<Vec<Vec<Vec<Vec<Vec<Vec<Vec<Vec<Vec<Vec<Vec<Vec<Vec<Vec<i64>>>>>>>>>>>>>>>>>>>>,
+            >,
+        >(&dumps(&deep, 2).unwrap())
+        .is_none());
         let many = dumps(&Value::List((0..100).map(Value::Int).collect()), 4).unwrap();
         assert_eq!(typed::<Vec<f64>>(&many).map(|f| f.len()), Some(100));
         let options = UnpicklerOptions { max_alloc: 1000, ..UnpicklerOptions::default() };
