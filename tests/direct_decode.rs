@@ -519,3 +519,50 @@ fn cpython_class_instances_load_alike_as_derived_structs() {
         }
     }
 }
+
+/// A dict of one entry, as Python code often wraps data.
+#[derive(pickle_core::Reconstruct, Debug, PartialEq)]
+#[pickle(dict)]
+struct Wrapper {
+    items: Vec<i64>,
+}
+
+/// Batches of one holding a container: the fast path scans where they end, one level of
+/// them deep; both paths agree either way.
+#[test]
+fn cpython_one_entry_containers_load_alike() {
+    if !common::python_available("cpython_one_entry_containers_load_alike") {
+        return;
+    }
+    // (expression, whether the fast path takes it at protocols 1 to 5)
+    let wrapper = [("{'items': [1, 2, 3]}", true), ("{'items': []}", true), ("{'items': [7]}", true)];
+    for (index, protocol, bytes) in cpython_pickles(wrapper.iter().map(|(e, _)| *e)) {
+        let (expression, taken) = wrapper[index];
+        let fast = pickle_core::__private::load_streamed::<Wrapper>(&bytes, &defaults());
+        assert_eq!(fast.is_some(), taken && protocol > 0, "{expression} at protocol {protocol}");
+        let general = typed_agree::<Wrapper>(&bytes, &defaults());
+        if let Some(fast) = fast {
+            assert_eq!(Ok(fast), general, "{expression} at protocol {protocol}");
+        }
+    }
+    // Batches of one in batches of one give up: the scan sees scalars only at the second
+    // level (a list of one one-entry dict, a list of one list of one list).
+    let nested = [
+        ("[{'items': [1]}]", false),
+        ("[{'items': [1, 2]}, {'items': [3]}]", true),
+        ("[[1], [2]]", true),
+        ("[[[1]]]", false),
+    ];
+    for (index, protocol, bytes) in cpython_pickles(nested.iter().map(|(e, _)| *e)) {
+        let (expression, taken) = nested[index];
+        let fast = match index {
+            0 | 1 => pickle_core::__private::load_streamed::<Vec<Wrapper>>(&bytes, &defaults()).map(drop),
+            2 => pickle_core::__private::load_streamed::<Vec<Vec<i64>>>(&bytes, &defaults()).map(drop),
+            _ => pickle_core::__private::load_streamed::<Vec<Vec<Vec<i64>>>>(&bytes, &defaults()).map(drop),
+        };
+        assert_eq!(fast.is_some(), taken && protocol > 0, "{expression} at protocol {protocol}");
+        let _ = typed_agree::<Vec<Wrapper>>(&bytes, &defaults());
+        let _ = typed_agree::<Vec<Vec<i64>>>(&bytes, &defaults());
+        let _ = typed_agree::<Vec<Vec<Vec<i64>>>>(&bytes, &defaults());
+    }
+}
