@@ -638,8 +638,8 @@ impl<'a> Stream<'a> {
         names: &[&str],
         fill: impl FnMut(&mut Self, usize) -> Option<()>,
     ) -> Option<()> {
-        // Below protocol 3 the loader renames modules (`fix_imports`); `builtins` names
-        // may be no class, which NEWOBJ refuses.
+        // Below protocol 4 the class is named by GLOBAL, which the loader may rename (below
+        // 3, `fix_imports`): left to it, as are `builtins` names, which NEWOBJ may refuse.
         if self.proto < 4 || module == "builtins" {
             return None;
         }
