@@ -250,9 +250,43 @@ fn take_named<'a>(pairs: Pairs<'a>, used: &mut [bool], name: &str) -> Option<Fou
     Some(Found::Node(value))
 }
 
-/// A field's value, with the field named in errors.
-pub fn field<T: Reconstruct>(node: Node<'_>, ty: &str, field: &str) -> Result<T> {
-    node.get().map_err(|e| e.in_field(ty, field))
+/// A field's value, read from `source`: a node of the graph (the value, with the field
+/// named in errors), or the typed fast path (into the field's slot). One function for both,
+/// so that a field type without `Reconstruct` is one error, not one per path.
+pub fn field<T: Reconstruct, S: FieldSource<T>>(source: S, ty: &str, field: &str) -> S::Output {
+    source.read(ty, field)
+}
+
+/// Where [`field`] reads a field from.
+pub trait FieldSource<T> {
+    /// What reading gives.
+    type Output;
+    /// Reads the field `field` of the Rust type `ty`.
+    fn read(self, ty: &str, field: &str) -> Self::Output
+    where
+        T: Reconstruct;
+}
+
+impl<T> FieldSource<T> for Node<'_> {
+    type Output = Result<T>;
+    fn read(self, ty: &str, field: &str) -> Result<T>
+    where
+        T: Reconstruct,
+    {
+        self.get().map_err(|e| e.in_field(ty, field))
+    }
+}
+
+/// The stream and the field's slot: `None` where the fast path gives up (see
+/// [`Stream::field`](crate::__private::Stream::field)).
+impl<T> FieldSource<T> for (&mut crate::__private::Stream<'_>, &mut Option<T>) {
+    type Output = Option<()>;
+    fn read(self, _: &str, _: &str) -> Option<()>
+    where
+        T: Reconstruct,
+    {
+        self.0.field(self.1)
+    }
 }
 
 /// A field's value from its `with` module's `reconstruct`.

@@ -41,7 +41,7 @@ pub fn reconstruct(model: &Model<'_>) -> TokenStream {
         Shape::Enum(cases) => enum_body(model, cases, &rust_name),
     };
     let stream = match &model.shape {
-        Shape::Struct(class) => dict_stream(class),
+        Shape::Struct(class) => dict_stream(class, &rust_name),
         Shape::Enum(_) => None,
     };
     quote! {
@@ -171,7 +171,7 @@ fn class_body(class: &Class<'_>, rust_name: &str, path: TokenStream) -> TokenStr
 /// each key's value into its field's slot, then the struct; or `None` for the general
 /// loader to decide (a missing field without `default`, a repeated or unknown key, anything
 /// else).
-fn dict_stream(class: &Class<'_>) -> Option<TokenStream> {
+fn dict_stream(class: &Class<'_>, rust_name: &str) -> Option<TokenStream> {
     let plain_class = matches!(class.kind, ClassKind::Class)
         && !class.custom_call
         && class.state_setter.is_none()
@@ -194,9 +194,11 @@ fn dict_stream(class: &Class<'_>) -> Option<TokenStream> {
     });
     let arms = streamed.iter().enumerate().map(|(index, f)| {
         let binding = &f.binding;
-        // A field type without `Reconstruct` is reported at the field, as for `reconstruct`.
-        let span = f.field.ty.span();
-        quote_spanned!(span=> #index => __stream.field(&mut #binding),)
+        // Through the function `reconstruct` reads fields with, spanned alike: a field type
+        // without `Reconstruct` is then one error at the field.
+        let (ty, span) = (&f.field.ty, f.field.ty.span());
+        let (rust_name, shown) = (rust_name, field_label(f));
+        quote_spanned!(span=> #index => __pickle::__private::field::<#ty, _>((&mut *__stream, &mut #binding), #rust_name, #shown),)
     });
     let values = class.fields.iter().map(|f| {
         let (member, binding) = (&f.member, &f.binding);
@@ -291,10 +293,7 @@ fn field_value(class: &Class<'_>, f: &FieldModel<'_>, rust_name: &str) -> TokenS
     }
     let ty = &f.field.ty;
     let span = ty.span();
-    let shown = match &f.member {
-        syn::Member::Named(ident) => syn::ext::IdentExt::unraw(ident).to_string(),
-        syn::Member::Unnamed(index) => index.index.to_string(),
-    };
+    let shown = field_label(f);
     let sources = (0..=HIGHEST_PROTOCOL).map(|p| source(class, f, p));
     let node_arm = match &f.field.with_module {
         Some(module) => quote_spanned! {span=>
@@ -302,7 +301,7 @@ fn field_value(class: &Class<'_>, f: &FieldModel<'_>, rust_name: &str) -> TokenS
                 __pickle::__private::field_with(#module::reconstruct(__n), #rust_name, #shown)?,
         },
         None => quote_spanned! {span=>
-            __pickle::__private::Found::Node(__n) => __pickle::__private::field::<#ty>(__n, #rust_name, #shown)?,
+            __pickle::__private::Found::Node(__n) => __pickle::__private::field::<#ty, _>(__n, #rust_name, #shown)?,
         },
     };
     let has = |role: Role| f.roles.contains(&Some(role));
@@ -329,6 +328,14 @@ fn field_value(class: &Class<'_>, f: &FieldModel<'_>, rust_name: &str) -> TokenS
             #pairs_arm
             _ => #missing,
         }
+    }
+}
+
+/// The field's name in errors: its identifier, or its index.
+fn field_label(f: &FieldModel<'_>) -> String {
+    match &f.member {
+        syn::Member::Named(ident) => syn::ext::IdentExt::unraw(ident).to_string(),
+        syn::Member::Unnamed(index) => index.index.to_string(),
     }
 }
 
