@@ -1,6 +1,7 @@
 //! Properties of the codec over random values (proptest): what `dumps` writes, `loads`
 //! reads back equal at every protocol; pickling what was read gives the same bytes; the
-//! reader agrees with itself from a slice and from an `io::Read`; no input panics.
+//! reader agrees with itself from a slice and from an `io::Read`, to a `Value` and to typed
+//! values; no input panics.
 
 use num_bigint::BigInt;
 use pickle_core::{dumps, loads, Unpickler, Value};
@@ -49,6 +50,58 @@ fn value() -> impl Strategy<Value = Value> {
             }),
         ]
     })
+}
+
+/// Lists as typed loads read them: numbers, strs (some shared), `None`, lists of those.
+fn typed_list() -> impl Strategy<Value = Value> {
+    let item = prop_oneof![
+        Just(Value::None),
+        any::<i64>().prop_map(Value::Int),
+        (-1e9f64..1e9).prop_map(Value::Float),
+        "[a-zé]{0,6}".prop_map(Value::from),
+        "[a-z]{1,4}".prop_map(|s| Value::from(s).shared()),
+    ];
+    let inner = proptest::collection::vec(item.clone(), 0..4).prop_map(Value::List);
+    proptest::collection::vec(prop_oneof![item, inner], 0..1100).prop_map(|items| {
+        // Share some items by position: a str fetched again is a GET.
+        let mut out: Vec<Value> = Vec::with_capacity(items.len());
+        for (i, v) in items.into_iter().enumerate() {
+            match (&v, i % 7, out.last()) {
+                (_, 3, Some(previous @ Value::Shared(_))) => out.push(previous.clone()),
+                _ => out.push(v),
+            }
+        }
+        Value::List(out)
+    })
+}
+
+/// Loads `bytes` as `T` from the slice (the typed fast path where it can) and from a
+/// reader (the general loader): the same value, or the same error.
+fn typed_agree<T: pickle_core::Reconstruct + PartialEq + std::fmt::Debug>(bytes: &[u8]) -> Result<(), TestCaseError> {
+    let from_slice = loads::<T>(bytes);
+    let from_reader = Unpickler::new(std::io::Cursor::new(bytes)).load::<T>();
+    match (from_slice, from_reader) {
+        (Ok(a), Ok(b)) => prop_assert_eq!(a, b),
+        (Err(a), Err(b)) => prop_assert_eq!(a.to_string(), b.to_string()),
+        (a, b) => prop_assert!(false, "slice {:?} but reader {:?}", a, b),
+    }
+    Ok(())
+}
+
+proptest! {
+    // Fewer cases: each is a list of up to 1100 items (two batches) loaded six ways.
+    #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
+
+    #[test]
+    fn typed_loads_from_a_reader_and_a_slice_agree(v in typed_list(), protocol in 0u8..=5) {
+        let bytes = dumps(&v, protocol).unwrap();
+        typed_agree::<Vec<Option<i64>>>(&bytes)?;
+        typed_agree::<Vec<Option<f64>>>(&bytes)?;
+        typed_agree::<Vec<Option<String>>>(&bytes)?;
+        typed_agree::<Vec<std::rc::Rc<String>>>(&bytes)?;
+        typed_agree::<Vec<Vec<Option<String>>>>(&bytes)?;
+        typed_agree::<Vec<Option<Vec<i64>>>>(&bytes)?;
+    }
 }
 
 proptest! {
