@@ -293,6 +293,11 @@ impl<S: Source> Unpickler<S> {
 /// [`Reconstruct`] type. Bytes after its STOP are an error ([`ErrorKind::TrailingData`]);
 /// use [`Unpickler::from_slice`] to read on.
 ///
+/// A pickle in memory can take fast paths that read plain data straight into a `Value` or
+/// into the Rust type (lists, dicts, numbers, strs, derived structs of dicts and of plain
+/// classes), where a reader ([`load`]) goes through the general loader; both give the same
+/// values and the same errors.
+///
 /// ```
 /// use pickle_core::{loads, Value};
 ///
