@@ -12,7 +12,8 @@
 //! - `serde_encode`: `serde_pickle::value_to_vec` of that value with `SerOptions::new()`, which
 //!   writes protocol 3 whatever the file's protocol (`serde_encode_protocol`);
 //! - `typed_decode`: `pickle_core::loads` straight into the Rust type of the workload
-//!   (`Vec<i64>`, `Vec<f64>`, `Vec<String>`, `Vec<Record>`; other workloads `null`);
+//!   (`Vec<i64>`, `Vec<f64>`, `Vec<String>`, `Vec<Record>`, `Vec<Reading>`; other
+//!   workloads `null`);
 //! - `typed_encode`: `pickle_core::dumps` of that typed value at the file's protocol, with
 //!   `typed_identical` saying whether the bytes equal the file's bytes.
 //!
@@ -103,6 +104,17 @@ struct Record {
     active: bool,
 }
 
+/// One instance of `bench_classes.Reading` (`bench/bench_classes.py`), a plain Python class:
+/// pickled as its class, NEWOBJ and its `__dict__`; sensor names and tags are shared strs.
+#[derive(Reduce, Reconstruct)]
+#[pickle(module = "bench_classes")]
+struct Reading {
+    sensor: Rc<String>,
+    value: f64,
+    ts: i64,
+    tags: Vec<Rc<String>>,
+}
+
 /// Times the typed decode of `T`, and the encode of what it decoded.
 fn typed<T: Reconstruct + Reduce>(out: &mut Map<String, Json>, n: usize, bytes: &[u8], protocol: u8) {
     timed(out, "typed_decode", n, || pickle_core::loads::<T>(bytes));
@@ -185,6 +197,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             "floats" => typed::<Vec<f64>>(&mut out, n, &bytes, protocol),
             "strs" => typed::<Vec<String>>(&mut out, n, &bytes, protocol),
             "records" => typed::<Vec<Record>>(&mut out, n, &bytes, protocol),
+            "objects" => typed::<Vec<Reading>>(&mut out, n, &bytes, protocol),
             _ => {
                 out.insert("typed_decode".into(), Json::Null);
                 out.insert("typed_encode".into(), Json::Null);
