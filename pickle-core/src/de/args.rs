@@ -23,6 +23,31 @@ pub(crate) enum Arg {
     Pair(Vec<u8>, Vec<u8>),
 }
 
+/// How many bytes the little-endian length of a counted payload of this kind takes (LONG1,
+/// strs and bytes whose length is unsigned): what the fast paths read without [`read_arg`].
+pub(crate) const fn length_width(kind: ArgKind) -> Option<usize> {
+    match kind {
+        ArgKind::Long1 | ArgKind::Unicodestring1 | ArgKind::Bytes1 => Some(1),
+        ArgKind::Unicodestring4 | ArgKind::Bytes4 => Some(4),
+        ArgKind::Unicodestring8 | ArgKind::Bytes8 | ArgKind::Bytearray8 => Some(8),
+        _ => None,
+    }
+}
+
+/// Every code byte's [`length_width`], 0 for none: one load where the hot paths need it.
+pub(crate) static LENGTH_WIDTHS: [u8; 256] = {
+    let mut widths = [0; 256];
+    let mut i = 0;
+    while i < crate::opcode::OPCODES.len() {
+        let info = &crate::opcode::OPCODES[i];
+        if let Some(width) = length_width(info.arg) {
+            widths[info.code as usize] = width as u8;
+        }
+        i += 1;
+    }
+    widths
+};
+
 /// The payload of an opcode whose argument the table gives as counted (strings, bytes,
 /// longs): what both loaders take from [`read_arg`] for those opcodes.
 pub(crate) fn data(arg: Arg) -> Vec<u8> {

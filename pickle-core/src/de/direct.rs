@@ -98,15 +98,15 @@ const fn counted(width: u32) -> (u8, u64) {
 }
 
 const fn skip_of(kind: ArgKind) -> Option<(u8, u64)> {
+    if let Some(width) = args::length_width(kind) {
+        return Some(counted(width as u32));
+    }
     Some(match kind {
         ArgKind::None => (0, 0),
         ArgKind::Uint1 => (1, 0),
         ArgKind::Uint2 => (2, 0),
         ArgKind::Int4 | ArgKind::Uint4 => (4, 0),
         ArgKind::Uint8 | ArgKind::Float8 => (8, 0),
-        ArgKind::Long1 | ArgKind::Unicodestring1 | ArgKind::Bytes1 => counted(1),
-        ArgKind::Unicodestring4 | ArgKind::Bytes4 => counted(4),
-        ArgKind::Unicodestring8 | ArgKind::Bytes8 | ArgKind::Bytearray8 => counted(8),
         _ => return None,
     })
 }
@@ -407,11 +407,7 @@ impl<'a, 'o> Direct<'a, 'o> {
     /// store forward per move, a third of the strs workload).
     #[inline(always)]
     fn unicode(&mut self, op: Opcode) -> Option<()> {
-        let width = match op {
-            Opcode::ShortBinunicode => 1,
-            Opcode::Binunicode => 4,
-            _ => 8,
-        };
+        let width = args::length_width(op.info().arg)?;
         let rest = self.input.rest();
         let length = usize::try_from(uint_le(rest.get(..width)?)).ok()?;
         let bytes = rest.get(width..width.checked_add(length)?)?;

@@ -122,7 +122,7 @@ struct Container {
 /// A memo entry, as far as this path can use it again: where a str's text is in the data
 /// (a GET of it is read like the str itself), or one of the markers below. Eight bytes, as
 /// CPython memoizes every str and container.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 struct Slot {
     start: u32,
     len: u32,
@@ -329,7 +329,7 @@ impl<'a> Stream<'a> {
                 self.memo.resize(index + 1, Slot::EMPTY);
             }
             // An index put twice: CPython replaces the entry; left to the general loader.
-            if self.memo[index].start != Slot::EMPTY.start || self.memo[index].len != Slot::EMPTY.len {
+            if self.memo[index] != Slot::EMPTY {
                 return None;
             }
             self.memo[index] = slot;
@@ -362,10 +362,9 @@ impl<'a> Stream<'a> {
     /// A str, or a GET of one: its text.
     #[inline]
     fn text_or_get(&mut self) -> Option<&'a str> {
-        let width = match Opcode::from_byte(self.peek()?)? {
-            Opcode::ShortBinunicode => 1,
-            Opcode::Binunicode => 4,
-            Opcode::Binunicode8 => 8,
+        let code = self.peek()?;
+        match Opcode::from_byte(code)? {
+            Opcode::ShortBinunicode | Opcode::Binunicode | Opcode::Binunicode8 => {}
             Opcode::Binget | Opcode::LongBinget => {
                 let (index, length) = self.get_at(self.pos)?;
                 let text = self.memo_text(index)?;
@@ -375,31 +374,33 @@ impl<'a> Stream<'a> {
                 return Some(text);
             }
             _ => return None,
-        };
-        self.pos += 1;
-        let length = usize::try_from(uint_le(self.take(width)?)).ok()?;
-        self.charge(OBJECT_CHARGE.saturating_add(length as u64))?;
-        self.within_depth()?;
-        let text = crate::value::utf8(self.take(length)?).ok()?;
+        }
+        let text = crate::value::utf8(self.payload(code)?).ok()?;
         self.puts(Kept::Text(text))?;
         Some(text)
     }
 
     /// A `bytes` written as it is: its payload, borrowed.
     fn bytes(&mut self) -> Option<&'a [u8]> {
-        let width = match Opcode::from_byte(self.peek()?)? {
-            Opcode::ShortBinbytes => 1,
-            Opcode::Binbytes => 4,
-            Opcode::Binbytes8 => 8,
-            _ => return None,
-        };
+        let code = self.peek()?;
+        if !matches!(Opcode::from_byte(code)?, Opcode::ShortBinbytes | Opcode::Binbytes | Opcode::Binbytes8) {
+            return None;
+        }
+        let payload = self.payload(code)?;
+        self.puts(Kept::Other)?;
+        Some(payload)
+    }
+
+    /// The payload of the str or bytes opcode `code` at the current position: taken, and
+    /// charged as the general loader charges the object.
+    #[inline(always)]
+    fn payload(&mut self, code: u8) -> Option<&'a [u8]> {
         self.pos += 1;
+        let width = usize::from(args::LENGTH_WIDTHS[code as usize]);
         let length = usize::try_from(uint_le(self.take(width)?)).ok()?;
         self.charge(OBJECT_CHARGE.saturating_add(length as u64))?;
         self.within_depth()?;
-        let payload = self.take(length)?;
-        self.puts(Kept::Other)?;
-        Some(payload)
+        self.take(length)
     }
 
     /// A number, bool, `None` or str, as `T` takes it: the default [`Reconstruct::stream`].
@@ -453,19 +454,19 @@ impl<'a> Stream<'a> {
     /// `None` if another opcode is there.
     fn scalar_end(&self, pos: usize) -> Option<usize> {
         let pos = self.skip_framing(pos)?;
-        let counted = |width: usize| -> Option<usize> {
+        let counted = |op: Opcode| -> Option<usize> {
+            let width = args::length_width(op.info().arg)?;
             let length = usize::try_from(uint_le(self.data.get(pos + 1..pos + 1 + width)?)).ok()?;
             (pos + 1 + width).checked_add(length)
         };
-        let end = match Opcode::from_byte(*self.data.get(pos)?)? {
+        let op = Opcode::from_byte(*self.data.get(pos)?)?;
+        let end = match op {
             Opcode::Binint1 | Opcode::Binget => pos + 2,
             Opcode::Binint2 => pos + 3,
             Opcode::Binint | Opcode::LongBinget => pos + 5,
             Opcode::Binfloat => pos + 9,
             Opcode::None | Opcode::Newtrue | Opcode::Newfalse => pos + 1,
-            Opcode::Long1 | Opcode::ShortBinunicode => counted(1)?,
-            Opcode::Binunicode => counted(4)?,
-            Opcode::Binunicode8 => counted(8)?,
+            Opcode::Long1 | Opcode::ShortBinunicode | Opcode::Binunicode | Opcode::Binunicode8 => counted(op)?,
             _ => return None,
         };
         self.after_puts(end)
