@@ -4,7 +4,7 @@
 //! values; no input panics.
 
 use num_bigint::BigInt;
-use pickle_core::{dumps, loads, Unpickler, Value};
+use pickle_core::{dumps, loads, Pickler, ReducerOverride, Reduction, Unpickler, Value};
 use proptest::prelude::*;
 
 /// Atoms every protocol writes exactly: no NaN payloads (protocol 0 writes floats as
@@ -104,8 +104,43 @@ proptest! {
     }
 }
 
+/// A `reducer_override` that keeps every reduction: with a hook installed, the pickler
+/// writes `Value`s by their reductions, the general path, rather than by their own.
+struct KeepEveryReduction;
+
+impl ReducerOverride for KeepEveryReduction {
+    fn reducer_override<'a>(
+        &mut self,
+        _: Option<&'a dyn std::any::Any>,
+        _: &Reduction<'a>,
+        _: u8,
+    ) -> pickle_core::Result<Option<Reduction<'a>>> {
+        Ok(None)
+    }
+}
+
+/// What a pickler writes for `v`, as bytes or as the error's text.
+fn written(v: &Value, protocol: u8, max_depth: usize, hooked: bool) -> Result<Vec<u8>, String> {
+    let mut out = Vec::new();
+    let mut pickler = Pickler::new(&mut out).protocol(protocol).max_depth(max_depth);
+    if hooked {
+        pickler = pickler.reducer_override(KeepEveryReduction);
+    }
+    pickler.dump(v).map_err(|e| e.to_string())?;
+    drop(pickler);
+    Ok(out)
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 1000, ..ProptestConfig::default() })]
+
+    /// `Value`s have a path of their own in the pickler when no hook is installed; it
+    /// writes what the general path writes, and fails where it fails (the depth limit,
+    /// counted on shared and unshared objects alike).
+    #[test]
+    fn values_are_written_as_their_reductions_are(v in value(), protocol in 0u8..=5, max_depth in 1usize..=6) {
+        prop_assert_eq!(written(&v, protocol, max_depth, false), written(&v, protocol, max_depth, true));
+    }
 
     #[test]
     fn what_dumps_writes_loads_back_equal(v in value(), protocol in 0u8..=5) {

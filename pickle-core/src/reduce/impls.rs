@@ -507,4 +507,8 @@ impl Reduce for Value {
             _ => None,
         }
     }
+    #[inline]
+    fn as_value(&self) -> Option<&Value> {
+        Some(self)
+    }
 }

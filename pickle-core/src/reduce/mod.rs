@@ -79,6 +79,14 @@ pub trait Reduce {
         None
     }
 
+    /// This value when it is a [`Value`](crate::Value): with no hook to consult, the pickler
+    /// writes `Value`s by their own path, without a reduction per object.
+    #[doc(hidden)]
+    #[inline]
+    fn as_value(&self) -> Option<&crate::Value> {
+        None
+    }
+
     /// The identity of a shared value (`Rc`, `Arc`, [`Shared`](crate::Shared)): values with
     /// the same identity are one Python object, written once and then fetched from the memo.
     /// `None`, the default, makes every occurrence a separate object.

@@ -20,6 +20,8 @@ use crate::reconstruct::Copier;
 use crate::reduce::{Arg, Atom, Builtin, Call, GlobalName, Mapping, Name, Reduce, Reduction, Sequence};
 use crate::value::{float_repr, Value};
 
+mod value;
+
 /// CPython's `BATCHSIZE`: items per APPENDS, SETITEMS and ADDITEMS.
 const BATCH_SIZE: usize = 1000;
 
@@ -38,6 +40,9 @@ pub(crate) struct Saver<'w> {
     fix_imports: bool,
     depth: usize,
     max_depth: usize,
+    /// Whether no hook can have a say about any object (no `persistent_id`, dispatch table
+    /// or `reducer_override`): then [`Value`]s take their own path ([`value`]).
+    unhooked: bool,
 }
 
 impl<'w> Saver<'w> {
@@ -47,13 +52,14 @@ impl<'w> Saver<'w> {
         }
         Ok(Saver {
             out,
-            hooks,
             saving_pid: false,
             memo: Memo::new(),
             proto: options.protocol,
             fix_imports: options.fix_imports,
             depth: 0,
             max_depth: options.max_depth,
+            unhooked: hooks.persistent_id.is_none() && hooks.no_dispatch() && hooks.reducer_override.is_none(),
+            hooks,
         })
     }
 
@@ -100,6 +106,14 @@ impl<'w> Saver<'w> {
 
     /// [`Saver::save`] past the atoms: the memo, hooks and the object's reduction.
     fn save_object<T: Reduce + ?Sized>(&mut self, obj: &T) -> Result<()> {
+        match (obj.as_value(), self.unhooked) {
+            (Some(value), true) => self.save_value_object(value),
+            _ => self.save_object_by_reduction(obj),
+        }
+    }
+
+    /// [`Saver::save_object`] by the object's reduction, with every hook consulted.
+    fn save_object_by_reduction<T: Reduce + ?Sized>(&mut self, obj: &T) -> Result<()> {
         let saving_pid = std::mem::take(&mut self.saving_pid);
         let asks_persistent_id = self.hooks.persistent_id.is_some() && !saving_pid;
         let identity = obj.identity();
@@ -263,7 +277,7 @@ impl<'w> Saver<'w> {
     }
 
     /// CPython's `save_long` for values that fit in 64 bits.
-    #[inline]
+    #[inline(always)]
     fn save_int(&mut self, v: i64) {
         if self.proto >= 2 {
             return self.save_binary_int(v);
@@ -420,7 +434,18 @@ impl<'w> Saver<'w> {
 
     /// CPython's `save_tuple`, including its handling of a tuple that contains itself.
     fn save_tuple(&mut self, items: &dyn Sequence, key: MemoKey<'_>) -> Result<()> {
-        let n = items.len();
+        self.tuple_of(items.len(), key, |s, len| {
+            items.save_items(&mut ItemSink { target: SinkTarget::Pickle(s, Batch::Each(None)), len })
+        })
+    }
+
+    /// A tuple of `n` items, which `write_items` writes one after another.
+    pub(super) fn tuple_of(
+        &mut self,
+        n: usize,
+        key: MemoKey<'_>,
+        write_items: impl FnOnce(&mut Self, usize) -> Result<()>,
+    ) -> Result<()> {
         if n == 0 {
             match self.proto {
                 0 => self.out.bytes(&[Opcode::Mark.code(), Opcode::Tuple.code()]),
@@ -432,7 +457,7 @@ impl<'w> Saver<'w> {
         if !short {
             self.out.op(Opcode::Mark);
         }
-        items.save_items(&mut ItemSink { target: SinkTarget::Pickle(self, Batch::Each(None)), len: n })?;
+        write_items(self, n)?;
         // The tuple is in the memo now only if one of its items contained it.
         if let Some(index) = key.identity.and_then(|id| self.memo.get_identity(id)) {
             if short {
@@ -455,24 +480,46 @@ impl<'w> Saver<'w> {
 
     /// CPython's `save_list`.
     fn save_list(&mut self, items: &dyn Sequence, key: MemoKey<'_>) -> Result<()> {
+        self.list_of(items.len(), key, |s, batch, len| {
+            items.save_items(&mut ItemSink { target: SinkTarget::Pickle(s, batch), len })
+        })
+    }
+
+    /// A list of `len` items, which `write_items` writes in the batches it is given.
+    pub(super) fn list_of(
+        &mut self,
+        len: usize,
+        key: MemoKey<'_>,
+        write_items: impl FnOnce(&mut Self, Batch, usize) -> Result<()>,
+    ) -> Result<()> {
         self.empty_container(Opcode::EmptyList, Opcode::List);
         self.memo_put(&key)?;
-        let len = items.len();
         if len > 0 {
             let batch = if self.proto > 0 { Batch::Batched(LIST_BATCHES) } else { Batch::Each(Some(Opcode::Append)) };
-            items.save_items(&mut ItemSink { target: SinkTarget::Pickle(self, batch), len })?;
+            write_items(self, batch, len)?;
         }
         Ok(())
     }
 
     /// CPython's `save_dict`.
     fn save_dict(&mut self, pairs: &dyn Mapping, key: MemoKey<'_>) -> Result<()> {
+        self.dict_of(pairs.len(), key, |s, batch, len| {
+            pairs.save_pairs(&mut PairSink { target: SinkTarget::Pickle(s, batch), len })
+        })
+    }
+
+    /// A dict of `len` pairs, which `write_pairs` writes in the batches it is given.
+    pub(super) fn dict_of(
+        &mut self,
+        len: usize,
+        key: MemoKey<'_>,
+        write_pairs: impl FnOnce(&mut Self, Batch, usize) -> Result<()>,
+    ) -> Result<()> {
         self.empty_container(Opcode::EmptyDict, Opcode::Dict);
         self.memo_put(&key)?;
-        let len = pairs.len();
         if len > 0 {
             let batch = if self.proto > 0 { Batch::Batched(DICT_BATCHES) } else { Batch::Each(Some(Opcode::Setitem)) };
-            pairs.save_pairs(&mut PairSink { target: SinkTarget::Pickle(self, batch), len })?;
+            write_pairs(self, batch, len)?;
         }
         Ok(())
     }

@@ -1,0 +1,96 @@
+//! The pickler's own path for [`Value`]s, taken when no hook can have a say.
+//!
+//! The general path asks every object for a [`Reduction`](crate::Reduction) and returns it
+//! through memory, checks the hooks and dispatches on the reduction; for a `Value` of plain
+//! data that is most of the time spent per object (`perf annotate` puts stalls on the moves
+//! of the reduction). A `Value` already says what it is, so here its str, list, dict and
+//! tuple variants, shared or not, are written by matching on it, with the same container
+//! writers, memo and depth accounting as the general path: the bytes and the errors are the
+//! same by construction. Every other variant (objects, globals, sets, bytes, big ints,
+//! persistent ids, cycles) goes back to the general path.
+
+use super::{Batch, Saver};
+use crate::error::{ErrorKind, Result};
+use crate::opcode::Opcode;
+use crate::ser::memo::{Content, MemoKey};
+use crate::value::Value;
+
+impl Saver<'_> {
+    /// [`Saver::save`] of a `Value`: atoms and unshared strs on the spot, the rest by
+    /// [`Saver::save_value_object`].
+    #[inline(always)]
+    fn save_value(&mut self, value: &Value) -> Result<()> {
+        self.out.object_boundary()?;
+        match value {
+            Value::None => self.out.op(Opcode::None),
+            Value::Bool(v) => self.save_bool(*v),
+            Value::Int(v) => self.save_int(*v),
+            Value::Float(v) => self.save_float(*v),
+            Value::Str(s) => return self.save_value_str(s.as_surrogatepass_bytes(), None),
+            _ => return self.save_value_object(value),
+        }
+        Ok(())
+    }
+
+    /// [`Saver::save_object`] of a `Value`: a shared node from the memo, or its first
+    /// occurrence written with its identity.
+    pub(super) fn save_value_object(&mut self, value: &Value) -> Result<()> {
+        self.saving_pid = false;
+        let (identity, inner) = match value {
+            Value::Shared(node) => {
+                let id = node.id();
+                if let Some(index) = self.memo.get_identity(id) {
+                    return self.write_get(index);
+                }
+                match node.get() {
+                    Some(inner) => (Some(id), inner),
+                    None => return self.save_object_by_reduction(value),
+                }
+            }
+            _ => (None, value),
+        };
+        match inner {
+            // As the general path: a shared atom is written as it is, and not memoized.
+            Value::None | Value::Bool(_) | Value::Int(_) | Value::Float(_) => self.save_value(inner),
+            Value::Str(_) | Value::List(_) | Value::Dict(_) | Value::Tuple(_) => {
+                self.save_value_nested(inner, identity)
+            }
+            _ => self.save_object_by_reduction(value),
+        }
+    }
+
+    /// A str, list, dict or tuple that counts against the depth limit, as every object the
+    /// general path reduces does.
+    fn save_value_nested(&mut self, value: &Value, identity: Option<usize>) -> Result<()> {
+        if self.depth >= self.max_depth {
+            return Err(ErrorKind::RecursionLimit(self.max_depth).into());
+        }
+        self.depth += 1;
+        let key = MemoKey { identity, content: None };
+        crate::stack::grow(|| match value {
+            Value::Str(s) => self.save_value_str(s.as_surrogatepass_bytes(), identity),
+            Value::List(items) => self.list_of(items.len(), key, |s, batch, len| s.save_value_items(items, batch, len)),
+            Value::Tuple(items) => {
+                self.tuple_of(items.len(), key, |s, len| s.save_value_items(items, Batch::Each(None), len))
+            }
+            Value::Dict(pairs) => self.dict_of(pairs.len(), key, |s, batch, len| {
+                s.save_known_len(pairs.iter(), len, batch, |s, (k, v)| {
+                    s.save_value(k)?;
+                    s.save_value(v)
+                })
+                .map(drop)
+            }),
+            _ => unreachable!("save_value_object sends only these"),
+        })?;
+        self.depth -= 1;
+        Ok(())
+    }
+
+    fn save_value_items(&mut self, items: &[Value], batch: Batch, len: usize) -> Result<()> {
+        self.save_known_len(items.iter(), len, batch, Self::save_value).map(drop)
+    }
+
+    fn save_value_str(&mut self, utf8: &[u8], identity: Option<usize>) -> Result<()> {
+        self.save_str(utf8, MemoKey { identity, content: Content::str_singleton(utf8) })
+    }
+}
