@@ -107,10 +107,20 @@ impl Memo {
         self.by_identity.get(&id).copied()
     }
 
-    /// Records the next memo index for the object and returns it.
+    /// Records the next memo index for the object and returns it. Most objects are known
+    /// neither way (an unshared str, list or dict): then that is only a count, inlined.
+    #[inline]
     pub(crate) fn put(&mut self, key: &MemoKey<'_>) -> u64 {
         let index = self.len;
         self.len += 1;
+        if key.identity.is_some() || key.content.is_some() {
+            self.record(key, index);
+        }
+        index
+    }
+
+    /// Records an object known by identity or content at `index`.
+    fn record(&mut self, key: &MemoKey<'_>, index: u64) {
         if let Some(id) = key.identity {
             self.by_identity.insert(id, index);
         }
@@ -126,6 +136,5 @@ impl Memo {
                 self.globals.entry(module.into()).or_default().insert(name.into(), index);
             }
         }
-        index
     }
 }

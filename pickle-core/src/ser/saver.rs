@@ -18,7 +18,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::opcode::Opcode;
 use crate::reconstruct::Copier;
 use crate::reduce::{Arg, Atom, Builtin, Call, GlobalName, Mapping, Name, Reduce, Reduction, Sequence};
-use crate::value::{float_repr, Value};
+use crate::value::{float_repr, PyString, Value};
 
 mod value;
 
@@ -99,7 +99,7 @@ impl<'w> Saver<'w> {
         // So are strs without identity, where no dispatch table entry could replace them.
         if let (Some(utf8), None, true) = (obj.as_str_utf8(), &self.hooks.persistent_id, self.hooks.no_dispatch()) {
             self.saving_pid = false;
-            return self.save_str(utf8, MemoKey { identity: None, content: Content::str_singleton(utf8) });
+            return self.save_str(utf8, None, MemoKey { identity: None, content: Content::str_singleton(utf8) });
         }
         self.save_object(obj)
     }
@@ -204,12 +204,12 @@ impl<'w> Saver<'w> {
             Builtin::Int(v) => self.save_int(v),
             Builtin::BigInt(v) => self.save_bigint(&v)?,
             Builtin::Float(v) => self.save_float(v),
-            Builtin::Str(s) => return self.save_str(s.as_bytes(), key(Content::str_singleton(s.as_bytes()))),
+            Builtin::Str(s) => return self.save_str(s.as_bytes(), None, key(Content::str_singleton(s.as_bytes()))),
             Builtin::PyStr(s) => {
                 let bytes = s.as_surrogatepass_bytes();
-                return self.save_str(bytes, key(Content::str_singleton(bytes)));
+                return self.save_str(bytes, s.inline_buffer(), key(Content::str_singleton(bytes)));
             }
-            Builtin::Name(s) => return self.save_str(s.as_bytes(), key(Some(Content::name(s)))),
+            Builtin::Name(s) => return self.save_str(s.as_bytes(), None, key(Some(Content::name(s)))),
             Builtin::Bytes(b) => return self.save_bytes(b, key(Content::bytes_singleton(b))),
             Builtin::UnsharedBytes(b) => return self.save_bytes(b, key(None)),
             Builtin::ByteArray(b) => return self.save_bytearray(b, key(None)),
@@ -362,14 +362,17 @@ impl<'w> Saver<'w> {
 
     // ----- str and bytes -----
 
-    /// CPython's `save_unicode`, from UTF-8 with surrogates passed through.
-    fn save_str(&mut self, utf8: &[u8], key: MemoKey<'_>) -> Result<()> {
+    /// CPython's `save_unicode`, from UTF-8 with surrogates passed through; `padded`, when
+    /// given, is a buffer that starts with them (a [`PyString`]'s inline storage).
+    fn save_str(&mut self, utf8: &[u8], padded: Option<&[u8; PyString::INLINE]>, key: MemoKey<'_>) -> Result<()> {
         if key.content.is_some() && self.memo_get_if_present(&key)? {
             return Ok(());
         }
         if self.proto >= 1 {
             let n = utf8.len();
-            if n <= 0xFF && self.proto >= 4 {
+            if let (Some(padded), true) = (padded, self.proto >= 4) {
+                self.out.op_short_payload(Opcode::ShortBinunicode, padded, n as u8);
+            } else if n <= 0xFF && self.proto >= 4 {
                 self.out.op_payload(Opcode::ShortBinunicode, &[n as u8], utf8)?;
             } else if let Ok(n32) = u32::try_from(n) {
                 self.out.op_payload(Opcode::Binunicode, &n32.to_le_bytes(), utf8)?;

@@ -166,6 +166,16 @@ impl PyString {
         self.bytes()
     }
 
+    /// For a string stored inline, the buffer that starts with its bytes: what the pickler
+    /// copies whole, at a fixed size, rather than copying the string's length.
+    #[inline]
+    pub(crate) fn inline_buffer(&self) -> Option<&[u8; PyString::INLINE]> {
+        match &self.storage {
+            Storage::Inline { buf, .. } => Some(buf),
+            Storage::Heap { .. } => None,
+        }
+    }
+
     /// `s.encode('latin1')`: the code points as bytes, if all are below U+0100. How
     /// protocols 0 to 2 write `bytes` (`_codecs.encode(s, 'latin1')`), so a 16 MiB value
     /// goes through here: one pass over the UTF-8, no code point decoded in between.

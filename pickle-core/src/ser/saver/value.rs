@@ -13,7 +13,7 @@ use super::{Batch, Saver};
 use crate::error::{ErrorKind, Result};
 use crate::opcode::Opcode;
 use crate::ser::memo::{Content, MemoKey};
-use crate::value::Value;
+use crate::value::{PyString, Value};
 
 impl Saver<'_> {
     /// [`Saver::save`] of a `Value`: atoms and unshared strs on the spot, the rest by
@@ -26,7 +26,7 @@ impl Saver<'_> {
             Value::Bool(v) => self.save_bool(*v),
             Value::Int(v) => self.save_int(*v),
             Value::Float(v) => self.save_float(*v),
-            Value::Str(s) => return self.save_value_str(s.as_surrogatepass_bytes(), None),
+            Value::Str(s) => return self.save_value_str(s, None),
             _ => return self.save_value_object(value),
         }
         Ok(())
@@ -68,7 +68,7 @@ impl Saver<'_> {
         self.depth += 1;
         let key = MemoKey { identity, content: None };
         crate::stack::grow(|| match value {
-            Value::Str(s) => self.save_value_str(s.as_surrogatepass_bytes(), identity),
+            Value::Str(s) => self.save_value_str(s, identity),
             Value::List(items) => self.list_of(items.len(), key, |s, batch, len| s.save_value_items(items, batch, len)),
             Value::Tuple(items) => {
                 self.tuple_of(items.len(), key, |s, len| s.save_value_items(items, Batch::Each(None), len))
@@ -90,7 +90,8 @@ impl Saver<'_> {
         self.save_known_len(items.iter(), len, batch, Self::save_value).map(drop)
     }
 
-    fn save_value_str(&mut self, utf8: &[u8], identity: Option<usize>) -> Result<()> {
-        self.save_str(utf8, MemoKey { identity, content: Content::str_singleton(utf8) })
+    fn save_value_str(&mut self, s: &PyString, identity: Option<usize>) -> Result<()> {
+        let utf8 = s.as_surrogatepass_bytes();
+        self.save_str(utf8, s.inline_buffer(), MemoKey { identity, content: Content::str_singleton(utf8) })
     }
 }
