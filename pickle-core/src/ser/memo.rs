@@ -59,11 +59,25 @@ impl<'a> Content<'a> {
     }
 }
 
+/// The entries of [`Memo::recent`].
+const RECENT: usize = 256;
+
+/// The slot of an address in [`Memo::recent`]: bits above the alignment of an allocation.
+#[inline]
+fn recent_slot(id: usize) -> usize {
+    (id >> 4) % RECENT
+}
+
 pub(crate) struct Memo {
     len: u64,
     /// By address: Fx hashing, as addresses are no attacker's choice and SipHash's cost
     /// per lookup is what a value with many shared objects (records' keys) pays most.
     by_identity: FxHashMap<usize, u64>,
+    /// The latest entry of `by_identity` for each few bits of an address: data that shares
+    /// objects mostly fetches a few of them over and over (a dict's keys), and finding one
+    /// here is a load and a compare where the map hashes and probes. An entry stays true,
+    /// as the map's entries are never removed. Empty until the first object with identity.
+    recent: Vec<(usize, u64)>,
     str_singletons: Box<[u32; 257]>,
     bytes_singletons: Box<[u32; 257]>,
     names: FxHashMap<Box<str>, u64>,
@@ -75,6 +89,7 @@ impl Memo {
         Memo {
             len: 0,
             by_identity: FxHashMap::default(),
+            recent: Vec::new(),
             str_singletons: Box::new([NONE; 257]),
             bytes_singletons: Box::new([NONE; 257]),
             names: FxHashMap::default(),
@@ -85,10 +100,8 @@ impl Memo {
     /// The memo index of an object, if it was written.
     #[inline]
     pub(crate) fn get(&self, key: &MemoKey<'_>) -> Option<u64> {
-        if let Some(id) = key.identity {
-            if let Some(&index) = self.by_identity.get(&id) {
-                return Some(index);
-            }
+        if let Some(index) = key.identity.and_then(|id| self.get_identity(id)) {
+            return Some(index);
         }
         match key.content? {
             Content::StrSingleton(i) => Some(self.str_singletons[i as usize]).filter(|i| *i != NONE).map(u64::from),
@@ -101,10 +114,11 @@ impl Memo {
     /// The memo index of an object with identity only.
     #[inline]
     pub(crate) fn get_identity(&self, id: usize) -> Option<u64> {
-        if self.by_identity.is_empty() {
-            return None;
+        match self.recent.get(recent_slot(id)) {
+            Some(&(recent, index)) if recent == id => Some(index),
+            _ if self.by_identity.is_empty() => None,
+            _ => self.by_identity.get(&id).copied(),
         }
-        self.by_identity.get(&id).copied()
     }
 
     /// Records the next memo index for the object and returns it. Most objects are known
@@ -123,6 +137,10 @@ impl Memo {
     fn record(&mut self, key: &MemoKey<'_>, index: u64) {
         if let Some(id) = key.identity {
             self.by_identity.insert(id, index);
+            if self.recent.is_empty() {
+                self.recent = vec![(0, 0); RECENT];
+            }
+            self.recent[recent_slot(id)] = (id, index);
         }
         let small = u32::try_from(index).unwrap_or(NONE);
         match key.content {
@@ -136,5 +154,27 @@ impl Memo {
                 self.globals.entry(module.into()).or_default().insert(name.into(), index);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Memo, MemoKey, RECENT};
+
+    /// Identities that share slots of the recent entries, put and then fetched in several
+    /// orders, are found at their own indices; others are not found.
+    #[test]
+    fn identities_that_share_recent_slots_keep_their_indices() {
+        let mut memo = Memo::new();
+        let ids: Vec<usize> = (1..=4 * RECENT).map(|i| i * 16).collect();
+        for (index, &id) in ids.iter().enumerate() {
+            assert_eq!(memo.get_identity(id), None);
+            assert_eq!(memo.put(&MemoKey { identity: Some(id), content: None }), index as u64);
+        }
+        for (index, &id) in ids.iter().enumerate().rev().chain(ids.iter().enumerate()) {
+            assert_eq!(memo.get_identity(id), Some(index as u64));
+        }
+        assert_eq!(memo.get_identity(8), None);
+        assert_eq!(memo.get_identity(16 * (4 * RECENT + 1)), None);
     }
 }

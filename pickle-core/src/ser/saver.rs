@@ -243,6 +243,7 @@ impl<'w> Saver<'w> {
     }
 
     /// CPython's `memo_get`: writes GET, BINGET or LONG_BINGET.
+    #[inline]
     fn write_get(&mut self, index: u64) -> Result<()> {
         if self.proto >= 1 {
             match (u8::try_from(index), u32::try_from(index)) {

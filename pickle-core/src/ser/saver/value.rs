@@ -27,6 +27,12 @@ impl Saver<'_> {
             Value::Int(v) => self.save_int(*v),
             Value::Float(v) => self.save_float(*v),
             Value::Str(s) => return self.save_value_str(s, None),
+            // A shared object written before, which data that shares objects mostly holds
+            // (a dict's keys), without the call.
+            Value::Shared(node) => match self.memo.get_identity(node.id()) {
+                Some(index) => return self.write_get(index),
+                None => return self.save_value_object(value),
+            },
             _ => return self.save_value_object(value),
         }
         Ok(())
