@@ -314,6 +314,53 @@ loaded = [(r.key, r.task) for r in DBUnpickler(io.BytesIO(ours)).load()]"
     }
 }
 
+/// A `persistent_id` recognizes strs and ints by their Rust type, as Python's recognizes
+/// them by `isinstance`; a reducer registered for `String` is never used, as CPython's
+/// pickler writes an exact `str` without looking at its dispatch table.
+#[test]
+fn persistent_ids_recognize_strings_and_ints_and_builtins_ignore_the_dispatch_table() {
+    if !python_available("persistent_ids_recognize_strings_and_ints_and_builtins_ignore_the_dispatch_table") {
+        return;
+    }
+    #[allow(clippy::ptr_arg)] // the dispatch table is keyed by `String`, the type registered
+    fn shout(s: &String, _: u8) -> Result<Reduction<'_>> {
+        Ok(Call::new(GlobalName::new("builtins", "str"), (s.to_uppercase(),)).into())
+    }
+    let items: (String, String, i64, Value) = ("db://users/7".into(), "plain".into(), 42, Value::Int(43));
+    let code = |protocol: u8| {
+        format!(
+            "import io, pickle
+class P(pickle.Pickler):
+    def persistent_id(self, obj):
+        if isinstance(obj, str) and obj.startswith('db://'):
+            return obj[5:]
+        if type(obj) is int and obj > 42:
+            return 'int'
+        return None
+f = io.BytesIO()
+p = P(f, {protocol})
+p.dispatch_table = {{str: lambda s: (str, (s.upper(),))}}
+p.dump(('db://users/7', 'plain', 42, 43))
+data = f.getvalue()"
+        )
+    };
+    for protocol in 0..=5u8 {
+        let mut ours = Vec::new();
+        Pickler::new(&mut ours)
+            .protocol(protocol)
+            .dispatch(shout)
+            .persistent_id(|obj, _| {
+                let url = obj.and_then(|o| o.downcast_ref::<String>()).and_then(|s| s.strip_prefix("db://"));
+                let int = obj.and_then(|o| o.downcast_ref::<Value>()).and_then(Value::as_i64).filter(|&i| i > 42);
+                Ok(url.map(Value::from).or(int.map(|_| Value::from("int"))))
+            })
+            .dump(&items)
+            .unwrap();
+        let run = cpython_run(&[&code(protocol)]).remove(0).unwrap();
+        assert_eq!(ours, run.data, "protocol {protocol}: our persistent ids differ from CPython's");
+    }
+}
+
 #[test]
 fn extension_codes_are_written_as_cpython_writes_them() {
     if !python_available("extension_codes_are_written_as_cpython_writes_them") {

@@ -42,6 +42,10 @@ impl Reduce for bool {
     fn as_atom(&self) -> Option<Atom> {
         Some(Atom::Bool(*self))
     }
+    #[inline]
+    fn as_any(&self) -> Option<&dyn std::any::Any> {
+        Some(self)
+    }
 }
 
 macro_rules! small_ints {
@@ -54,6 +58,10 @@ macro_rules! small_ints {
             #[inline]
             fn as_atom(&self) -> Option<Atom> {
                 Some(Atom::Int(i64::from(*self)))
+            }
+            #[inline]
+            fn as_any(&self) -> Option<&dyn std::any::Any> {
+                Some(self)
             }
         }
     )*};
@@ -74,6 +82,10 @@ macro_rules! wide_ints {
             fn as_atom(&self) -> Option<Atom> {
                 i64::try_from(*self).ok().map(Atom::Int)
             }
+            #[inline]
+            fn as_any(&self) -> Option<&dyn std::any::Any> {
+                Some(self)
+            }
         }
     )*};
 }
@@ -82,6 +94,10 @@ wide_ints!(u64, i128, u128, isize, usize);
 impl Reduce for BigInt {
     fn reduce_ex(&self, _: u8) -> Result<Reduction<'_>> {
         builtin(Builtin::BigInt(Cow::Borrowed(self)))
+    }
+    #[inline]
+    fn as_any(&self) -> Option<&dyn std::any::Any> {
+        Some(self)
     }
 }
 
@@ -94,6 +110,10 @@ impl Reduce for f64 {
     fn as_atom(&self) -> Option<Atom> {
         Some(Atom::Float(*self))
     }
+    #[inline]
+    fn as_any(&self) -> Option<&dyn std::any::Any> {
+        Some(self)
+    }
 }
 
 impl Reduce for f32 {
@@ -104,6 +124,10 @@ impl Reduce for f32 {
     #[inline]
     fn as_atom(&self) -> Option<Atom> {
         Some(Atom::Float(f64::from(*self)))
+    }
+    #[inline]
+    fn as_any(&self) -> Option<&dyn std::any::Any> {
+        Some(self)
     }
 }
 
@@ -127,11 +151,19 @@ impl Reduce for String {
     fn as_str_utf8(&self) -> Option<&[u8]> {
         Some(self.as_bytes())
     }
+    #[inline]
+    fn as_any(&self) -> Option<&dyn std::any::Any> {
+        Some(self)
+    }
 }
 
 impl Reduce for char {
     fn reduce_ex(&self, _: u8) -> Result<Reduction<'_>> {
         builtin(Builtin::Str(Cow::Owned(self.to_string())))
+    }
+    #[inline]
+    fn as_any(&self) -> Option<&dyn std::any::Any> {
+        Some(self)
     }
 }
 
@@ -142,6 +174,10 @@ impl Reduce for PyString {
     #[inline]
     fn as_str_utf8(&self) -> Option<&[u8]> {
         Some(self.as_surrogatepass_bytes())
+    }
+    #[inline]
+    fn as_any(&self) -> Option<&dyn std::any::Any> {
+        Some(self)
     }
 }
 
@@ -509,6 +545,10 @@ impl Reduce for Value {
     }
     #[inline]
     fn as_value(&self) -> Option<&Value> {
+        Some(self)
+    }
+    #[inline]
+    fn as_any(&self) -> Option<&dyn std::any::Any> {
         Some(self)
     }
 }

@@ -62,6 +62,35 @@ impl<T: 'static> Reduce for Registered<T> {
     }
 }
 
+/// Whether values of this type pickle as a Python builtin and have their type known to
+/// hooks ([`Reduce::as_any`]).
+fn is_builtin(id: TypeId) -> bool {
+    use crate::value::{PyString, Value};
+    [
+        TypeId::of::<bool>(),
+        TypeId::of::<i8>(),
+        TypeId::of::<i16>(),
+        TypeId::of::<i32>(),
+        TypeId::of::<i64>(),
+        TypeId::of::<i128>(),
+        TypeId::of::<isize>(),
+        TypeId::of::<u8>(),
+        TypeId::of::<u16>(),
+        TypeId::of::<u32>(),
+        TypeId::of::<u64>(),
+        TypeId::of::<u128>(),
+        TypeId::of::<usize>(),
+        TypeId::of::<num_bigint::BigInt>(),
+        TypeId::of::<f32>(),
+        TypeId::of::<f64>(),
+        TypeId::of::<char>(),
+        TypeId::of::<String>(),
+        TypeId::of::<PyString>(),
+        TypeId::of::<Value>(),
+    ]
+    .contains(&id)
+}
+
 /// All the hooks of one pickler.
 #[derive(Default)]
 pub(crate) struct Hooks {
@@ -73,8 +102,13 @@ pub(crate) struct Hooks {
 }
 
 impl Hooks {
+    /// Registers `reducer` for `T`, unless `T` pickles as a Python builtin: CPython's
+    /// pickler writes exact builtins (`int`, `str`, ...) before it looks at the dispatch
+    /// table, so a reducer registered for one is never used.
     pub(crate) fn register<T: 'static>(&mut self, reducer: for<'a> fn(&'a T, u8) -> Result<Reduction<'a>>) {
-        self.dispatch.insert(TypeId::of::<T>(), Box::new(TypedReducer(reducer)));
+        if !is_builtin(TypeId::of::<T>()) {
+            self.dispatch.insert(TypeId::of::<T>(), Box::new(TypedReducer(reducer)));
+        }
     }
 
     /// Whether the dispatch table is empty.

@@ -105,7 +105,9 @@ impl<W: Write> Pickler<W> {
     /// Registers a reducer for type `T` in the pickler's dispatch table (`copyreg.pickle`):
     /// it is used before the type's own [`Reduce`], for values whose type provides
     /// [`Reduce::as_any`], and for values wrapped in [`Registered`] (types that do not
-    /// implement `Reduce` at all).
+    /// implement `Reduce` at all). As in CPython, where the pickler writes an exact `int` or
+    /// `str` without looking at its dispatch table, a reducer for a type that pickles as a
+    /// builtin (`String`, `PyString`, `char`, the numbers, [`Value`]) is never used.
     pub fn dispatch<T: 'static>(mut self, reducer: for<'a> fn(&'a T, u8) -> Result<Reduction<'a>>) -> Pickler<W> {
         self.hooks.register(reducer);
         self
