@@ -19,7 +19,9 @@ fn atom() -> impl Strategy<Value = Value> {
         ".{0,40}".prop_map(Value::from),
         proptest::collection::vec(any::<u8>(), 0..40).prop_map(Value::bytes),
         proptest::collection::vec(any::<u8>(), 0..40).prop_map(Value::bytearray),
-        "[a-z]{1,8}(\\.[a-z]{1,8}){0,2}".prop_map(|m| Value::global(m, "Name")),
+        // Prefixed, so that no module is one `fix_imports` renames (Python 2's `repr` loads
+        // as `reprlib`, as CPython's does).
+        "[a-z]{1,8}(\\.[a-z]{1,8}){0,2}".prop_map(|m| Value::global(format!("m_{m}"), "Name")),
     ]
 }
 
