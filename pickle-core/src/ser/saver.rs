@@ -833,22 +833,42 @@ impl<'w> Saver<'w> {
     }
 
     /// Writes the items of a container of known length by `batch`'s rule; returns how many
-    /// there were.
+    /// there were (counting any past `len`, which are not written: the caller's length check
+    /// fails then).
     fn save_known_len<I: Iterator>(
         &mut self,
-        items: I,
+        mut items: I,
         len: usize,
         batch: Batch,
         mut save: impl FnMut(&mut Self, I::Item) -> Result<()>,
     ) -> Result<usize> {
-        let mut count = 0;
+        let count = self.save_batches(len, batch, |s, n| {
+            let mut saved = 0;
+            for item in items.by_ref().take(n) {
+                save(s, item)?;
+                saved += 1;
+            }
+            Ok(saved)
+        })?;
+        Ok(count + items.count())
+    }
+
+    /// Writes `len` items framed by `batch`'s opcodes. `save_run(self, n)` writes the next
+    /// `n` items and says how many it wrote: fewer only when a [`Sequence`] has fewer items
+    /// than its `len`. The items of a run are written by one loop, in the caller's code:
+    /// a call per item was a quarter of the time spent on a list of ints.
+    pub(super) fn save_batches(
+        &mut self,
+        len: usize,
+        batch: Batch,
+        mut save_run: impl FnMut(&mut Self, usize) -> Result<usize>,
+    ) -> Result<usize> {
         let rule = match batch {
-            Batch::Each(op) => {
-                for item in items {
-                    save(self, item)?;
-                    if let Some(op) = op {
-                        self.out.op(op);
-                    }
+            Batch::Each(None) => return save_run(self, len),
+            Batch::Each(Some(op)) => {
+                let mut count = 0;
+                while count < len && save_run(self, 1)? == 1 {
+                    self.out.op(op);
                     count += 1;
                 }
                 return Ok(count);
@@ -856,19 +876,18 @@ impl<'w> Saver<'w> {
             Batch::Batched(rule) => rule,
         };
         if let (1, Some(single)) = (len, rule.single) {
-            return self.save_known_len(items, len, Batch::Each(Some(single)), save);
+            return self.save_batches(len, Batch::Each(Some(single)), save_run);
         }
-        let mut items = items.fuse();
-        while let Some(first) = items.next() {
+        let mut count = 0;
+        while count < len {
+            let n = (len - count).min(BATCH_SIZE);
             self.out.op(Opcode::Mark);
-            save(self, first)?;
-            let mut batch = 1;
-            for item in items.by_ref().take(BATCH_SIZE - 1) {
-                save(self, item)?;
-                batch += 1;
-            }
+            let saved = save_run(self, n)?;
             self.out.op(rule.close);
-            count += batch;
+            count += saved;
+            if saved < n {
+                break;
+            }
         }
         if count % BATCH_SIZE == 0 && rule.trailing_empty_batch && count > 0 {
             self.out.op(Opcode::Mark);
@@ -1156,5 +1175,56 @@ mod tests {
             raw_unicode_escape("a\\b\n\u{e9}\u{20ac}\u{1F40D}\x1a".as_bytes()),
             b"a\\u005cb\\u000a\xe9\\u20ac\\U0001f40d\\u001a".to_vec()
         );
+    }
+
+    /// A list, tuple, set or dict whose `len` says one thing and whose items another.
+    struct Lying {
+        says: usize,
+        has: usize,
+        builtin: fn(&Lying) -> Builtin<'_>,
+    }
+
+    impl Reduce for Lying {
+        fn reduce_ex(&self, _: u8) -> Result<Reduction<'_>> {
+            Ok(Reduction::Builtin((self.builtin)(self)))
+        }
+    }
+
+    impl Sequence for Lying {
+        fn len(&self) -> usize {
+            self.says
+        }
+        fn get(&self, _: usize) -> Option<&dyn Reduce> {
+            None
+        }
+        fn save_items(&self, sink: &mut ItemSink<'_, '_>) -> Result<()> {
+            sink.save_all((0..self.has).map(|_| &1i64))
+        }
+    }
+
+    impl Mapping for Lying {
+        fn len(&self) -> usize {
+            self.says
+        }
+        fn save_pairs(&self, sink: &mut PairSink<'_, '_>) -> Result<()> {
+            sink.save_all((0..self.has).map(|_| (&1i64, &2i64)))
+        }
+    }
+
+    /// A container with fewer or more items than its length fails, in every batching rule
+    /// (one by one, in batches, a batch of one, a multiple of the batch size). One that says
+    /// it is empty is written empty, its items not asked for.
+    #[test]
+    fn containers_that_change_size_fail() {
+        let kinds: [fn(&Lying) -> Builtin<'_>; 4] =
+            [|l| Builtin::List(l), |l| Builtin::Tuple(l), |l| Builtin::Set(l), |l| Builtin::Dict(l)];
+        for builtin in kinds {
+            for (says, has) in [(1, 0), (1, 2), (2, 1), (3, 5), (1000, 999), (1000, 1001), (2500, 2000)] {
+                for protocol in 0..=5 {
+                    let err = crate::dumps(&Lying { says, has, builtin }, protocol).unwrap_err();
+                    assert!(err.to_string().contains("changed size"), "{says} {has} p{protocol}: {err}");
+                }
+            }
+        }
     }
 }
