@@ -402,18 +402,24 @@ impl<'a, 'o> Direct<'a, 'o> {
     }
 
     /// SHORT_BINUNICODE, BINUNICODE, BINUNICODE8: the str made from the input where it
-    /// lies and pushed at once. Going through the argument reader's `Arg` moved each str
-    /// through three stack temporaries, each read back wider than it was written (a stalled
-    /// store forward per move, a third of the strs workload).
+    /// lies, in its place on the stack. Going through the argument reader's `Arg` moved each
+    /// str through three stack temporaries, each read back wider than it was written (a
+    /// stalled store forward per move, a third of the strs workload); building a `PyString`
+    /// and pushing it still moved it twice, so an empty str is pushed and then filled.
     #[inline(always)]
     fn unicode(&mut self, op: Opcode) -> Option<()> {
         let width = args::length_width(op.info().arg)?;
         let rest = self.input.rest();
         let length = usize::try_from(uint_le(rest.get(..width)?)).ok()?;
-        let bytes = rest.get(width..width.checked_add(length)?)?;
+        let window = &rest[width..];
+        if length > window.len() {
+            return None;
+        }
         self.charge(length as u64)?;
         self.charge(OBJECT_CHARGE)?;
-        self.stack.push(Value::Str(PyString::from_surrogatepass(bytes).ok()?));
+        self.stack.push(Value::Str(PyString::default()));
+        let Some(Value::Str(text)) = self.stack.last_mut() else { unreachable!("pushed just above") };
+        text.set_surrogatepass_window(window, length).ok()?;
         self.input.skip(width + length);
         Some(())
     }

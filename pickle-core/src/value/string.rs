@@ -119,6 +119,30 @@ impl PyString {
         }
     }
 
+    /// Sets this string to [`from_surrogatepass`](PyString::from_surrogatepass) of the first
+    /// `len` bytes of `window`, in place. When the string is stored inline and the window
+    /// holds the whole inline buffer's size, that many bytes are copied, a copy of fixed size
+    /// rather than a call to `memmove` for `len` (the inline bytes past `len`, never read,
+    /// are then the window's). In place, because a string built and returned, then moved
+    /// into a `Value` and the `Value` onto a vector, was read back wider than it was written
+    /// at each move, a stalled store forward each (most of decoding a list of strs).
+    #[inline]
+    pub(crate) fn set_surrogatepass_window(&mut self, window: &[u8], len: usize) -> Result<(), InvalidUtf8> {
+        let bytes = &window[..len];
+        let surrogates = match utf8(bytes) {
+            Ok(_) => false,
+            Err(_) => {
+                validate_surrogatepass(bytes)?;
+                true
+            }
+        };
+        match window.first_chunk::<{ PyString::INLINE }>() {
+            Some(&buf) if len <= PyString::INLINE => self.storage = Storage::Inline { len: len as u8, surrogates, buf },
+            _ => *self = PyString::from_checked(bytes, surrogates),
+        }
+        Ok(())
+    }
+
     /// [`from_surrogatepass`](PyString::from_surrogatepass) taking the buffer, without a copy.
     pub fn from_surrogatepass_vec(bytes: Vec<u8>) -> Result<PyString, InvalidUtf8> {
         if utf8(&bytes).is_ok() {
@@ -348,6 +372,32 @@ impl Iterator for CodePoints<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Filling a string from a window of the input gives what `from_surrogatepass` of the
+    /// bytes gives, for every length around the inline size, with and without bytes after
+    /// the string in the window, with surrogates, and for bytes that are not UTF-8.
+    #[test]
+    fn a_string_filled_from_a_window_is_the_string_of_its_bytes() {
+        let pieces: [&[u8]; 5] = [b"a", "\u{e9}".as_bytes(), "\u{1F40D}".as_bytes(), b"\xed\xb3\xbf", b"\xff"];
+        for piece in pieces {
+            for len in 0..=PyString::INLINE + 6 {
+                let bytes: Vec<u8> = piece.iter().copied().cycle().take(len).collect();
+                for after in [&b""[..], b"\x94.", &[0x94; 40]] {
+                    let window = [&bytes[..], after].concat();
+                    let mut filled = PyString::from("previous");
+                    let result = filled.set_surrogatepass_window(&window, len);
+                    match PyString::from_surrogatepass(&bytes) {
+                        Ok(expected) => {
+                            assert_eq!(result, Ok(()), "{bytes:?}");
+                            assert!(filled == expected, "{bytes:?}");
+                            assert_eq!(filled.has_surrogates(), expected.has_surrogates(), "{bytes:?}");
+                        }
+                        Err(error) => assert_eq!(result, Err(error), "{bytes:?}"),
+                    }
+                }
+            }
+        }
+    }
 
     #[test]
     fn keeps_lone_surrogates_losslessly() {
