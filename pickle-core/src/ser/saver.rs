@@ -372,7 +372,10 @@ impl<'w> Saver<'w> {
         if self.proto >= 1 {
             let n = utf8.len();
             if let (Some(padded), true) = (padded, self.proto >= 4) {
-                self.out.op_short_payload(Opcode::ShortBinunicode, padded, n as u8);
+                self.out.op_padded_payload([Opcode::ShortBinunicode.code(), n as u8], padded, n);
+            } else if let Some(padded) = padded {
+                let [b0, b1, b2, b3] = (n as u32).to_le_bytes();
+                self.out.op_padded_payload([Opcode::Binunicode.code(), b0, b1, b2, b3], padded, n);
             } else if n <= 0xFF && self.proto >= 4 {
                 self.out.op_payload(Opcode::ShortBinunicode, &[n as u8], utf8)?;
             } else if let Ok(n32) = u32::try_from(n) {
