@@ -197,3 +197,54 @@ fn newobj_of_something_that_is_no_class_is_refused() {
 fn common_hex(s: &str) -> Vec<u8> {
     (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
 }
+
+/// An instance whose state holds another, `depth` levels down: its attribute names are
+/// interned names, which the pickler writes without a reduction when no hook is installed.
+struct Node {
+    depth: usize,
+}
+
+impl Reduce for Node {
+    fn reduce_ex(&self, _: u8) -> Result<Reduction<'_>> {
+        let state = pickle_core::Attrs::new().with("depth", &self.depth);
+        let state = match self.depth {
+            0 => state,
+            _ => state.with("child", pickle_core::Arg::owned(Node { depth: self.depth - 1 })),
+        };
+        Ok(Call::new(GlobalName::new("m", "Node"), ()).state(state).into())
+    }
+}
+
+/// A `reducer_override` that keeps every reduction: installed, it sends every object
+/// through the general path.
+struct KeepEveryReduction;
+
+impl pickle_core::ReducerOverride for KeepEveryReduction {
+    fn reducer_override<'a>(
+        &mut self,
+        _: Option<&'a dyn std::any::Any>,
+        _: &Reduction<'a>,
+        _: u8,
+    ) -> Result<Option<Reduction<'a>>> {
+        Ok(None)
+    }
+}
+
+#[test]
+fn attribute_names_are_written_alike_with_and_without_hooks() {
+    for protocol in 0..=5u8 {
+        for max_depth in 1..=8 {
+            let written = |hooked: bool| {
+                let mut out = Vec::new();
+                let mut pickler = Pickler::new(&mut out).protocol(protocol).max_depth(max_depth);
+                if hooked {
+                    pickler = pickler.reducer_override(KeepEveryReduction);
+                }
+                let result = pickler.dump(&Node { depth: 3 }).map_err(|e| e.to_string());
+                drop(pickler);
+                result.map(|()| out)
+            };
+            assert_eq!(written(false), written(true), "protocol {protocol}, max_depth {max_depth}");
+        }
+    }
+}

@@ -87,6 +87,14 @@ pub trait Reduce {
         None
     }
 
+    /// This value's text when it is an interned name ([`Name`]): with no hook to consult,
+    /// the pickler writes names without a reduction.
+    #[doc(hidden)]
+    #[inline]
+    fn as_name(&self) -> Option<&str> {
+        None
+    }
+
     /// The identity of a shared value (`Rc`, `Arc`, [`Shared`](crate::Shared)): values with
     /// the same identity are one Python object, written once and then fetched from the memo.
     /// `None`, the default, makes every occurrence a separate object.
@@ -212,6 +220,10 @@ pub struct Name<'a>(pub &'a str);
 impl Reduce for Name<'_> {
     fn reduce_ex(&self, _protocol: u8) -> Result<Reduction<'_>> {
         Ok(Reduction::Builtin(Builtin::Name(self.0)))
+    }
+    #[inline]
+    fn as_name(&self) -> Option<&str> {
+        Some(self.0)
     }
 }
 

@@ -106,10 +106,25 @@ impl<'w> Saver<'w> {
 
     /// [`Saver::save`] past the atoms: the memo, hooks and the object's reduction.
     fn save_object<T: Reduce + ?Sized>(&mut self, obj: &T) -> Result<()> {
-        match (obj.as_value(), self.unhooked) {
-            (Some(value), true) => self.save_value_object(value),
-            _ => self.save_object_by_reduction(obj),
+        if self.unhooked {
+            if let Some(value) = obj.as_value() {
+                return self.save_value_object(value);
+            }
+            if let Some(name) = obj.as_name() {
+                return self.save_name(name);
+            }
         }
+        self.save_object_by_reduction(obj)
+    }
+
+    /// An interned name ([`Name`]) as its reduction, `Builtin::Name`, is written, without
+    /// the reduction: memoized by content, and counted against the depth limit as every
+    /// object the general path reduces is. A struct's field names are most of them.
+    fn save_name(&mut self, name: &str) -> Result<()> {
+        if self.depth >= self.max_depth {
+            return Err(ErrorKind::RecursionLimit(self.max_depth).into());
+        }
+        self.save_str(name.as_bytes(), None, MemoKey { identity: None, content: Some(Content::name(name)) })
     }
 
     /// [`Saver::save_object`] by the object's reduction, with every hook consulted.
