@@ -520,6 +520,71 @@ fn cpython_class_instances_load_alike_as_derived_structs() {
     }
 }
 
+/// Class instances and globals as CPython writes them, loaded as `Value`s by the direct
+/// path (STACK_GLOBAL, NEWOBJ of an empty tuple, BUILD: protocols 4 and 5, two or more
+/// instances) and by the general loader: the same values and sharing (the class, the
+/// shared `copyreg.__newobj__`, shared attribute values and instances), the same errors,
+/// the same `fresh_names` of C-implemented globals, and a class policy kept by both.
+#[test]
+fn cpython_class_instances_and_globals_load_alike_as_values() {
+    if !common::python_available("cpython_class_instances_and_globals_load_alike_as_values") {
+        return;
+    }
+    let account = "__import__('load_classes').Account";
+    let circle = "__import__('load_classes').Circle";
+    // (expression, whether the direct path takes it at protocols 4 and 5)
+    let expressions = [
+        (format!("[{account}('o%d' % (i % 3), i, [i, -i]) for i in range(20)]"), true),
+        (format!("(lambda o: [{account}(o, 1, []), {account}(o, 2, [7, 8])])('shared owner')"), true),
+        (format!("[{account}('a', 1, [1]), {circle}(2), {account}('b', 2, [])]"), true),
+        (format!("{{'first': {circle}(1), 'second': ({circle}(2),)}}"), true),
+        // One NEWOBJ: `copyreg.__newobj__` is not shared, which the direct path leaves.
+        (format!("[{account}('a', 1, [1, 2])]"), false),
+        // An instance reached twice: fetched before its BUILD.
+        (format!("(lambda a: [a, a, {circle}(3)])({account}('a', 1, [1, 2]))"), false),
+        // Globals alone; C-implemented ones make their module and name strs afresh.
+        ("[__import__('datetime').date, __import__('datetime').time, __import__('array').array]".into(), true),
+        (format!("[{account}, {circle}, {account}, __import__('load_classes').Measurement]"), true),
+        ("[len, __import__('collections').OrderedDict, __import__('collections').abc.Mapping]".into(), true),
+        // Instances without attributes: no state, no BUILD.
+        (format!("[[{circle}.__new__({circle})], {circle}.__new__({circle})]"), true),
+    ];
+    let allow_all = pickle_core::ClassPolicy::new()
+        .allow("load_classes", "Account")
+        .allow("load_classes", "Circle")
+        .allow("load_classes", "Measurement");
+    let refuse_circle = pickle_core::ClassPolicy::new().allow("load_classes", "Account");
+    let mut taken_count = 0;
+    for (index, protocol, bytes) in cpython_pickles(expressions.iter().map(|(e, _)| e.as_str())) {
+        let (expression, taken) = (&expressions[index].0, expressions[index].1);
+        for policy in [None, Some(allow_all.clone()), Some(refuse_circle.clone())] {
+            let options = UnpicklerOptions { class_policy: policy.clone(), ..defaults() };
+            let result = agree(&bytes, &options);
+            let allowed = result.is_ok();
+            let direct = pickle_core::__private::load_direct(&bytes, &options);
+            let expected = taken && protocol >= 4 && allowed;
+            assert_eq!(direct.is_some(), expected, "{expression} at protocol {protocol} with {policy:?}: {result:?}");
+            taken_count += usize::from(direct.is_some());
+        }
+    }
+    assert!(taken_count >= 8 * 2, "{taken_count}");
+    // Nesting limits around an instance's depth (its state's list, in its state dict, in
+    // the instance, in the list) and memo and allocation limits: the same answers.
+    let limited = [&expressions[0].0, &expressions[3].0, &expressions[9].0];
+    for (_, protocol, bytes) in cpython_pickles(limited.map(String::as_str)) {
+        for max_depth in 1..=6 {
+            let _ = agree(&bytes, &UnpicklerOptions { max_depth, ..defaults() });
+        }
+        for max_memo in [1, 5, 50] {
+            let _ = agree(&bytes, &UnpicklerOptions { max_memo, ..defaults() });
+        }
+        for max_alloc in (0..bytes.len() as u64 * 200).step_by(700) {
+            let _ = agree(&bytes, &UnpicklerOptions { max_alloc, ..defaults() });
+        }
+        let _ = protocol;
+    }
+}
+
 /// A dict of one entry, as Python code often wraps data.
 #[derive(pickle_core::Reconstruct, Debug, PartialEq)]
 #[pickle(dict)]

@@ -11,16 +11,23 @@
 //! once it is complete (at once for a str or a tuple, when it leaves the stack for a list or
 //! a dict, which APPENDS and SETITEMS fill while they are on it).
 //!
+//! Class instances as `object.__reduce_ex__` writes a plain class's (its global, NEWOBJ of
+//! an empty tuple, BUILD of its `__dict__`) are `copyreg.__newobj__(cls)` objects, as the
+//! general loader makes them; the one `copyreg.__newobj__` global they share is a node from
+//! the first NEWOBJ on, so a pickle with a single NEWOBJ (where it is not shared) gives up.
+//!
 //! Anything else gives up, and the general loader reads the pickle from its start: an
 //! opcode outside the set below, an error of any kind, a limit reached, a GET of a container
 //! still being filled (a cycle), a fetched container changed after it was complete, a memo
-//! index put twice, dict keys that are not plain str, bytes, int or None or might repeat.
+//! index put twice, dict keys that are not plain str, bytes, int or None or might repeat, a
+//! global the class policy refuses, NEWOBJ with arguments, BUILD of an object fetched or
+//! built already.
 //! The general loader decides all of those, so both paths give one answer by construction;
 //! `tests/direct_decode.rs` checks that they do. Every object this path keeps is referred to
 //! from the root once plus once per GET of it, which is what makes the general loader's
 //! [`Shared`] nodes (objects with two or more references) exactly this path's fetched ones.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use super::args::{self, Arg, Budget};
 use super::input::{Input, SliceSource};
@@ -28,10 +35,12 @@ use super::load::{OBJECT_CHARGE, SLOT_CHARGE};
 use super::text::Int;
 use super::UnpicklerOptions;
 use crate::opcode::{ArgKind, Opcode, OPCODES};
-use crate::value::{PyString, Shared, Value};
+use crate::value::{Global, Object, PyString, Shared, Value};
 
 /// The opcodes this path decodes: protocols 2 to 5's data, without sets (whose items need
-/// Python's equality), globals, reductions or persistent ids.
+/// Python's equality), reductions or persistent ids; and globals named by STACK_GLOBAL with
+/// the instances NEWOBJ and BUILD make of them, as `object.__reduce_ex__` writes a plain
+/// class's instances.
 const fn decoded(op: Opcode) -> bool {
     use Opcode as O;
     matches!(
@@ -73,6 +82,9 @@ const fn decoded(op: Opcode) -> bool {
             | O::LongBinput
             | O::Binget
             | O::LongBinget
+            | O::StackGlobal
+            | O::Newobj
+            | O::Build
     )
 }
 
@@ -269,6 +281,16 @@ struct Direct<'a, 'o> {
     watched: Vec<Watched>,
     /// Whether the pickle has a GET: set when one is met without a prescan's `slots`.
     fetches: bool,
+    /// The protocol PROTO gave, which decides how globals are named.
+    proto: u8,
+    /// The globals' names so far and the identity of their str, as the general loader's
+    /// `global_names` (see [`Direct::stack_global`]).
+    global_names: HashMap<Box<str>, usize>,
+    /// Identities for strs that no GET fetches, each a new object: counted down from the
+    /// top of the address space, where no node is.
+    fresh_identity: usize,
+    /// `copyreg.__newobj__`, the callable of every NEWOBJ's object, and how many there are.
+    newobj: Option<(Shared, usize)>,
 }
 
 impl<'a, 'o> Direct<'a, 'o> {
@@ -286,6 +308,10 @@ impl<'a, 'o> Direct<'a, 'o> {
             marks: Vec::new(),
             watched: Vec::new(),
             fetches: false,
+            proto: 0,
+            global_names: HashMap::new(),
+            fresh_identity: usize::MAX,
+            newobj: None,
         }
     }
 
@@ -363,9 +389,12 @@ impl<'a, 'o> Direct<'a, 'o> {
                 Opcode::Append | Opcode::Appends | Opcode::Setitem | Opcode::Setitems => self.fill(op)?,
 
                 Opcode::Proto => match self.arg(op)? {
-                    Arg::Int(p) if p <= i64::from(crate::HIGHEST_PROTOCOL) => {}
+                    Arg::Int(p) if p <= i64::from(crate::HIGHEST_PROTOCOL) => self.proto = p as u8,
                     _ => return None,
                 },
+                Opcode::StackGlobal => self.stack_global()?,
+                Opcode::Newobj => self.newobj()?,
+                Opcode::Build => self.build()?,
                 Opcode::Frame => match self.arg(op)? {
                     Arg::Int(n) => self.input.ensure(n as u64).ok()?,
                     _ => return None,
@@ -612,8 +641,109 @@ impl<'a, 'o> Direct<'a, 'o> {
         self.note_depth(self.stack.len() - 1, depth)
     }
 
+    /// STACK_GLOBAL: the global named by the two strs below, as the general loader names it
+    /// (Python 2 names mapped below protocol 3, `fresh_names` from the strs' identities),
+    /// if the class policy allows it.
+    fn stack_global(&mut self) -> Option<()> {
+        let start = self.stack.len().checked_sub(2).filter(|&s| s >= self.fence())?;
+        if self.leave(start)? > 0 {
+            return None;
+        }
+        let name = self.stack.pop()?;
+        let module = self.stack.pop()?;
+        let ((module, m), (name, n)) = (self.global_name(&module)?, self.global_name(&name)?);
+        let differs =
+            |names: &HashMap<Box<str>, usize>, id: usize, text: &str| names.get(text).is_some_and(|&i| i != id);
+        let fresh_names = (module == name && m != n)
+            || differs(&self.global_names, m, module)
+            || differs(&self.global_names, n, name);
+        if !fresh_names {
+            self.global_names.entry(module.into()).or_insert(m);
+            self.global_names.entry(name.into()).or_insert(n);
+        }
+        let global = super::load::global(self.proto, self.options.fix_imports, module.to_owned(), name.to_owned());
+        let global = Global { fresh_names, ..global };
+        if let Some(policy) = &self.options.class_policy {
+            policy.admit(&global).ok()?;
+        }
+        self.push_object(Value::Global(Box::new(global)))
+    }
+
+    /// The text of a str STACK_GLOBAL takes and its identity: its node's, or a new one.
+    fn global_name<'v>(&mut self, value: &'v Value) -> Option<(&'v str, usize)> {
+        match value {
+            Value::Str(s) => {
+                self.fresh_identity -= 1;
+                Some((s.as_str()?, self.fresh_identity))
+            }
+            Value::Shared(node) => match node.get()? {
+                Value::Str(s) => Some((s.as_str()?, node.id())),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    /// NEWOBJ of a class and an empty tuple: `copyreg.__newobj__(cls)`, as the general loader
+    /// makes it. Other arguments give up (their depth is not counted here).
+    fn newobj(&mut self) -> Option<()> {
+        let start = self.stack.len().checked_sub(2).filter(|&s| s >= self.fence())?;
+        let class_depth = self.leave(start)?;
+        if !matches!(self.stack.pop()?, Value::Tuple(ref args) if args.is_empty()) {
+            return None;
+        }
+        let class = self.stack.pop()?;
+        let global = match &class {
+            Value::Global(global) => global,
+            Value::Shared(node) => match node.get()? {
+                Value::Global(global) => global,
+                _ => return None,
+            },
+            _ => return None,
+        };
+        if global.module == "builtins" && !crate::compat::is_builtin_type(&global.name) {
+            return None;
+        }
+        let newobj = match &mut self.newobj {
+            Some((node, count)) => {
+                *count += 1;
+                node.clone()
+            }
+            None => {
+                self.charge(OBJECT_CHARGE)?;
+                let node = Shared::new(Value::Global(Box::new(Global::new("copyreg", "__newobj__"))));
+                self.newobj = Some((node.clone(), 1));
+                node
+            }
+        };
+        // The arguments' tuple, with the class first, and the object.
+        self.charge(2 * OBJECT_CHARGE)?;
+        let object = Object::new(Value::Shared(newobj), Value::Tuple(vec![class]));
+        self.stack.push(Value::Object(Box::new(object)));
+        self.note_depth(self.stack.len() - 1, class_depth + 2)
+    }
+
+    /// BUILD: the state of the object below it, which must have none yet (a second BUILD
+    /// would drop the first state, which the general loader does not count).
+    fn build(&mut self) -> Option<()> {
+        let start = self.stack.len().checked_sub(1)?;
+        let target = start.checked_sub(1).filter(|&t| t >= self.fence())?;
+        let state_depth = self.leave(start)?;
+        let state = self.stack.pop()?;
+        match &mut self.stack[target] {
+            Value::Object(object) if object.state.is_none() => object.state = Some(state),
+            _ => return None,
+        }
+        self.note_depth(target, state_depth + 1)
+    }
+
     fn stop(&mut self) -> Option<Value> {
         if self.stack.len() != 1 || !self.marks.is_empty() {
+            return None;
+        }
+        // The general loader's `copyreg.__newobj__` is one object, shared only when two
+        // objects refer to it; here it is a node from the first NEWOBJ on.
+        if matches!(self.newobj, Some((_, 1))) {
             return None;
         }
         if self.watched.first().is_some_and(|w| w.node.is_some()) {

@@ -738,13 +738,7 @@ impl<'u, I: Input> Loader<'u, I> {
 
     /// A global as `find_class` names it: Python 2 names mapped below protocol 3.
     fn global(&self, module: String, name: String) -> Global {
-        if self.proto < 3 && self.options.fix_imports {
-            let (m, n) = compat::to_python3(&module, &name);
-            if (m, n) != (module.as_str(), name.as_str()) {
-                return Global::new(m, n);
-            }
-        }
-        Global::new(module, name)
+        global(self.proto, self.options.fix_imports, module, name)
     }
 
     /// Refuses a global the class policy does not allow.
@@ -918,6 +912,18 @@ impl<'u, I: Input> Loader<'u, I> {
         let mut nodes = HashMap::new();
         self.graph.insert(value, &mut nodes, 0)
     }
+}
+
+/// A global as `find_class` names it in a pickle of protocol `proto`: Python 2 names mapped
+/// below protocol 3 when `fix_imports` is on.
+pub(super) fn global(proto: u8, fix_imports: bool, module: String, name: String) -> Global {
+    if proto < 3 && fix_imports {
+        let (m, n) = compat::to_python3(&module, &name);
+        if (m, n) != (module.as_str(), name.as_str()) {
+            return Global::new(m, n);
+        }
+    }
+    Global::new(module, name)
 }
 
 fn object(callable: Item, args: Item) -> ObjectNode {

@@ -18,6 +18,12 @@ pub fn load_streamed<T: crate::Reconstruct>(bytes: &[u8], options: &crate::Unpic
     crate::de::stream::load(bytes, options).map(|(value, _)| value)
 }
 
+/// The direct path to a `Value` alone (`de::direct`): the value, or `None` where it leaves
+/// the pickle to the general loader. For tests that check the path is taken.
+pub fn load_direct(bytes: &[u8], options: &crate::UnpicklerOptions) -> Option<crate::Value> {
+    crate::de::direct::load(bytes, options).map(|(value, _)| value)
+}
+
 /// A tuple of arguments of any length, each borrowed or owned.
 pub struct Args<'a>(pub Vec<Arg<'a>>);
 
