@@ -40,7 +40,7 @@ use crate::value::{Global, Object, PyString, Shared, Value};
 /// The opcodes this path decodes: protocols 2 to 5's data, without sets (whose items need
 /// Python's equality), reductions or persistent ids; and globals named by STACK_GLOBAL with
 /// the instances NEWOBJ and BUILD make of them, as `object.__reduce_ex__` writes a plain
-/// class's instances.
+/// class's instances. GLOBAL is decoded too; its argument, two lines, has no entry here.
 const fn decoded(op: Opcode) -> bool {
     use Opcode as O;
     matches!(
@@ -177,6 +177,7 @@ pub(crate) fn load(data: &[u8], options: &UnpicklerOptions) -> Option<(Value, us
 /// or an index no pickle of this size could reach.
 pub(crate) fn prescan(data: &[u8]) -> Option<(Vec<u32>, usize)> {
     const STOP: u8 = Opcode::Stop as u8;
+    const GLOBAL: u8 = Opcode::Global as u8;
     const BINPUT: u8 = Opcode::Binput as u8;
     const LONG_BINPUT: u8 = Opcode::LongBinput as u8;
     const BINGET: u8 = Opcode::Binget as u8;
@@ -189,6 +190,11 @@ pub(crate) fn prescan(data: &[u8]) -> Option<(Vec<u32>, usize)> {
         let code = *data.get(pos)?;
         let skip = SKIPS[code as usize];
         if !skip.decoded {
+            // GLOBAL, decoded too, has two lines for its argument rather than a length.
+            if code == GLOBAL {
+                pos = after_line(data, after_line(data, pos + 1)?)?;
+                continue;
+            }
             return None;
         }
         let arg = pos + 1;
@@ -231,6 +237,11 @@ pub(crate) fn prescan(data: &[u8]) -> Option<(Vec<u32>, usize)> {
             puts += 1;
         }
     }
+}
+
+/// Where the line that starts at `start` ends, past its newline.
+fn after_line(data: &[u8], start: usize) -> Option<usize> {
+    Some(start + data.get(start..)?.iter().position(|&b| b == b'\n')? + 1)
 }
 
 pub(crate) fn uint_le(bytes: &[u8]) -> u64 {
@@ -393,6 +404,7 @@ impl<'a, 'o> Direct<'a, 'o> {
                     _ => return None,
                 },
                 Opcode::StackGlobal => self.stack_global()?,
+                Opcode::Global => self.global()?,
                 Opcode::Newobj => self.newobj()?,
                 Opcode::Build => self.build()?,
                 Opcode::Frame => match self.arg(op)? {
@@ -662,7 +674,19 @@ impl<'a, 'o> Direct<'a, 'o> {
             self.global_names.entry(name.into()).or_insert(n);
         }
         let global = super::load::global(self.proto, self.options.fix_imports, module.to_owned(), name.to_owned());
-        let global = Global { fresh_names, ..global };
+        self.push_global(Global { fresh_names, ..global })
+    }
+
+    /// GLOBAL: the global its two lines name (below protocol 4, how protocol 2 writes a
+    /// class), as the general loader names it.
+    fn global(&mut self) -> Option<()> {
+        let Arg::Pair(module, name) = self.arg(Opcode::Global)? else { return None };
+        let (module, name) = (String::from_utf8(module).ok()?, String::from_utf8(name).ok()?);
+        self.push_global(super::load::global(self.proto, self.options.fix_imports, module, name))
+    }
+
+    /// Pushes a global, if the class policy allows it.
+    fn push_global(&mut self, global: Global) -> Option<()> {
         if let Some(policy) = &self.options.class_policy {
             policy.admit(&global).ok()?;
         }
