@@ -459,7 +459,7 @@ struct Account {
 }
 
 /// Instances of a plain Python class as CPython writes them, loaded as a derived struct by
-/// the typed fast path (protocols 4 and 5) and by the general loader: the same values, the
+/// the typed fast path (protocols 2 to 5: GLOBAL or STACK_GLOBAL) and by the general loader: the same values, the
 /// same sharing, the same errors; and a class policy is kept by both.
 #[test]
 fn cpython_class_instances_load_alike_as_derived_structs() {
@@ -495,7 +495,7 @@ fn cpython_class_instances_load_alike_as_derived_structs() {
             let options = UnpicklerOptions { class_policy: policy.clone(), ..defaults() };
             let fast = pickle_core::__private::load_streamed::<Vec<Account>>(&bytes, &options);
             let expected =
-                taken && protocol >= 4 && policy.as_ref().is_none_or(|p| p.allows("load_classes", "Account"));
+                taken && protocol >= 2 && policy.as_ref().is_none_or(|p| p.allows("load_classes", "Account"));
             assert_eq!(fast.is_some(), expected, "{expression} at protocol {protocol} with {policy:?}");
             let general = Unpickler::new(Cursor::new(&bytes)).with_options(options.clone()).load::<Vec<Account>>();
             if let Some(fast) = fast {
@@ -507,11 +507,11 @@ fn cpython_class_instances_load_alike_as_derived_structs() {
             let _ = typed_agree::<Vec<Account>>(&bytes, &options);
         }
     }
-    assert_eq!(streamed, 3 * 2 * 2);
+    assert_eq!(streamed, 3 * 4 * 2);
     // One instance twice in the list, as `Rc`s: one allocation on both paths.
     for (_, protocol, bytes) in cpython_pickles([expressions[4].as_str()]) {
         let fast = pickle_core::__private::load_streamed::<Vec<std::rc::Rc<Account>>>(&bytes, &defaults());
-        assert_eq!(fast.is_some(), protocol >= 4);
+        assert_eq!(fast.is_some(), protocol >= 2);
         let general = pickle_core::load::<Vec<std::rc::Rc<Account>>, _>(Cursor::new(&bytes)).unwrap();
         assert!(std::rc::Rc::ptr_eq(&general[0], &general[1]));
         if let Some(fast) = fast {
@@ -585,6 +585,59 @@ fn cpython_class_instances_and_globals_load_alike_as_values() {
             let _ = agree(&bytes, &UnpicklerOptions { max_alloc, ..defaults() });
         }
         let _ = protocol;
+    }
+}
+
+/// `collections.UserDict`, which protocols 0 to 2 name by its Python 2 name,
+/// `UserDict.IterableUserDict`.
+#[derive(pickle_core::Reconstruct, Debug, PartialEq)]
+#[pickle(module = "collections", name = "UserDict")]
+struct UserDict {
+    data: Pair,
+}
+
+/// The same class by its Python 2 name, which the general loader maps away from below
+/// protocol 3: such a struct does not load from those pickles, by either path.
+#[derive(pickle_core::Reconstruct, Debug, PartialEq)]
+#[pickle(module = "UserDict", name = "IterableUserDict")]
+struct Python2UserDict {
+    data: Pair,
+}
+
+/// A dict of two known keys.
+#[derive(pickle_core::Reconstruct, Debug, PartialEq)]
+#[pickle(dict)]
+struct Pair {
+    a: i64,
+    b: i64,
+}
+
+/// A class named by GLOBAL with a Python 2 name: the general loader maps it (below protocol
+/// 3, with `fix_imports`), and the typed fast path leaves it to it; from protocol 3 the
+/// fast path takes it. Both agree with `fix_imports` on and off, and on a short line limit.
+#[test]
+fn renamed_classes_load_alike_as_derived_structs() {
+    if !common::python_available("renamed_classes_load_alike_as_derived_structs") {
+        return;
+    }
+    let expression =
+        "[__import__('collections').UserDict({'a': 1, 'b': 2}), __import__('collections').UserDict(a=3, b=4)]";
+    for (_, protocol, bytes) in cpython_pickles([expression]) {
+        for fix_imports in [true, false] {
+            for max_line in [10, 100] {
+                let options = UnpicklerOptions { fix_imports, max_line, ..defaults() };
+                let result = typed_agree::<Vec<UserDict>>(&bytes, &options);
+                let fast = pickle_core::__private::load_streamed::<Vec<UserDict>>(&bytes, &options);
+                // `collections` is longer than 10 bytes: a line GLOBAL cannot have then.
+                let expected = protocol >= 4 || (protocol == 3 && max_line == 100);
+                assert_eq!(fast.is_some(), expected, "protocol {protocol}, fix_imports {fix_imports}: {result:?}");
+                if fix_imports && (max_line == 100 || protocol >= 4) && protocol >= 2 {
+                    assert!(result.is_ok(), "protocol {protocol}: {result:?}");
+                }
+                let python2 = typed_agree::<Vec<Python2UserDict>>(&bytes, &options);
+                assert_eq!(python2.is_ok(), protocol == 2 && !fix_imports && max_line == 100, "{python2:?}");
+            }
+        }
     }
 }
 

@@ -163,6 +163,10 @@ pub struct Stream<'a> {
     proto: u8,
     /// The class policy that globals must pass, if one is set.
     policy: Option<&'a super::ClassPolicy>,
+    /// The options GLOBAL is read with: its lines' limit, and whether Python 2 names are
+    /// mapped below protocol 3.
+    max_line: usize,
+    fix_imports: bool,
     /// The globals named so far, as (module, name); memo entries of them refer here.
     globals: Vec<(&'a str, &'a str)>,
 }
@@ -198,6 +202,8 @@ impl<'a> Stream<'a> {
                 _ => 0,
             },
             policy: None,
+            max_line: options.max_line,
+            fix_imports: options.fix_imports,
             globals: Vec::new(),
         }
     }
@@ -631,7 +637,7 @@ impl<'a> Stream<'a> {
 
     /// An instance of the class `module.name` whose state is a dict with str keys among
     /// `names`, each key's value read by `fill` with the key's index: a derived struct of a
-    /// plain Python class, as `object.__reduce_ex__` writes one at protocols 4 and 5 (the
+    /// plain Python class, as `object.__reduce_ex__` writes one at protocols 2 to 5 (the
     /// class, EMPTY_TUPLE, NEWOBJ, the state dict, BUILD).
     pub fn instance(
         &mut self,
@@ -639,9 +645,9 @@ impl<'a> Stream<'a> {
         names: &[&str],
         fill: impl FnMut(&mut Self, usize) -> Option<()>,
     ) -> Option<()> {
-        // Below protocol 4 the class is named by GLOBAL, which the loader may rename (below
-        // 3, `fix_imports`): left to it, as are `builtins` names, which NEWOBJ may refuse.
-        if self.proto < 4 || module == "builtins" {
+        // Below protocol 2 an instance is a `copyreg._reconstructor` reduction, and `builtins`
+        // names NEWOBJ may refuse: left to the general loader.
+        if self.proto < 2 || module == "builtins" {
             return None;
         }
         self.within_depth()?;
@@ -664,8 +670,8 @@ impl<'a> Stream<'a> {
         Some(())
     }
 
-    /// The class `module.name`: STACK_GLOBAL of its module and name (strs or GETs of them),
-    /// or a GET of the class memoized where it was first named.
+    /// The class `module.name`: GLOBAL, or STACK_GLOBAL of its module and name (strs or GETs
+    /// of them), or a GET of the class memoized where it was first named.
     fn class(&mut self, module: &str, name: &str) -> Option<()> {
         self.peek()?;
         if let Some((index, length)) = self.get_at(self.pos) {
@@ -681,8 +687,13 @@ impl<'a> Stream<'a> {
             self.pos += length;
             return self.puts(Kept::Other);
         }
-        let named = (self.text_or_get()?, self.text_or_get()?);
-        self.eat(Opcode::StackGlobal)?.then_some(())?;
+        let named = match self.eat(Opcode::Global)? {
+            true => self.global_lines()?,
+            false => {
+                let named = (self.text_or_get()?, self.text_or_get()?);
+                self.eat(Opcode::StackGlobal)?.then_some(named)?
+            }
+        };
         if named != (module, name) {
             return None;
         }
@@ -691,6 +702,21 @@ impl<'a> Stream<'a> {
         }
         self.object()?;
         self.puts(Kept::Global(named.0, named.1))
+    }
+
+    /// GLOBAL's module and name, two lines, as the general loader reads them (each at most
+    /// `max_line` bytes, UTF-8); `None` where it would rename them (Python 2 names below
+    /// protocol 3), which is left to it.
+    fn global_lines(&mut self) -> Option<(&'a str, &'a str)> {
+        let mut line = || {
+            let rest = &self.data[self.pos..];
+            let length = rest.iter().take(self.max_line.saturating_add(1)).position(|&b| b == b'\n')?;
+            self.pos += length + 1;
+            std::str::from_utf8(&rest[..length]).ok()
+        };
+        let (module, name) = (line()?, line()?);
+        let global = super::load::global(self.proto, self.fix_imports, module.to_owned(), name.to_owned());
+        (global.module == module && global.name == name).then_some((module, name))
     }
 
     /// One field of a dict struct: `None` if it came before (a repeated key).
