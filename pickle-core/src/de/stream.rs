@@ -13,8 +13,8 @@
 //! `None` or its type, `Rc`/`Arc` sharing one allocation per memoized object as
 //! [`Node::shared`](crate::Node::shared) does, a derived `#[pickle(dict)]` struct as a dict
 //! of its fields, and a derived struct of a plain Python class as `object.__reduce_ex__`
-//! writes its instances at protocols 4 and 5 (the class by STACK_GLOBAL or a GET of it,
-//! EMPTY_TUPLE, NEWOBJ, the `__dict__`, BUILD), the class policy checked as the general
+//! writes its instances at protocols 2 to 5 (the class by GLOBAL, STACK_GLOBAL or a GET of
+//! it, EMPTY_TUPLE, NEWOBJ, the `__dict__`, BUILD), the class policy checked as the general
 //! loader checks it.
 //!
 //! Like the direct path to a `Value` (`direct`), it gives up on anything else and the
