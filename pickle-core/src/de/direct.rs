@@ -27,11 +27,11 @@
 //! from the root once plus once per GET of it, which is what makes the general loader's
 //! [`Shared`] nodes (objects with two or more references) exactly this path's fetched ones.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use super::args::{self, Arg, Budget};
 use super::input::{Input, SliceSource};
-use super::load::{OBJECT_CHARGE, SLOT_CHARGE};
+use super::load::{GlobalNames, OBJECT_CHARGE, SLOT_CHARGE};
 use super::text::Int;
 use super::UnpicklerOptions;
 use crate::opcode::{ArgKind, Opcode, OPCODES};
@@ -294,9 +294,8 @@ struct Direct<'a, 'o> {
     fetches: bool,
     /// The protocol PROTO gave, which decides how globals are named.
     proto: u8,
-    /// The globals' names so far and the identity of their str, as the general loader's
-    /// `global_names` (see [`Direct::stack_global`]).
-    global_names: HashMap<Box<str>, usize>,
+    /// The globals' names so far, as the general loader's.
+    global_names: GlobalNames,
     /// Identities for strs that no GET fetches, each a new object: counted down from the
     /// top of the address space, where no node is.
     fresh_identity: usize,
@@ -320,7 +319,7 @@ impl<'a, 'o> Direct<'a, 'o> {
             watched: Vec::new(),
             fetches: false,
             proto: 0,
-            global_names: HashMap::new(),
+            global_names: GlobalNames::default(),
             fresh_identity: usize::MAX,
             newobj: None,
         }
@@ -663,17 +662,9 @@ impl<'a, 'o> Direct<'a, 'o> {
         }
         let name = self.stack.pop()?;
         let module = self.stack.pop()?;
-        let ((module, m), (name, n)) = (self.global_name(&module)?, self.global_name(&name)?);
-        let differs =
-            |names: &HashMap<Box<str>, usize>, id: usize, text: &str| names.get(text).is_some_and(|&i| i != id);
-        let fresh_names = (module == name && m != n)
-            || differs(&self.global_names, m, module)
-            || differs(&self.global_names, n, name);
-        if !fresh_names {
-            self.global_names.entry(module.into()).or_insert(m);
-            self.global_names.entry(name.into()).or_insert(n);
-        }
-        let global = super::load::global(self.proto, self.options.fix_imports, module.to_owned(), name.to_owned());
+        let (module, name) = (self.global_name(&module)?, self.global_name(&name)?);
+        let fresh_names = self.global_names.fresh(module, name);
+        let global = super::load::global(self.proto, self.options.fix_imports, module.0.to_owned(), name.0.to_owned());
         self.push_global(Global { fresh_names, ..global })
     }
 

@@ -95,7 +95,7 @@ pub(crate) struct Loader<'u, I: Input> {
     opcodes_proto: u8,
     budget: Budget,
     /// The first string object seen naming each module or qualname in STACK_GLOBAL.
-    global_names: HashMap<Box<str>, u32>,
+    global_names: GlobalNames,
     /// The `copyreg` globals NEWOBJ and NEWOBJ_EX are recorded with, made once.
     newobj: Option<Item>,
     newobj_ex: Option<Item>,
@@ -120,7 +120,7 @@ impl<'u, I: Input> Loader<'u, I> {
             proto: 0,
             opcodes_proto: 0,
             budget: Budget::new(options.max_alloc),
-            global_names: HashMap::new(),
+            global_names: GlobalNames::default(),
             newobj: None,
             newobj_ex: None,
         }
@@ -717,23 +717,10 @@ impl<'u, I: Input> Loader<'u, I> {
         Ok(())
     }
 
-    /// Whether a STACK_GLOBAL's names were made afresh, as a C-implemented global's are
-    /// (`Global::fresh_names`). CPython shares a Python-defined global's interned names, so
-    /// the evidence is a new string object equal to an interned one: the other name of the
-    /// same global, or a name of an earlier global that was itself interned. The strings of a
-    /// fresh global are no evidence about the next one, as they are new objects anyway.
+    /// Whether a STACK_GLOBAL's names were made afresh: see [`GlobalNames`].
     fn names_are_fresh(&mut self, (module_item, module): (Item, &str), (name_item, name): (Item, &str)) -> bool {
         let (Item::Obj(m), Item::Obj(n)) = (module_item, name_item) else { return false };
-        let differs =
-            |names: &HashMap<Box<str>, u32>, index: u32, text: &str| names.get(text).is_some_and(|&i| i != index);
-        let fresh = (module == name && m != n)
-            || differs(&self.global_names, m, module)
-            || differs(&self.global_names, n, name);
-        if !fresh {
-            self.global_names.entry(module.into()).or_insert(m);
-            self.global_names.entry(name.into()).or_insert(n);
-        }
-        fresh
+        self.global_names.fresh((module, m as usize), (name, n as usize))
     }
 
     /// A global as `find_class` names it: Python 2 names mapped below protocol 3.
@@ -911,6 +898,29 @@ impl<'u, I: Input> Loader<'u, I> {
     fn insert_value(&mut self, value: &Value) -> Result<Item> {
         let mut nodes = HashMap::new();
         self.graph.insert(value, &mut nodes, 0)
+    }
+}
+
+/// The names of the globals read so far, each with the identity of its str (the first
+/// one), to tell whether a STACK_GLOBAL's names were made afresh, as a C-implemented
+/// global's are (`Global::fresh_names`). CPython shares a Python-defined global's interned
+/// names, so the evidence is a new string object equal to an interned one: the other name
+/// of the same global, or a name of an earlier global that was itself interned. The strings
+/// of a fresh global are no evidence about the next one, as they are new objects anyway.
+#[derive(Default)]
+pub(super) struct GlobalNames(HashMap<Box<str>, usize>);
+
+impl GlobalNames {
+    /// Whether the global of these names (each with its str's identity) has fresh names;
+    /// if not, its names are noted.
+    pub(super) fn fresh(&mut self, (module, m): (&str, usize), (name, n): (&str, usize)) -> bool {
+        let differs = |text: &str, id: usize| self.0.get(text).is_some_and(|&i| i != id);
+        let fresh = (module == name && m != n) || differs(module, m) || differs(name, n);
+        if !fresh {
+            self.0.entry(module.into()).or_insert(m);
+            self.0.entry(name.into()).or_insert(n);
+        }
+        fresh
     }
 }
 

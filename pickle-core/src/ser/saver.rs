@@ -462,7 +462,7 @@ impl<'w> Saver<'w> {
     }
 
     /// A tuple of `n` items, which `write_items` writes one after another.
-    pub(super) fn tuple_of(
+    fn tuple_of(
         &mut self,
         n: usize,
         key: MemoKey<'_>,
@@ -502,46 +502,33 @@ impl<'w> Saver<'w> {
 
     /// CPython's `save_list`.
     fn save_list(&mut self, items: &dyn Sequence, key: MemoKey<'_>) -> Result<()> {
-        self.list_of(items.len(), key, |s, batch, len| {
+        self.filled(&LIST, items.len(), key, |s, batch, len| {
             items.save_items(&mut ItemSink { target: SinkTarget::Pickle(s, batch), len })
         })
     }
 
-    /// A list of `len` items, which `write_items` writes in the batches it is given.
-    pub(super) fn list_of(
-        &mut self,
-        len: usize,
-        key: MemoKey<'_>,
-        write_items: impl FnOnce(&mut Self, Batch, usize) -> Result<()>,
-    ) -> Result<()> {
-        self.empty_container(Opcode::EmptyList, Opcode::List);
-        self.memo_put(&key)?;
-        if len > 0 {
-            let batch = if self.proto > 0 { Batch::Batched(LIST_BATCHES) } else { Batch::Each(Some(Opcode::Append)) };
-            write_items(self, batch, len)?;
-        }
-        Ok(())
-    }
-
     /// CPython's `save_dict`.
     fn save_dict(&mut self, pairs: &dyn Mapping, key: MemoKey<'_>) -> Result<()> {
-        self.dict_of(pairs.len(), key, |s, batch, len| {
+        self.filled(&DICT, pairs.len(), key, |s, batch, len| {
             pairs.save_pairs(&mut PairSink { target: SinkTarget::Pickle(s, batch), len })
         })
     }
 
-    /// A dict of `len` pairs, which `write_pairs` writes in the batches it is given.
-    pub(super) fn dict_of(
+    /// A list or dict of `len` items (or pairs): the empty container and its memo entry,
+    /// then the items, which `write_items` writes in the batches it is given.
+    fn filled(
         &mut self,
+        container: &Filled,
         len: usize,
         key: MemoKey<'_>,
-        write_pairs: impl FnOnce(&mut Self, Batch, usize) -> Result<()>,
+        write_items: impl FnOnce(&mut Self, Batch, usize) -> Result<()>,
     ) -> Result<()> {
-        self.empty_container(Opcode::EmptyDict, Opcode::Dict);
+        self.empty_container(container.empty, container.text);
         self.memo_put(&key)?;
         if len > 0 {
-            let batch = if self.proto > 0 { Batch::Batched(DICT_BATCHES) } else { Batch::Each(Some(Opcode::Setitem)) };
-            write_pairs(self, batch, len)?;
+            let rule = container.batches;
+            let batch = if self.proto > 0 { Batch::Batched(rule) } else { Batch::Each(rule.single) };
+            write_items(self, batch, len)?;
         }
         Ok(())
     }
@@ -875,7 +862,7 @@ impl<'w> Saver<'w> {
     /// `n` items and says how many it wrote: fewer only when a [`Sequence`] has fewer items
     /// than its `len`. The items of a run are written by one loop, in the caller's code:
     /// a call per item was a quarter of the time spent on a list of ints.
-    pub(super) fn save_batches(
+    fn save_batches(
         &mut self,
         len: usize,
         batch: Batch,
@@ -942,6 +929,19 @@ pub(crate) struct BatchRule {
     /// When the size is a multiple of 1000, the C pickler writes one more, empty, batch.
     trailing_empty_batch: bool,
 }
+
+/// A container that is made empty and then filled: a list or a dict.
+struct Filled {
+    /// The opcode of the empty container.
+    empty: Opcode,
+    /// The opcode that makes it from a MARK at protocol 0, where there is no empty one.
+    text: Opcode,
+    /// How its items are written from protocol 1 (at 0, each with `batches.single`).
+    batches: BatchRule,
+}
+
+const LIST: Filled = Filled { empty: Opcode::EmptyList, text: Opcode::List, batches: LIST_BATCHES };
+const DICT: Filled = Filled { empty: Opcode::EmptyDict, text: Opcode::Dict, batches: DICT_BATCHES };
 
 const LIST_BATCHES: BatchRule =
     BatchRule { single: Some(Opcode::Append), close: Opcode::Appends, trailing_empty_batch: false };

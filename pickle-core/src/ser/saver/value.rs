@@ -9,7 +9,7 @@
 //! same by construction. Every other variant (objects, globals, sets, bytes, big ints,
 //! persistent ids, cycles) goes back to the general path.
 
-use super::{Batch, Saver};
+use super::{Batch, Saver, DICT, LIST};
 use crate::error::{ErrorKind, Result};
 use crate::opcode::Opcode;
 use crate::ser::memo::{Content, MemoKey};
@@ -75,11 +75,11 @@ impl Saver<'_> {
         let key = MemoKey { identity, content: None };
         crate::stack::grow(|| match value {
             Value::Str(s) => self.save_value_str(s, identity),
-            Value::List(items) => self.list_of(items.len(), key, |s, batch, len| s.save_slice(items, batch, len)),
+            Value::List(items) => self.filled(&LIST, items.len(), key, |s, batch, len| s.save_slice(items, batch, len)),
             Value::Tuple(items) => {
                 self.tuple_of(items.len(), key, |s, len| s.save_slice(items, Batch::Each(None), len))
             }
-            Value::Dict(pairs) => self.dict_of(pairs.len(), key, |s, batch, len| s.save_slice(pairs, batch, len)),
+            Value::Dict(pairs) => self.filled(&DICT, pairs.len(), key, |s, batch, len| s.save_slice(pairs, batch, len)),
             _ => unreachable!("save_value_object sends only these"),
         })?;
         self.depth -= 1;
