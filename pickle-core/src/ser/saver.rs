@@ -121,9 +121,7 @@ impl<'w> Saver<'w> {
     /// the reduction: memoized by content, and counted against the depth limit as every
     /// object the general path reduces is. A struct's field names are most of them.
     fn save_name(&mut self, name: &str) -> Result<()> {
-        if self.depth >= self.max_depth {
-            return Err(ErrorKind::RecursionLimit(self.max_depth).into());
-        }
+        self.within_depth()?;
         self.save_str(name.as_bytes(), None, MemoKey { identity: None, content: Some(Content::name(name)) })
     }
 
@@ -162,9 +160,7 @@ impl<'w> Saver<'w> {
                         reduction = replaced;
                     }
                 }
-                if self.depth >= self.max_depth {
-                    return Err(ErrorKind::RecursionLimit(self.max_depth).into());
-                }
+                self.within_depth()?;
                 self.depth += 1;
                 let class = match &reduction {
                     Reduction::Call(_) => obj.python_class(),
@@ -175,6 +171,16 @@ impl<'w> Saver<'w> {
             }
         }
         Ok(())
+    }
+
+    /// Refuses an object one level deeper than the limit allows, as CPython's recursion
+    /// limit does: every object the general path reduces is counted.
+    #[inline]
+    fn within_depth(&self) -> Result<()> {
+        match self.depth >= self.max_depth {
+            true => Err(ErrorKind::RecursionLimit(self.max_depth).into()),
+            false => Ok(()),
+        }
     }
 
     /// Writes None, a bool, an int or a float.

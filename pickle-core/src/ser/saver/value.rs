@@ -10,7 +10,7 @@
 //! persistent ids, cycles) goes back to the general path.
 
 use super::{Batch, Saver, DICT, LIST};
-use crate::error::{ErrorKind, Result};
+use crate::error::Result;
 use crate::opcode::Opcode;
 use crate::ser::memo::{Content, MemoKey};
 use crate::value::{PyString, Value};
@@ -68,9 +68,7 @@ impl Saver<'_> {
     /// A str, list, dict or tuple that counts against the depth limit, as every object the
     /// general path reduces does.
     fn save_value_nested(&mut self, value: &Value, identity: Option<usize>) -> Result<()> {
-        if self.depth >= self.max_depth {
-            return Err(ErrorKind::RecursionLimit(self.max_depth).into());
-        }
+        self.within_depth()?;
         self.depth += 1;
         let key = MemoKey { identity, content: None };
         crate::stack::grow(|| match value {
