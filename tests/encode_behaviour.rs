@@ -230,21 +230,36 @@ impl pickle_core::ReducerOverride for KeepEveryReduction {
     }
 }
 
+/// A derived dict struct holding another: its keys are `'static` names, which the pickler
+/// knows again by their address when no hook is installed.
+#[derive(pickle_core::Reduce)]
+#[pickle(dict)]
+struct Record {
+    id: i64,
+    x: Option<Box<Record>>,
+    name: &'static str,
+}
+
 #[test]
 fn attribute_names_are_written_alike_with_and_without_hooks() {
+    let records: Vec<Record> = (0..3)
+        .map(|id| Record { id, x: Some(Box::new(Record { id, x: None, name: "inner" })), name: "outer" })
+        .collect();
     for protocol in 0..=5u8 {
         for max_depth in 1..=8 {
-            let written = |hooked: bool| {
+            let written = |value: &dyn Reduce, hooked: bool| {
                 let mut out = Vec::new();
                 let mut pickler = Pickler::new(&mut out).protocol(protocol).max_depth(max_depth);
                 if hooked {
                     pickler = pickler.reducer_override(KeepEveryReduction);
                 }
-                let result = pickler.dump(&Node { depth: 3 }).map_err(|e| e.to_string());
+                let result = pickler.dump(value).map_err(|e| e.to_string());
                 drop(pickler);
                 result.map(|()| out)
             };
-            assert_eq!(written(false), written(true), "protocol {protocol}, max_depth {max_depth}");
+            for value in [&Node { depth: 3 } as &dyn Reduce, &records] {
+                assert_eq!(written(value, false), written(value, true), "protocol {protocol}, max_depth {max_depth}");
+            }
         }
     }
 }

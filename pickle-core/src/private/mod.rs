@@ -24,6 +24,24 @@ pub fn load_direct(bytes: &[u8], options: &crate::UnpicklerOptions) -> Option<cr
     crate::de::direct::load(bytes, options).map(|(value, _)| value)
 }
 
+/// A field name of a derived type: an interned name (as [`Name`](crate::Name)) whose text
+/// is `'static`, so the pickler may know it again by its address.
+pub struct StaticName(pub &'static str);
+
+impl Reduce for StaticName {
+    fn reduce_ex(&self, _: u8) -> Result<Reduction<'_>> {
+        Ok(Reduction::Builtin(Builtin::Name(self.0)))
+    }
+    #[inline]
+    fn as_name(&self) -> Option<&str> {
+        Some(self.0)
+    }
+    #[inline]
+    fn as_static_name(&self) -> Option<&'static str> {
+        Some(self.0)
+    }
+}
+
 /// A tuple of arguments of any length, each borrowed or owned.
 pub struct Args<'a>(pub Vec<Arg<'a>>);
 

@@ -95,6 +95,14 @@ pub trait Reduce {
         None
     }
 
+    /// This value's text when it is an interned name that is `'static` (a derived type's
+    /// field name): the pickler knows such a name again by its address.
+    #[doc(hidden)]
+    #[inline]
+    fn as_static_name(&self) -> Option<&'static str> {
+        None
+    }
+
     /// The identity of a shared value (`Rc`, `Arc`, [`Shared`](crate::Shared)): values with
     /// the same identity are one Python object, written once and then fetched from the memo.
     /// `None`, the default, makes every occurrence a separate object.

@@ -68,6 +68,15 @@ fn recent_slot(id: usize) -> usize {
     (id >> 4) % RECENT
 }
 
+/// The slots of [`Memo::static_names`].
+const STATIC_NAMES: usize = 64;
+
+/// The slot of a `'static` name's address (string literals are not aligned).
+#[inline]
+fn static_name_slot(address: usize) -> usize {
+    (address ^ address >> 6) % STATIC_NAMES
+}
+
 pub(crate) struct Memo {
     len: u64,
     /// By address: Fx hashing, as addresses are no attacker's choice and SipHash's cost
@@ -78,6 +87,10 @@ pub(crate) struct Memo {
     /// here is a load and a compare where the map hashes and probes. An entry stays true,
     /// as the map's entries are never removed. Empty until the first object with identity.
     recent: Vec<(usize, u64)>,
+    /// `'static` names by address and length, each with the memo index of its text: a
+    /// `'static` str is never freed or changed, so its address says its text. A few slots,
+    /// filled on first use; a name whose slot is taken goes by its text.
+    static_names: Vec<(usize, usize, u64)>,
     str_singletons: Box<[u32; 257]>,
     bytes_singletons: Box<[u32; 257]>,
     names: FxHashMap<Box<str>, u64>,
@@ -90,6 +103,7 @@ impl Memo {
             len: 0,
             by_identity: FxHashMap::default(),
             recent: Vec::new(),
+            static_names: Vec::new(),
             str_singletons: Box::new([NONE; 257]),
             bytes_singletons: Box::new([NONE; 257]),
             names: FxHashMap::default(),
@@ -119,6 +133,25 @@ impl Memo {
             _ if self.by_identity.is_empty() => None,
             _ => self.by_identity.get(&id).copied(),
         }
+    }
+
+    /// The memo index of a `'static` name noted with [`Memo::note_static_name`].
+    #[inline]
+    pub(crate) fn get_static_name(&self, name: &'static str) -> Option<u64> {
+        let (address, len) = (name.as_ptr() as usize, name.len());
+        match self.static_names.get(static_name_slot(address)) {
+            Some(&(a, l, index)) if a == address && l == len => Some(index),
+            _ => None,
+        }
+    }
+
+    /// Notes the memo index of a `'static` name's text, for [`Memo::get_static_name`].
+    pub(crate) fn note_static_name(&mut self, name: &'static str, index: u64) {
+        if self.static_names.is_empty() {
+            self.static_names = vec![(0, 0, 0); STATIC_NAMES];
+        }
+        let address = name.as_ptr() as usize;
+        self.static_names[static_name_slot(address)] = (address, name.len(), index);
     }
 
     /// Records the next memo index for the object and returns it. Most objects are known

@@ -110,6 +110,9 @@ impl<'w> Saver<'w> {
             if let Some(value) = obj.as_value() {
                 return self.save_value_object(value);
             }
+            if let Some(name) = obj.as_static_name() {
+                return self.save_static_name(name);
+            }
             if let Some(name) = obj.as_name() {
                 return self.save_name(name);
             }
@@ -123,6 +126,19 @@ impl<'w> Saver<'w> {
     fn save_name(&mut self, name: &str) -> Result<()> {
         self.within_depth()?;
         self.save_str(name.as_bytes(), None, MemoKey { identity: None, content: Some(Content::name(name)) })
+    }
+
+    /// [`Saver::save_name`] of a `'static` name, found again by its address before its text
+    /// is hashed: the keys of a derived dict struct, written once per value, are most of it.
+    fn save_static_name(&mut self, name: &'static str) -> Result<()> {
+        if let Some(index) = self.memo.get_static_name(name) {
+            self.within_depth()?;
+            return self.write_get(index);
+        }
+        self.save_name(name)?;
+        let index = self.memo.get(&MemoKey { identity: None, content: Some(Content::name(name)) });
+        self.memo.note_static_name(name, index.expect("a name just written is in the memo"));
+        Ok(())
     }
 
     /// [`Saver::save_object`] by the object's reduction, with every hook consulted.

@@ -155,7 +155,7 @@ fn dict_mapping(
     });
     let pairs = fields.iter().enumerate().map(|(i, f)| {
         let (arg, name) = (quote::format_ident!("__arg{}", i), &f.py_name);
-        quote!((&__pickle::Name(#name) as &dyn __pickle::Reduce, #arg.get()))
+        quote!((&__pickle::__private::StaticName(#name) as &dyn __pickle::Reduce, #arg.get()))
     });
     quote! {
         #[automatically_derived]
