@@ -251,7 +251,14 @@ impl Reduce for Name<'_> {
 /// }
 /// ```
 #[derive(Default)]
-pub struct Attrs<'a>(Vec<(Name<'a>, Arg<'a>)>);
+pub struct Attrs<'a>(Vec<(AttrName<'a>, Arg<'a>)>);
+
+/// An attribute's name: borrowed, or `'static` (a derived type's, which the pickler knows
+/// again by its address).
+enum AttrName<'a> {
+    Borrowed(Name<'a>),
+    Static(crate::__private::StaticName),
+}
 
 impl<'a> Attrs<'a> {
     /// No attributes.
@@ -266,13 +273,20 @@ impl<'a> Attrs<'a> {
 
     /// With one more attribute.
     pub fn with(mut self, name: &'a str, value: impl Into<Arg<'a>>) -> Attrs<'a> {
-        self.0.push((Name(name), value.into()));
+        self.0.push((AttrName::Borrowed(Name(name)), value.into()));
+        self
+    }
+
+    /// With one more attribute whose name is `'static`: what derived code uses.
+    #[doc(hidden)]
+    pub fn with_static(mut self, name: &'static str, value: impl Into<Arg<'a>>) -> Attrs<'a> {
+        self.0.push((AttrName::Static(crate::__private::StaticName(name)), value.into()));
         self
     }
 
     /// Adds an attribute.
     pub fn push(&mut self, name: &'a str, value: impl Into<Arg<'a>>) {
-        self.0.push((Name(name), value.into()));
+        self.0.push((AttrName::Borrowed(Name(name)), value.into()));
     }
 
     /// How many attributes there are.
@@ -297,7 +311,13 @@ impl Mapping for Attrs<'_> {
         self.0.len()
     }
     fn save_pairs(&self, sink: &mut PairSink<'_, '_>) -> Result<()> {
-        sink.save_all(self.0.iter().map(|(name, value)| (name as &dyn Reduce, value.get() as &dyn Reduce)))
+        sink.save_all(self.0.iter().map(|(name, value)| {
+            let name: &dyn Reduce = match name {
+                AttrName::Borrowed(name) => name,
+                AttrName::Static(name) => name,
+            };
+            (name, value.get() as &dyn Reduce)
+        }))
     }
 }
 

@@ -246,7 +246,7 @@ fn field_arg(f: &FieldModel<'_>) -> TokenStream {
 fn attrs(fields: Vec<&FieldModel<'_>>) -> TokenStream {
     let pushes = fields.iter().map(|f| {
         let (name, arg) = (&f.py_name, field_arg(f));
-        quote!(.with(#name, #arg))
+        quote!(.with_static(#name, #arg))
     });
     let n = fields.len();
     quote!(__pickle::Attrs::with_capacity(#n) #(#pushes)*)
