@@ -59,22 +59,33 @@ impl<'a> Content<'a> {
     }
 }
 
-/// The entries of [`Memo::recent`].
-const RECENT: usize = 256;
+/// A few memo indices by a key of two words, each the latest noted in its slot: a table in
+/// front of a map, answering the keys that come again and again with a load and a compare
+/// where the map hashes and probes. Empty until the first key is noted.
+struct Recent<const N: usize>(Vec<((usize, usize), u64)>);
 
-/// The slot of an address in [`Memo::recent`]: bits above the alignment of an allocation.
-#[inline]
-fn recent_slot(id: usize) -> usize {
-    (id >> 4) % RECENT
-}
+impl<const N: usize> Recent<N> {
+    /// The slot of a key: bits of its first word, an address (aligned or not).
+    #[inline]
+    fn slot((address, _): (usize, usize)) -> usize {
+        (address ^ address >> 6) % N
+    }
 
-/// The slots of [`Memo::static_names`].
-const STATIC_NAMES: usize = 64;
+    #[inline]
+    fn get(&self, key: (usize, usize)) -> Option<u64> {
+        match self.0.get(Self::slot(key)) {
+            Some(&(noted, index)) if noted == key => Some(index),
+            _ => None,
+        }
+    }
 
-/// The slot of a `'static` name's address (string literals are not aligned).
-#[inline]
-fn static_name_slot(address: usize) -> usize {
-    (address ^ address >> 6) % STATIC_NAMES
+    fn note(&mut self, key: (usize, usize), index: u64) {
+        if self.0.is_empty() {
+            // No key is (0, 0): addresses of live objects and of strs are not null.
+            self.0 = vec![((0, 0), 0); N];
+        }
+        self.0[Self::slot(key)] = (key, index);
+    }
 }
 
 pub(crate) struct Memo {
@@ -82,15 +93,14 @@ pub(crate) struct Memo {
     /// By address: Fx hashing, as addresses are no attacker's choice and SipHash's cost
     /// per lookup is what a value with many shared objects (records' keys) pays most.
     by_identity: FxHashMap<usize, u64>,
-    /// The latest entry of `by_identity` for each few bits of an address: data that shares
-    /// objects mostly fetches a few of them over and over (a dict's keys), and finding one
-    /// here is a load and a compare where the map hashes and probes. An entry stays true,
-    /// as the map's entries are never removed. Empty until the first object with identity.
-    recent: Vec<(usize, u64)>,
+    /// The latest entries of `by_identity` (data that shares objects mostly fetches a few of
+    /// them over and over, a dict's keys); an entry stays true, as the map's entries are
+    /// never removed.
+    recent: Recent<256>,
     /// `'static` names by address and length, each with the memo index of its text: a
-    /// `'static` str is never freed or changed, so its address says its text. A few slots,
-    /// filled on first use; a name whose slot is taken goes by its text.
-    static_names: Vec<(usize, usize, u64)>,
+    /// `'static` str is never freed or changed, so its address says its text. A name whose
+    /// slot is taken goes by its text.
+    static_names: Recent<64>,
     str_singletons: Box<[u32; 257]>,
     bytes_singletons: Box<[u32; 257]>,
     names: FxHashMap<Box<str>, u64>,
@@ -102,8 +112,8 @@ impl Memo {
         Memo {
             len: 0,
             by_identity: FxHashMap::default(),
-            recent: Vec::new(),
-            static_names: Vec::new(),
+            recent: Recent(Vec::new()),
+            static_names: Recent(Vec::new()),
             str_singletons: Box::new([NONE; 257]),
             bytes_singletons: Box::new([NONE; 257]),
             names: FxHashMap::default(),
@@ -128,30 +138,22 @@ impl Memo {
     /// The memo index of an object with identity only.
     #[inline]
     pub(crate) fn get_identity(&self, id: usize) -> Option<u64> {
-        match self.recent.get(recent_slot(id)) {
-            Some(&(recent, index)) if recent == id => Some(index),
-            _ if self.by_identity.is_empty() => None,
-            _ => self.by_identity.get(&id).copied(),
+        match self.recent.get((id, 0)) {
+            Some(index) => Some(index),
+            None if self.by_identity.is_empty() => None,
+            None => self.by_identity.get(&id).copied(),
         }
     }
 
     /// The memo index of a `'static` name noted with [`Memo::note_static_name`].
     #[inline]
     pub(crate) fn get_static_name(&self, name: &'static str) -> Option<u64> {
-        let (address, len) = (name.as_ptr() as usize, name.len());
-        match self.static_names.get(static_name_slot(address)) {
-            Some(&(a, l, index)) if a == address && l == len => Some(index),
-            _ => None,
-        }
+        self.static_names.get((name.as_ptr() as usize, name.len()))
     }
 
     /// Notes the memo index of a `'static` name's text, for [`Memo::get_static_name`].
     pub(crate) fn note_static_name(&mut self, name: &'static str, index: u64) {
-        if self.static_names.is_empty() {
-            self.static_names = vec![(0, 0, 0); STATIC_NAMES];
-        }
-        let address = name.as_ptr() as usize;
-        self.static_names[static_name_slot(address)] = (address, name.len(), index);
+        self.static_names.note((name.as_ptr() as usize, name.len()), index);
     }
 
     /// Records the next memo index for the object and returns it. Most objects are known
@@ -170,10 +172,7 @@ impl Memo {
     fn record(&mut self, key: &MemoKey<'_>, index: u64) {
         if let Some(id) = key.identity {
             self.by_identity.insert(id, index);
-            if self.recent.is_empty() {
-                self.recent = vec![(0, 0); RECENT];
-            }
-            self.recent[recent_slot(id)] = (id, index);
+            self.recent.note((id, 0), index);
         }
         let small = u32::try_from(index).unwrap_or(NONE);
         match key.content {
@@ -192,7 +191,9 @@ impl Memo {
 
 #[cfg(test)]
 mod tests {
-    use super::{Memo, MemoKey, RECENT};
+    use super::{Memo, MemoKey};
+
+    const RECENT: usize = 256;
 
     /// Identities that share slots of the recent entries, put and then fetched in several
     /// orders, are found at their own indices; others are not found.
