@@ -36,9 +36,11 @@ fn map_name<'a>(
     }
 }
 
-/// Whether `builtins.<name>` is a class (CPython 3.11's builtins).
-pub(crate) fn is_builtin_type(name: &str) -> bool {
-    BUILTIN_TYPES.binary_search(&name).is_ok()
+/// Whether the global `module.name` is known to be no class: a name in `builtins` that is
+/// none of CPython 3.11's builtin types. NEWOBJ refuses such a class argument; the pickler,
+/// the general loader and the direct path all ask this.
+pub(crate) fn is_no_class(module: &str, name: &str) -> bool {
+    module == "builtins" && BUILTIN_TYPES.binary_search(&name).is_err()
 }
 
 /// The tables themselves, for the test that compares them with the running python3.

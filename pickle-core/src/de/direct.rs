@@ -716,7 +716,7 @@ impl<'a, 'o> Direct<'a, 'o> {
             },
             _ => return None,
         };
-        if global.module == "builtins" && !crate::compat::is_builtin_type(&global.name) {
+        if crate::compat::is_no_class(&global.module, &global.name) {
             return None;
         }
         let newobj = match &mut self.newobj {

@@ -790,7 +790,7 @@ impl<'u, I: Input> Loader<'u, I> {
     fn require_class(&self, item: Item, message: &str) -> Result<()> {
         if let Item::Obj(i) = item {
             match self.graph.get(i) {
-                Obj::Global(g) if g.module == "builtins" && !compat::is_builtin_type(&g.name) => {}
+                Obj::Global(g) if compat::is_no_class(&g.module, &g.name) => {}
                 Obj::Global(_) | Obj::Object(_) | Obj::PersistentId(_) => return Ok(()),
                 _ => {}
             }

@@ -1037,9 +1037,7 @@ fn check_class(cls: Option<&dyn Reduce>, class: Option<&GlobalName<'_>>, func: &
     match cls.reduce_ex(0)? {
         Reduction::Builtin(Builtin::PersistentId(_)) => {}
         Reduction::Builtin(_) => return Err(not_a_class()),
-        Reduction::Global(g) if g.module == "builtins" && !compat::is_builtin_type(&g.name) => {
-            return Err(not_a_class())
-        }
+        Reduction::Global(g) if compat::is_no_class(&g.module, &g.name) => return Err(not_a_class()),
         Reduction::Global(g) => {
             if let Some(class) = class {
                 if g.module != class.module || g.name != class.name {
