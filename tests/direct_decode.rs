@@ -687,3 +687,90 @@ fn cpython_one_entry_containers_load_alike() {
         let _ = typed_agree::<Vec<Vec<Vec<i64>>>>(&bytes, &defaults());
     }
 }
+
+/// Long lists, whose batches after the first the direct path reads straight into the list
+/// while they hold numbers, bools and `None`s: CPython's, with other items, sharing and a
+/// cycle in a later batch, at every protocol (framed from 4), load alike, and at
+/// protocols 2 to 5 by the direct path where it takes plain data.
+#[test]
+fn cpython_long_lists_load_alike() {
+    if !common::python_available("cpython_long_lists_load_alike") {
+        return;
+    }
+    // (expression, whether the direct path takes it at protocols 2 to 5)
+    let expressions = [
+        ("list(range(-1500, 1500))", true),
+        ("[i / 7 for i in range(2100)] + [None, True, False, 2**70, -2**100] * 300", true),
+        ("list(range(1200)) + ['s', 'é', [1], (2,), {}, 3.5] + list(range(1200))", true),
+        ("list(range(1000)) + [[]] + list(range(1000))", true),
+        ("(lambda x: list(range(1000)) + [x, 1, x, 2.5] + [x] * 1000)([5])", true),
+        ("(lambda s: [0.5] * 1999 + [s, s])('shared')", true),
+        ("(lambda l: (l.extend(range(1500)), l.append(l), l.append(7), l)[3])([])", false),
+    ];
+    for (index, protocol, bytes) in cpython_pickles(expressions.iter().map(|(e, _)| *e)) {
+        let (expression, taken) = expressions[index];
+        let value = agree(&bytes, &defaults());
+        assert!(value.is_ok(), "{expression} at protocol {protocol}: {value:?}");
+        let direct = pickle_core::__private::load_direct(&bytes, &defaults());
+        // Protocol 1 writes bools and big ints as text, which the direct path leaves.
+        if protocol != 1 {
+            assert_eq!(direct.is_some(), taken && protocol >= 2, "{expression} at protocol {protocol}");
+        }
+        for options in [
+            UnpicklerOptions { max_depth: 1, ..defaults() },
+            UnpicklerOptions { max_alloc: 100_000, ..defaults() },
+            UnpicklerOptions { max_memo: 1, ..defaults() },
+        ] {
+            let _ = agree(&bytes, &options);
+        }
+    }
+}
+
+/// A list of 1000 ints, and a second batch that is not a plain batch of atoms: after atoms
+/// read into the list, the batch becomes a tuple or a list, nests a MARK, is put or
+/// fetched, framed, filled into the wrong container or left open; and the limits around
+/// its charges.
+#[test]
+fn long_list_batches_that_are_not_plain_load_alike() {
+    let mut first = b"\x80\x04]q\x00(".to_vec();
+    for i in 0..1000u32 {
+        first.extend([b'K', (i % 256) as u8]);
+    }
+    first.push(b'e');
+    let frame = b"\x95\x02\x00\x00\x00\x00\x00\x00\x00";
+    let seconds: Vec<Vec<u8>> = vec![
+        b"(K\x01G?\xe0\x00\x00\x00\x00\x00\x00N\x88\x89e.".to_vec(),
+        b"(K\x01\x8a\x09\x00\x00\x00\x00\x00\x00\x00\x00\x01e.".to_vec(),
+        b"(K\x01K\x02ta.".to_vec(),
+        b"(K\x01K\x02la.".to_vec(),
+        b"(K\x01K\x02\x85e.".to_vec(),
+        b"(K\x01(K\x02ee.".to_vec(),
+        b"((K\x01K\x02ee.".to_vec(),
+        b"(K\x01q\x01K\x02h\x01e.".to_vec(),
+        b"(K\x01h\x00e.".to_vec(),
+        b"(K\x01h\x00K\x02e.".to_vec(),
+        [b"(K\x01".as_slice(), frame, b"K\x02e."].concat(),
+        [b"(K\x01", &frame[..4]].concat(),
+        b"(K\x01K\x02u.".to_vec(),
+        b"(K\x01K\x02.".to_vec(),
+        b"(K\x01K\x02".to_vec(),
+        b"(e.".to_vec(),
+        b"(e(K\x01e.".to_vec(),
+        b"K\x05(K\x01K\x02e.".to_vec(),
+    ];
+    let mut options = vec![defaults()];
+    options.extend([0, 1, 2].map(|max_depth| UnpicklerOptions { max_depth, ..defaults() }));
+    options.extend([0, 1, 2].map(|max_memo| UnpicklerOptions { max_memo, ..defaults() }));
+    // The first batch costs 48 bytes an item, and 128 for the list; then two items more.
+    for alloc in [48_000, 48_128, 48_128 + 48, 48_128 + 96, 48_128 + 400, 49_000] {
+        options.push(UnpicklerOptions { max_alloc: alloc, ..defaults() });
+    }
+    let mut loaded = 0;
+    for second in &seconds {
+        let bytes = [first.as_slice(), second].concat();
+        for options in &options {
+            loaded += agree(&bytes, options).is_ok() as usize;
+        }
+    }
+    assert!(loaded >= seconds.len(), "{loaded} loaded");
+}
