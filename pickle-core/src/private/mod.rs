@@ -8,7 +8,7 @@ use std::any::Any;
 pub use crate::compat::tables as compat_tables;
 pub use crate::de::stream::Stream;
 use crate::error::{Error, Result};
-use crate::reduce::{Arg, Attrs, Builtin, GlobalName, Reduce, Reduction, Sequence};
+use crate::reduce::{Arg, Attrs, Builtin, Fast, GlobalName, Reduce, Reduction, Sequence};
 use crate::ser::ItemSink;
 pub use load::*;
 
@@ -33,12 +33,8 @@ impl Reduce for StaticName {
         Ok(Reduction::Builtin(Builtin::Name(self.0)))
     }
     #[inline]
-    fn as_name(&self) -> Option<&str> {
-        Some(self.0)
-    }
-    #[inline]
-    fn as_static_name(&self) -> Option<&'static str> {
-        Some(self.0)
+    fn fast(&self) -> Fast<'_> {
+        Fast::StaticName(self.0)
     }
 }
 

@@ -21,7 +21,7 @@ use std::sync::Arc;
 
 use num_bigint::BigInt;
 
-use super::{dangling_reference, Arg, Atom, Builtin, Call, Mapping, Reduce, Reduction, Sequence};
+use super::{dangling_reference, Arg, Atom, Builtin, Call, Fast, Mapping, Reduce, Reduction, Sequence};
 use crate::error::Result;
 use crate::ser::{ItemSink, PairSink};
 use crate::value::{PyString, Shared, Value};
@@ -39,8 +39,8 @@ impl Reduce for bool {
         builtin(Builtin::Bool(*self))
     }
     #[inline]
-    fn as_atom(&self) -> Option<Atom> {
-        Some(Atom::Bool(*self))
+    fn fast(&self) -> Fast<'_> {
+        Fast::Atom(Atom::Bool(*self))
     }
     #[inline]
     fn as_any(&self) -> Option<&dyn std::any::Any> {
@@ -56,8 +56,8 @@ macro_rules! small_ints {
                 builtin(Builtin::Int(i64::from(*self)))
             }
             #[inline]
-            fn as_atom(&self) -> Option<Atom> {
-                Some(Atom::Int(i64::from(*self)))
+            fn fast(&self) -> Fast<'_> {
+                Fast::Atom(Atom::Int(i64::from(*self)))
             }
             #[inline]
             fn as_any(&self) -> Option<&dyn std::any::Any> {
@@ -79,8 +79,8 @@ macro_rules! wide_ints {
                 }
             }
             #[inline]
-            fn as_atom(&self) -> Option<Atom> {
-                i64::try_from(*self).ok().map(Atom::Int)
+            fn fast(&self) -> Fast<'_> {
+                i64::try_from(*self).map_or(Fast::Reduce, |i| Fast::Atom(Atom::Int(i)))
             }
             #[inline]
             fn as_any(&self) -> Option<&dyn std::any::Any> {
@@ -107,8 +107,8 @@ impl Reduce for f64 {
         builtin(Builtin::Float(*self))
     }
     #[inline]
-    fn as_atom(&self) -> Option<Atom> {
-        Some(Atom::Float(*self))
+    fn fast(&self) -> Fast<'_> {
+        Fast::Atom(Atom::Float(*self))
     }
     #[inline]
     fn as_any(&self) -> Option<&dyn std::any::Any> {
@@ -122,8 +122,8 @@ impl Reduce for f32 {
         builtin(Builtin::Float(f64::from(*self)))
     }
     #[inline]
-    fn as_atom(&self) -> Option<Atom> {
-        Some(Atom::Float(f64::from(*self)))
+    fn fast(&self) -> Fast<'_> {
+        Fast::Atom(Atom::Float(f64::from(*self)))
     }
     #[inline]
     fn as_any(&self) -> Option<&dyn std::any::Any> {
@@ -137,8 +137,8 @@ impl Reduce for str {
         builtin(Builtin::Str(Cow::Borrowed(self)))
     }
     #[inline]
-    fn as_str_utf8(&self) -> Option<&[u8]> {
-        Some(self.as_bytes())
+    fn fast(&self) -> Fast<'_> {
+        Fast::Str(self.as_bytes())
     }
 }
 
@@ -148,8 +148,8 @@ impl Reduce for String {
         builtin(Builtin::Str(Cow::Borrowed(self)))
     }
     #[inline]
-    fn as_str_utf8(&self) -> Option<&[u8]> {
-        Some(self.as_bytes())
+    fn fast(&self) -> Fast<'_> {
+        Fast::Str(self.as_bytes())
     }
     #[inline]
     fn as_any(&self) -> Option<&dyn std::any::Any> {
@@ -172,8 +172,8 @@ impl Reduce for PyString {
         builtin(Builtin::PyStr(self))
     }
     #[inline]
-    fn as_str_utf8(&self) -> Option<&[u8]> {
-        Some(self.as_surrogatepass_bytes())
+    fn fast(&self) -> Fast<'_> {
+        Fast::Str(self.as_surrogatepass_bytes())
     }
     #[inline]
     fn as_any(&self) -> Option<&dyn std::any::Any> {
@@ -236,10 +236,14 @@ impl<T: Reduce> Reduce for Option<T> {
         self.as_ref().and_then(T::identity)
     }
     #[inline]
-    fn as_atom(&self) -> Option<Atom> {
+    fn fast(&self) -> Fast<'_> {
         match self {
-            Some(v) => v.as_atom(),
-            None => Some(Atom::None),
+            Some(v) => match v.fast() {
+                // What `Some` holds, written as its atom; anything else has its reduction.
+                Fast::Atom(atom) => Fast::Atom(atom),
+                _ => Fast::Reduce,
+            },
+            None => Fast::Atom(Atom::None),
         }
     }
     #[inline]
@@ -272,8 +276,12 @@ macro_rules! forward_to_target {
                 (**self).python_class()
             }
             #[inline]
-            fn as_atom(&self) -> Option<Atom> {
-                (**self).as_atom()
+            fn fast(&self) -> Fast<'_> {
+                match (**self).fast() {
+                    // Atoms have no identity; a str or a name would lose this one's.
+                    Fast::Atom(atom) => Fast::Atom(atom),
+                    _ => Fast::Reduce,
+                }
             }
         }
     )*};
@@ -527,25 +535,15 @@ impl Reduce for Value {
     }
 
     #[inline]
-    fn as_atom(&self) -> Option<Atom> {
+    fn fast(&self) -> Fast<'_> {
         match self {
-            Value::None => Some(Atom::None),
-            Value::Bool(b) => Some(Atom::Bool(*b)),
-            Value::Int(i) => Some(Atom::Int(*i)),
-            Value::Float(f) => Some(Atom::Float(*f)),
-            _ => None,
+            Value::None => Fast::Atom(Atom::None),
+            Value::Bool(b) => Fast::Atom(Atom::Bool(*b)),
+            Value::Int(i) => Fast::Atom(Atom::Int(*i)),
+            Value::Float(f) => Fast::Atom(Atom::Float(*f)),
+            Value::Str(s) => Fast::Str(s.as_surrogatepass_bytes()),
+            _ => Fast::Value(self),
         }
-    }
-    #[inline]
-    fn as_str_utf8(&self) -> Option<&[u8]> {
-        match self {
-            Value::Str(s) => Some(s.as_surrogatepass_bytes()),
-            _ => None,
-        }
-    }
-    #[inline]
-    fn as_value(&self) -> Option<&Value> {
-        Some(self)
     }
     #[inline]
     fn as_any(&self) -> Option<&dyn std::any::Any> {

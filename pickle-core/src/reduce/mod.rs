@@ -61,46 +61,16 @@ pub trait Reduce {
         None
     }
 
-    /// The value as an atom (None, bool, int, float), when it is one: the pickler writes
-    /// atoms without asking for a reduction, as CPython's `save` writes exact builtins before
-    /// it looks at reducers. Implementations must agree with `reduce_ex`.
+    /// How the pickler may write this value without asking for its reduction: as an atom
+    /// or a str without identity (as CPython's `save` writes exact builtins before it looks
+    /// at reducers), or, when no hook can have a say, as a [`Value`](crate::Value) or an
+    /// interned name. One call answers what were five: through a `&dyn Reduce` (a derived
+    /// struct's fields) each was a virtual call. Implementations must agree with
+    /// `reduce_ex`.
     #[doc(hidden)]
     #[inline]
-    fn as_atom(&self) -> Option<Atom> {
-        None
-    }
-
-    /// A `str` without identity, as UTF-8 with surrogates passed through: the pickler
-    /// writes it at once, as CPython's `save` writes an exact `str`, without a reduction
-    /// (unless a hook could have a say). Implementations must agree with `reduce_ex`.
-    #[doc(hidden)]
-    #[inline]
-    fn as_str_utf8(&self) -> Option<&[u8]> {
-        None
-    }
-
-    /// This value when it is a [`Value`](crate::Value): with no hook to consult, the pickler
-    /// writes `Value`s by their own path, without a reduction per object.
-    #[doc(hidden)]
-    #[inline]
-    fn as_value(&self) -> Option<&crate::Value> {
-        None
-    }
-
-    /// This value's text when it is an interned name ([`Name`]): with no hook to consult,
-    /// the pickler writes names without a reduction.
-    #[doc(hidden)]
-    #[inline]
-    fn as_name(&self) -> Option<&str> {
-        None
-    }
-
-    /// This value's text when it is an interned name that is `'static` (a derived type's
-    /// field name): the pickler knows such a name again by its address.
-    #[doc(hidden)]
-    #[inline]
-    fn as_static_name(&self) -> Option<&'static str> {
-        None
+    fn fast(&self) -> Fast<'_> {
+        Fast::Reduce
     }
 
     /// The identity of a shared value (`Rc`, `Arc`, [`Shared`](crate::Shared)): values with
@@ -126,7 +96,26 @@ pub enum Reduction<'a> {
     As(Box<dyn Reduce + 'a>),
 }
 
-/// A value the pickler writes on the spot ([`Reduce::as_atom`]).
+/// How the pickler may write a value without its reduction ([`Reduce::fast`]).
+#[doc(hidden)]
+#[derive(Clone, Copy)]
+pub enum Fast<'a> {
+    /// By its reduction.
+    Reduce,
+    /// An atom, written on the spot.
+    Atom(Atom),
+    /// A `str` without identity, as UTF-8 with surrogates passed through.
+    Str(&'a [u8]),
+    /// A [`Value`], written by matching on it.
+    Value(&'a Value),
+    /// An interned name ([`Name`]).
+    Name(&'a str),
+    /// An interned name that is `'static` (a derived type's field name): the pickler knows
+    /// it again by its address.
+    StaticName(&'static str),
+}
+
+/// A value the pickler writes on the spot ([`Fast::Atom`]).
 #[doc(hidden)]
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Atom {
@@ -230,8 +219,8 @@ impl Reduce for Name<'_> {
         Ok(Reduction::Builtin(Builtin::Name(self.0)))
     }
     #[inline]
-    fn as_name(&self) -> Option<&str> {
-        Some(self.0)
+    fn fast(&self) -> Fast<'_> {
+        Fast::Name(self.0)
     }
 }
 

@@ -17,7 +17,7 @@ use crate::de::graph::Item;
 use crate::error::{Error, ErrorKind, Result};
 use crate::opcode::Opcode;
 use crate::reconstruct::Copier;
-use crate::reduce::{Arg, Atom, Builtin, Call, GlobalName, Mapping, Name, Reduce, Reduction, Sequence};
+use crate::reduce::{Arg, Atom, Builtin, Call, Fast, GlobalName, Mapping, Name, Reduce, Reduction, Sequence};
 use crate::value::{float_repr, PyString, Value};
 
 mod value;
@@ -90,34 +90,32 @@ impl<'w> Saver<'w> {
     #[inline(always)]
     pub(crate) fn save<T: Reduce + ?Sized>(&mut self, obj: &T) -> Result<()> {
         self.out.object_boundary()?;
-        // Atoms first, as CPython's `save` writes exact builtins: no memo, no reducers, and
-        // only a `persistent_id` hook may have a say.
-        if let (Some(atom), None) = (obj.as_atom(), &self.hooks.persistent_id) {
-            self.saving_pid = false;
-            return self.save_atom(atom);
+        let fast = obj.fast();
+        match (fast, &self.hooks.persistent_id) {
+            // Atoms first, as CPython's `save` writes exact builtins: no memo, no reducers,
+            // and only a `persistent_id` hook may have a say.
+            (Fast::Atom(atom), None) => {
+                self.saving_pid = false;
+                self.save_atom(atom)
+            }
+            // So are strs without identity, where no dispatch table entry could replace them.
+            (Fast::Str(utf8), None) if self.hooks.no_dispatch() => {
+                self.saving_pid = false;
+                self.save_str(utf8, None, MemoKey { identity: None, content: Content::str_singleton(utf8) })
+            }
+            _ => self.save_object(obj, fast),
         }
-        // So are strs without identity, where no dispatch table entry could replace them.
-        if let (Some(utf8), None, true) = (obj.as_str_utf8(), &self.hooks.persistent_id, self.hooks.no_dispatch()) {
-            self.saving_pid = false;
-            return self.save_str(utf8, None, MemoKey { identity: None, content: Content::str_singleton(utf8) });
-        }
-        self.save_object(obj)
     }
 
-    /// [`Saver::save`] past the atoms: the memo, hooks and the object's reduction.
-    fn save_object<T: Reduce + ?Sized>(&mut self, obj: &T) -> Result<()> {
-        if self.unhooked {
-            if let Some(value) = obj.as_value() {
-                return self.save_value_object(value);
-            }
-            if let Some(name) = obj.as_static_name() {
-                return self.save_static_name(name);
-            }
-            if let Some(name) = obj.as_name() {
-                return self.save_name(name);
-            }
+    /// [`Saver::save`] past the atoms: the memo, hooks and the object's reduction. With no
+    /// hook to consult, `Value`s and names need no reduction either.
+    fn save_object<T: Reduce + ?Sized>(&mut self, obj: &T, fast: Fast<'_>) -> Result<()> {
+        match fast {
+            Fast::Value(value) if self.unhooked => self.save_value_object(value),
+            Fast::StaticName(name) if self.unhooked => self.save_static_name(name),
+            Fast::Name(name) if self.unhooked => self.save_name(name),
+            _ => self.save_object_by_reduction(obj),
         }
-        self.save_object_by_reduction(obj)
     }
 
     /// An interned name ([`Name`]) as its reduction, `Builtin::Name`, is written, without
