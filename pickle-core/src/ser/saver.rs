@@ -263,32 +263,39 @@ impl<'w> Saver<'w> {
     /// CPython's `memo_put`: records the object and writes PUT, BINPUT or MEMOIZE.
     fn memo_put(&mut self, key: &MemoKey<'_>) -> Result<u64> {
         let index = self.memo.put(key);
-        if self.proto >= 4 {
-            self.out.op(Opcode::Memoize);
-        } else if self.proto >= 1 {
-            match (u8::try_from(index), u32::try_from(index)) {
-                (Ok(small), _) => self.out.op_arg(Opcode::Binput, &[small]),
-                (_, Ok(long)) => self.out.op_arg(Opcode::LongBinput, &long.to_le_bytes()),
-                _ => return Err(Error::pickling("memo id too large for LONG_BINPUT")),
-            }
-        } else {
-            self.out.op_arg(Opcode::Put, format!("{index}\n").as_bytes());
+        // MEMOIZE, or BINPUT, inline; the rest, with its error and text paths, out of line.
+        match u8::try_from(index) {
+            _ if self.proto >= 4 => self.out.op(Opcode::Memoize),
+            Ok(small) if self.proto >= 1 => self.out.op_arg(Opcode::Binput, &[small]),
+            _ => self.write_memo_index(index, Opcode::Put, Opcode::LongBinput)?,
         }
         Ok(index)
     }
 
-    /// CPython's `memo_get`: writes GET, BINGET or LONG_BINGET.
+    /// CPython's `memo_get`: writes GET, BINGET or LONG_BINGET. BINGET, which shared dict
+    /// keys mostly are, inline; the rest, with its error and text paths, out of line.
     #[inline]
     fn write_get(&mut self, index: u64) -> Result<()> {
-        if self.proto >= 1 {
-            match (u8::try_from(index), u32::try_from(index)) {
-                (Ok(small), _) => self.out.op_arg(Opcode::Binget, &[small]),
-                (_, Ok(long)) => self.out.op_arg(Opcode::LongBinget, &long.to_le_bytes()),
-                _ => return Err(Error::pickling("memo id too large for LONG_BINGET")),
+        match u8::try_from(index) {
+            Ok(small) if self.proto >= 1 => {
+                self.out.op_arg(Opcode::Binget, &[small]);
+                Ok(())
             }
-        } else {
-            self.out.op_arg(Opcode::Get, format!("{index}\n").as_bytes());
+            _ => self.write_memo_index(index, Opcode::Get, Opcode::LongBinget),
         }
+    }
+
+    /// A memo opcode's rare forms: PUT or GET (`text`) at protocol 0, LONG_BINPUT or
+    /// LONG_BINGET (`long`) for an index past 255.
+    #[cold]
+    fn write_memo_index(&mut self, index: u64, text: Opcode, long: Opcode) -> Result<()> {
+        if self.proto == 0 {
+            self.out.op_arg(text, format!("{index}\n").as_bytes());
+            return Ok(());
+        }
+        let index =
+            u32::try_from(index).map_err(|_| Error::pickling(format!("memo id too large for {}", long.info().name)))?;
+        self.out.op_arg(long, &index.to_le_bytes());
         Ok(())
     }
 
