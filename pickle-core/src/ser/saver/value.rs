@@ -71,7 +71,7 @@ impl Saver<'_> {
         self.within_depth()?;
         self.depth += 1;
         let key = MemoKey { identity, content: None };
-        crate::stack::grow(|| match value {
+        crate::stack::grow_every_few(self.depth, || match value {
             Value::Str(s) => self.save_value_str(s, identity),
             Value::List(items) => self.filled(&LIST, items.len(), key, |s, batch, len| s.save_slice(items, batch, len)),
             Value::Tuple(items) => {
