@@ -774,3 +774,42 @@ fn long_list_batches_that_are_not_plain_load_alike() {
     }
     assert!(loaded >= seconds.len(), "{loaded} loaded");
 }
+
+/// Two dict structs with the same keys in another order.
+#[derive(pickle_core::Reconstruct, Debug, PartialEq)]
+#[pickle(dict)]
+struct Xy {
+    x: i64,
+    y: i64,
+}
+
+#[derive(pickle_core::Reconstruct, Debug, PartialEq)]
+#[pickle(dict)]
+struct Yx {
+    y: i64,
+    x: i64,
+}
+
+#[derive(pickle_core::Reconstruct, Debug, PartialEq)]
+#[pickle(dict)]
+struct Both {
+    xy: Vec<Xy>,
+    yx: Vec<Yx>,
+}
+
+/// The typed fast path knows a key fetched by GET again by its memo index, per struct: the
+/// same shared keys name other fields of a struct that orders them otherwise.
+#[test]
+fn shared_keys_name_each_structs_own_fields() {
+    if !common::python_available("shared_keys_name_each_structs_own_fields") {
+        return;
+    }
+    let expressions = ["{'xy': [{'x': i, 'y': -i} for i in range(20)], 'yx': [{'y': i, 'x': -i} for i in range(20)]}"];
+    for (_, protocol, bytes) in cpython_pickles(expressions) {
+        let both = typed_agree::<Both>(&bytes, &defaults()).unwrap();
+        assert_eq!(both.xy[3], Xy { x: 3, y: -3 }, "protocol {protocol}");
+        assert_eq!(both.yx[3], Yx { y: 3, x: -3 }, "protocol {protocol}");
+        let fast = pickle_core::__private::load_streamed::<Both>(&bytes, &defaults());
+        assert_eq!(fast.is_some(), protocol > 0, "protocol {protocol}");
+    }
+}

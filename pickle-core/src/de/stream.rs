@@ -169,6 +169,25 @@ pub struct Stream<'a> {
     fix_imports: bool,
     /// The globals named so far, as (module, name); memo entries of them refer here.
     globals: Vec<(&'a str, &'a str)>,
+    /// Dict keys fetched by GET and the field each named, by memo index modulo the size.
+    keys: [KnownKey; KNOWN_KEYS],
+}
+
+/// How many dict keys fetched by GET [`Stream::key_index`] knows again.
+const KNOWN_KEYS: usize = 16;
+
+/// A dict key fetched by GET: its memo index, and the field it named among a derived
+/// struct's `names` (known by their address: a `'static` array of `'static` names, which
+/// the compiler may merge only with one of the same names).
+#[derive(Clone, Copy)]
+struct KnownKey {
+    names: *const &'static str,
+    memo: usize,
+    field: usize,
+}
+
+impl KnownKey {
+    const NONE: KnownKey = KnownKey { names: std::ptr::null(), memo: 0, field: 0 };
 }
 
 /// What a memo entry keeps of the object put: see [`Slot`].
@@ -205,6 +224,7 @@ impl<'a> Stream<'a> {
             max_line: options.max_line,
             fix_imports: options.fix_imports,
             globals: Vec::new(),
+            keys: [KnownKey::NONE; KNOWN_KEYS],
         }
     }
 
@@ -374,9 +394,7 @@ impl<'a> Stream<'a> {
             Opcode::Binget | Opcode::LongBinget => {
                 let (index, length) = self.get_at(self.pos)?;
                 let text = self.memo_text(index)?;
-                self.pos += length;
-                self.within_depth()?;
-                self.puts(Kept::Other)?;
+                self.step_over_get(length)?;
                 return Some(text);
             }
             _ => return None,
@@ -384,6 +402,34 @@ impl<'a> Stream<'a> {
         let text = crate::value::utf8(self.payload(code)?).ok()?;
         self.puts(Kept::Text(text))?;
         Some(text)
+    }
+
+    /// Past a GET of `length` bytes at the current position, of an object already read.
+    fn step_over_get(&mut self, length: usize) -> Option<()> {
+        self.pos += length;
+        self.within_depth()?;
+        self.puts(Kept::Other)
+    }
+
+    /// The dict key at the current position, read: its index among `names`. A key fetched
+    /// by GET, as every record's keys are after the first, is known again by its memo
+    /// index, without its text compared with each name.
+    #[inline]
+    fn key_index(&mut self, names: &'static [&'static str]) -> Option<usize> {
+        let fetched = self.get_at(self.pos).filter(|_| self.keep);
+        if let Some((memo, length)) = fetched {
+            let known = self.keys[memo % KNOWN_KEYS];
+            if std::ptr::eq(known.names, names.as_ptr()) && known.memo == memo {
+                self.step_over_get(length)?;
+                return Some(known.field);
+            }
+        }
+        let key = self.text_or_get()?;
+        let field = names.iter().position(|name| *name == key)?;
+        if let Some((memo, _)) = fetched {
+            self.keys[memo % KNOWN_KEYS] = KnownKey { names: names.as_ptr(), memo, field };
+        }
+        Some(field)
     }
 
     /// A `bytes` written as it is: its payload, borrowed.
@@ -622,12 +668,15 @@ impl<'a> Stream<'a> {
 
     /// A dict whose keys are strs among `names`, each key's value read by `fill` with the
     /// key's index: a derived `#[pickle(dict)]` struct.
-    pub fn dict(&mut self, names: &[&str], mut fill: impl FnMut(&mut Self, usize) -> Option<()>) -> Option<()> {
+    pub fn dict(
+        &mut self,
+        names: &'static [&'static str],
+        mut fill: impl FnMut(&mut Self, usize) -> Option<()>,
+    ) -> Option<()> {
         let mut dict = self.open(DICT)?;
         crate::stack::grow(|| {
             while self.next_entry(&mut dict)? {
-                let key = self.text_or_get()?;
-                let index = names.iter().position(|name| *name == key)?;
+                let index = self.key_index(names)?;
                 fill(self, index)?;
             }
             Some(())
@@ -642,7 +691,7 @@ impl<'a> Stream<'a> {
     pub fn instance(
         &mut self,
         (module, name): (&str, &str),
-        names: &[&str],
+        names: &'static [&'static str],
         fill: impl FnMut(&mut Self, usize) -> Option<()>,
     ) -> Option<()> {
         // Below protocol 2 an instance is a `copyreg._reconstructor` reduction, and `builtins`
@@ -748,9 +797,7 @@ impl<'a> Stream<'a> {
             }
             let built = self.built.get(&index).and_then(|b| b.iter().find_map(|b| b.downcast_ref::<P>())).cloned();
             if let Some(pointer) = built {
-                self.pos += length;
-                self.within_depth()?;
-                self.puts(Kept::Other)?;
+                self.step_over_get(length)?;
                 return Some(pointer);
             }
             let pointer = build(self)?;
