@@ -377,6 +377,7 @@ impl<'a> Stream<'a> {
     }
 
     /// The memo index of a BINGET or LONG_BINGET at the current position, and its length.
+    #[inline]
     fn get_at(&self, pos: usize) -> Option<(usize, usize)> {
         match Opcode::from_byte(*self.data.get(pos)?)? {
             Opcode::Binget => Some((usize::from(*self.data.get(pos + 1)?), 2)),
