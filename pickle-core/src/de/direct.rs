@@ -445,6 +445,7 @@ impl<'a, 'o> Direct<'a, 'o> {
         Some(())
     }
 
+    /// BINFLOAT, here and in [`Direct::atom_run`].
     #[inline(always)]
     fn float(&mut self) -> Option<()> {
         let Arg::Float(f) = self.arg(Opcode::Binfloat)? else { return None };
