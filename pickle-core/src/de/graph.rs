@@ -8,7 +8,7 @@
 //! When the pickle is done, one pass counts how often each reachable object is referred
 //! to, and a second builds the `Value`: objects referred to once are moved in place,
 //! others become one [`Shared`] node each, and a reference back to an object still being
-//! built becomes a weak [`Cycle`] link. Both passes are iterative.
+//! built becomes a weak [`Cycle`](crate::Cycle) link. Both passes are iterative.
 
 use std::any::Any;
 use std::collections::HashMap;

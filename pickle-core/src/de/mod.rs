@@ -1,4 +1,4 @@
-//! Unpickling: [`Unpickler`], [`loads`] and [`load`].
+//! Unpickling: [`Unpickler`], [`loads`] and [`load()`].
 //!
 //! The unpickler executes nothing. Globals, calls and instances become inert [`Value`]
 //! data that records what the pickle says (callable, args, state, items); re-pickling that
@@ -295,7 +295,7 @@ impl<S: Source> Unpickler<S> {
 ///
 /// A pickle in memory can take fast paths that read plain data straight into a `Value` or
 /// into the Rust type (lists, dicts, numbers, strs, derived structs of dicts and of plain
-/// classes), where a reader ([`load`]) goes through the general loader; both give the same
+/// classes), where a reader ([`load()`]) goes through the general loader; both give the same
 /// values and the same errors.
 ///
 /// ```
