@@ -607,18 +607,19 @@ fn check_field<'a>(
                 field_error = true;
                 continue;
             };
-            if role == Role::Slot && *protocols.start() < 2 {
+            if role == Role::Slot && *protocols.start() < 2 && lowest < 2 {
                 field_error = true;
                 errors.push(
                     Error::custom(
-                        "`__slots__` cannot be pickled below protocol 2 (CPython refuses it): write `slot(since = 2)`, \
-                         and give protocols 0 and 1 another role such as `state(until = 1)`, or put `slots` on the type",
+                        "`__slots__` cannot be pickled below protocol 2 (CPython refuses it): put `slots` on the type \
+                         (its fields are then slots, and protocols 0 and 1 are refused as CPython refuses them), and \
+                         give `state` to the fields the instance's `__dict__` holds",
                     )
                     .with_span(&range.span()),
                 );
                 continue;
             }
-            if newobj_without_state && matches!(role, Role::Arg | Role::Kwarg) && *protocols.start() < 2 {
+            if newobj_without_state && matches!(role, Role::Arg | Role::Kwarg) && *protocols.start() < 2 && lowest < 2 {
                 field_error = true;
                 errors.push(
                     Error::custom(format!(
@@ -661,6 +662,18 @@ fn check_field<'a>(
         }
         roles = [None; 6];
     } else if !any_role {
+        if newobj_without_state && default_role == Some(Role::Arg) && lowest < 2 {
+            // A tuple struct's fields are arguments by default; `newobj` has none below 2.
+            errors.push(
+                Error::custom(format!(
+                    "with `newobj`, protocols 0 and 1 pickle the object as `object.__reduce_ex__` does, without \
+                     arguments, so field `{shown}` would be lost there: give it \
+                     `#[pickle(arg(since = 2), state(until = 1), rename = \"attr\")]` with the attribute Python keeps \
+                     it in, or give the whole state with `state = ...`"
+                ))
+                .with_span(&field_span(f)),
+            );
+        }
         for p in lowest..=HIGHEST_PROTOCOL {
             roles[p as usize] = default_role;
         }
