@@ -34,6 +34,7 @@ use std::collections::HashSet;
 use super::args::{self, Arg, Budget};
 use super::input::{Input, SliceSource};
 use super::load::{GlobalNames, OBJECT_CHARGE, SLOT_CHARGE};
+use super::reader::OpReader;
 use super::text::Int;
 use super::UnpicklerOptions;
 use crate::opcode::{ArgKind, Opcode, OPCODES};
@@ -185,7 +186,7 @@ pub(crate) fn load(data: &[u8], options: &UnpicklerOptions) -> Option<(Value, us
         }
         None => return None,
     };
-    Some((value, direct.input.offset() as usize))
+    Some((value, direct.reader.offset() as usize))
 }
 
 /// Steps over the opcodes up to the first STOP and numbers the memo indices that some GET
@@ -295,7 +296,7 @@ struct MemoEntry {
 }
 
 struct Direct<'a, 'o> {
-    input: SliceSource<'a>,
+    reader: OpReader<SliceSource<'a>>,
     options: &'o UnpicklerOptions,
     budget: Budget,
     /// From [`prescan`].
@@ -310,8 +311,6 @@ struct Direct<'a, 'o> {
     watched: Vec<Watched>,
     /// Whether the pickle has a GET: set when one is met without a prescan's `slots`.
     fetches: bool,
-    /// The protocol PROTO gave, which decides how globals are named.
-    proto: u8,
     /// The globals' names so far, as the general loader's.
     global_names: GlobalNames,
     /// Identities for strs that no GET fetches, each a new object: counted down from the
@@ -326,7 +325,7 @@ impl<'a, 'o> Direct<'a, 'o> {
     /// stops it.
     fn new(data: &'a [u8], options: &'o UnpicklerOptions, slots: Vec<u32>, fetched: usize) -> Self {
         Direct {
-            input: SliceSource::new(data),
+            reader: OpReader::new(SliceSource::new(data), options.max_line),
             options,
             budget: Budget::new(options.max_alloc),
             slots,
@@ -336,7 +335,6 @@ impl<'a, 'o> Direct<'a, 'o> {
             marks: Vec::new(),
             watched: Vec::new(),
             fetches: false,
-            proto: 0,
             global_names: GlobalNames::default(),
             fresh_identity: usize::MAX,
             newobj: None,
@@ -345,13 +343,11 @@ impl<'a, 'o> Direct<'a, 'o> {
 
     fn run(&mut self) -> Option<Value> {
         loop {
-            let code = self.input.next_byte().ok()??;
-            if let Some((int, length)) = args::small_int(code, self.input.window()) {
-                self.input.skip(length);
+            let (_, op) = self.reader.next().ok()?;
+            if let Some(int) = self.reader.small_int(op) {
                 self.stack.push(Value::Int(int));
                 continue;
             }
-            let op = Opcode::from_byte(code)?;
             match op {
                 Opcode::Binint1 => self.int(Opcode::Binint1)?,
                 Opcode::Binint2 => self.int(Opcode::Binint2)?,
@@ -416,15 +412,12 @@ impl<'a, 'o> Direct<'a, 'o> {
                 }
                 Opcode::Append | Opcode::Appends | Opcode::Setitem | Opcode::Setitems => self.fill(op)?,
 
-                Opcode::Proto => match self.arg(op)? {
-                    Arg::Int(p) if p <= i64::from(crate::HIGHEST_PROTOCOL) => self.proto = p as u8,
-                    _ => return None,
-                },
                 Opcode::StackGlobal => self.stack_global()?,
                 Opcode::Global => self.global()?,
                 Opcode::Newobj => self.newobj()?,
                 Opcode::Build => self.build()?,
-                Opcode::Frame => self.frame()?,
+                // The reader took them whole: see `reader`.
+                Opcode::Proto | Opcode::Frame => {}
                 Opcode::Stop => return self.stop(),
                 _ => return None,
             }
@@ -435,7 +428,7 @@ impl<'a, 'o> Direct<'a, 'o> {
     /// reason: see `Loader::arg`).
     #[inline(always)]
     fn arg(&mut self, op: Opcode) -> Option<Arg> {
-        args::read_arg_inline(&mut self.input, op.info().arg, self.options.max_line, &mut self.budget).ok()
+        self.reader.arg(op, &mut self.budget).ok()
     }
 
     #[inline(always)]
@@ -451,12 +444,6 @@ impl<'a, 'o> Direct<'a, 'o> {
         let Arg::Float(f) = self.arg(Opcode::Binfloat)? else { return None };
         self.stack.push(Value::Float(f));
         Some(())
-    }
-
-    /// FRAME: the frame must be in the data.
-    fn frame(&mut self) -> Option<()> {
-        let Arg::Int(n) = self.arg(Opcode::Frame)? else { return None };
-        self.input.ensure(n as u64).ok()
     }
 
     fn long(&mut self) -> Option<()> {
@@ -478,7 +465,7 @@ impl<'a, 'o> Direct<'a, 'o> {
     #[inline(always)]
     fn unicode(&mut self, op: Opcode) -> Option<()> {
         let width = args::length_width(op.info().arg)?;
-        let rest = self.input.rest();
+        let rest = self.reader.input().rest();
         let length = usize::try_from(uint_le(rest.get(..width)?)).ok()?;
         let window = &rest[width..];
         if length > window.len() {
@@ -489,7 +476,7 @@ impl<'a, 'o> Direct<'a, 'o> {
         self.stack.push(Value::Str(PyString::default()));
         let Some(Value::Str(text)) = self.stack.last_mut() else { unreachable!("pushed just above") };
         text.set_surrogatepass_window(window, length).ok()?;
-        self.input.skip(width + length);
+        self.reader.input().skip(width + length);
         Some(())
     }
 
@@ -622,7 +609,7 @@ impl<'a, 'o> Direct<'a, 'o> {
         // was on the stack never is: what the GET pushed stays above it, as it can be
         // filled no more.)
         let below = self.marks.len().checked_sub(2).map_or(0, |m| self.marks[m]);
-        let atom_next = self.input.rest().first().is_some_and(|&code| ATOMS[code as usize]);
+        let atom_next = self.reader.input().rest().first().is_some_and(|&code| ATOMS[code as usize]);
         let long_list = matches!(&self.stack[target], Value::List(list) if list.len() >= BATCH_SIZE);
         if !atom_next || !long_list || target < below {
             return Some(());
@@ -659,18 +646,16 @@ impl<'a, 'o> Direct<'a, 'o> {
     #[inline(never)]
     fn atom_run(&mut self) -> Option<bool> {
         loop {
-            let rest = self.input.rest();
-            let code = *rest.first()?;
-            if let Some((int, length)) = args::small_int(code, &rest[1..]) {
-                self.input.skip(1 + length);
-                self.stack.push(Value::Int(int));
-                continue;
-            }
+            let code = *self.reader.input().rest().first()?;
             let op = Opcode::from_byte(code)?;
             if !ATOMS[code as usize] && !matches!(op, Opcode::Frame | Opcode::Appends) {
                 return Some(false);
             }
-            self.input.skip(1);
+            self.reader.next().ok()?;
+            if let Some(int) = self.reader.small_int(op) {
+                self.stack.push(Value::Int(int));
+                continue;
+            }
             match op {
                 Opcode::Binint1 | Opcode::Binint2 | Opcode::Binint => self.int(op)?,
                 Opcode::Long1 => self.long()?,
@@ -678,7 +663,7 @@ impl<'a, 'o> Direct<'a, 'o> {
                 Opcode::None => self.stack.push(Value::None),
                 Opcode::Newtrue => self.stack.push(Value::Bool(true)),
                 Opcode::Newfalse => self.stack.push(Value::Bool(false)),
-                Opcode::Frame => self.frame()?,
+                Opcode::Frame => {}
                 _ => return Some(true),
             }
         }
@@ -771,7 +756,8 @@ impl<'a, 'o> Direct<'a, 'o> {
         let module = self.stack.pop()?;
         let (module, name) = (self.global_name(&module)?, self.global_name(&name)?);
         let fresh_names = self.global_names.fresh(module, name);
-        let global = super::load::global(self.proto, self.options.fix_imports, module.0.to_owned(), name.0.to_owned());
+        let global =
+            super::load::global(self.reader.proto(), self.options.fix_imports, module.0.to_owned(), name.0.to_owned());
         self.push_global(Global { fresh_names, ..global })
     }
 
@@ -780,7 +766,7 @@ impl<'a, 'o> Direct<'a, 'o> {
     fn global(&mut self) -> Option<()> {
         let Arg::Pair(module, name) = self.arg(Opcode::Global)? else { return None };
         let (module, name) = (String::from_utf8(module).ok()?, String::from_utf8(name).ok()?);
-        self.push_global(super::load::global(self.proto, self.options.fix_imports, module, name))
+        self.push_global(super::load::global(self.reader.proto(), self.options.fix_imports, module, name))
     }
 
     /// Pushes a global, if the class policy allows it.

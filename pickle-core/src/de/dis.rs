@@ -5,10 +5,11 @@ use std::fmt::Write;
 
 use num_bigint::BigInt;
 
-use super::args::{read_arg, Arg, Budget};
-use super::input::{Input, SliceSource};
+use super::args::{Arg, Budget};
+use super::input::SliceSource;
+use super::reader::OpReader;
 use super::text;
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Error, Result};
 use crate::opcode::{ArgKind, Opcode, StackItem};
 use crate::value::{bytes_repr, float_repr, str_repr, PyString};
 
@@ -21,28 +22,21 @@ use crate::value::{bytes_repr, float_repr, str_repr, PyString};
 /// # Ok::<(), pickle_core::Error>(())
 /// ```
 pub fn dis(pickle: &[u8]) -> Result<String> {
-    let mut input = SliceSource::new(pickle);
+    let mut reader = OpReader::lenient(SliceSource::new(pickle));
     let mut budget = Budget::new(u64::MAX);
     let mut out = String::new();
     // The stack as pickletools emulates it: `true` for a MARK.
     let mut stack: Vec<bool> = Vec::new();
     let mut marks: Vec<u64> = Vec::new();
     let mut memo_len = 0u64;
-    let mut highest = 0u8;
     loop {
-        let pos = input.offset();
-        let Some(byte) = input.next_byte()? else {
-            return Err(Error::new(ErrorKind::Truncated(true)).at_offset(pos));
-        };
-        let op = Opcode::from_byte(byte).ok_or_else(|| Error::new(ErrorKind::InvalidOpcode(byte)).at_offset(pos))?;
+        let (pos, op) = reader.next()?;
         let info = op.info();
-        let arg =
-            read_arg(&mut input, info.arg, usize::MAX, &mut budget).map_err(|e| e.at_offset(pos).at_opcode(op))?;
+        let arg = reader.arg(op, &mut budget).map_err(|e| e.at_offset(pos).at_opcode(op))?;
         let shown = show_arg(info.arg, arg).map_err(|e| e.at_offset(pos).at_opcode(op))?;
-        highest = highest.max(info.proto);
 
         let indent = "    ".repeat(marks.len());
-        let mut line = format!("{:5}: {:<4} {indent}{}", pos, code_repr(byte), info.name);
+        let mut line = format!("{:5}: {:<4} {indent}{}", pos, code_repr(op.code()), info.name);
         let pops_mark =
             info.stack_before.contains(&StackItem::Mark) || (op == Opcode::Pop && stack.last() == Some(&true));
         let mut note = None;
@@ -91,7 +85,7 @@ pub fn dis(pickle: &[u8]) -> Result<String> {
             break;
         }
     }
-    let _ = writeln!(out, "highest protocol among opcodes = {highest}");
+    let _ = writeln!(out, "highest protocol among opcodes = {}", reader.highest());
     Ok(out)
 }
 

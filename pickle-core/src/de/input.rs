@@ -44,6 +44,42 @@ mod sealed {
     }
 }
 
+/// A source borrowed for one pickle: the unpickler keeps its source between pickles.
+impl<I: Input + ?Sized> Input for &mut I {
+    #[inline]
+    fn offset(&self) -> u64 {
+        (**self).offset()
+    }
+    #[inline(always)]
+    fn next_byte(&mut self) -> Result<Option<u8>> {
+        (**self).next_byte()
+    }
+    #[inline(always)]
+    fn read(&mut self, n: usize) -> Result<&[u8]> {
+        (**self).read(n)
+    }
+    fn read_line(&mut self, max: usize) -> Result<&[u8]> {
+        (**self).read_line(max)
+    }
+    fn read_vec(&mut self, n: u64) -> Result<Vec<u8>> {
+        (**self).read_vec(n)
+    }
+    fn ensure(&mut self, n: u64) -> Result<()> {
+        (**self).ensure(n)
+    }
+    fn unread(&self) -> Option<&[u8]> {
+        (**self).unread()
+    }
+    #[inline(always)]
+    fn window(&self) -> &[u8] {
+        (**self).window()
+    }
+    #[inline(always)]
+    fn skip(&mut self, n: usize) {
+        (**self).skip(n)
+    }
+}
+
 fn truncated() -> Error {
     Error::new(ErrorKind::Truncated(false))
 }

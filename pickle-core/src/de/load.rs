@@ -10,6 +10,7 @@ use std::collections::HashMap;
 use super::args::{self, Arg, Budget};
 use super::graph::{Graph, Item, Obj, ObjectNode};
 use super::input::Input;
+use super::reader::OpReader;
 use super::text::{self, Int};
 use super::{keys, scratch, Encoding, Hooks, PersistentLoad, StringErrors, UnpicklerOptions};
 use crate::compat;
@@ -83,16 +84,13 @@ impl Memo {
 }
 
 pub(crate) struct Loader<'u, I: Input> {
-    input: &'u mut I,
+    reader: OpReader<&'u mut I>,
     options: &'u UnpicklerOptions,
     hooks: &'u mut Hooks,
     graph: Graph,
     stack: Vec<Item>,
     marks: Vec<usize>,
     memo: Memo,
-    proto: u8,
-    /// The highest protocol of the opcodes read: the protocol of a pickle without PROTO.
-    opcodes_proto: u8,
     budget: Budget,
     /// The first string object seen naming each module or qualname in STACK_GLOBAL.
     global_names: GlobalNames,
@@ -110,15 +108,13 @@ impl<I: Input> Drop for Loader<'_, I> {
 impl<'u, I: Input> Loader<'u, I> {
     pub(crate) fn new(input: &'u mut I, options: &'u UnpicklerOptions, hooks: &'u mut Hooks) -> Self {
         Loader {
-            input,
+            reader: OpReader::new(input, options.max_line),
             options,
             hooks,
             graph: Graph::default(),
             stack: scratch::take(),
             marks: Vec::new(),
             memo: Memo::default(),
-            proto: 0,
-            opcodes_proto: 0,
             budget: Budget::new(options.max_alloc),
             global_names: GlobalNames::default(),
             newobj: None,
@@ -129,19 +125,9 @@ impl<'u, I: Input> Loader<'u, I> {
     /// Reads one pickle, up to and including its STOP.
     pub(crate) fn load(mut self) -> Result<Tree> {
         let root = loop {
-            let start = self.input.offset();
-            let byte = match self.input.next_byte() {
-                Ok(Some(byte)) => byte,
-                Ok(None) => return Err(Error::new(ErrorKind::Truncated(true)).at_offset(start)),
-                Err(e) => return Err(e.at_offset(start)),
-            };
-            let Some(op) = Opcode::from_byte(byte) else {
-                return Err(Error::new(ErrorKind::InvalidOpcode(byte)).at_offset(start));
-            };
-            self.opcodes_proto = self.opcodes_proto.max(op.proto());
-            if let Some((int, length)) = args::small_int(byte, self.input.window()) {
-                // Ints, the bulk of many pickles, without a dispatch: see `small_int`.
-                self.input.skip(length);
+            let (start, op) = self.reader.next()?;
+            if let Some(int) = self.reader.small_int(op) {
+                // Ints, the bulk of many pickles, without a dispatch: see `args::small_int`.
                 self.push(Item::Int(int));
                 continue;
             }
@@ -152,7 +138,7 @@ impl<'u, I: Input> Loader<'u, I> {
                 Err(e) => return Err(e.at_offset(start).at_opcode(op)),
             }
         };
-        let end = self.input.offset();
+        let end = self.reader.offset();
         self.finish(root).map_err(|e| e.at_offset(end))
     }
 
@@ -177,7 +163,7 @@ impl<'u, I: Input> Loader<'u, I> {
                 _ => {}
             }
         }
-        let protocol = self.proto.max(self.opcodes_proto);
+        let protocol = self.reader.protocol();
         Ok(Tree::new(std::mem::take(&mut self.graph), root, protocol, self.options.max_depth))
     }
 
@@ -187,7 +173,7 @@ impl<'u, I: Input> Loader<'u, I> {
     /// `op` is a constant, the match on its kind folds away.
     #[inline(always)]
     fn arg(&mut self, op: Opcode) -> Result<Arg> {
-        args::read_arg_inline(&mut *self.input, op.info().arg, self.options.max_line, &mut self.budget)
+        self.reader.arg(op, &mut self.budget)
     }
 
     /// Counts bytes against `max_alloc`.
@@ -283,17 +269,8 @@ impl<'u, I: Input> Loader<'u, I> {
     fn dispatch(&mut self, op: Opcode) -> Result<Flow> {
         match op {
             Opcode::Stop => return Ok(Flow::Stop(self.pop()?)),
-            Opcode::Proto => {
-                let Arg::Int(p) = self.arg(op)? else { unreachable!() };
-                if p > i64::from(crate::HIGHEST_PROTOCOL) {
-                    return Err(Error::new(ErrorKind::UnsupportedProtocol(p as u8)));
-                }
-                self.proto = p as u8;
-            }
-            Opcode::Frame => {
-                let Arg::Int(n) = self.arg(op)? else { unreachable!() };
-                self.input.ensure(n as u64)?;
-            }
+            // The reader took them whole: see `reader`.
+            Opcode::Proto | Opcode::Frame => {}
             Opcode::Mark => self.marks.push(self.stack.len()),
             Opcode::Pop => self.op_pop()?,
             Opcode::PopMark => drop(self.pop_mark()?),
@@ -725,7 +702,7 @@ impl<'u, I: Input> Loader<'u, I> {
 
     /// A global as `find_class` names it: Python 2 names mapped below protocol 3.
     fn global(&self, module: String, name: String) -> Global {
-        global(self.proto, self.options.fix_imports, module, name)
+        global(self.reader.proto(), self.options.fix_imports, module, name)
     }
 
     /// Refuses a global the class policy does not allow.

@@ -14,6 +14,7 @@ mod input;
 mod keys;
 mod load;
 mod policy;
+mod reader;
 mod scratch;
 pub(crate) mod stream;
 mod text;
