@@ -296,7 +296,8 @@ struct MemoEntry {
 }
 
 struct Direct<'a, 'o> {
-    reader: OpReader<SliceSource<'a>>,
+    /// Never asked for the highest protocol of the opcodes: see `reader`.
+    reader: OpReader<SliceSource<'a>, false>,
     options: &'o UnpicklerOptions,
     budget: Budget,
     /// From [`prescan`].
@@ -473,7 +474,7 @@ impl<'a, 'o> Direct<'a, 'o> {
         }
         self.charge(length as u64)?;
         self.charge(OBJECT_CHARGE)?;
-        self.stack.push(Value::Str(PyString::default()));
+        self.stack.push(Value::Str(PyString::EMPTY));
         let Some(Value::Str(text)) = self.stack.last_mut() else { unreachable!("pushed just above") };
         text.set_surrogatepass_window(window, length).ok()?;
         self.reader.input().skip(width + length);
@@ -646,16 +647,12 @@ impl<'a, 'o> Direct<'a, 'o> {
     #[inline(never)]
     fn atom_run(&mut self) -> Option<bool> {
         loop {
-            let code = *self.reader.input().rest().first()?;
-            let op = Opcode::from_byte(code)?;
-            if !ATOMS[code as usize] && !matches!(op, Opcode::Frame | Opcode::Appends) {
-                return Some(false);
-            }
-            self.reader.next().ok()?;
-            if let Some(int) = self.reader.small_int(op) {
+            if let Some(int) = self.reader.next_small_int() {
                 self.stack.push(Value::Int(int));
                 continue;
             }
+            let taken = |code| ATOMS[code as usize] || code == Opcode::Frame as u8 || code == Opcode::Appends as u8;
+            let Some((_, op)) = self.reader.next_if(taken).ok()? else { return Some(false) };
             match op {
                 Opcode::Binint1 | Opcode::Binint2 | Opcode::Binint => self.int(op)?,
                 Opcode::Long1 => self.long()?,

@@ -13,8 +13,9 @@
 //! A lenient reader, the disassembler's, checks neither, as `pickletools` does not.
 //!
 //! Both are still yielded, so the disassembler can list them; a machine has nothing left to
-//! do for them. The reader also tracks the highest protocol among the opcodes read, which is
-//! a pickle's protocol where it has no PROTO.
+//! do for them. A reader that `COUNTS` also tracks the highest protocol among the opcodes
+//! read, which is a pickle's protocol where it has no PROTO; the direct path to a `Value`,
+//! which never asks, does not pay for it (5% of decoding a list of ints or floats).
 
 use super::args::{self, Arg, Budget};
 use super::input::Input;
@@ -22,8 +23,9 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::opcode::Opcode;
 use crate::HIGHEST_PROTOCOL;
 
-/// Reads a pickle's opcodes and their arguments from an [`Input`].
-pub(crate) struct OpReader<I> {
+/// Reads a pickle's opcodes and their arguments from an [`Input`]; with `COUNTS`, tracks
+/// the highest protocol among them.
+pub(crate) struct OpReader<I, const COUNTS: bool = true> {
     input: I,
     /// The longest text argument.
     max_line: usize,
@@ -32,13 +34,13 @@ pub(crate) struct OpReader<I> {
     strict: bool,
     /// What the last PROTO said; 0 before one.
     proto: u8,
-    /// The highest protocol among the opcodes read.
+    /// The highest protocol among the opcodes read (with `COUNTS`).
     highest: u8,
     /// The argument of the last PROTO or FRAME, which [`OpReader::next`] read already.
     framing_arg: i64,
 }
 
-impl<I: Input> OpReader<I> {
+impl<I: Input, const COUNTS: bool> OpReader<I, COUNTS> {
     /// A reader for an unpickler: PROTO above [`HIGHEST_PROTOCOL`] is refused, text lines are
     /// at most `max_line` bytes.
     pub(crate) fn new(input: I, max_line: usize) -> Self {
@@ -55,16 +57,6 @@ impl<I: Input> OpReader<I> {
     #[inline]
     pub(crate) fn proto(&self) -> u8 {
         self.proto
-    }
-
-    /// The highest protocol among the opcodes read so far.
-    pub(crate) fn highest(&self) -> u8 {
-        self.highest
-    }
-
-    /// The protocol of the pickle read so far: its PROTO's, or its opcodes' where higher.
-    pub(crate) fn protocol(&self) -> u8 {
-        self.proto.max(self.highest)
     }
 
     /// Bytes consumed so far.
@@ -86,17 +78,34 @@ impl<I: Input> OpReader<I> {
         let start = self.input.offset();
         let byte = match self.input.next_byte() {
             Ok(Some(byte)) => byte,
-            Ok(None) => return Err(Error::new(ErrorKind::Truncated(true)).at_offset(start)),
-            Err(e) => return Err(e.at_offset(start)),
+            other => return Err(no_opcode(other, start)),
         };
-        let Some(op) = Opcode::from_byte(byte) else {
-            return Err(Error::new(ErrorKind::InvalidOpcode(byte)).at_offset(start));
+        // One test for the three rare cases: no opcode, PROTO and FRAME.
+        let op = match ORDINARY[byte as usize] {
+            Some(op) => op,
+            None => self.extraordinary(byte, start)?,
         };
-        self.highest = self.highest.max(op.proto());
-        if matches!(op, Opcode::Proto | Opcode::Frame) {
-            self.framing(op).map_err(|e| e.at_offset(start).at_opcode(op))?;
-        }
+        self.count(op.proto());
         Ok((start, op))
+    }
+
+    /// A byte that is no opcode, or PROTO or FRAME, taken whole with its argument.
+    #[cold]
+    fn extraordinary(&mut self, byte: u8, start: u64) -> Result<Opcode> {
+        let op = Opcode::from_byte(byte).ok_or_else(|| invalid_opcode(byte, start))?;
+        self.framing(op).map_err(|e| e.at_offset(start).at_opcode(op))?;
+        Ok(op)
+    }
+
+    /// The next opcode, taken as [`OpReader::next`] takes it, if it is at hand (all of a
+    /// slice, a reader's buffer) and `take` accepts its code byte; `Ok(None)` otherwise, with
+    /// nothing taken.
+    #[inline(always)]
+    pub(crate) fn next_if(&mut self, take: impl FnOnce(u8) -> bool) -> Result<Option<(u64, Opcode)>> {
+        match self.input.window().first() {
+            Some(&code) if take(code) => self.next().map(Some),
+            _ => Ok(None),
+        }
     }
 
     /// PROTO and FRAME, whose arguments are read at once.
@@ -130,15 +139,78 @@ impl<I: Input> OpReader<I> {
         args::read_arg_inline(&mut self.input, op.info().arg, self.max_line, budget)
     }
 
-    /// The int of a BININT1, BININT2, BININT or LONG1 of up to 8 bytes whose code byte was
-    /// just read, its argument taken; `None` for any other opcode (see [`args::small_int`]).
-    /// Bulk ints take this instead of a dispatch on their opcode.
+    /// The int of a BININT1, BININT2, BININT or LONG1 of up to 8 bytes, `op`, just taken by
+    /// [`OpReader::next`], with its argument read; `None` for any other opcode, or where the
+    /// argument is not at hand (see [`args::small_int`]). Bulk ints take this instead of a
+    /// dispatch on their opcode.
     #[inline(always)]
     pub(crate) fn small_int(&mut self, op: Opcode) -> Option<i64> {
         let (int, length) = args::small_int(op.code(), self.input.window())?;
         self.input.skip(length);
         Some(int)
     }
+
+    /// The int of the next opcode, taken whole, if it is a BININT1, BININT2, BININT or LONG1
+    /// of up to 8 bytes at hand; `None` otherwise, with nothing taken. For a run of numbers,
+    /// where looking at the code byte first and then taking it would read it twice.
+    #[inline(always)]
+    pub(crate) fn next_small_int(&mut self) -> Option<i64> {
+        let (&code, rest) = self.input.window().split_first()?;
+        let (int, length) = args::small_int(code, rest)?;
+        self.input.skip(1 + length);
+        // BININT1, BININT2 and BININT are protocol 1's, LONG1 protocol 2's.
+        self.count(1 + u8::from(code == Opcode::Long1.code()));
+        Some(int)
+    }
+
+    /// Notes an opcode of protocol `proto`, if this reader counts.
+    #[inline(always)]
+    fn count(&mut self, proto: u8) {
+        if COUNTS {
+            self.highest = self.highest.max(proto);
+        }
+    }
+}
+
+impl<I: Input> OpReader<I> {
+    /// The highest protocol among the opcodes read so far.
+    pub(crate) fn highest(&self) -> u8 {
+        self.highest
+    }
+
+    /// The protocol of the pickle read so far: its PROTO's, or its opcodes' where higher.
+    pub(crate) fn protocol(&self) -> u8 {
+        self.proto.max(self.highest)
+    }
+}
+
+/// Every byte's opcode, except PROTO's and FRAME's: `None` where [`OpReader::next`] has
+/// more to do than dispatch.
+static ORDINARY: [Option<Opcode>; 256] = {
+    let mut table = [None; 256];
+    let mut byte = 0;
+    while byte < 256 {
+        table[byte] = match Opcode::from_byte(byte as u8) {
+            Some(Opcode::Proto | Opcode::Frame) => None,
+            op => op,
+        };
+        byte += 1;
+    }
+    table
+};
+
+/// The end of the input where an opcode should be, or the input's own error.
+#[cold]
+fn no_opcode(read: Result<Option<u8>>, offset: u64) -> Error {
+    match read {
+        Err(e) => e.at_offset(offset),
+        Ok(_) => Error::new(ErrorKind::Truncated(true)).at_offset(offset),
+    }
+}
+
+#[cold]
+fn invalid_opcode(byte: u8, offset: u64) -> Error {
+    Error::new(ErrorKind::InvalidOpcode(byte)).at_offset(offset)
 }
 
 #[cfg(test)]
@@ -183,25 +255,48 @@ mod tests {
     /// unpickler.
     #[test]
     fn owns_proto_and_frame() {
-        let mut reader = OpReader::new(SliceSource::new(b"\x80\x06N."), 64);
+        let mut reader: OpReader<_> = OpReader::new(SliceSource::new(b"\x80\x06N."), 64);
         let err = reader.next().unwrap_err();
         assert!(matches!(err.kind(), ErrorKind::UnsupportedProtocol(6)));
         assert_eq!((err.offset(), err.opcode()), (Some(0), Some(Opcode::Proto)));
-        let mut lenient = OpReader::lenient(SliceSource::new(b"\x80\x06N."));
+        let mut lenient: OpReader<_> = OpReader::lenient(SliceSource::new(b"\x80\x06N."));
         assert_eq!(lenient.next().unwrap(), (0, Opcode::Proto));
         assert_eq!((lenient.proto(), lenient.protocol()), (6, 6));
-        let mut framed = OpReader::new(SliceSource::new(b"\x95\x05\x00\x00\x00\x00\x00\x00\x00N."), 64);
+        let mut framed: OpReader<_> = OpReader::new(SliceSource::new(b"\x95\x05\x00\x00\x00\x00\x00\x00\x00N."), 64);
         let err = framed.next().unwrap_err();
         assert!(matches!(err.kind(), ErrorKind::Truncated(_)));
         assert_eq!((err.offset(), err.opcode()), (Some(0), Some(Opcode::Frame)));
-        let mut lenient = OpReader::lenient(SliceSource::new(b"\x95\x05\x00\x00\x00\x00\x00\x00\x00N."));
+        let mut lenient: OpReader<_> = OpReader::lenient(SliceSource::new(b"\x95\x05\x00\x00\x00\x00\x00\x00\x00N."));
         assert_eq!(lenient.next().unwrap(), (0, Opcode::Frame));
         assert!(matches!(lenient.arg(Opcode::Frame, &mut Budget::new(0)).unwrap(), Arg::Int(5)));
         // No PROTO: the protocol is the highest of the opcodes (NEWTRUE is protocol 2's).
         let plain = opcodes(OpReader::new(SliceSource::new(b"\x88."), 64)).unwrap();
         assert_eq!(plain.len(), 2);
-        let mut reader = OpReader::new(SliceSource::new(b"\x88."), 64);
+        let mut reader: OpReader<_> = OpReader::new(SliceSource::new(b"\x88."), 64);
         reader.next().unwrap();
         assert_eq!((reader.proto(), reader.highest(), reader.protocol()), (0, 2, 2));
+    }
+
+    /// A run of numbers taken whole: ints counted as the opcodes they are, and nothing taken
+    /// that is not asked for.
+    #[test]
+    fn takes_runs_of_numbers() {
+        // BININT1 1, LONG1 of two bytes, NONE, STOP: protocols 1, 2, 0, 0; then bytes after
+        // the pickle, as the fast read wants nine at hand.
+        let data = b"K\x01\x8a\x02\x00\x01N.\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00";
+        let mut reader: OpReader<_> = OpReader::new(SliceSource::new(data), 64);
+        assert_eq!(reader.next_small_int(), Some(1));
+        assert_eq!(reader.highest(), 1);
+        assert_eq!(reader.next_small_int(), Some(256));
+        assert_eq!(reader.highest(), 2);
+        assert_eq!(reader.next_small_int(), None);
+        assert_eq!(reader.next_if(|code| code == b'.').unwrap(), None);
+        assert_eq!(reader.next_if(|code| code == b'N').unwrap(), Some((6, Opcode::None)));
+        assert_eq!(reader.offset(), 7);
+        // Without enough bytes for the fast read, nothing is taken; `next` and `arg` read it.
+        let mut short: OpReader<_> = OpReader::new(SliceSource::new(b"K\x05."), 64);
+        assert_eq!(short.next_small_int(), None);
+        assert_eq!(short.next().unwrap(), (0, Opcode::Binint1));
+        assert!(matches!(short.arg(Opcode::Binint1, &mut Budget::new(0)).unwrap(), Arg::Int(5)));
     }
 }

@@ -31,6 +31,11 @@ impl PyString {
     /// How many bytes a string stores inline (what fits beside the heap form's pointer).
     pub(crate) const INLINE: usize = 21;
 
+    /// The empty string, as a constant: a copy of it is read from memory nothing just
+    /// wrote, where one built in place can stall on its own narrower stores.
+    pub(crate) const EMPTY: PyString =
+        PyString { storage: Storage::Inline { len: 0, surrogates: false, buf: [0; PyString::INLINE] } };
+
     /// A string of checked bytes, copied.
     #[inline]
     fn from_checked(bytes: &[u8], surrogates: bool) -> PyString {
@@ -61,7 +66,7 @@ impl PyString {
 
 impl Default for PyString {
     fn default() -> PyString {
-        PyString::from_checked(b"", false)
+        PyString::EMPTY
     }
 }
 
