@@ -37,7 +37,7 @@ use super::load::{GlobalNames, OBJECT_CHARGE, SLOT_CHARGE};
 use super::reader::OpReader;
 use super::text::Int;
 use super::UnpicklerOptions;
-use crate::opcode::{ArgKind, Opcode, OPCODES};
+use crate::opcode::{ArgKind, Opcode, BATCH_SIZE, OPCODES};
 use crate::value::{Global, Object, PyString, Shared, Value};
 
 /// The opcodes this path decodes: protocols 2 to 5's data, without sets (whose items need
@@ -159,9 +159,6 @@ static ATOMS: [bool; 256] = {
 
 /// A memo index the prescan saw put.
 pub(crate) const PUT: u32 = 1 << 31;
-
-/// CPython's `_BATCHSIZE`: how many items a full MARK batch has.
-const BATCH_SIZE: usize = 1000;
 
 /// Dicts up to this size check their keys as they are filled, by comparing; larger ones by
 /// hashing, once, when they leave the stack.

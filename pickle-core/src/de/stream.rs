@@ -37,7 +37,7 @@ use super::args::{self, Budget};
 use super::direct::uint_le;
 use super::load::{OBJECT_CHARGE, SLOT_CHARGE};
 use super::UnpicklerOptions;
-use crate::opcode::Opcode;
+use crate::opcode::{Opcode, BATCH_SIZE};
 use crate::reconstruct::Reconstruct;
 use crate::reduce::Atom;
 
@@ -93,9 +93,6 @@ struct Shape {
     single: Opcode,
     per_entry: usize,
 }
-
-/// CPython's `_BATCHSIZE`: how many entries a full MARK batch has.
-const BATCH_SIZE: usize = 1000;
 
 /// How deeply nested a batch of one may be for [`Stream::single_end`] to see where it ends:
 /// deeper ones give up (and so bound its work on chains of one-entry containers).

@@ -10,6 +10,11 @@ mod table;
 
 pub use table::OPCODES;
 
+/// CPython's `_BATCHSIZE`: how many items its pickler puts in one MARK batch of APPENDS,
+/// SETITEMS or ADDITEMS (pairs, for SETITEMS). The pickler writes batches of this size; the
+/// decoders' fast paths expect a batch of one only after full batches.
+pub(crate) const BATCH_SIZE: usize = 1000;
+
 macro_rules! define_opcode_enum {
     ($($name:ident = $code:literal,)*) => {
         /// A pickle opcode; its discriminant is the byte that encodes it.

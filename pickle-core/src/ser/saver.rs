@@ -15,15 +15,12 @@ use super::PicklerOptions;
 use crate::compat;
 use crate::de::graph::Item;
 use crate::error::{Error, ErrorKind, Result};
-use crate::opcode::Opcode;
+use crate::opcode::{Opcode, BATCH_SIZE};
 use crate::reconstruct::Copier;
 use crate::reduce::{Arg, Atom, Builtin, Call, Fast, GlobalName, Mapping, Name, Reduce, Reduction, Sequence};
 use crate::value::{float_repr, PyString, Value};
 
 mod value;
-
-/// CPython's `BATCHSIZE`: items per APPENDS, SETITEMS and ADDITEMS.
-const BATCH_SIZE: usize = 1000;
 
 /// CPython 3.11's default `sys.get_int_max_str_digits()`: the longest int, in decimal
 /// digits, that `repr` converts (and so that protocols 0 and 1 can write).
