@@ -31,8 +31,8 @@ impl PyString {
     /// How many bytes a string stores inline (what fits beside the heap form's pointer).
     pub(crate) const INLINE: usize = 21;
 
-    /// The empty string, as a constant: a copy of it is read from memory nothing just
-    /// wrote, where one built in place can stall on its own narrower stores.
+    /// The empty string, as a constant (what `default` gives; the direct path pushes it and
+    /// fills it in place).
     pub(crate) const EMPTY: PyString =
         PyString { storage: Storage::Inline { len: 0, surrogates: false, buf: [0; PyString::INLINE] } };
 
