@@ -125,12 +125,12 @@ impl<'u, I: Input> Loader<'u, I> {
     /// Reads one pickle, up to and including its STOP.
     pub(crate) fn load(mut self) -> Result<Tree> {
         let root = loop {
-            let (start, op) = self.reader.next()?;
-            if let Some(int) = self.reader.small_int(op) {
+            if let Some(int) = self.reader.next_small_int() {
                 // Ints, the bulk of many pickles, without a dispatch: see `args::small_int`.
                 self.push(Item::Int(int));
                 continue;
             }
+            let (start, op) = self.reader.next()?;
             self.graph.offset = start;
             match self.step(op) {
                 Ok(Flow::Continue) => {}
