@@ -57,6 +57,13 @@ pub(crate) fn data(arg: Arg) -> Vec<u8> {
     }
 }
 
+/// What `max_alloc` charges for an object: its place in the graph, the `Value` it becomes,
+/// and the allocation that holds a container's items.
+pub(crate) const OBJECT_CHARGE: u64 = 128;
+/// What `max_alloc` charges for an item in a container: its slot in the graph and the
+/// `Value` it becomes.
+pub(crate) const SLOT_CHARGE: u64 = 48;
+
 /// How many more bytes the data being loaded may take.
 pub(crate) struct Budget {
     used: u64,

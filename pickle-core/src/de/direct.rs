@@ -31,9 +31,9 @@
 
 use std::collections::HashSet;
 
-use super::args::{self, Arg, Budget};
+use super::args::{self, Arg, Budget, OBJECT_CHARGE, SLOT_CHARGE};
+use super::globals::{global, GlobalNames};
 use super::input::{Input, SliceSource};
-use super::load::{GlobalNames, OBJECT_CHARGE, SLOT_CHARGE};
 use super::reader::OpReader;
 use super::text::Int;
 use super::UnpicklerOptions;
@@ -750,8 +750,7 @@ impl<'a, 'o> Direct<'a, 'o> {
         let module = self.stack.pop()?;
         let (module, name) = (self.global_name(&module)?, self.global_name(&name)?);
         let fresh_names = self.global_names.fresh(module, name);
-        let global =
-            super::load::global(self.reader.proto(), self.options.fix_imports, module.0.to_owned(), name.0.to_owned());
+        let global = global(self.reader.proto(), self.options.fix_imports, module.0.to_owned(), name.0.to_owned());
         self.push_global(Global { fresh_names, ..global })
     }
 
@@ -760,7 +759,7 @@ impl<'a, 'o> Direct<'a, 'o> {
     fn global(&mut self) -> Option<()> {
         let Arg::Pair(module, name) = self.arg(Opcode::Global)? else { return None };
         let (module, name) = (String::from_utf8(module).ok()?, String::from_utf8(name).ok()?);
-        self.push_global(super::load::global(self.reader.proto(), self.options.fix_imports, module, name))
+        self.push_global(global(self.reader.proto(), self.options.fix_imports, module, name))
     }
 
     /// Pushes a global, if the class policy allows it.

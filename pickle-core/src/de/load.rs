@@ -7,7 +7,8 @@
 
 use std::collections::HashMap;
 
-use super::args::{self, Arg, Budget};
+use super::args::{self, Arg, Budget, OBJECT_CHARGE, SLOT_CHARGE};
+use super::globals::{global, GlobalNames};
 use super::graph::{Graph, Item, Obj, ObjectNode};
 use super::input::Input;
 use super::reader::OpReader;
@@ -24,13 +25,6 @@ enum Flow {
     Continue,
     Stop(Item),
 }
-
-/// What `max_alloc` charges for an object: its place in the graph, the `Value` it becomes,
-/// and the allocation that holds a container's items.
-pub(super) const OBJECT_CHARGE: u64 = 128;
-/// What `max_alloc` charges for an item in a container: its slot in the graph and the
-/// `Value` it becomes.
-pub(super) const SLOT_CHARGE: u64 = 48;
 
 /// Memo indices up to this far past the end extend the dense table; others go to a map,
 /// so a `LONG_BINPUT 4000000000` does not allocate a huge table.
@@ -876,41 +870,6 @@ impl<'u, I: Input> Loader<'u, I> {
         let mut nodes = HashMap::new();
         self.graph.insert(value, &mut nodes, 0)
     }
-}
-
-/// The names of the globals read so far, each with the identity of its str (the first
-/// one), to tell whether a STACK_GLOBAL's names were made afresh, as a C-implemented
-/// global's are (`Global::fresh_names`). CPython shares a Python-defined global's interned
-/// names, so the evidence is a new string object equal to an interned one: the other name
-/// of the same global, or a name of an earlier global that was itself interned. The strings
-/// of a fresh global are no evidence about the next one, as they are new objects anyway.
-#[derive(Default)]
-pub(super) struct GlobalNames(HashMap<Box<str>, usize>);
-
-impl GlobalNames {
-    /// Whether the global of these names (each with its str's identity) has fresh names;
-    /// if not, its names are noted.
-    pub(super) fn fresh(&mut self, (module, m): (&str, usize), (name, n): (&str, usize)) -> bool {
-        let differs = |text: &str, id: usize| self.0.get(text).is_some_and(|&i| i != id);
-        let fresh = (module == name && m != n) || differs(module, m) || differs(name, n);
-        if !fresh {
-            self.0.entry(module.into()).or_insert(m);
-            self.0.entry(name.into()).or_insert(n);
-        }
-        fresh
-    }
-}
-
-/// A global as `find_class` names it in a pickle of protocol `proto`: Python 2 names mapped
-/// below protocol 3 when `fix_imports` is on.
-pub(super) fn global(proto: u8, fix_imports: bool, module: String, name: String) -> Global {
-    if proto < 3 && fix_imports {
-        let (m, n) = compat::to_python3(&module, &name);
-        if (m, n) != (module.as_str(), name.as_str()) {
-            return Global::new(m, n);
-        }
-    }
-    Global::new(module, name)
 }
 
 fn object(callable: Item, args: Item) -> ObjectNode {

@@ -9,6 +9,7 @@
 mod args;
 pub(crate) mod direct;
 mod dis;
+mod globals;
 pub(crate) mod graph;
 mod input;
 mod keys;

@@ -33,9 +33,8 @@ use std::any::Any;
 
 use rustc_hash::FxHashMap;
 
-use super::args::{self, Budget};
+use super::args::{self, Budget, OBJECT_CHARGE, SLOT_CHARGE};
 use super::direct::uint_le;
-use super::load::{OBJECT_CHARGE, SLOT_CHARGE};
 use super::UnpicklerOptions;
 use crate::opcode::{Opcode, BATCH_SIZE};
 use crate::reconstruct::Reconstruct;
@@ -762,7 +761,7 @@ impl<'a> Stream<'a> {
             std::str::from_utf8(&rest[..length]).ok()
         };
         let (module, name) = (line()?, line()?);
-        let global = super::load::global(self.proto, self.fix_imports, module.to_owned(), name.to_owned());
+        let global = super::globals::global(self.proto, self.fix_imports, module.to_owned(), name.to_owned());
         (global.module == module && global.name == name).then_some((module, name))
     }
 
