@@ -8,3 +8,25 @@ class Reading:
         self.value = value
         self.ts = ts
         self.tags = tags
+
+
+class Blob:
+    """A payload behind a reduction with arguments, `Blob(payload)`: protocol 5 writes the
+    payload before the REDUCE that makes the instance."""
+
+    def __init__(self, payload):
+        self.payload = payload
+
+    def __reduce__(self):
+        return (Blob, (self.payload,))
+
+
+class Tick:
+    """A small class reduced with arguments, for the `mixed` workload's records."""
+
+    def __init__(self, venue, seq):
+        self.venue = venue
+        self.seq = seq
+
+    def __reduce__(self):
+        return (Tick, (self.venue, self.seq))

@@ -17,9 +17,10 @@
 //! - `typed_encode`: `pickle_core::dumps` of that typed value at the file's protocol, with
 //!   `typed_identical` saying whether the bytes equal the file's bytes.
 //!
-//! - `copy`: for a pickle of one `bytes` value, one `to_vec` of as many bytes as its payload
-//!   (the copy limit an owned decode and an encode are held to), and `borrowed_decode`:
-//!   `pickle_core::loads_bytes`, which borrows the payload where the pickle holds it as it is.
+//! - `copy`: for a pickle of one `bytes` value, or of a reduction whose first argument is one,
+//!   one `to_vec` of as many bytes as its payload (the copy limit an owned decode and an
+//!   encode are held to), and for a `bytes` value `borrowed_decode`: `pickle_core::loads_bytes`,
+//!   which borrows the payload where the pickle holds it as it is.
 //!
 //! A column is `null` when the operation fails; the error is in `<column>_error`.
 //! `--ops=ours_decode,typed_decode` times only those columns (for profiling one of them).
@@ -129,6 +130,23 @@ fn typed<T: Reconstruct + Reduce>(out: &mut Map<String, Json>, n: usize, bytes: 
     }
 }
 
+/// The length of the payload of a pickle that is one: a `bytes`, or a `bytes` as the first
+/// argument of a reduction (`Blob(payload)`).
+fn payload_length(value: &pickle_core::Value) -> Option<usize> {
+    use pickle_core::Value;
+    match value {
+        Value::Bytes(payload) => Some(payload.len()),
+        Value::Object(object) => match &object.args {
+            Value::Tuple(args) => match args.first() {
+                Some(Value::Bytes(payload)) => Some(payload.len()),
+                _ => None,
+            },
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let usage = "usage: bench_compare DIR N [--only=SUBSTRING] [--decode-only]";
@@ -177,11 +195,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 out.insert("identical".into(), json!(again.as_ref().is_ok_and(|b| *b == bytes)));
                 drop(again);
                 timed(&mut out, "ours_encode", n, || pickle_core::dumps(&value, protocol));
-                if let pickle_core::Value::Bytes(payload) = &value {
+                if let Some(length) = payload_length(&value) {
                     // The copy limit: one fresh `to_vec` of as many bytes as the payload,
                     // what an owned decode or an encode must do at least once.
-                    let length = payload.len();
                     timed(&mut out, "copy", n, || Ok::<_, String>(bytes[..length].to_vec()));
+                }
+                if let pickle_core::Value::Bytes(_) = &value {
                     // And the decode that copies nothing, where the pickle allows it.
                     timed(&mut out, "borrowed_decode", n, || pickle_core::loads_bytes(&bytes).map(|p| p.len()));
                 }

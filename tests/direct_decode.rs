@@ -813,3 +813,108 @@ fn shared_keys_name_each_structs_own_fields() {
         assert_eq!(fast.is_some(), protocol > 0, "protocol {protocol}");
     }
 }
+
+/// Pickles whose plain data the direct path decodes up to an opcode it does not (a
+/// reduction, a set, a list subclass's items, a persistent id), where it hands what it holds
+/// to the general loader, which goes on from that opcode: the same values, sharing and
+/// errors as the general loader alone, objects put before the handoff and fetched after it
+/// kept as one object, and the handoff taken (nothing read twice) where the pickle has
+/// plain data first.
+#[test]
+fn cpython_pickles_handed_over_part_way_load_alike() {
+    if !common::python_available("cpython_pickles_handed_over_part_way_load_alike") {
+        return;
+    }
+    let classes = "__import__('load_classes')";
+    // (expression, the lowest protocol at which the direct path hands it over part way)
+    let expressions = [
+        // Protocol 5 writes a payload before the reduction that takes it.
+        ("(lambda p: [p, __import__('decimal').Decimal('1.25')])(b'x' * 70000)".to_owned(), Some(3)),
+        ("[bytearray(b'y' * 70000), complex(1, 2)]".to_owned(), Some(2)),
+        ("[b'z' * 70000, {1, 2}]".to_owned(), Some(1)),
+        // Records of datetimes, Decimals, tuples and None, the keys shared across them.
+        (
+            "[{'at': __import__('datetime').datetime(2024, 1, 2, 3, 4, 5, i), \
+              'price': __import__('decimal').Decimal(i).scaleb(-2), 'pair': (i, 'north'), 'note': None} \
+              for i in range(30)]"
+                .to_owned(),
+            Some(2),
+        ),
+        // A str put before a reduction and fetched after it.
+        ("(lambda s: [s, frozenset([1]), s, {s: s}])('shared text')".to_owned(), Some(2)),
+        // A list subclass: NEWOBJ, then APPENDS into the instance.
+        (format!("['before', {classes}.Tags(['a', 'b'], 'me')]"), Some(2)),
+        // A namedtuple: NEWOBJ with arguments; an enum member: a reduction of its value.
+        (format!("[1, 2, {classes}.Pair('l', [3]), {classes}.Color.RED]"), Some(2)),
+        // A cycle through a list the direct path was filling.
+        ("(lambda l: (l.append(l), l.append({'k': l}), l)[2])(['head'])".to_owned(), Some(1)),
+        // One instance: its `copyreg.__newobj__` is one object, unshared.
+        (format!("{classes}.Account('a', 1, [1, 2])"), Some(2)),
+    ];
+    let mut handed_over = 0;
+    for (index, protocol, bytes) in cpython_pickles(expressions.iter().map(|(e, _)| e.as_str())) {
+        let (expression, lowest) = (&expressions[index].0, expressions[index].1);
+        let result = agree(&bytes, &defaults());
+        assert!(result.is_ok(), "{expression} at protocol {protocol}: {result:?}");
+        let held = pickle_core::__private::direct_hands_over(&bytes, &defaults());
+        if lowest.is_some_and(|lowest| protocol >= lowest) {
+            assert!(held, "{expression} at protocol {protocol} is not handed over");
+            handed_over += 1;
+        }
+        // Limits met before, at and after the handoff: the same answers.
+        let step = bytes.len() / 30 + 1;
+        for max_alloc in (0..bytes.len() as u64 * 40).step_by(step * 40) {
+            let _ = agree(&bytes, &UnpicklerOptions { max_alloc, ..defaults() });
+        }
+        for max_depth in 1..=4 {
+            let _ = agree(&bytes, &UnpicklerOptions { max_depth, ..defaults() });
+        }
+        // Cut short anywhere: the same error, at the same offset.
+        for cut in (1..bytes.len()).step_by(step) {
+            let _ = agree(&bytes[..cut], &defaults());
+        }
+    }
+    assert!(handed_over >= 30, "{handed_over}");
+}
+
+/// After a handoff the general loader keeps the unpickler's hooks: persistent ids, kept or
+/// given to a function, and out-of-band buffers, met after plain data; and pickles one after
+/// another in one slice each start where the last one ended.
+#[test]
+fn hooks_and_streams_after_a_handoff() {
+    use pickle_core::PersistentLoad;
+    // A list of two strs, then BINPERSID of a str: pickle.Pickler with a persistent_id that
+    // gives 'doc:7' for one object, at protocol 4, as CPython 3.11 writes it.
+    let pickle = b"\x80\x04\x95\x16\x00\x00\x00\x00\x00\x00\x00]\x94(\x8c\x01a\x94\x8c\x01b\x94\x8c\x05doc:7\x94Qe.";
+    assert!(pickle_core::__private::direct_hands_over(pickle, &defaults()));
+    let kept: Value = Unpickler::from_slice(pickle).persistent_load(PersistentLoad::Keep).load().unwrap();
+    let general: Value = Unpickler::new(Cursor::new(&pickle[..])).persistent_load(PersistentLoad::Keep).load().unwrap();
+    assert_eq!(kept, general);
+    let called: Value = Unpickler::from_slice(pickle)
+        .persistent_load(PersistentLoad::Call(Box::new(|id| Ok(Value::Tuple(vec![id])))))
+        .load()
+        .unwrap();
+    assert_eq!(called, Value::List(vec!["a".into(), "b".into(), Value::Tuple(vec!["doc:7".into()])]));
+    // Refused: the error of the general loader, at the BINPERSID.
+    let refused = pickle_core::loads::<Value>(pickle).unwrap_err();
+    assert_eq!(refused.offset(), Some(30), "{refused}");
+
+    // pickle.dumps([1, PickleBuffer(b'abc')], 5, buffer_callback=bufs.append): NEXT_BUFFER
+    // and READONLY_BUFFER after plain data.
+    let pickle = b"\x80\x05\x95\t\x00\x00\x00\x00\x00\x00\x00]\x94(K\x01\x97\x98e.";
+    assert!(pickle_core::__private::direct_hands_over(pickle, &defaults()));
+    let value: Value = Unpickler::from_slice(pickle).buffers([Value::Bytes(b"abc".to_vec())]).load().unwrap();
+    assert_eq!(value, Value::List(vec![Value::Int(1), Value::Bytes(b"abc".to_vec())]));
+
+    // Two pickles in one slice, `pickle.dumps(set(), 2)` (a reduction, handed over) around
+    // one the direct path decodes whole.
+    let set = b"\x80\x02c__builtin__\nset\nq\x00]q\x01\x85q\x02Rq\x03.";
+    let one = dumps(&Value::List(vec![Value::Int(1)]), 2).unwrap();
+    let stream = [&set[..], &one, set].concat();
+    let mut unpickler = Unpickler::from_slice(&stream);
+    for expected in [Value::Set(vec![]), Value::List(vec![Value::Int(1)]), Value::Set(vec![])] {
+        assert_eq!(unpickler.load::<Value>().unwrap(), expected);
+    }
+    assert!(unpickler.remaining().is_empty());
+    assert_eq!(unpickler.position(), stream.len() as u64);
+}

@@ -34,6 +34,11 @@ pub(crate) const fn length_width(kind: ArgKind) -> Option<usize> {
     }
 }
 
+/// A little-endian unsigned integer of up to eight bytes.
+pub(crate) fn uint_le(bytes: &[u8]) -> u64 {
+    bytes.iter().rev().fold(0, |n, &b| n << 8 | u64::from(b))
+}
+
 /// Every code byte's [`length_width`], 0 for none: one load where the hot paths need it.
 pub(crate) static LENGTH_WIDTHS: [u8; 256] = {
     let mut widths = [0; 256];
@@ -65,6 +70,7 @@ pub(crate) const OBJECT_CHARGE: u64 = 128;
 pub(crate) const SLOT_CHARGE: u64 = 48;
 
 /// How many more bytes the data being loaded may take.
+#[derive(Clone, Copy)]
 pub(crate) struct Budget {
     used: u64,
     limit: u64,

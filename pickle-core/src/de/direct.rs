@@ -16,14 +16,16 @@
 //! Class instances as `object.__reduce_ex__` writes a plain class's (its global, NEWOBJ of
 //! an empty tuple, BUILD of its `__dict__`) are `copyreg.__newobj__(cls)` objects, as the
 //! general loader makes them; the one `copyreg.__newobj__` global they share is a node from
-//! the first NEWOBJ on, so a pickle with a single NEWOBJ (where it is not shared) gives up.
+//! the first NEWOBJ on, so a pickle with a single NEWOBJ (where it is not shared) is handed
+//! over at its STOP.
 //!
-//! Anything else gives up, and the general loader reads the pickle from its start: an
-//! opcode outside the set below, an error of any kind, a limit reached, a GET of a container
-//! still being filled (a cycle), a fetched container changed after it was complete, a memo
-//! index put twice, dict keys that are not plain str, bytes, int or None or might repeat, a
-//! global the class policy refuses, NEWOBJ with arguments, BUILD of an object fetched or
-//! built already.
+//! At an opcode this path does not decode (a reduction, a set, a persistent id, an
+//! out-of-band buffer, NEWOBJ with arguments, BUILD of an object built already, items into
+//! anything but a list or dict, a list or dict filled after a GET fetched it: a cycle), it
+//! stops before the opcode and hands what it holds to the general loader, which goes on from
+//! there (`handoff`): a payload read before a reduction is read once. Errors, limits, a memo
+//! index put twice, dict keys that are not plain str, bytes, int or None or might repeat, and
+//! a global the class policy refuses are left to the general loader whole, from the start.
 //! The general loader decides all of those, so both paths give one answer by construction;
 //! `tests/direct_decode.rs` checks that they do. Every object this path keeps is referred to
 //! from the root once plus once per GET of it, which is what makes the general loader's
@@ -33,116 +35,14 @@ use std::collections::HashSet;
 
 use super::args::{self, Arg, Budget, OBJECT_CHARGE, SLOT_CHARGE};
 use super::globals::{global, GlobalNames};
+use super::handoff::{FastLoad, Held};
 use super::input::{Input, SliceSource};
+use super::prescan::{prescan, Prescan, SLOT};
 use super::reader::OpReader;
 use super::text::Int;
 use super::UnpicklerOptions;
-use crate::opcode::{ArgKind, Opcode, BATCH_SIZE, OPCODES};
+use crate::opcode::{Opcode, BATCH_SIZE};
 use crate::value::{Global, Object, PyString, Shared, Value};
-
-/// The opcodes this path decodes: protocols 2 to 5's data, without sets (whose items need
-/// Python's equality), reductions or persistent ids; and globals named by STACK_GLOBAL with
-/// the instances NEWOBJ and BUILD make of them, as `object.__reduce_ex__` writes a plain
-/// class's instances. GLOBAL is decoded too; its argument, two lines, has no entry here.
-const fn decoded(op: Opcode) -> bool {
-    use Opcode as O;
-    matches!(
-        op,
-        O::Proto
-            | O::Frame
-            | O::Stop
-            | O::Mark
-            | O::None
-            | O::Newtrue
-            | O::Newfalse
-            | O::Binint
-            | O::Binint1
-            | O::Binint2
-            | O::Long1
-            | O::Binfloat
-            | O::ShortBinunicode
-            | O::Binunicode
-            | O::Binunicode8
-            | O::ShortBinbytes
-            | O::Binbytes
-            | O::Binbytes8
-            | O::Bytearray8
-            | O::EmptyTuple
-            | O::Tuple
-            | O::Tuple1
-            | O::Tuple2
-            | O::Tuple3
-            | O::EmptyList
-            | O::List
-            | O::Append
-            | O::Appends
-            | O::EmptyDict
-            | O::Dict
-            | O::Setitem
-            | O::Setitems
-            | O::Memoize
-            | O::Binput
-            | O::LongBinput
-            | O::Binget
-            | O::LongBinget
-            | O::StackGlobal
-            | O::Newobj
-            | O::Build
-    )
-}
-
-/// How the prescan steps over an opcode and its argument, as numbers rather than a choice
-/// between kinds, so that stepping takes no branch on the kind (the mix of strs, ints and
-/// puts in real pickles mispredicted one on most opcodes).
-#[derive(Clone, Copy)]
-struct Skip {
-    /// The opcode is decoded here.
-    decoded: bool,
-    /// Whether it reads or writes the memo.
-    memo: bool,
-    /// Bytes of argument before any payload: the fixed argument, or the payload's length.
-    fixed: u8,
-    /// For a counted payload, a mask of the little-endian length's bytes in a `u64`; 0 for
-    /// none.
-    length_mask: u64,
-}
-
-/// A counted payload's length of `width` bytes: its size and its mask.
-const fn counted(width: u32) -> (u8, u64) {
-    (width as u8, u64::MAX >> (64 - 8 * width))
-}
-
-const fn skip_of(kind: ArgKind) -> Option<(u8, u64)> {
-    if let Some(width) = args::length_width(kind) {
-        return Some(counted(width as u32));
-    }
-    Some(match kind {
-        ArgKind::None => (0, 0),
-        ArgKind::Uint1 => (1, 0),
-        ArgKind::Uint2 => (2, 0),
-        ArgKind::Int4 | ArgKind::Uint4 => (4, 0),
-        ArgKind::Uint8 | ArgKind::Float8 => (8, 0),
-        _ => return None,
-    })
-}
-
-/// Every byte's [`Skip`], from the opcode table.
-static SKIPS: [Skip; 256] = {
-    let mut skips = [Skip { decoded: false, memo: false, fixed: 0, length_mask: 0 }; 256];
-    let mut i = 0;
-    while i < OPCODES.len() {
-        let info = &OPCODES[i];
-        if let (true, Some((fixed, length_mask))) = (decoded(info.opcode), skip_of(info.arg)) {
-            let memo = matches!(
-                info.opcode,
-                Opcode::Memoize | Opcode::Binput | Opcode::LongBinput | Opcode::Binget | Opcode::LongBinget
-            );
-            skips[info.code as usize] = Skip { decoded: true, memo, fixed, length_mask };
-        }
-        i += 1;
-    }
-    skips
-};
 
 /// The opcodes of the atoms [`Direct::atom_run`] reads: numbers, bools and `None`.
 static ATOMS: [bool; 256] = {
@@ -157,111 +57,48 @@ static ATOMS: [bool; 256] = {
     table
 };
 
-/// A memo index the prescan saw put.
-pub(crate) const PUT: u32 = 1 << 31;
-
 /// Dicts up to this size check their keys as they are filled, by comparing; larger ones by
 /// hashing, once, when they leave the stack.
 const LINEAR_KEYS: usize = 8;
 
+/// A payload at least this long is not copied by a pass that may have to start again: the
+/// [`prescan`] runs first, if it has not.
+const PRESCAN_BEFORE: usize = 1 << 16;
+
+/// Why a pass stopped before the STOP.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Halt {
+    /// The general loader decides: an error, a limit, a case this path does not judge.
+    Decline,
+    /// At an opcode this path does not decode, before it: the general loader goes on.
+    HandOff,
+    /// Something put before the [`prescan`] ran is fetched: a pass that keeps it starts
+    /// again.
+    Restart,
+}
+
 /// Decodes the pickle at the start of `data`: its value and the length of the pickle, or
-/// `None` where the general loader must decide.
+/// what it decoded before an opcode it does not, for the general loader to go on from.
 ///
-/// Most pickles fetch nothing from their memo (a list of numbers or of distinct strings), so
-/// the first pass assumes that and needs no prescan; the first GET stops it, and a second
-/// pass runs with the [`prescan`]'s answer. Pickles that fetch at all fetch early (the
-/// second record's first key), so little of the first pass is lost.
-pub(crate) fn load(data: &[u8], options: &UnpicklerOptions) -> Option<(Value, usize)> {
-    let mut direct = Direct::new(data, options, Vec::new(), 0);
-    let value = match direct.run() {
-        Some(value) => value,
-        None if direct.fetches => {
-            drop(direct);
-            let (slots, fetched) = prescan(data)?;
-            direct = Direct::new(data, options, slots, fetched);
-            direct.run()?
-        }
-        None => return None,
-    };
-    Some((value, direct.reader.offset() as usize))
-}
-
-/// Steps over the opcodes up to the first STOP and numbers the memo indices that some GET
-/// fetches: `slots[index]` is 0 for an index nobody fetches, else its place in the
-/// fetched-only memo plus one (and the [`PUT`] bit once put). Also the count of fetched
-/// indices. `None` for an opcode not decoded here, a truncated pickle, an index put twice
-/// or an index no pickle of this size could reach.
-pub(crate) fn prescan(data: &[u8]) -> Option<(Vec<u32>, usize)> {
-    const STOP: u8 = Opcode::Stop as u8;
-    const GLOBAL: u8 = Opcode::Global as u8;
-    const BINPUT: u8 = Opcode::Binput as u8;
-    const LONG_BINPUT: u8 = Opcode::LongBinput as u8;
-    const BINGET: u8 = Opcode::Binget as u8;
-    const LONG_BINGET: u8 = Opcode::LongBinget as u8;
-    let mut slots: Vec<u32> = Vec::new();
-    let mut fetched = 0usize;
-    let mut puts = 0usize;
-    let mut pos = 0usize;
+/// Most pickles fetch nothing from their memo (a list of numbers or of distinct strs), so
+/// the first pass assumes that and needs no [`prescan`]. It runs the prescan when it must
+/// know: at the first GET, before an opcode it hands over, and before it copies a large
+/// payload. If nothing put so far is fetched, the pass goes on with the prescan's answer;
+/// otherwise a second pass starts with it (before any large payload was copied). Pickles
+/// that fetch at all fetch early (the second record's first key), so little is lost.
+pub(crate) fn load(data: &[u8], options: &UnpicklerOptions) -> FastLoad<Value> {
+    let mut direct = Direct::new(data, options, None);
     loop {
-        let code = *data.get(pos)?;
-        let skip = SKIPS[code as usize];
-        if !skip.decoded {
-            // GLOBAL, decoded too, has two lines for its argument rather than a length.
-            if code == GLOBAL {
-                pos = after_line(data, after_line(data, pos + 1)?)?;
-                continue;
-            }
-            return None;
+        if let Some(value) = direct.run() {
+            return FastLoad::Done(value, direct.reader.offset() as usize);
         }
-        let arg = pos + 1;
-        // The payload's length from eight bytes read at once, masked to its width (0 for
-        // an opcode without one); near the end of the data, from the bytes there are.
-        let word = match data.get(arg..arg + 8) {
-            Some(word) => u64::from_le_bytes(word.try_into().expect("eight bytes")),
-            None => uint_le(data.get(arg..)?),
-        };
-        let payload = usize::try_from(word & skip.length_mask).ok()?;
-        pos = (arg + usize::from(skip.fixed)).checked_add(payload)?;
-        if pos > data.len() {
-            return None;
+        if direct.halt == Halt::HandOff && direct.learn() == Some(true) {
+            return FastLoad::Held(Box::new(direct.into_held()));
         }
-        if !skip.memo && code != STOP {
-            continue;
-        }
-        let index = match code {
-            STOP => return Some((slots, fetched)),
-            BINPUT | BINGET => data[arg] as usize,
-            LONG_BINPUT | LONG_BINGET => uint_le(&data[arg..pos]) as usize,
-            _ => puts,
-        };
-        if index >= data.len() {
-            return None;
-        }
-        if index >= slots.len() {
-            slots.resize(index + 1, 0);
-        }
-        let slot = &mut slots[index];
-        if matches!(code, BINGET | LONG_BINGET) {
-            if *slot & !PUT == 0 {
-                fetched += 1;
-                *slot |= fetched as u32;
-            }
-        } else if *slot & PUT != 0 {
-            return None;
-        } else {
-            *slot |= PUT;
-            puts += 1;
-        }
+        // Declined, or something put before the prescan ran is fetched.
+        let Some(prescan) = direct.restart_with.take() else { return FastLoad::Declined };
+        direct = Direct::new(data, options, Some(prescan));
     }
-}
-
-/// Where the line that starts at `start` ends, past its newline.
-fn after_line(data: &[u8], start: usize) -> Option<usize> {
-    Some(start + data.get(start..)?.iter().position(|&b| b == b'\n')? + 1)
-}
-
-pub(crate) fn uint_le(bytes: &[u8]) -> u64 {
-    bytes.iter().rev().fold(0, |n, &b| n << 8 | u64::from(b))
 }
 
 /// A stack entry with something to do when it leaves the stack (into a container, or as
@@ -293,12 +130,17 @@ struct MemoEntry {
 }
 
 struct Direct<'a, 'o> {
+    data: &'a [u8],
     /// Never asked for the highest protocol of the opcodes: see `reader`.
     reader: OpReader<SliceSource<'a>, false>,
     options: &'o UnpicklerOptions,
     budget: Budget,
-    /// From [`prescan`].
+    /// The [`prescan`]'s slots, once it has run (empty before).
     slots: Vec<u32>,
+    /// The prescan's highest protocol, once it has run.
+    highest: Option<u8>,
+    /// The prescan's answer, for a pass that starts again with it.
+    restart_with: Option<Prescan>,
     /// The fetched memo entries, by slot.
     memo: Vec<Option<MemoEntry>>,
     /// Entries put, as CPython's `memo_len`.
@@ -307,8 +149,8 @@ struct Direct<'a, 'o> {
     marks: Vec<usize>,
     /// The stack entries to watch, by ascending position; most entries need none.
     watched: Vec<Watched>,
-    /// Whether the pickle has a GET: set when one is met without a prescan's `slots`.
-    fetches: bool,
+    /// Why [`Direct::run`] stopped, when it stopped before the STOP.
+    halt: Halt,
     /// The globals' names so far, as the general loader's.
     global_names: GlobalNames,
     /// Identities for strs that no GET fetches, each a new object: counted down from the
@@ -319,20 +161,23 @@ struct Direct<'a, 'o> {
 }
 
 impl<'a, 'o> Direct<'a, 'o> {
-    /// A pass with the [`prescan`]'s answer, or with none (`fetched` 0): then the first GET
-    /// stops it.
-    fn new(data: &'a [u8], options: &'o UnpicklerOptions, slots: Vec<u32>, fetched: usize) -> Self {
+    /// A pass with the [`prescan`]'s answer, or with none: then it runs the prescan when it
+    /// must know what is fetched.
+    fn new(data: &'a [u8], options: &'o UnpicklerOptions, prescan: Option<Prescan>) -> Self {
         Direct {
+            data,
             reader: OpReader::new(SliceSource::new(data), options.max_line),
             options,
             budget: Budget::new(options.max_alloc),
-            slots,
-            memo: vec![None; fetched],
+            memo: vec![None; prescan.as_ref().map_or(0, |p| p.fetched)],
+            highest: prescan.as_ref().map(|p| p.highest),
+            slots: prescan.map(|p| p.slots).unwrap_or_default(),
+            restart_with: None,
             memo_len: 0,
             stack: Vec::new(),
             marks: Vec::new(),
             watched: Vec::new(),
-            fetches: false,
+            halt: Halt::Decline,
             global_names: GlobalNames::default(),
             fresh_identity: usize::MAX,
             newobj: None,
@@ -346,6 +191,7 @@ impl<'a, 'o> Direct<'a, 'o> {
                 self.stack.push(Value::Int(int));
                 continue;
             }
+            // Every opcode not named here is handed over.
             match op {
                 Opcode::Binint1 => self.int(Opcode::Binint1)?,
                 Opcode::Binint2 => self.int(Opcode::Binint2)?,
@@ -356,10 +202,12 @@ impl<'a, 'o> Direct<'a, 'o> {
                 Opcode::Binunicode => self.unicode(Opcode::Binunicode)?,
                 Opcode::Binunicode8 => self.unicode(Opcode::Binunicode8)?,
                 Opcode::ShortBinbytes | Opcode::Binbytes | Opcode::Binbytes8 => {
+                    self.before_payload(op)?;
                     let bytes = args::data(self.arg(op)?);
                     self.push_object(Value::Bytes(bytes))?;
                 }
                 Opcode::Bytearray8 => {
+                    self.before_payload(op)?;
                     let bytes = args::data(self.arg(op)?);
                     self.push_object(Value::ByteArray(bytes))?;
                 }
@@ -417,7 +265,7 @@ impl<'a, 'o> Direct<'a, 'o> {
                 // The reader took them whole: see `reader`.
                 Opcode::Proto | Opcode::Frame => {}
                 Opcode::Stop => return self.stop(),
-                _ => return None,
+                _ => return self.hand_off(),
             }
         }
     }
@@ -464,10 +312,13 @@ impl<'a, 'o> Direct<'a, 'o> {
     fn unicode(&mut self, op: Opcode) -> Option<()> {
         let width = args::length_width(op.info().arg)?;
         let rest = self.reader.input().rest();
-        let length = usize::try_from(uint_le(rest.get(..width)?)).ok()?;
+        let length = usize::try_from(args::uint_le(rest.get(..width)?)).ok()?;
         let window = &rest[width..];
         if length > window.len() {
             return None;
+        }
+        if length >= PRESCAN_BEFORE {
+            self.learn_before_copying()?;
         }
         self.charge(length as u64)?;
         self.charge(OBJECT_CHARGE)?;
@@ -554,18 +405,31 @@ impl<'a, 'o> Direct<'a, 'o> {
     /// APPEND, APPENDS, SETITEM, SETITEMS: into the list or dict below the items, which must
     /// still be on the stack as itself (not a node some GET fetched already).
     fn fill(&mut self, op: Opcode) -> Option<()> {
+        let batch = matches!(op, Opcode::Appends | Opcode::Setitems);
         let start = match op {
             Opcode::Append => self.stack.len().checked_sub(1)?,
             Opcode::Setitem => self.stack.len().checked_sub(2)?,
-            _ => self.marks.pop()?,
+            _ => *self.marks.last()?,
         };
-        let target = start.checked_sub(1).filter(|&t| t >= self.fence())?;
+        // The fence below the batch's own MARK.
+        let fence = self.marks.len().checked_sub(1 + usize::from(batch)).map_or(0, |m| self.marks[m]);
+        let target = start.checked_sub(1).filter(|&t| t >= fence)?;
         let count = self.stack.len() - start;
-        self.charge(SLOT_CHARGE * count as u64)?;
         let depth = self.leave(start)? + 1;
-        if self.watched.last().is_some_and(|w| w.pos == target && w.fetched_early) {
-            return None;
+        let fillable = match (op, &self.stack[target]) {
+            (Opcode::Append | Opcode::Appends, Value::List(_)) => true,
+            (Opcode::Setitem | Opcode::Setitems, Value::Dict(_)) => count % 2 == 0,
+            _ => false,
+        };
+        // A list or dict fetched while it was on the stack may hold itself once filled: a
+        // cycle, which the general loader closes with a weak link.
+        if !fillable || self.watched.last().is_some_and(|w| w.pos == target && w.fetched_early) {
+            return self.hand_off();
         }
+        if batch {
+            self.marks.pop();
+        }
+        self.charge(SLOT_CHARGE * count as u64)?;
         let mut container = std::mem::take(&mut self.stack[target]);
         let filled = match (op, &mut container) {
             (Opcode::Append | Opcode::Appends, Value::List(list)) => {
@@ -674,7 +538,7 @@ impl<'a, 'o> Direct<'a, 'o> {
         if self.memo_len > self.options.max_memo || self.stack.len() <= self.fence() {
             return None;
         }
-        let slot = self.slots.get(index).map_or(0, |&s| (s & !PUT) as usize);
+        let slot = self.slots.get(index).map_or(0, |&s| (s & SLOT) as usize);
         if slot == 0 {
             return Some(());
         }
@@ -713,12 +577,11 @@ impl<'a, 'o> Direct<'a, 'o> {
     /// BINGET, LONG_BINGET, of an entry that is complete.
     #[inline(always)]
     fn get(&mut self, op: Opcode) -> Option<()> {
-        let Arg::Int(index) = self.arg(op)? else { return None };
-        if self.memo.is_empty() {
-            self.fetches = true;
+        if self.memo.is_empty() && !self.learn()? {
             return None;
         }
-        let slot = (self.slots.get(index as usize)? & !PUT) as usize;
+        let Arg::Int(index) = self.arg(op)? else { return None };
+        let slot = (self.slots.get(index as usize)? & SLOT) as usize;
         let entry = self.memo.get(slot.checked_sub(1)?)?.as_ref()?;
         // A fetched entry is an atom or a node; the node's clone, inlined, is all a GET of
         // one costs (`Value::clone` is a call through every variant).
@@ -789,22 +652,21 @@ impl<'a, 'o> Direct<'a, 'o> {
     /// makes it. Other arguments give up (their depth is not counted here).
     fn newobj(&mut self) -> Option<()> {
         let start = self.stack.len().checked_sub(2).filter(|&s| s >= self.fence())?;
-        let class_depth = self.leave(start)?;
-        if !matches!(self.stack.pop()?, Value::Tuple(ref args) if args.is_empty()) {
-            return None;
-        }
-        let class = self.stack.pop()?;
-        let global = match &class {
-            Value::Global(global) => global,
-            Value::Shared(node) => match node.get()? {
-                Value::Global(global) => global,
-                _ => return None,
+        let global = match &self.stack[start] {
+            Value::Global(global) => Some(global),
+            Value::Shared(node) => match node.get() {
+                Some(Value::Global(global)) => Some(global),
+                _ => None,
             },
-            _ => return None,
+            _ => None,
         };
-        if crate::compat::is_no_class(&global.module, &global.name) {
-            return None;
+        let class = global.is_some_and(|g| !crate::compat::is_no_class(&g.module, &g.name));
+        if !class || !matches!(&self.stack[start + 1], Value::Tuple(args) if args.is_empty()) {
+            return self.hand_off();
         }
+        let class_depth = self.leave(start)?;
+        self.stack.pop();
+        let class = self.stack.pop()?;
         let newobj = match &mut self.newobj {
             Some((node, count)) => {
                 *count += 1;
@@ -829,29 +691,103 @@ impl<'a, 'o> Direct<'a, 'o> {
     fn build(&mut self) -> Option<()> {
         let start = self.stack.len().checked_sub(1)?;
         let target = start.checked_sub(1).filter(|&t| t >= self.fence())?;
+        if !matches!(&self.stack[target], Value::Object(object) if object.state.is_none()) {
+            return self.hand_off();
+        }
         let state_depth = self.leave(start)?;
         let state = self.stack.pop()?;
-        match &mut self.stack[target] {
-            Value::Object(object) if object.state.is_none() => object.state = Some(state),
-            _ => return None,
+        if let Value::Object(object) = &mut self.stack[target] {
+            object.state = Some(state);
         }
         self.note_depth(target, state_depth + 1)
     }
 
+    /// STOP: the value, unless the general loader must judge it (items left on the stack),
+    /// or only it has the value's shape: a single NEWOBJ's `copyreg.__newobj__` is not shared
+    /// there (here it is a node from the first NEWOBJ on), and a root list or dict fetched
+    /// while on the stack is one object however it is reached.
     fn stop(&mut self) -> Option<Value> {
-        if self.stack.len() != 1 || !self.marks.is_empty() {
-            return None;
-        }
-        // The general loader's `copyreg.__newobj__` is one object, shared only when two
-        // objects refer to it; here it is a node from the first NEWOBJ on.
-        if matches!(self.newobj, Some((_, 1))) {
-            return None;
-        }
-        if self.watched.first().is_some_and(|w| w.node.is_some()) {
-            return None;
+        let judged = self.stack.len() != 1 || !self.marks.is_empty();
+        if judged || matches!(self.newobj, Some((_, 1))) || self.watched.first().is_some_and(|w| w.node.is_some()) {
+            return self.hand_off();
         }
         self.leave(0)?;
         self.stack.pop()
+    }
+
+    /// Stops before the opcode just taken, whose argument is not read yet, for the general
+    /// loader to go on from it.
+    fn hand_off<T>(&mut self) -> Option<T> {
+        self.halt = Halt::HandOff;
+        None
+    }
+
+    /// Where the opcode just taken starts (its argument not read yet).
+    fn op_start(&self) -> usize {
+        self.reader.offset() as usize - 1
+    }
+
+    /// Runs the [`prescan`], if it has not run, with the opcode just taken as its mark: true
+    /// if this pass may go on with its answer (nothing put so far is fetched); false if a
+    /// pass must start again with it; `None` if the general loader must decide.
+    fn learn(&mut self) -> Option<bool> {
+        if self.highest.is_some() {
+            return Some(true);
+        }
+        let found = prescan(self.data, self.op_start())?;
+        if found.fetched_early {
+            self.halt = Halt::Restart;
+            self.restart_with = Some(found);
+            return Some(false);
+        }
+        self.memo = vec![None; found.fetched];
+        self.highest = Some(found.highest);
+        self.slots = found.slots;
+        Some(true)
+    }
+
+    /// Before a large payload is copied, [`Direct::learn`]: a second pass would copy it again.
+    #[cold]
+    fn learn_before_copying(&mut self) -> Option<()> {
+        self.learn()?.then_some(())
+    }
+
+    /// Before BINBYTES, SHORT_BINBYTES, BINBYTES8 or BYTEARRAY8's payload is read:
+    /// [`Direct::learn_before_copying`] if it is large.
+    #[inline(always)]
+    fn before_payload(&mut self, op: Opcode) -> Option<()> {
+        let width = args::length_width(op.info().arg)?;
+        let length = self.reader.input().rest().get(..width).map_or(0, args::uint_le);
+        if length >= PRESCAN_BEFORE as u64 {
+            self.learn_before_copying()?;
+        }
+        Some(())
+    }
+
+    /// What this pass holds, for the general loader to go on from the opcode just taken.
+    fn into_held(mut self) -> Held {
+        let at = self.op_start();
+        let mut memo = Vec::new();
+        for (index, &slot) in self.slots.iter().enumerate() {
+            let slot = (slot & SLOT) as usize;
+            if let Some(entry) = slot.checked_sub(1).and_then(|slot| self.memo[slot].take()) {
+                memo.push((index as u64, entry.value));
+            }
+        }
+        let open = self.watched.iter().filter_map(|w| w.node.as_ref().map(|(node, _)| (w.pos, node.id()))).collect();
+        Held {
+            at,
+            proto: self.reader.proto(),
+            highest: self.highest.expect("a pass hands over once it has run the prescan"),
+            stack: std::mem::take(&mut self.stack),
+            marks: std::mem::take(&mut self.marks),
+            memo,
+            open,
+            memo_len: self.memo_len as u64,
+            budget: self.budget,
+            global_names: std::mem::take(&mut self.global_names),
+            newobj: self.newobj.as_ref().map(|(node, _)| node.id()),
+        }
     }
 }
 
@@ -930,48 +866,61 @@ fn check_large_dict(dict: &Value) -> Option<()> {
 
 #[cfg(test)]
 mod tests {
-    use super::load;
+    use super::{load, FastLoad};
     use crate::{dumps, UnpicklerOptions, Value};
 
-    fn taken(bytes: &[u8]) -> bool {
-        load(bytes, &UnpicklerOptions::default()).is_some()
+    /// What the direct path makes of `bytes`: "done", "held" or "declined".
+    fn outcome_with(bytes: &[u8], options: &UnpicklerOptions) -> &'static str {
+        match load(bytes, options) {
+            FastLoad::Done(..) => "done",
+            FastLoad::Held(_) => "held",
+            FastLoad::Declined => "declined",
+        }
+    }
+
+    fn outcome(bytes: &[u8]) -> &'static str {
+        outcome_with(bytes, &UnpicklerOptions::default())
     }
 
     /// What CPython 3.11 writes for shared and plain data, which this path decodes.
     #[test]
     fn takes_cpython_data_with_sharing() {
         // pickle.dumps([x, x], 2) with x = [1]: x is fetched while still on the stack.
-        assert!(taken(b"\x80\x02]q\x00(]q\x01K\x01ah\x01e."));
+        assert_eq!(outcome(b"\x80\x02]q\x00(]q\x01K\x01ah\x01e."), "done");
         // pickle.dumps((x, x), 4)
-        assert!(taken(b"\x80\x04\x95\n\x00\x00\x00\x00\x00\x00\x00]\x94K\x01ah\x00\x86\x94."));
+        assert_eq!(outcome(b"\x80\x04\x95\n\x00\x00\x00\x00\x00\x00\x00]\x94K\x01ah\x00\x86\x94."), "done");
         // pickle.dumps({'a': x, 'b': x}, 4)
-        assert!(taken(
-            b"\x80\x04\x95\x14\x00\x00\x00\x00\x00\x00\x00}\x94(\x8c\x01a\x94]\x94K\x01a\x8c\x01b\x94h\x02u."
-        ));
+        let pickle = b"\x80\x04\x95\x14\x00\x00\x00\x00\x00\x00\x00}\x94(\x8c\x01a\x94]\x94K\x01a\x8c\x01b\x94h\x02u.";
+        assert_eq!(outcome(pickle), "done");
         // pickle.dumps((s, s, [s]), 4) with s = 'abc'
-        assert!(taken(b"\x80\x04\x95\x10\x00\x00\x00\x00\x00\x00\x00\x8c\x03abc\x94h\x00]\x94h\x00a\x87\x94."));
+        let pickle = b"\x80\x04\x95\x10\x00\x00\x00\x00\x00\x00\x00\x8c\x03abc\x94h\x00]\x94h\x00a\x87\x94.";
+        assert_eq!(outcome(pickle), "done");
         let large = Value::Dict((0..100).map(|i| (Value::Int(i), Value::List(vec![]))).collect());
-        assert!(taken(&dumps(&large, 4).unwrap()));
+        assert_eq!(outcome(&dumps(&large, 4).unwrap()), "done");
         let deep = (0..200).fold(Value::None, |v, _| Value::Tuple(vec![v]));
-        assert!(taken(&dumps(&deep, 2).unwrap()));
+        assert_eq!(outcome(&dumps(&deep, 2).unwrap()), "done");
     }
 
+    /// Opcodes this path does not decode, and shapes only the general loader has, are
+    /// handed over where they are; errors and cases only the general loader judges are left
+    /// to it whole.
     #[test]
-    fn gives_up_where_the_general_loader_decides() {
+    fn hands_over_or_declines_where_the_general_loader_decides() {
         // pickle.dumps(l, 2) with l = [l], and d = {'me': d}: cycles.
-        assert!(!taken(b"\x80\x02]q\x00h\x00a."));
-        assert!(!taken(b"\x80\x02}q\x00X\x02\x00\x00\x00meq\x01h\x00s."));
-        // Keys that repeat, keys of other types, an index put twice, items left over.
-        assert!(!taken(b"\x80\x02(X\x01\x00\x00\x00aK\x01X\x01\x00\x00\x00aK\x02d."));
-        assert!(!taken(b"\x80\x02}(K\x00NK\x01NK\x02NK\x03NK\x04NK\x05NK\x06NK\x07NK\x08NK\x09NK\x00\x88u."));
-        assert!(!taken(b"\x80\x02}(K\x01N\x88K\x02u."));
-        assert!(!taken(b"\x80\x02K\x01q\x00K\x02q\x00h\x00\x86."));
-        assert!(!taken(b"\x80\x02K\x01K\x02."));
-        // A list filled after it was fetched; a global.
-        assert!(!taken(b"\x80\x02]q\x00h\x00\x85a."));
-        assert!(!taken(b"\x80\x02cbuiltins\nlist\n)."));
+        assert_eq!(outcome(b"\x80\x02]q\x00h\x00a."), "held");
+        assert_eq!(outcome(b"\x80\x02}q\x00X\x02\x00\x00\x00meq\x01h\x00s."), "held");
+        // A list filled after it was fetched; a global and items left on the stack.
+        assert_eq!(outcome(b"\x80\x02]q\x00h\x00\x85a."), "held");
+        assert_eq!(outcome(b"\x80\x02cbuiltins\nlist\n)."), "held");
+        assert_eq!(outcome(b"\x80\x02K\x01K\x02."), "held");
+        // Keys that repeat, keys of other types, an index put twice.
+        assert_eq!(outcome(b"\x80\x02(X\x01\x00\x00\x00aK\x01X\x01\x00\x00\x00aK\x02d."), "declined");
+        let pickle = b"\x80\x02}(K\x00NK\x01NK\x02NK\x03NK\x04NK\x05NK\x06NK\x07NK\x08NK\x09NK\x00\x88u.";
+        assert_eq!(outcome(pickle), "declined");
+        assert_eq!(outcome(b"\x80\x02}(K\x01N\x88K\x02u."), "declined");
+        assert_eq!(outcome(b"\x80\x02K\x01q\x00K\x02q\x00h\x00\x86."), "declined");
         let deep = (0..20).fold(Value::None, |v, _| Value::List(vec![v]));
         let options = UnpicklerOptions { max_depth: 10, ..UnpicklerOptions::default() };
-        assert!(load(&dumps(&deep, 2).unwrap(), &options).is_none());
+        assert_eq!(outcome_with(&dumps(&deep, 2).unwrap(), &options), "declined");
     }
 }

@@ -27,6 +27,14 @@ impl GlobalNames {
         }
         fresh
     }
+
+    /// Gives each noted str the identity `new` maps its old one to; one `new` does not know
+    /// is of a str no longer alive, which no name read later can be.
+    pub(crate) fn reidentify(&mut self, new: impl Fn(usize) -> Option<usize>) {
+        for id in self.0.values_mut() {
+            *id = new(*id).unwrap_or(usize::MAX);
+        }
+    }
 }
 
 /// A global as `find_class` names it in a pickle of protocol `proto`: Python 2 names mapped

@@ -114,6 +114,13 @@ impl Graph {
         Ok(Item::Obj(index))
     }
 
+    /// Puts `obj` in the place [`Graph::add`] reserved with [`Obj::Taken`].
+    pub(crate) fn fill(&mut self, index: u32, obj: Obj) {
+        debug_assert!(matches!(self.objs[index as usize], Obj::Taken), "only a reserved place is filled");
+        self.keyed += matches!(obj, Obj::Dict(_) | Obj::Set(_) | Obj::FrozenSet(_)) as usize;
+        self.objs[index as usize] = obj;
+    }
+
     /// Attaches a Rust object to a persistent id.
     pub(crate) fn attach(&mut self, item: Item, object: Rc<dyn Any>) {
         if let Item::Obj(index) = item {

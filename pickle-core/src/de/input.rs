@@ -41,6 +41,12 @@ mod sealed {
         fn window(&self) -> &[u8];
         /// Consumes `n` bytes of [`Input::window`].
         fn skip(&mut self, n: usize);
+        /// Goes back to offset `to`, if the source still holds the bytes from there (a
+        /// slice does); whether it did.
+        fn rewind(&mut self, to: u64) -> bool {
+            let _ = to;
+            false
+        }
     }
 }
 
@@ -154,6 +160,16 @@ impl Input for SliceSource<'_> {
     #[inline]
     fn skip(&mut self, n: usize) {
         self.pos += n;
+    }
+
+    fn rewind(&mut self, to: u64) -> bool {
+        match usize::try_from(to) {
+            Ok(to) if to <= self.pos => {
+                self.pos = to;
+                true
+            }
+            _ => false,
+        }
     }
 
     fn ensure(&mut self, n: u64) -> Result<()> {
@@ -311,6 +327,16 @@ impl<R: Read> Input for ReadSource<R> {
     #[inline]
     fn skip(&mut self, n: usize) {
         self.pos += n;
+    }
+
+    fn rewind(&mut self, to: u64) -> bool {
+        match usize::try_from(to) {
+            Ok(to) if to <= self.pos => {
+                self.pos = to;
+                true
+            }
+            _ => false,
+        }
     }
 
     fn ensure(&mut self, n: u64) -> Result<()> {

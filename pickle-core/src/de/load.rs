@@ -10,6 +10,7 @@ use std::collections::HashMap;
 use super::args::{self, Arg, Budget, OBJECT_CHARGE, SLOT_CHARGE};
 use super::globals::{global, GlobalNames};
 use super::graph::{Graph, Item, Obj, ObjectNode};
+use super::handoff::Held;
 use super::input::Input;
 use super::reader::OpReader;
 use super::text::{self, Int};
@@ -114,6 +115,32 @@ impl<'u, I: Input> Loader<'u, I> {
             newobj: None,
             newobj_ex: None,
         }
+    }
+
+    /// A loader that goes on from what a fast path held, at the opcode it stopped before
+    /// (where `input` is): the held values moved into the arena, the memo, the marks, the
+    /// budget and the protocols carried over.
+    pub(crate) fn resume(
+        input: &'u mut I,
+        options: &'u UnpicklerOptions,
+        hooks: &'u mut Hooks,
+        held: Held,
+    ) -> Result<Self> {
+        let at = input.offset();
+        let mut loader = Loader::new(input, options, hooks);
+        loader.reader.resume(held.proto, held.highest);
+        loader.budget = held.budget;
+        let memo_len = held.memo_len;
+        let resumed = held.adopt(&mut loader.graph).map_err(|e| e.at_offset(at))?;
+        loader.stack.extend(resumed.stack);
+        loader.marks = resumed.marks;
+        for (index, item) in resumed.memo {
+            loader.memo.put(index, item, usize::MAX)?;
+        }
+        loader.memo.len = memo_len;
+        loader.global_names = resumed.global_names;
+        loader.newobj = resumed.newobj;
+        Ok(loader)
     }
 
     /// Reads one pickle, up to and including its STOP.

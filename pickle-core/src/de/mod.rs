@@ -11,10 +11,12 @@ pub(crate) mod direct;
 mod dis;
 mod globals;
 pub(crate) mod graph;
+pub(crate) mod handoff;
 mod input;
 mod keys;
 mod load;
 mod policy;
+mod prescan;
 mod reader;
 mod scratch;
 pub(crate) mod stream;
@@ -30,6 +32,7 @@ pub use policy::{ClassPolicy, ALWAYS_ALLOWED};
 use crate::error::{Error, ErrorKind, Result};
 use crate::reconstruct::Reconstruct;
 use crate::value::{Global, Value};
+use handoff::FastLoad;
 use load::Loader;
 
 /// How Python 2 `str` objects (STRING, BINSTRING, SHORT_BINSTRING) are decoded: CPython's
@@ -132,6 +135,14 @@ pub(crate) struct Hooks {
     pub(crate) persistent_load: PersistentLoad,
     pub(crate) extensions: HashMap<i32, Global>,
     pub(crate) buffers: Option<Box<dyn Iterator<Item = Value>>>,
+}
+
+impl Hooks {
+    /// Whether reading a pickle again calls nothing a second time: no persistent-id hook
+    /// that is a function, no buffers to take.
+    fn without_effects(&self) -> bool {
+        matches!(self.persistent_load, PersistentLoad::Refuse | PersistentLoad::Keep) && self.buffers.is_none()
+    }
 }
 
 impl Default for Hooks {
@@ -272,12 +283,33 @@ impl<S: Source> Unpickler<S> {
     /// Reads exactly one pickle, up to its STOP, and returns its value: a [`Value`], or any
     /// [`Reconstruct`] type. After it, the source is positioned just past the STOP.
     pub fn load<T: Reconstruct>(&mut self) -> Result<T> {
-        if let Some(value) = self.source.unread().and_then(|bytes| T::load_direct(bytes, &self.options)) {
-            let (value, length) = value;
-            self.source.skip(length);
-            return Ok(value);
+        let fast = match self.source.unread() {
+            Some(bytes) => T::load_direct(bytes, &self.options),
+            None => FastLoad::Declined,
+        };
+        match fast {
+            FastLoad::Done(value, length) => {
+                self.source.skip(length);
+                Ok(value)
+            }
+            FastLoad::Held(held) => {
+                let start = self.source.offset();
+                self.source.skip(held.at);
+                let loaded = Loader::resume(&mut self.source, &self.options, &mut self.hooks, *held)
+                    .and_then(Loader::load)
+                    .and_then(T::from_tree);
+                match loaded {
+                    // Objects made before the handoff have no offset; an error about one (an
+                    // object nested too deeply) is placed by the general loader, from the
+                    // start, where reading again calls no hook twice.
+                    Err(e) if e.offset().is_none() && self.hooks.without_effects() && self.source.rewind(start) => {
+                        T::from_tree(self.load_tree()?)
+                    }
+                    loaded => loaded,
+                }
+            }
+            FastLoad::Declined => T::from_tree(self.load_tree()?),
         }
-        T::from_tree(self.load_tree()?)
     }
 
     /// Reads one pickle into the graph [`Node`](crate::Node)s read.

@@ -53,6 +53,14 @@ impl<I: Input, const COUNTS: bool> OpReader<I, COUNTS> {
         OpReader { strict: false, ..OpReader::new(input, usize::MAX) }
     }
 
+    /// Goes on from another reader that stopped where this one starts: what its last PROTO
+    /// said, and the highest protocol it counted (or will: a prescan's count of the whole
+    /// pickle).
+    pub(crate) fn resume(&mut self, proto: u8, highest: u8) {
+        self.proto = proto;
+        self.highest = highest;
+    }
+
     /// What the last PROTO said, 0 before one.
     #[inline]
     pub(crate) fn proto(&self) -> u8 {

@@ -33,8 +33,7 @@ use std::any::Any;
 
 use rustc_hash::FxHashMap;
 
-use super::args::{self, Budget, OBJECT_CHARGE, SLOT_CHARGE};
-use super::direct::uint_le;
+use super::args::{self, uint_le, Budget, OBJECT_CHARGE, SLOT_CHARGE};
 use super::UnpicklerOptions;
 use crate::opcode::{Opcode, BATCH_SIZE};
 use crate::reconstruct::Reconstruct;

@@ -6,6 +6,7 @@ mod load;
 use std::any::Any;
 
 pub use crate::compat::tables as compat_tables;
+pub use crate::de::handoff::{FastLoad, Held};
 pub use crate::de::stream::Stream;
 use crate::error::{Error, Result};
 use crate::reduce::{Arg, Attrs, Builtin, Fast, GlobalName, Reduce, Reduction, Sequence};
@@ -18,10 +19,21 @@ pub fn load_streamed<T: crate::Reconstruct>(bytes: &[u8], options: &crate::Unpic
     crate::de::stream::load(bytes, options).map(|(value, _)| value)
 }
 
-/// The direct path to a `Value` alone (`de::direct`): the value, or `None` where it leaves
-/// the pickle to the general loader. For tests that check the path is taken.
+/// The direct path to a `Value` alone (`de::direct`): the value, or `None` where it hands
+/// the pickle, or part of it, to the general loader. For tests that check the path is
+/// taken.
 pub fn load_direct(bytes: &[u8], options: &crate::UnpicklerOptions) -> Option<crate::Value> {
-    crate::de::direct::load(bytes, options).map(|(value, _)| value)
+    match crate::de::direct::load(bytes, options) {
+        FastLoad::Done(value, _) => Some(value),
+        FastLoad::Held(_) | FastLoad::Declined => None,
+    }
+}
+
+/// Whether the direct path to a `Value` (`de::direct`) hands the pickle to the general
+/// loader part way, rather than decoding it whole or leaving it whole: for tests that
+/// check the handoff is taken.
+pub fn direct_hands_over(bytes: &[u8], options: &crate::UnpicklerOptions) -> bool {
+    matches!(crate::de::direct::load(bytes, options), FastLoad::Held(_))
 }
 
 /// A field name of a derived type: an interned name (as [`Name`](crate::Name)) whose text

@@ -184,7 +184,7 @@ impl Reconstruct for Value {
         tree.into_value()
     }
 
-    fn load_direct(bytes: &[u8], options: &crate::UnpicklerOptions) -> Option<(Value, usize)> {
+    fn load_direct(bytes: &[u8], options: &crate::UnpicklerOptions) -> crate::__private::FastLoad<Value> {
         crate::de::direct::load(bytes, options)
     }
 }

@@ -102,12 +102,15 @@ pub trait Reconstruct: Sized {
         stream.scalar()
     }
 
-    /// Decodes a pickle at the start of `bytes` without the general loader, giving the
-    /// value and the pickle's length, or `None` to leave it to the general loader. By
-    /// default through [`stream`](Reconstruct::stream); [`Value`](crate::Value) overrides it
-    /// with the direct path of `de::direct`.
+    /// Decodes a pickle at the start of `bytes` by a fast path: the value and the pickle's
+    /// length, what it decoded before an opcode it does not (for the general loader to go
+    /// on from), or nothing. By default through [`stream`](Reconstruct::stream);
+    /// [`Value`](crate::Value) overrides it with the direct path of `de::direct`.
     #[doc(hidden)]
-    fn load_direct(bytes: &[u8], options: &crate::UnpicklerOptions) -> Option<(Self, usize)> {
-        crate::de::stream::load(bytes, options)
+    fn load_direct(bytes: &[u8], options: &crate::UnpicklerOptions) -> crate::__private::FastLoad<Self> {
+        match crate::de::stream::load(bytes, options) {
+            Some((value, length)) => crate::__private::FastLoad::Done(value, length),
+            None => crate::__private::FastLoad::Declined,
+        }
     }
 }

@@ -50,6 +50,12 @@ impl Shared {
         self.0.value.get()
     }
 
+    /// The value, moved out, if this is the node's last reference (`Ok(None)` for an empty
+    /// node); the node back otherwise.
+    pub(crate) fn into_value(self) -> Result<Option<Value>, Shared> {
+        Arc::try_unwrap(self.0).map(|node| node.value.into_inner()).map_err(Shared)
+    }
+
     /// A weak link to this node, for the reference that closes a cycle.
     pub fn downgrade(&self) -> Cycle {
         Cycle(Arc::downgrade(&self.0))
