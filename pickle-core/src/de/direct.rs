@@ -37,7 +37,7 @@ use super::args::{self, Arg, Budget, OBJECT_CHARGE, SLOT_CHARGE};
 use super::globals::{global, GlobalNames};
 use super::handoff::{FastLoad, Held};
 use super::input::{Input, SliceSource};
-use super::prescan::{prescan, Prescan, SLOT};
+use super::prescan::{prefix, prescan, Prescan, SLOT};
 use super::reader::OpReader;
 use super::text::Int;
 use super::UnpicklerOptions;
@@ -77,27 +77,53 @@ enum Halt {
     Restart,
 }
 
+/// What a pass knows of the memo indices a GET will fetch.
+enum Known {
+    /// Nothing yet: it assumes none, and runs the [`prescan`] when it must know.
+    Nothing,
+    /// The prescan's answer.
+    Fetched(Prescan),
+    /// Nothing, so it keeps every index below this one: for a handoff early in a pickle,
+    /// where reading up to it again costs less than a prescan of the whole pickle.
+    All(usize),
+}
+
 /// Decodes the pickle at the start of `data`: its value and the length of the pickle, or
 /// what it decoded before an opcode it does not, for the general loader to go on from.
 ///
 /// Most pickles fetch nothing from their memo (a list of numbers or of distinct strs), so
 /// the first pass assumes that and needs no [`prescan`]. It runs the prescan when it must
-/// know: at the first GET, before an opcode it hands over, and before it copies a large
-/// payload. If nothing put so far is fetched, the pass goes on with the prescan's answer;
-/// otherwise a second pass starts with it (before any large payload was copied). Pickles
-/// that fetch at all fetch early (the second record's first key), so little is lost.
+/// know: at the first GET, before it copies a large payload, and before an opcode it hands
+/// over if it has put anything and is past [`PRESCAN_BEFORE`] (before that, a second pass
+/// that keeps every memo entry costs less). If nothing put so far is fetched, the pass goes
+/// on with the prescan's answer; otherwise a second pass starts with it (before any large
+/// payload was copied). Pickles that fetch at all fetch early (the second record's first
+/// key), so little is lost.
 pub(crate) fn load(data: &[u8], options: &UnpicklerOptions) -> FastLoad<Value> {
-    let mut direct = Direct::new(data, options, None);
+    let mut direct = Direct::new(data, options, Known::Nothing);
     loop {
         if let Some(value) = direct.run() {
             return FastLoad::Done(value, direct.reader.offset() as usize);
         }
-        if direct.halt == Halt::HandOff && direct.learn() == Some(true) {
-            return FastLoad::Held(Box::new(direct.into_held()));
-        }
-        // Declined, or something put before the prescan ran is fetched.
-        let Some(prescan) = direct.restart_with.take() else { return FastLoad::Declined };
-        direct = Direct::new(data, options, Some(prescan));
+        let known = match direct.halt {
+            Halt::Decline => return FastLoad::Declined,
+            Halt::HandOff if direct.known || direct.memo_len == 0 => return direct.into_held(),
+            Halt::HandOff if direct.op_start() <= PRESCAN_BEFORE => match prefix(data, direct.op_start()) {
+                Some(before) if before.indices <= PRESCAN_BEFORE + 256 => Known::All(before.indices),
+                _ => return FastLoad::Declined,
+            },
+            Halt::HandOff | Halt::Restart => {
+                if direct.halt == Halt::HandOff && direct.learn() == Some(true) {
+                    return direct.into_held();
+                }
+                // Something put before the prescan ran is fetched.
+                match direct.restart_with.take() {
+                    Some(prescan) => Known::Fetched(prescan),
+                    None => return FastLoad::Declined,
+                }
+            }
+        };
+        direct = Direct::new(data, options, known);
     }
 }
 
@@ -137,8 +163,8 @@ struct Direct<'a, 'o> {
     budget: Budget,
     /// The [`prescan`]'s slots, once it has run (empty before).
     slots: Vec<u32>,
-    /// The prescan's highest protocol, once it has run.
-    highest: Option<u8>,
+    /// Whether `slots` says which memo indices are fetched (or keeps them all).
+    known: bool,
     /// The prescan's answer, for a pass that starts again with it.
     restart_with: Option<Prescan>,
     /// The fetched memo entries, by slot.
@@ -161,17 +187,21 @@ struct Direct<'a, 'o> {
 }
 
 impl<'a, 'o> Direct<'a, 'o> {
-    /// A pass with the [`prescan`]'s answer, or with none: then it runs the prescan when it
-    /// must know what is fetched.
-    fn new(data: &'a [u8], options: &'o UnpicklerOptions, prescan: Option<Prescan>) -> Self {
+    /// A pass knowing this of the memo.
+    fn new(data: &'a [u8], options: &'o UnpicklerOptions, known: Known) -> Self {
+        let (slots, fetched) = match known {
+            Known::Nothing => (Vec::new(), None),
+            Known::Fetched(prescan) => (prescan.slots, Some(prescan.fetched)),
+            Known::All(indices) => ((1..=indices as u32).collect(), Some(indices)),
+        };
         Direct {
             data,
             reader: OpReader::new(SliceSource::new(data), options.max_line),
             options,
             budget: Budget::new(options.max_alloc),
-            memo: vec![None; prescan.as_ref().map_or(0, |p| p.fetched)],
-            highest: prescan.as_ref().map(|p| p.highest),
-            slots: prescan.map(|p| p.slots).unwrap_or_default(),
+            memo: vec![None; fetched.unwrap_or(0)],
+            known: fetched.is_some(),
+            slots,
             restart_with: None,
             memo_len: 0,
             stack: Vec::new(),
@@ -416,20 +446,11 @@ impl<'a, 'o> Direct<'a, 'o> {
         let target = start.checked_sub(1).filter(|&t| t >= fence)?;
         let count = self.stack.len() - start;
         let depth = self.leave(start)? + 1;
-        let fillable = match (op, &self.stack[target]) {
-            (Opcode::Append | Opcode::Appends, Value::List(_)) => true,
-            (Opcode::Setitem | Opcode::Setitems, Value::Dict(_)) => count % 2 == 0,
-            _ => false,
-        };
         // A list or dict fetched while it was on the stack may hold itself once filled: a
         // cycle, which the general loader closes with a weak link.
-        if !fillable || self.watched.last().is_some_and(|w| w.pos == target && w.fetched_early) {
+        if self.watched.last().is_some_and(|w| w.pos == target && w.fetched_early) {
             return self.hand_off();
         }
-        if batch {
-            self.marks.pop();
-        }
-        self.charge(SLOT_CHARGE * count as u64)?;
         let mut container = std::mem::take(&mut self.stack[target]);
         let filled = match (op, &mut container) {
             (Opcode::Append | Opcode::Appends, Value::List(list)) => {
@@ -442,9 +463,16 @@ impl<'a, 'o> Direct<'a, 'o> {
                 self.stack.truncate(start);
                 check_keys(pairs, old)
             }
-            _ => None,
+            _ => {
+                self.stack[target] = container;
+                return self.hand_off();
+            }
         };
         self.stack[target] = container;
+        if batch {
+            self.marks.pop();
+        }
+        self.charge(SLOT_CHARGE * count as u64)?;
         let large = filled?;
         if count > 0 {
             self.note_depth(target, depth)?;
@@ -731,7 +759,7 @@ impl<'a, 'o> Direct<'a, 'o> {
     /// if this pass may go on with its answer (nothing put so far is fetched); false if a
     /// pass must start again with it; `None` if the general loader must decide.
     fn learn(&mut self) -> Option<bool> {
-        if self.highest.is_some() {
+        if self.known {
             return Some(true);
         }
         let found = prescan(self.data, self.op_start())?;
@@ -741,7 +769,7 @@ impl<'a, 'o> Direct<'a, 'o> {
             return Some(false);
         }
         self.memo = vec![None; found.fetched];
-        self.highest = Some(found.highest);
+        self.known = true;
         self.slots = found.slots;
         Some(true)
     }
@@ -765,8 +793,9 @@ impl<'a, 'o> Direct<'a, 'o> {
     }
 
     /// What this pass holds, for the general loader to go on from the opcode just taken.
-    fn into_held(mut self) -> Held {
+    fn into_held(mut self) -> FastLoad<Value> {
         let at = self.op_start();
+        let Some(before) = prefix(self.data, at) else { return FastLoad::Declined };
         let mut memo = Vec::new();
         for (index, &slot) in self.slots.iter().enumerate() {
             let slot = (slot & SLOT) as usize;
@@ -775,10 +804,10 @@ impl<'a, 'o> Direct<'a, 'o> {
             }
         }
         let open = self.watched.iter().filter_map(|w| w.node.as_ref().map(|(node, _)| (w.pos, node.id()))).collect();
-        Held {
+        FastLoad::Held(Box::new(Held {
             at,
             proto: self.reader.proto(),
-            highest: self.highest.expect("a pass hands over once it has run the prescan"),
+            highest: before.highest,
             stack: std::mem::take(&mut self.stack),
             marks: std::mem::take(&mut self.marks),
             memo,
@@ -787,7 +816,7 @@ impl<'a, 'o> Direct<'a, 'o> {
             budget: self.budget,
             global_names: std::mem::take(&mut self.global_names),
             newobj: self.newobj.as_ref().map(|(node, _)| node.id()),
-        }
+        }))
     }
 }
 

@@ -24,7 +24,7 @@ pub struct Held {
     pub(crate) at: usize,
     /// What the last PROTO said.
     pub(crate) proto: u8,
-    /// The highest protocol among all the pickle's opcodes (from the prescan).
+    /// The highest protocol among the opcodes before `at`.
     pub(crate) highest: u8,
     pub(crate) stack: Vec<Value>,
     pub(crate) marks: Vec<usize>,

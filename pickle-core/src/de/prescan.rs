@@ -1,6 +1,6 @@
 //! The prescan: steps over a pickle in memory, up to its first STOP, without decoding it,
 //! to learn what only the whole pickle tells: which memo entries some GET fetches, and the
-//! highest protocol among its opcodes.
+//! highest protocol among the opcodes before a point.
 //!
 //! A fast path that keeps only the memo entries a GET will fetch (`direct`) asks it once it
 //! needs to know; the general loader it hands over to then reads the memo entries kept and
@@ -31,8 +31,6 @@ pub(crate) struct Prescan {
     pub(crate) fetched: usize,
     /// Whether an index put before the mark is fetched.
     pub(crate) fetched_early: bool,
-    /// The highest protocol among the opcodes, STOP included (what an `OpReader` counts).
-    pub(crate) highest: u8,
 }
 
 /// How to step over an opcode and its argument, as numbers rather than a choice between
@@ -103,54 +101,35 @@ static STEPS: [Step; 256] = {
     steps
 };
 
+const STOP: u8 = Opcode::Stop as u8;
+const BINPUT: u8 = Opcode::Binput as u8;
+const LONG_BINPUT: u8 = Opcode::LongBinput as u8;
+const PUT_LINE: u8 = Opcode::Put as u8;
+const BINGET: u8 = Opcode::Binget as u8;
+const LONG_BINGET: u8 = Opcode::LongBinget as u8;
+const GET_LINE: u8 = Opcode::Get as u8;
+
 /// Steps over the opcodes of `data` up to the first STOP. `None` for a byte that is no
 /// opcode, a truncated pickle, a memo index put twice, or one no pickle of this size could
 /// reach: the general loader decides those.
 pub(crate) fn prescan(data: &[u8], mark: usize) -> Option<Prescan> {
-    const STOP: u8 = Opcode::Stop as u8;
-    const BINPUT: u8 = Opcode::Binput as u8;
-    const LONG_BINPUT: u8 = Opcode::LongBinput as u8;
-    const PUT_LINE: u8 = Opcode::Put as u8;
-    const BINGET: u8 = Opcode::Binget as u8;
-    const LONG_BINGET: u8 = Opcode::LongBinget as u8;
-    const GET_LINE: u8 = Opcode::Get as u8;
-    let mut found = Prescan { slots: Vec::new(), fetched: 0, fetched_early: false, highest: 0 };
+    let mut found = Prescan { slots: Vec::new(), fetched: 0, fetched_early: false };
     let mut puts = 0usize;
     let mut pos = 0usize;
     loop {
-        let code = *data.get(pos)?;
-        let step = STEPS[code as usize];
-        found.highest = found.highest.max(step.proto);
-        let arg = pos + 1;
-        if step.slow {
-            pos = slow(data, pos)?;
-        } else {
-            // The payload's length from eight bytes read at once, masked to its width (0
-            // for an opcode without one); near the end of the data, from the bytes there are.
-            let word = match data.get(arg..arg + 8) {
-                Some(word) => u64::from_le_bytes(word.try_into().expect("eight bytes")),
-                None => uint_le(data.get(arg..)?),
-            };
-            let payload = usize::try_from(word & step.length_mask).ok()?;
-            pos = (arg + usize::from(step.fixed)).checked_add(payload)?;
-            if pos > data.len() {
-                return None;
-            }
-        }
+        let (code, step, arg, next) = step_over(data, pos)?;
+        pos = next;
         if !step.memo && code != STOP {
             continue;
         }
-        let index = match code {
-            STOP => return Some(found),
-            BINPUT | BINGET => data[arg] as usize,
-            LONG_BINPUT | LONG_BINGET => uint_le(&data[arg..pos]) as usize,
-            PUT_LINE | GET_LINE => usize::try_from(text::parse_index_line(&data[arg..pos - 1], "").ok()?).ok()?,
-            _ => puts,
-        };
-        if index >= data.len() {
-            return None;
+        if code == STOP {
+            return Some(found);
         }
-        if index >= found.slots.len() {
+        let index = memo_index(data, code, arg, next, puts)?;
+        // Pickles put index after index: the next one is pushed, without a call.
+        if index == found.slots.len() {
+            found.slots.push(0);
+        } else if index > found.slots.len() {
             found.slots.resize(index + 1, 0);
         }
         let slot = &mut found.slots[index];
@@ -167,17 +146,75 @@ pub(crate) fn prescan(data: &[u8], mark: usize) -> Option<Prescan> {
             puts += 1;
         }
     }
+}
 
-    /// Where an opcode with lines for its argument ends; `None` for a byte that is no
-    /// opcode.
-    #[cold]
-    fn slow(data: &[u8], at: usize) -> Option<usize> {
-        let op = Opcode::from_byte(data[at])?;
-        let end = after_line(data, at + 1)?;
-        match op.info().arg {
-            ArgKind::StringnlNoescapePair => after_line(data, end),
-            _ => Some(end),
+/// What the opcodes before a point say.
+pub(crate) struct Prefix {
+    /// The highest protocol among them (what an `OpReader` counts).
+    pub(crate) highest: u8,
+    /// One more than the highest memo index they put (0 for none).
+    pub(crate) indices: usize,
+}
+
+/// Steps over the opcodes of `data` that start before `end`, which must be where one
+/// starts. `None` where [`prescan`] would give `None`.
+pub(crate) fn prefix(data: &[u8], end: usize) -> Option<Prefix> {
+    let mut found = Prefix { highest: 0, indices: 0 };
+    let (mut pos, mut puts) = (0, 0);
+    while pos < end {
+        let (code, step, arg, next) = step_over(data, pos)?;
+        pos = next;
+        found.highest = found.highest.max(step.proto);
+        if step.memo && !matches!(code, BINGET | LONG_BINGET | GET_LINE) {
+            found.indices = found.indices.max(memo_index(data, code, arg, next, puts)? + 1);
+            puts += 1;
         }
+    }
+    (pos == end).then_some(found)
+}
+
+/// The opcode at `pos`: its code, how to step over it, where its argument starts and where
+/// the next opcode starts.
+#[inline(always)]
+fn step_over(data: &[u8], pos: usize) -> Option<(u8, Step, usize, usize)> {
+    let code = *data.get(pos)?;
+    let step = STEPS[code as usize];
+    let arg = pos + 1;
+    if step.slow {
+        return Some((code, step, arg, slow(data, pos)?));
+    }
+    // The payload's length from eight bytes read at once, masked to its width (0 for an
+    // opcode without one); near the end of the data, from the bytes there are.
+    let word = match data.get(arg..arg + 8) {
+        Some(word) => u64::from_le_bytes(word.try_into().expect("eight bytes")),
+        None => uint_le(data.get(arg..)?),
+    };
+    let payload = usize::try_from(word & step.length_mask).ok()?;
+    let next = (arg + usize::from(step.fixed)).checked_add(payload)?;
+    (next <= data.len()).then_some((code, step, arg, next))
+}
+
+/// The memo index of a memo opcode whose argument is `data[arg..next]` (MEMOIZE's is the
+/// count of puts before it); `None` for one no pickle of this size could reach.
+#[inline(always)]
+fn memo_index(data: &[u8], code: u8, arg: usize, next: usize, puts: usize) -> Option<usize> {
+    let index = match code {
+        BINPUT | BINGET => data[arg] as usize,
+        LONG_BINPUT | LONG_BINGET => uint_le(&data[arg..next]) as usize,
+        PUT_LINE | GET_LINE => usize::try_from(text::parse_index_line(&data[arg..next - 1], "").ok()?).ok()?,
+        _ => puts,
+    };
+    (index < data.len()).then_some(index)
+}
+
+/// Where an opcode with lines for its argument ends; `None` for a byte that is no opcode.
+#[cold]
+fn slow(data: &[u8], at: usize) -> Option<usize> {
+    let op = Opcode::from_byte(data[at])?;
+    let end = after_line(data, at + 1)?;
+    match op.info().arg {
+        ArgKind::StringnlNoescapePair => after_line(data, end),
+        _ => Some(end),
     }
 }
 
@@ -199,7 +236,8 @@ mod tests {
         assert_eq!(found.slots[1] & SLOT, 1);
         assert_eq!(found.slots[0] & SLOT, 0);
         assert!(!found.fetched_early);
-        assert_eq!(found.highest, 0);
+        assert_eq!(prefix(pickle, pickle.len()).map(|p| (p.highest, p.indices)), Some((0, 3)));
+        assert!(prefix(pickle, 4).is_none(), "4 is inside an opcode");
         // A mark past the PUT of 'ab': it is fetched after being put early.
         assert!(prescan(pickle, pickle.len()).expect("whole").fetched_early);
     }
@@ -211,7 +249,8 @@ mod tests {
         pickle.extend([b'x'; 300]);
         pickle.extend(b"\x94G?\xf8\x00\x00\x00\x00\x00\x00e.");
         let found = prescan(&pickle, 0).expect("a whole pickle");
-        assert_eq!((found.fetched, found.highest), (0, 4));
+        assert_eq!(found.fetched, 0);
+        assert_eq!(prefix(&pickle, pickle.len()).map(|p| (p.highest, p.indices)), Some((4, 2)));
         // Cut inside the payload, or given a byte that is no opcode: the loader decides.
         assert!(prescan(&pickle[..100], 0).is_none());
         assert!(prescan(b"\x80\x02\xff.", 0).is_none());

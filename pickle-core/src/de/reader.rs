@@ -54,8 +54,8 @@ impl<I: Input, const COUNTS: bool> OpReader<I, COUNTS> {
     }
 
     /// Goes on from another reader that stopped where this one starts: what its last PROTO
-    /// said, and the highest protocol it counted (or will: a prescan's count of the whole
-    /// pickle).
+    /// said, and the highest protocol among the opcodes before (a prescan's count, where that
+    /// reader did not count).
     pub(crate) fn resume(&mut self, proto: u8, highest: u8) {
         self.proto = proto;
         self.highest = highest;
