@@ -848,6 +848,14 @@ fn cpython_pickles_handed_over_part_way_load_alike() {
         (format!("[1, 2, {classes}.Pair('l', [3]), {classes}.Color.RED]"), Some(2)),
         // A cycle through a list the direct path was filling.
         ("(lambda l: (l.append(l), l.append({'k': l}), l)[2])(['head'])".to_owned(), Some(1)),
+        // A chain of tuples, each fetched twice (in the list and in the next tuple), held
+        // when the set after them is handed over.
+        (
+            "(lambda ts: [ts[-1]] + ts + [{1}])(__import__('functools').reduce(\
+              lambda acc, _: acc + [(acc[-1], 'x')], range(40), [('leaf',)]))"
+                .to_owned(),
+            Some(1),
+        ),
         // One instance: its `copyreg.__newobj__` is one object, unshared.
         (format!("{classes}.Account('a', 1, [1, 2])"), Some(2)),
     ];

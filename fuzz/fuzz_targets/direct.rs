@@ -1,6 +1,6 @@
 //! Differential: `loads` of a slice takes a direct path where it can (to a `Value`,
-//! `pickle-core/src/de/direct.rs`; to a typed value, `de/stream.rs`), a reader always the
-//! general loader. On every input both must give the same answer: equal
+//! `pickle-core/src/de/direct.rs`, which may hand over to the general loader part way; to a
+//! typed value, `de/stream.rs`), a reader always the general loader. On every input both must give the same answer: equal
 //! values (for a `Value`, keeping the same objects shared: the same protocol 4 pickle), or
 //! the same error at the same offset.
 
@@ -83,11 +83,32 @@ fn same_records(d: &Vec<Record>, g: &Vec<Record>) {
     assert_eq!(tags(d), tags(g), "tags shared differently");
 }
 
+/// With hooks (persistent ids kept, an extension code), which the general loader applies
+/// after the direct path hands over: a slice and a reader give the same value or error, and
+/// stop at the same byte.
+fn agree_with_hooks(data: &[u8]) {
+    fn hooked<S: pickle_core::de::Source>(unpickler: Unpickler<S>) -> Unpickler<S> {
+        unpickler.with_options(options()).persistent_load(pickle_core::PersistentLoad::Keep).extension(1, "m", "A")
+    }
+    let mut slice = hooked(Unpickler::from_slice(data));
+    let mut reader = hooked(Unpickler::new(Cursor::new(data)));
+    match (slice.load::<Value>(), reader.load::<Value>()) {
+        (Ok(d), Ok(g)) => {
+            assert!(d == g, "slice {d} but reader {g}");
+            assert_eq!(dumps(&d, 4).ok(), dumps(&g, 4).ok(), "sharing differs");
+            assert_eq!(slice.position(), reader.position());
+        }
+        (Err(d), Err(g)) => assert_eq!(d.to_string(), g.to_string()),
+        (d, g) => panic!("slice {d:?} but reader {g:?}"),
+    }
+}
+
 fuzz_target!(|data: &[u8]| {
     agree::<Value>(data, |d, g| {
         assert!(d == g, "direct {d} but general {g}");
         assert_eq!(dumps(d, 4).ok(), dumps(g, 4).ok(), "sharing differs");
     });
+    agree_with_hooks(data);
     agree::<Vec<i64>>(data, equal);
     agree::<Vec<u8>>(data, equal);
     // Floats by bits: NaN is a value like any other here.

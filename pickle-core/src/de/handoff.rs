@@ -302,3 +302,64 @@ impl Adopter<'_> {
 fn unset_node() -> Error {
     Error::unpickling("a fast path handed over a reference to an object it had not finished")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn held(stack: Vec<Value>, memo: Vec<(u64, Value)>) -> Held {
+        Held {
+            at: 0,
+            proto: 2,
+            highest: 2,
+            stack,
+            marks: Vec::new(),
+            memo,
+            open: Vec::new(),
+            memo_len: 0,
+            budget: Budget::new(u64::MAX),
+            global_names: GlobalNames::default(),
+            newobj: None,
+        }
+    }
+
+    /// A payload inside a shared node that another shared node holds, both in the memo: the
+    /// inner node waits until the outer one is adopted, then its payload is moved, not
+    /// copied, and every reference to either node is one object.
+    #[test]
+    fn shared_payloads_are_moved_once_every_reference_is_adopted() {
+        let payload = vec![7u8; 1000];
+        let address = payload.as_ptr();
+        let inner = Shared::new(Value::Bytes(payload));
+        let outer = Shared::new(Value::Tuple(vec![Value::Shared(inner.clone()), Value::Int(1)]));
+        let stack = vec![Value::List(vec![Value::Shared(outer.clone()), Value::Shared(inner.clone())])];
+        let memo = vec![(0, Value::Shared(inner)), (1, Value::Shared(outer))];
+        let mut graph = Graph::default();
+        let resumed = held(stack, memo).adopt(&mut graph).unwrap();
+        let (inner_item, outer_item) = (resumed.memo[0].1, resumed.memo[1].1);
+        let Item::Obj(inner_index) = inner_item else { panic!("{inner_item:?}") };
+        let Obj::Bytes(bytes) = graph.get(inner_index) else { panic!("not bytes") };
+        assert_eq!(bytes.as_ptr(), address, "the payload was copied");
+        let Item::Obj(list) = resumed.stack[0] else { panic!() };
+        let Obj::List(items) = graph.get(list) else { panic!("not a list") };
+        assert_eq!(items, &[outer_item, inner_item]);
+        let Item::Obj(outer_index) = outer_item else { panic!() };
+        let Obj::Tuple(fields) = graph.get(outer_index) else { panic!("not a tuple") };
+        assert_eq!(fields, &[inner_item, Item::Int(1)]);
+        assert!(graph.maybe_shared);
+    }
+
+    /// A list still on the stack that a GET fetched: its node, empty, stands for it in the
+    /// memo and above it on the stack, and becomes the list's object.
+    #[test]
+    fn an_open_list_is_the_object_its_node_stands_for() {
+        let node = Shared::empty();
+        let stack = vec![Value::List(vec![Value::Int(1)]), Value::Shared(node.clone())];
+        let mut held = held(stack, vec![(3, Value::Shared(node.clone()))]);
+        held.open = vec![(0, node.id())];
+        let mut graph = Graph::default();
+        let resumed = held.adopt(&mut graph).unwrap();
+        assert_eq!(resumed.stack[0], resumed.stack[1]);
+        assert_eq!(resumed.memo, vec![(3, resumed.stack[0])]);
+    }
+}
