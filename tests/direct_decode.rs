@@ -856,6 +856,9 @@ fn cpython_pickles_handed_over_part_way_load_alike() {
                 .to_owned(),
             Some(1),
         ),
+        // Dicts whose keys need Python's equality: tuples, floats, a large dict of tuples.
+        ("['first', {(1, 2): 'a', (3, 4): 'b'}, {1.5: 'x', 2: 'y'}]".to_owned(), Some(0)),
+        ("['first', {(i, -i): i for i in range(20)}, 'last']".to_owned(), Some(0)),
         // One instance: its `copyreg.__newobj__` is one object, unshared.
         (format!("{classes}.Account('a', 1, [1, 2])"), Some(2)),
     ];

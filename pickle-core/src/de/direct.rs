@@ -23,9 +23,10 @@
 //! out-of-band buffer, NEWOBJ with arguments, BUILD of an object built already, items into
 //! anything but a list or dict, a list or dict filled after a GET fetched it: a cycle), it
 //! stops before the opcode and hands what it holds to the general loader, which goes on from
-//! there (`handoff`): a payload read before a reduction is read once. Errors, limits, a memo
-//! index put twice, dict keys that are not plain str, bytes, int or None or might repeat, and
-//! a global the class policy refuses are left to the general loader whole, from the start.
+//! there (`handoff`): a payload read before a reduction is read once. So are dicts whose keys
+//! are not plain str, bytes, int or None or might repeat, which need Python's equality.
+//! Errors, limits, a memo index put twice and a global the class policy refuses are left to
+//! the general loader whole, from the start.
 //! The general loader decides all of those, so both paths give one answer by construction;
 //! `tests/direct_decode.rs` checks that they do. Every object this path keeps is referred to
 //! from the root once plus once per GET of it, which is what makes the general loader's
@@ -274,13 +275,12 @@ impl<'a, 'o> Direct<'a, 'o> {
                 }
                 Opcode::EmptyDict => self.push_container(Value::Dict(Vec::new()), 0)?,
                 Opcode::Dict => {
-                    let (items, depth) = self.pop_mark()?;
-                    if items.len() % 2 != 0 {
-                        return None;
-                    }
-                    let mut items = items;
+                    let items = self.stack.get(*self.marks.last()?..)?;
+                    let Some(large) = keys_fit(&[], items).filter(|_| items.len() % 2 == 0) else {
+                        return self.hand_off();
+                    };
+                    let (mut items, depth) = self.pop_mark()?;
                     let pairs: Vec<(Value, Value)> = take_pairs(&mut items).collect();
-                    let large = check_keys(&pairs, 0)?;
                     self.push_container(Value::Dict(pairs), depth)?;
                     if large {
                         self.watch(self.stack.len() - 1).large_dict = true;
@@ -403,9 +403,10 @@ impl<'a, 'o> Direct<'a, 'o> {
     /// The items above the topmost MARK, which is popped, and the depth of a container of
     /// them.
     fn pop_mark(&mut self) -> Option<(Vec<Value>, u32)> {
-        let mark = self.marks.pop()?;
-        self.charge(SLOT_CHARGE * (self.stack.len() - mark) as u64)?;
+        let mark = *self.marks.last()?;
         let depth = self.leave(mark)?;
+        self.marks.pop();
+        self.charge(SLOT_CHARGE * (self.stack.len() - mark) as u64)?;
         let items = self.stack.split_off(mark);
         let depth = if items.is_empty() { 0 } else { depth + 1 };
         Some((items, depth))
@@ -413,16 +414,18 @@ impl<'a, 'o> Direct<'a, 'o> {
 
     /// The entries at `start` and above are leaving the stack, complete: a fetched list or
     /// dict becomes its [`Shared`] node, a large dict has its keys checked. Gives the
-    /// deepest depth among them.
+    /// deepest depth among them. Called before the opcode changes anything else: a large
+    /// dict whose keys only the general loader can judge is handed over with it.
     #[inline]
     fn leave(&mut self, start: usize) -> Option<u32> {
         let mut deepest = 0;
         while self.watched.last().is_some_and(|w| w.pos >= start) {
             let watched = self.watched.pop()?;
-            deepest = deepest.max(watched.depth);
-            if watched.large_dict {
-                check_large_dict(&self.stack[watched.pos])?;
+            if watched.large_dict && check_large_dict(&self.stack[watched.pos]).is_none() {
+                self.watched.push(watched);
+                return self.hand_off();
             }
+            deepest = deepest.max(watched.depth);
             if let Some((node, slot)) = watched.node {
                 let value = std::mem::replace(&mut self.stack[watched.pos], Value::Shared(node.clone()));
                 node.set(value).ok()?;
@@ -458,22 +461,25 @@ impl<'a, 'o> Direct<'a, 'o> {
                 Some(false)
             }
             (Opcode::Setitem | Opcode::Setitems, Value::Dict(pairs)) if count % 2 == 0 => {
-                let old = pairs.len();
-                pairs.extend(take_pairs(&mut self.stack[start..]));
-                self.stack.truncate(start);
-                check_keys(pairs, old)
+                let large = keys_fit(pairs, &self.stack[start..]);
+                if large.is_some() {
+                    pairs.extend(take_pairs(&mut self.stack[start..]));
+                    self.stack.truncate(start);
+                }
+                large
             }
-            _ => {
-                self.stack[target] = container;
-                return self.hand_off();
-            }
+            _ => None,
+        };
+        // Anything else, and keys only the general loader can judge, are handed over.
+        let Some(large) = filled else {
+            self.stack[target] = container;
+            return self.hand_off();
         };
         self.stack[target] = container;
         if batch {
             self.marks.pop();
         }
         self.charge(SLOT_CHARGE * count as u64)?;
-        let large = filled?;
         if count > 0 {
             self.note_depth(target, depth)?;
         }
@@ -868,17 +874,20 @@ impl Key<'_> {
     }
 }
 
-/// Checks that the keys of a dict from `old` on repeat none before them, by comparing, or
-/// says that the dict is too large for that (then [`check_large_dict`] checks it whole).
-fn check_keys(pairs: &[(Value, Value)], old: usize) -> Option<bool> {
-    if pairs.len() > LINEAR_KEYS {
+/// Whether the keys of `items` (keys and values alternating) fit a dict holding `pairs`:
+/// each one of a type this path compares and none repeating one before it. `Some(true)`
+/// says that the dict would be too large for comparing (then [`check_large_dict`] checks it
+/// whole); `None` leaves the dict to the general loader.
+fn keys_fit(pairs: &[(Value, Value)], items: &[Value]) -> Option<bool> {
+    if pairs.len() + items.len() / 2 > LINEAR_KEYS {
         return Some(true);
     }
     // Each key's `Key` made once, then compared with those before it.
     let mut keys = [Key::None; LINEAR_KEYS];
-    for (i, (key, _)) in pairs.iter().enumerate() {
+    let old_keys = pairs.iter().map(|(key, _)| key);
+    for (i, key) in old_keys.chain(items.iter().step_by(2)).enumerate() {
         let key = Key::of(key)?;
-        if i >= old && keys[..i].contains(&key) {
+        if i >= pairs.len() && keys[..i].contains(&key) {
             return None;
         }
         keys[i] = key;
@@ -942,11 +951,12 @@ mod tests {
         assert_eq!(outcome(b"\x80\x02]q\x00h\x00\x85a."), "held");
         assert_eq!(outcome(b"\x80\x02cbuiltins\nlist\n)."), "held");
         assert_eq!(outcome(b"\x80\x02K\x01K\x02."), "held");
-        // Keys that repeat, keys of other types, an index put twice.
-        assert_eq!(outcome(b"\x80\x02(X\x01\x00\x00\x00aK\x01X\x01\x00\x00\x00aK\x02d."), "declined");
+        // Keys that repeat, in a small dict and a large one, and keys of other types.
+        assert_eq!(outcome(b"\x80\x02(X\x01\x00\x00\x00aK\x01X\x01\x00\x00\x00aK\x02d."), "held");
         let pickle = b"\x80\x02}(K\x00NK\x01NK\x02NK\x03NK\x04NK\x05NK\x06NK\x07NK\x08NK\x09NK\x00\x88u.";
-        assert_eq!(outcome(pickle), "declined");
-        assert_eq!(outcome(b"\x80\x02}(K\x01N\x88K\x02u."), "declined");
+        assert_eq!(outcome(pickle), "held");
+        assert_eq!(outcome(b"\x80\x02}(K\x01N\x88K\x02u."), "held");
+        // An index put twice.
         assert_eq!(outcome(b"\x80\x02K\x01q\x00K\x02q\x00h\x00\x86."), "declined");
         let deep = (0..20).fold(Value::None, |v, _| Value::List(vec![v]));
         let options = UnpicklerOptions { max_depth: 10, ..UnpicklerOptions::default() };
