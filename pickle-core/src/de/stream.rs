@@ -37,7 +37,7 @@ use super::args::{self, uint_le, Budget, OBJECT_CHARGE, SLOT_CHARGE};
 use super::UnpicklerOptions;
 use crate::opcode::{Opcode, BATCH_SIZE};
 use crate::reconstruct::Reconstruct;
-use crate::reduce::Atom;
+use crate::value::Atom;
 
 /// Decodes the pickle at the start of `data` as a `T`: the value and the length of the
 /// pickle, or `None` where the general loader must decide.

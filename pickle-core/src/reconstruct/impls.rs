@@ -15,8 +15,8 @@ use num_traits::ToPrimitive;
 
 use super::{Node, Reconstruct, Tree};
 use crate::error::Result;
-use crate::reduce::Atom;
 use crate::reduce::{ByteArray, Bytes};
+use crate::value::Atom;
 use crate::value::{Global, PyString, Value};
 
 macro_rules! integers {

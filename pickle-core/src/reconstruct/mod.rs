@@ -23,7 +23,7 @@ pub use node::{Items, Kind, Node, Pairs};
 pub use registry::Registry;
 
 use crate::error::Result;
-use crate::reduce::Atom;
+use crate::value::Atom;
 
 /// A Rust value that can be rebuilt from an unpickled object: the load side of
 /// [`Reduce`](crate::Reduce).

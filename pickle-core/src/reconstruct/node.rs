@@ -16,7 +16,7 @@ use num_bigint::BigInt;
 use super::{Instance, Reconstruct};
 use crate::de::graph::{Graph, Item, Obj, Shares};
 use crate::error::{Error, ErrorKind, Result};
-use crate::reduce::Atom;
+use crate::value::Atom;
 use crate::value::{Global, PyString, Value};
 
 /// A shared object's Rust value of one type, once built (`None` while it is being built).

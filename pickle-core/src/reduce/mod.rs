@@ -15,6 +15,8 @@ use num_bigint::BigInt;
 
 use crate::error::{Error, Result};
 use crate::ser::{ItemSink, PairSink};
+#[doc(hidden)]
+pub use crate::value::Atom;
 use crate::value::{PyString, Value};
 
 pub use impls::{ByteArray, Bytes};
@@ -113,20 +115,6 @@ pub enum Fast<'a> {
     /// An interned name that is `'static` (a derived type's field name): the pickler knows
     /// it again by its address.
     StaticName(&'static str),
-}
-
-/// A value the pickler writes on the spot ([`Fast::Atom`]).
-#[doc(hidden)]
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum Atom {
-    /// `None`.
-    None,
-    /// `True`/`False`.
-    Bool(bool),
-    /// An `int` that fits in 64 bits.
-    Int(i64),
-    /// A `float`.
-    Float(f64),
 }
 
 /// The Python builtin objects the pickler writes directly.

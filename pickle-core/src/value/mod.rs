@@ -23,6 +23,22 @@ pub use shared::{Cycle, Shared};
 pub(crate) use string::utf8;
 pub use string::{CodePoints, InvalidUtf8, PyString};
 
+/// A value without identity, written and read on the spot: what the pickler writes without
+/// a reduction ([`Fast::Atom`](crate::reduce::Fast::Atom)) and what a typed load takes
+/// without a [`Node`](crate::Node) (`Reconstruct::from_atom`).
+#[doc(hidden)]
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Atom {
+    /// `None`.
+    None,
+    /// `True`/`False`.
+    Bool(bool),
+    /// An `int` that fits in 64 bits.
+    Int(i64),
+    /// A `float`.
+    Float(f64),
+}
+
 /// A Python object graph.
 ///
 /// Owned values are taken apart with the `into_*` methods (`Value` implements `Drop`, to
