@@ -38,7 +38,8 @@ use super::args::{self, Arg, Budget, OBJECT_CHARGE, SLOT_CHARGE};
 use super::globals::{global, GlobalNames};
 use super::handoff::{FastLoad, Held};
 use super::input::{Input, SliceSource};
-use super::prescan::{prefix, prescan, Prescan, SLOT};
+use super::memo::Memo;
+use super::prescan::{prefix, prescan, Prescan};
 use super::reader::OpReader;
 use super::text::Int;
 use super::UnpicklerOptions;
@@ -84,9 +85,9 @@ enum Known {
     Nothing,
     /// The prescan's answer.
     Fetched(Prescan),
-    /// Nothing, so it keeps every index below this one: for a handoff early in a pickle,
-    /// where reading up to it again costs less than a prescan of the whole pickle.
-    All(usize),
+    /// Nothing, so it keeps every entry: for a handoff early in a pickle, where reading up
+    /// to it again costs less than a prescan of the whole pickle.
+    All,
 }
 
 /// Decodes the pickle at the start of `data`: its value and the length of the pickle, or
@@ -108,11 +109,8 @@ pub(crate) fn load(data: &[u8], options: &UnpicklerOptions) -> FastLoad<Value> {
         }
         let known = match direct.halt {
             Halt::Decline => return FastLoad::Declined,
-            Halt::HandOff if direct.known || direct.memo_len == 0 => return direct.into_held(),
-            Halt::HandOff if direct.op_start() <= PRESCAN_BEFORE => match prefix(data, direct.op_start()) {
-                Some(before) if before.indices <= PRESCAN_BEFORE + 256 => Known::All(before.indices),
-                _ => return FastLoad::Declined,
-            },
+            Halt::HandOff if direct.known || direct.memo.len() == 0 => return direct.into_held(),
+            Halt::HandOff if direct.op_start() <= PRESCAN_BEFORE => Known::All,
             Halt::HandOff | Halt::Restart => {
                 if direct.halt == Halt::HandOff && direct.learn() == Some(true) {
                     return direct.into_held();
@@ -137,7 +135,7 @@ struct Watched {
     /// anything else): a container's depth is one more than its deepest item's.
     depth: u32,
     /// For a fetched list or dict: the node it becomes, complete, and its memo slot.
-    node: Option<(Shared, usize)>,
+    node: Option<(Shared, u64)>,
     /// Whether a GET fetched that node while the list or dict was on the stack. Then it
     /// may not be filled any more: what is filled in could hold the node (a cycle, which
     /// the general loader closes with a weak link).
@@ -162,16 +160,12 @@ struct Direct<'a, 'o> {
     reader: OpReader<SliceSource<'a>, false>,
     options: &'o UnpicklerOptions,
     budget: Budget,
-    /// The [`prescan`]'s slots, once it has run (empty before).
-    slots: Vec<u32>,
-    /// Whether `slots` says which memo indices are fetched (or keeps them all).
+    /// Whether the memo knows which indices are fetched (or keeps them all).
     known: bool,
     /// The prescan's answer, for a pass that starts again with it.
     restart_with: Option<Prescan>,
-    /// The fetched memo entries, by slot.
-    memo: Vec<Option<MemoEntry>>,
-    /// Entries put, as CPython's `memo_len`.
-    memo_len: usize,
+    /// The fetched memo entries (or all of them, or none before the prescan has run).
+    memo: Memo<MemoEntry>,
     stack: Vec<Value>,
     marks: Vec<usize>,
     /// The stack entries to watch, by ascending position; most entries need none.
@@ -190,21 +184,19 @@ struct Direct<'a, 'o> {
 impl<'a, 'o> Direct<'a, 'o> {
     /// A pass knowing this of the memo.
     fn new(data: &'a [u8], options: &'o UnpicklerOptions, known: Known) -> Self {
-        let (slots, fetched) = match known {
-            Known::Nothing => (Vec::new(), None),
-            Known::Fetched(prescan) => (prescan.slots, Some(prescan.fetched)),
-            Known::All(indices) => ((1..=indices as u32).collect(), Some(indices)),
+        let (memo, known) = match known {
+            Known::Nothing => (Memo::fetched_only(Vec::new(), 0), false),
+            Known::Fetched(prescan) => (Memo::fetched_only(prescan.slots, prescan.fetched), true),
+            Known::All => (Memo::new(), true),
         };
         Direct {
             data,
             reader: OpReader::new(SliceSource::new(data), options.max_line),
             options,
             budget: Budget::new(options.max_alloc),
-            memo: vec![None; fetched.unwrap_or(0)],
-            known: fetched.is_some(),
-            slots,
+            memo,
+            known,
             restart_with: None,
-            memo_len: 0,
             stack: Vec::new(),
             marks: Vec::new(),
             watched: Vec::new(),
@@ -429,7 +421,7 @@ impl<'a, 'o> Direct<'a, 'o> {
             if let Some((node, slot)) = watched.node {
                 let value = std::mem::replace(&mut self.stack[watched.pos], Value::Shared(node.clone()));
                 node.set(value).ok()?;
-                self.memo[slot] = Some(MemoEntry { value: Value::Shared(node), depth: watched.depth, open_at: None });
+                self.memo.fill(slot, MemoEntry { value: Value::Shared(node), depth: watched.depth, open_at: None });
             }
         }
         Some(deepest)
@@ -565,23 +557,22 @@ impl<'a, 'o> Direct<'a, 'o> {
     #[inline(always)]
     fn put(&mut self, op: Opcode) -> Option<()> {
         let index = match self.arg(op)? {
-            Arg::Int(i) => i as usize,
-            _ => self.memo_len,
+            Arg::Int(i) => i as u64,
+            _ => self.memo.len(),
         };
-        self.memo_len += 1;
-        if self.memo_len > self.options.max_memo || self.stack.len() <= self.fence() {
+        let key = self.memo.put_at(index, self.options.max_memo).ok()?;
+        if self.stack.len() <= self.fence() {
             return None;
         }
-        let slot = self.slots.get(index).map_or(0, |&s| (s & SLOT) as usize);
-        if slot == 0 {
-            return Some(());
+        match key {
+            Some(key) => self.put_fetched(key),
+            None => Some(()),
         }
-        self.put_fetched(slot - 1)
     }
 
     /// Keeps the top of the stack in the memo: an atom as it is, a str, bytes or tuple as
     /// a node now, a list or dict as a node that is set once it leaves the stack.
-    fn put_fetched(&mut self, slot: usize) -> Option<()> {
+    fn put_fetched(&mut self, key: u64) -> Option<()> {
         let pos = self.stack.len() - 1;
         let depth = self.watched.last().filter(|w| w.pos == pos).map_or(0, |w| w.depth);
         let top = &mut self.stack[pos];
@@ -593,7 +584,7 @@ impl<'a, 'o> Direct<'a, 'o> {
                     return None;
                 }
                 let node = Shared::empty();
-                watched.node = Some((node.clone(), slot));
+                watched.node = Some((node.clone(), key));
                 open_at = Some(pos);
                 Value::Shared(node)
             }
@@ -604,19 +595,18 @@ impl<'a, 'o> Direct<'a, 'o> {
                 Value::Shared(node)
             }
         };
-        self.memo[slot] = Some(MemoEntry { value, depth, open_at });
+        self.memo.fill(key, MemoEntry { value, depth, open_at });
         Some(())
     }
 
     /// BINGET, LONG_BINGET, of an entry that is complete.
     #[inline(always)]
     fn get(&mut self, op: Opcode) -> Option<()> {
-        if self.memo.is_empty() && !self.learn()? {
+        if !self.known && !self.learn()? {
             return None;
         }
         let Arg::Int(index) = self.arg(op)? else { return None };
-        let slot = (self.slots.get(index as usize)? & SLOT) as usize;
-        let entry = self.memo.get(slot.checked_sub(1)?)?.as_ref()?;
+        let entry = self.memo.get(index as u64)?;
         // A fetched entry is an atom or a node; the node's clone, inlined, is all a GET of
         // one costs (`Value::clone` is a call through every variant).
         let value = match &entry.value {
@@ -774,9 +764,8 @@ impl<'a, 'o> Direct<'a, 'o> {
             self.restart_with = Some(found);
             return Some(false);
         }
-        self.memo = vec![None; found.fetched];
+        self.memo.learn(found.slots, found.fetched);
         self.known = true;
-        self.slots = found.slots;
         Some(true)
     }
 
@@ -802,13 +791,7 @@ impl<'a, 'o> Direct<'a, 'o> {
     fn into_held(mut self) -> FastLoad<Value> {
         let at = self.op_start();
         let Some(before) = prefix(self.data, at) else { return FastLoad::Declined };
-        let mut memo = Vec::new();
-        for (index, &slot) in self.slots.iter().enumerate() {
-            let slot = (slot & SLOT) as usize;
-            if let Some(entry) = slot.checked_sub(1).and_then(|slot| self.memo[slot].take()) {
-                memo.push((index as u64, entry.value));
-            }
-        }
+        let memo = self.memo.take_entries().into_iter().map(|(index, entry)| (index, entry.value)).collect();
         let open = self.watched.iter().filter_map(|w| w.node.as_ref().map(|(node, _)| (w.pos, node.id()))).collect();
         FastLoad::Held(Box::new(Held {
             at,
@@ -818,7 +801,7 @@ impl<'a, 'o> Direct<'a, 'o> {
             marks: std::mem::take(&mut self.marks),
             memo,
             open,
-            memo_len: self.memo_len as u64,
+            memo_len: self.memo.len(),
             budget: self.budget,
             global_names: std::mem::take(&mut self.global_names),
             newobj: self.newobj.as_ref().map(|(node, _)| node.id()),

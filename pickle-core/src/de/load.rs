@@ -12,6 +12,7 @@ use super::globals::{global, GlobalNames};
 use super::graph::{Graph, Item, Obj, ObjectNode};
 use super::handoff::Held;
 use super::input::Input;
+use super::memo::Memo;
 use super::reader::OpReader;
 use super::text::{self, Int};
 use super::{keys, scratch, Encoding, Hooks, PersistentLoad, StringErrors, UnpicklerOptions};
@@ -27,57 +28,6 @@ enum Flow {
     Stop(Item),
 }
 
-/// Memo indices up to this far past the end extend the dense table; others go to a map,
-/// so a `LONG_BINPUT 4000000000` does not allocate a huge table.
-const DENSE_SLACK: u64 = 1024;
-
-struct Memo {
-    dense: Vec<Option<Item>>,
-    sparse: HashMap<u64, Item>,
-    /// Occupied entries: CPython's `memo_len`, the index MEMOIZE uses.
-    len: u64,
-}
-
-impl Default for Memo {
-    fn default() -> Memo {
-        Memo { dense: scratch::take(), sparse: HashMap::new(), len: 0 }
-    }
-}
-
-impl Drop for Memo {
-    fn drop(&mut self) {
-        scratch::give(std::mem::take(&mut self.dense));
-    }
-}
-
-impl Memo {
-    fn get(&self, index: u64) -> Option<Item> {
-        match self.dense.get(index as usize) {
-            Some(slot) => *slot,
-            None => self.sparse.get(&index).copied(),
-        }
-    }
-
-    fn put(&mut self, index: u64, item: Item, max: usize) -> Result<()> {
-        let fresh = if index < self.dense.len() as u64 {
-            self.dense[index as usize].replace(item).is_none()
-        } else if index < self.dense.len() as u64 + DENSE_SLACK && self.sparse.is_empty() {
-            self.dense.resize(index as usize, None);
-            self.dense.push(Some(item));
-            true
-        } else {
-            self.sparse.insert(index, item).is_none()
-        };
-        if fresh {
-            self.len += 1;
-            if self.len > max as u64 {
-                return Err(Error::new(ErrorKind::LimitExceeded { what: "memo entries", limit: max as u64 }));
-            }
-        }
-        Ok(())
-    }
-}
-
 pub(crate) struct Loader<'u, I: Input> {
     reader: OpReader<&'u mut I>,
     options: &'u UnpicklerOptions,
@@ -85,7 +35,7 @@ pub(crate) struct Loader<'u, I: Input> {
     graph: Graph,
     stack: Vec<Item>,
     marks: Vec<usize>,
-    memo: Memo,
+    memo: Memo<Item>,
     budget: Budget,
     /// The first string object seen naming each module or qualname in STACK_GLOBAL.
     global_names: GlobalNames,
@@ -97,6 +47,7 @@ pub(crate) struct Loader<'u, I: Input> {
 impl<I: Input> Drop for Loader<'_, I> {
     fn drop(&mut self) {
         scratch::give(std::mem::take(&mut self.stack));
+        scratch::give(self.memo.take_table());
     }
 }
 
@@ -109,7 +60,7 @@ impl<'u, I: Input> Loader<'u, I> {
             graph: Graph::default(),
             stack: scratch::take(),
             marks: Vec::new(),
-            memo: Memo::default(),
+            memo: Memo::with_table(scratch::take()),
             budget: Budget::new(options.max_alloc),
             global_names: GlobalNames::default(),
             newobj: None,
@@ -134,10 +85,7 @@ impl<'u, I: Input> Loader<'u, I> {
         let resumed = held.adopt(&mut loader.graph).map_err(|e| e.at_offset(at))?;
         loader.stack.extend(resumed.stack);
         loader.marks = resumed.marks;
-        for (index, item) in resumed.memo {
-            loader.memo.put(index, item, usize::MAX)?;
-        }
-        loader.memo.len = memo_len;
+        loader.memo = Memo::resumed(loader.memo.take_table(), resumed.memo, memo_len);
         loader.global_names = resumed.global_names;
         loader.newobj = resumed.newobj;
         Ok(loader)
@@ -635,7 +583,7 @@ impl<'u, I: Input> Loader<'u, I> {
             Arg::Int(i) => i as u64,
             _ => unreachable!("the table gives GETs an index"),
         };
-        let item = self.memo.get(index).ok_or_else(|| Error::new(ErrorKind::MemoNotFound(index)))?;
+        let item = *self.memo.get(index).ok_or_else(|| Error::new(ErrorKind::MemoNotFound(index)))?;
         self.graph.maybe_shared = true;
         self.push(item);
         Ok(())
@@ -650,7 +598,7 @@ impl<'u, I: Input> Loader<'u, I> {
                 u64::try_from(i).map_err(|_| Error::unpickling("negative PUT argument"))?
             }
             Arg::Int(i) => i as u64,
-            _ => self.memo.len,
+            _ => self.memo.len(),
         };
         let top = self.top()?;
         self.memo.put(index, top, self.options.max_memo)

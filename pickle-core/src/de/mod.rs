@@ -15,6 +15,7 @@ pub(crate) mod handoff;
 mod input;
 mod keys;
 mod load;
+mod memo;
 mod policy;
 mod prescan;
 mod reader;

@@ -11,6 +11,7 @@
 //! read. Protocol 0's text arguments (lines) take a slower path.
 
 use super::args::{self, uint_le};
+use super::memo::PLACE;
 use super::text;
 use crate::opcode::{ArgKind, Opcode, OPCODES};
 
@@ -19,7 +20,7 @@ pub(crate) const PUT: u32 = 1 << 31;
 /// A memo index put before the prescan's `mark`.
 pub(crate) const EARLY: u32 = 1 << 30;
 /// The part of a slot that numbers a fetched index.
-pub(crate) const SLOT: u32 = EARLY - 1;
+const SLOT: u32 = PLACE;
 
 /// What the prescan learnt.
 pub(crate) struct Prescan {
@@ -152,23 +153,17 @@ pub(crate) fn prescan(data: &[u8], mark: usize) -> Option<Prescan> {
 pub(crate) struct Prefix {
     /// The highest protocol among them (what an `OpReader` counts).
     pub(crate) highest: u8,
-    /// One more than the highest memo index they put (0 for none).
-    pub(crate) indices: usize,
 }
 
 /// Steps over the opcodes of `data` that start before `end`, which must be where one
 /// starts. `None` where [`prescan`] would give `None`.
 pub(crate) fn prefix(data: &[u8], end: usize) -> Option<Prefix> {
-    let mut found = Prefix { highest: 0, indices: 0 };
-    let (mut pos, mut puts) = (0, 0);
+    let mut found = Prefix { highest: 0 };
+    let mut pos = 0;
     while pos < end {
-        let (code, step, arg, next) = step_over(data, pos)?;
+        let (_, step, _, next) = step_over(data, pos)?;
         pos = next;
         found.highest = found.highest.max(step.proto);
-        if step.memo && !matches!(code, BINGET | LONG_BINGET | GET_LINE) {
-            found.indices = found.indices.max(memo_index(data, code, arg, next, puts)? + 1);
-            puts += 1;
-        }
     }
     (pos == end).then_some(found)
 }
@@ -236,7 +231,7 @@ mod tests {
         assert_eq!(found.slots[1] & SLOT, 1);
         assert_eq!(found.slots[0] & SLOT, 0);
         assert!(!found.fetched_early);
-        assert_eq!(prefix(pickle, pickle.len()).map(|p| (p.highest, p.indices)), Some((0, 3)));
+        assert_eq!(prefix(pickle, pickle.len()).map(|p| p.highest), Some(0));
         assert!(prefix(pickle, 4).is_none(), "4 is inside an opcode");
         // A mark past the PUT of 'ab': it is fetched after being put early.
         assert!(prescan(pickle, pickle.len()).expect("whole").fetched_early);
@@ -250,7 +245,7 @@ mod tests {
         pickle.extend(b"\x94G?\xf8\x00\x00\x00\x00\x00\x00e.");
         let found = prescan(&pickle, 0).expect("a whole pickle");
         assert_eq!(found.fetched, 0);
-        assert_eq!(prefix(&pickle, pickle.len()).map(|p| (p.highest, p.indices)), Some((4, 2)));
+        assert_eq!(prefix(&pickle, pickle.len()).map(|p| p.highest), Some(4));
         // Cut inside the payload, or given a byte that is no opcode: the loader decides.
         assert!(prescan(&pickle[..100], 0).is_none());
         assert!(prescan(b"\x80\x02\xff.", 0).is_none());
