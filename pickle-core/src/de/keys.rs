@@ -144,8 +144,7 @@ fn equal(graph: &Graph, a: Item, b: Item, depth: usize) -> bool {
 /// Removes later duplicates of keys, as a dict built by these SETITEMs would: the first
 /// key and its position stay, the last value wins.
 pub(crate) fn dedupe_pairs(graph: &Graph, pairs: &mut Vec<(Item, Item)>) -> Result<()> {
-    let keys: Vec<Item> = pairs.iter().map(|p| p.0).collect();
-    let Some(firsts) = first_occurrences(graph, &keys)? else {
+    let Some(firsts) = first_occurrences(graph, pairs.len(), |i| pairs[i].0)? else {
         return Ok(());
     };
     let mut merged: Vec<(Item, Item)> = Vec::with_capacity(pairs.len());
@@ -165,7 +164,7 @@ pub(crate) fn dedupe_pairs(graph: &Graph, pairs: &mut Vec<(Item, Item)>) -> Resu
 
 /// Removes later duplicates of set items.
 pub(crate) fn dedupe_items(graph: &Graph, items: &mut Vec<Item>) -> Result<()> {
-    let Some(firsts) = first_occurrences(graph, items)? else {
+    let Some(firsts) = first_occurrences(graph, items.len(), |i| items[i])? else {
         return Ok(());
     };
     let mut i = 0;
@@ -177,30 +176,54 @@ pub(crate) fn dedupe_items(graph: &Graph, items: &mut Vec<Item>) -> Result<()> {
     Ok(())
 }
 
-/// For each key, the index of the first key equal to it; `None` when all are distinct.
-/// Every key is checked to be hashable.
-fn first_occurrences(graph: &Graph, keys: &[Item]) -> Result<Option<Vec<usize>>> {
-    let mut firsts: Vec<usize> = (0..keys.len()).collect();
-    let mut any = false;
-    if keys.len() <= LINEAR_LIMIT {
-        for (i, &k) in keys.iter().enumerate() {
+/// For a str key, its length and first bytes: strs whose fingerprints differ are unequal,
+/// and a str equals nothing else. `None` for any other key.
+fn fingerprint(graph: &Graph, item: Item) -> Option<u64> {
+    let Item::Obj(i) = item else { return None };
+    let Obj::Str(s) = graph.get(i) else { return None };
+    let bytes = s.as_surrogatepass_bytes();
+    let head = bytes.iter().take(7).fold(0u64, |h, &b| h << 8 | u64::from(b));
+    Some((bytes.len() as u64) << 56 ^ head)
+}
+
+/// For each of the `len` keys `key` gives, the index of the first key equal to it; `None`
+/// when all are distinct. Every key is checked to be hashable. A small dict or set, the
+/// common case, allocates nothing unless a key repeats.
+fn first_occurrences(graph: &Graph, len: usize, key: impl Fn(usize) -> Item) -> Result<Option<Vec<usize>>> {
+    if len <= LINEAR_LIMIT {
+        let mut firsts = [0; LINEAR_LIMIT];
+        let mut prints = [None; LINEAR_LIMIT];
+        let mut any = false;
+        for i in 0..len {
+            let k = key(i);
             check_hashable(graph, k, 0)?;
-            if let Some(j) = (0..i).find(|&j| firsts[j] == j && equal(graph, keys[j], k, 0)) {
+            firsts[i] = i;
+            prints[i] = fingerprint(graph, k);
+            let may_equal = |j: usize| match (prints[j], prints[i]) {
+                (Some(p), Some(q)) => p == q,
+                (None, None) => true,
+                // A str equals only a str.
+                _ => false,
+            };
+            if let Some(j) = (0..i).find(|&j| firsts[j] == j && may_equal(j) && equal(graph, key(j), k, 0)) {
                 firsts[i] = j;
                 any = true;
             }
         }
-    } else {
-        let mut seen: HashMap<u64, Vec<usize>> = HashMap::with_capacity(keys.len());
-        for (i, &k) in keys.iter().enumerate() {
-            let bucket = seen.entry(hash(graph, k, 0)?).or_default();
-            match bucket.iter().find(|&&j| equal(graph, keys[j], k, 0)) {
-                Some(&j) => {
-                    firsts[i] = j;
-                    any = true;
-                }
-                None => bucket.push(i),
+        return Ok(any.then(|| firsts[..len].to_vec()));
+    }
+    let mut firsts: Vec<usize> = (0..len).collect();
+    let mut any = false;
+    let mut seen: HashMap<u64, Vec<usize>> = HashMap::with_capacity(len);
+    for i in 0..len {
+        let k = key(i);
+        let bucket = seen.entry(hash(graph, k, 0)?).or_default();
+        match bucket.iter().find(|&&j| equal(graph, key(j), k, 0)) {
+            Some(&j) => {
+                firsts[i] = j;
+                any = true;
             }
+            None => bucket.push(i),
         }
     }
     Ok(any.then_some(firsts))

@@ -98,6 +98,7 @@ impl<T> Memo<T> {
 
     /// Puts `value` at `index` in a memo that keeps every entry, replacing any entry there
     /// (which is not counted again).
+    #[inline]
     pub(crate) fn put(&mut self, index: u64, value: T, max: usize) -> Result<()> {
         debug_assert!(self.places.is_none(), "a memo of fetched entries is filled by place");
         if self.insert(index, value) {
