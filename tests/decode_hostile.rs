@@ -943,6 +943,53 @@ fn dup_bomb_of_a_self_containing_list() {
     assert!(cost.elapsed < GENEROUS, "drop: {cost:?}");
 }
 
+/// `K\x01` then `DUP DUP TUPLE3` n times: t(i+1) = (t(i), t(i), t(i)), one object per
+/// level and 3^n paths to the bottom.
+fn tuple_chain(n: usize) -> Vec<u8> {
+    let mut chain = b"K\x01".to_vec();
+    for _ in 0..n {
+        chain.extend(b"22\x87");
+    }
+    chain
+}
+
+#[test]
+fn keys_that_share_their_parts_are_hashed_and_compared_once_per_part() {
+    // A frozenset of a 100-level chain: hashing or checking it path by path never ends.
+    let mut input = b"\x80\x04(".to_vec();
+    input.extend(tuple_chain(100));
+    input.extend(b"\x91.");
+    let (v, cost) = measure(|| load(&input).unwrap());
+    assert!(cost.elapsed < GENEROUS, "{cost:?}");
+    assert_eq!(v.type_name(), "frozenset");
+    // A dict keyed by two such chains, equal but distinct objects: one key, the last value.
+    let mut input = b"\x80\x04}(".to_vec();
+    input.extend(tuple_chain(100));
+    input.extend(b"K\x00");
+    input.extend(tuple_chain(100));
+    input.extend(b"K\x07u.");
+    let (v, cost) = measure(|| load(&input).unwrap());
+    assert!(cost.elapsed < GENEROUS, "{cost:?}");
+    let pairs = v.as_dict().unwrap();
+    assert_eq!(pairs.len(), 1);
+    assert_eq!(pairs[0].1, Value::Int(7));
+    // Two frozensets of 3000 ints, equal in another order, as keys: matched by hash, not
+    // item by item.
+    let mut input = b"\x80\x04}(".to_vec();
+    for reversed in [false, true] {
+        input.push(b'(');
+        for i in 0..3000i32 {
+            input.push(b'J');
+            input.extend(if reversed { 2999 - i } else { i }.to_le_bytes());
+        }
+        input.extend(b"\x91K\x00");
+    }
+    input.extend(b"u.");
+    let (v, cost) = measure(|| load(&input).unwrap());
+    assert!(cost.elapsed < GENEROUS, "{cost:?}");
+    assert_eq!(v.as_dict().unwrap().len(), 1);
+}
+
 #[test]
 fn memo_bomb_shares() {
     // `] ( ] q0 ( K\x01 * 1000 e  h0 * n  e .`

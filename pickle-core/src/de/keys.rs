@@ -5,7 +5,7 @@
 //! read: numbers compare by value across int, float and bool; str and bytes by content;
 //! tuples and frozensets by their items; globals by name; reduced objects by identity.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::hash::{Hash, Hasher};
 
 use num_bigint::BigInt;
@@ -47,104 +47,157 @@ fn number(graph: &Graph, item: Item) -> Option<Number<'_>> {
     })
 }
 
-/// Python's `hash(item)` up to consistency with [`equal`], or the `TypeError` of an
-/// unhashable item.
-fn hash(graph: &Graph, item: Item, depth: usize) -> Result<u64> {
-    if depth > MAX_KEY_DEPTH {
-        return Err(Error::unpickling("dict key or set item nested too deeply"));
-    }
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    match number(graph, item) {
-        Some(Number::Int(i)) => (0u8, i).hash(&mut h),
-        Some(Number::Float(bits)) => (1u8, bits).hash(&mut h),
-        Some(Number::Big(b)) => (2u8, b).hash(&mut h),
-        Some(Number::Nan) => 3u8.hash(&mut h),
-        None => match item {
-            Item::None => 4u8.hash(&mut h),
-            Item::Obj(i) => match graph.get(i) {
-                Obj::Str(s) => (5u8, s.as_surrogatepass_bytes()).hash(&mut h),
-                Obj::Bytes(b) => (6u8, b).hash(&mut h),
-                Obj::Tuple(items) => {
-                    7u8.hash(&mut h);
-                    for &it in items {
-                        hash(graph, it, depth + 1)?.hash(&mut h);
+/// Python's key semantics over one graph, remembering what it learnt of tuples and
+/// frozensets: a key graph may share its parts (DUP, GET), so a tuple holding the same tuple
+/// three times, a hundred levels deep, is one object per level, and each is hashed, checked
+/// and compared once, not once per path to it.
+#[derive(Default)]
+pub(crate) struct Keys {
+    /// Hashes of tuples and frozensets, by object.
+    hashes: HashMap<u32, u64>,
+    /// Tuples and frozensets whose items are all hashable.
+    hashable: HashSet<u32>,
+    /// Whether two tuples or two frozensets are equal, by their objects.
+    compared: HashMap<(u32, u32), bool>,
+}
+
+impl Keys {
+    /// Python's `hash(item)` up to consistency with [`Keys::equal`], or the `TypeError` of
+    /// an unhashable item.
+    fn hash(&mut self, graph: &Graph, item: Item, depth: usize) -> Result<u64> {
+        if depth > MAX_KEY_DEPTH {
+            return Err(Error::unpickling("dict key or set item nested too deeply"));
+        }
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        match number(graph, item) {
+            Some(Number::Int(i)) => (0u8, i).hash(&mut h),
+            Some(Number::Float(bits)) => (1u8, bits).hash(&mut h),
+            Some(Number::Big(b)) => (2u8, b).hash(&mut h),
+            Some(Number::Nan) => 3u8.hash(&mut h),
+            None => match item {
+                Item::None => 4u8.hash(&mut h),
+                Item::Obj(i) => match graph.get(i) {
+                    Obj::Str(s) => (5u8, s.as_surrogatepass_bytes()).hash(&mut h),
+                    Obj::Bytes(b) => (6u8, b).hash(&mut h),
+                    Obj::Tuple(items) | Obj::FrozenSet(items) => {
+                        if let Some(&known) = self.hashes.get(&i) {
+                            return Ok(known);
+                        }
+                        let frozen = matches!(graph.get(i), Obj::FrozenSet(_));
+                        // A frozenset's hash does not depend on its order, as sets do not.
+                        let mut acc = 0u64;
+                        for &it in items {
+                            let part = self.hash(graph, it, depth + 1)?;
+                            acc = if frozen { acc.wrapping_add(part) } else { acc.wrapping_mul(1_000_003) ^ part };
+                        }
+                        (7u8 + u8::from(frozen), acc).hash(&mut h);
+                        let hash = h.finish();
+                        self.hashes.insert(i, hash);
+                        return Ok(hash);
                     }
-                }
-                Obj::FrozenSet(items) => {
-                    // Order-independent, as sets are.
-                    let mut acc = 0u64;
-                    for &it in items {
-                        acc = acc.wrapping_add(hash(graph, it, depth + 1)?);
-                    }
-                    (8u8, acc).hash(&mut h);
-                }
-                Obj::Global(g) => (9u8, &g.module, &g.name).hash(&mut h),
-                Obj::Object(_) | Obj::PersistentId(_) => (10u8, i).hash(&mut h),
-                other => return Err(Error::unpickling(format!("unhashable type: '{}'", other.type_name()))),
+                    Obj::Global(g) => (9u8, &g.module, &g.name).hash(&mut h),
+                    Obj::Object(_) | Obj::PersistentId(_) => (10u8, i).hash(&mut h),
+                    other => return Err(Error::unpickling(format!("unhashable type: '{}'", other.type_name()))),
+                },
+                _ => unreachable!("numbers are handled above"),
             },
-            _ => unreachable!("numbers are handled above"),
-        },
+        }
+        Ok(h.finish())
     }
-    Ok(h.finish())
-}
 
-/// `Ok` when `item` can be a key; the `TypeError` CPython raises when it cannot. The same
-/// rules as [`hash`], without computing one.
-fn check_hashable(graph: &Graph, item: Item, depth: usize) -> Result<()> {
-    if depth > MAX_KEY_DEPTH {
-        return Err(Error::unpickling("dict key or set item nested too deeply"));
-    }
-    let Item::Obj(i) = item else { return Ok(()) };
-    match graph.get(i) {
-        Obj::Tuple(items) | Obj::FrozenSet(items) => {
-            items.iter().try_for_each(|&it| check_hashable(graph, it, depth + 1))
+    /// `Ok` when `item` can be a key; the `TypeError` CPython raises when it cannot. The
+    /// same rules as [`Keys::hash`], without computing one.
+    fn check_hashable(&mut self, graph: &Graph, item: Item, depth: usize) -> Result<()> {
+        if depth > MAX_KEY_DEPTH {
+            return Err(Error::unpickling("dict key or set item nested too deeply"));
         }
-        Obj::BigInt(_) | Obj::Str(_) | Obj::Bytes(_) | Obj::Global(_) | Obj::Object(_) | Obj::PersistentId(_) => Ok(()),
-        other => Err(Error::unpickling(format!("unhashable type: '{}'", other.type_name()))),
+        let Item::Obj(i) = item else { return Ok(()) };
+        match graph.get(i) {
+            Obj::Tuple(items) | Obj::FrozenSet(items) => {
+                if self.hashable.contains(&i) {
+                    return Ok(());
+                }
+                items.iter().try_for_each(|&it| self.check_hashable(graph, it, depth + 1))?;
+                self.hashable.insert(i);
+                Ok(())
+            }
+            Obj::BigInt(_) | Obj::Str(_) | Obj::Bytes(_) | Obj::Global(_) | Obj::Object(_) | Obj::PersistentId(_) => {
+                Ok(())
+            }
+            other => Err(Error::unpickling(format!("unhashable type: '{}'", other.type_name()))),
+        }
     }
-}
 
-/// Python's `a == b` for hashable items.
-fn equal(graph: &Graph, a: Item, b: Item, depth: usize) -> bool {
-    if depth > MAX_KEY_DEPTH {
-        return false;
+    /// Python's `a == b` for hashable items.
+    fn equal(&mut self, graph: &Graph, a: Item, b: Item, depth: usize) -> bool {
+        if depth > MAX_KEY_DEPTH {
+            return false;
+        }
+        if let (Item::Obj(x), Item::Obj(y)) = (a, b) {
+            if x == y {
+                return true;
+            }
+            // The common keys, strings, without classifying them as numbers first.
+            if let (Obj::Str(p), Obj::Str(q)) = (graph.get(x), graph.get(y)) {
+                return p == q;
+            }
+        }
+        match (number(graph, a), number(graph, b)) {
+            (Some(Number::Nan), _) | (_, Some(Number::Nan)) => return false,
+            (Some(x), Some(y)) => return x == y,
+            (Some(_), None) | (None, Some(_)) => return false,
+            (None, None) => {}
+        }
+        let (Item::Obj(x), Item::Obj(y)) = (a, b) else {
+            return a == Item::None && b == Item::None;
+        };
+        match (graph.get(x), graph.get(y)) {
+            (Obj::Str(p), Obj::Str(q)) => p == q,
+            (Obj::Bytes(p), Obj::Bytes(q)) => p == q,
+            (Obj::Tuple(p), Obj::Tuple(q)) => self.equal_parts(x, y, |keys| {
+                p.len() == q.len() && p.iter().zip(q).all(|(&i, &j)| keys.equal(graph, i, j, depth + 1))
+            }),
+            (Obj::FrozenSet(p), Obj::FrozenSet(q)) => {
+                self.equal_parts(x, y, |keys| p.len() == q.len() && keys.same_items(graph, p, q, depth + 1))
+            }
+            (Obj::Global(p), Obj::Global(q)) => (&p.module, &p.name) == (&q.module, &q.name),
+            _ => false,
+        }
     }
-    if let (Item::Obj(x), Item::Obj(y)) = (a, b) {
-        if x == y {
-            return true;
+
+    /// Whether the tuples or frozensets `x` and `y` are equal, by `compare` the first time.
+    fn equal_parts(&mut self, x: u32, y: u32, compare: impl FnOnce(&mut Self) -> bool) -> bool {
+        let pair = (x.min(y), x.max(y));
+        if let Some(&known) = self.compared.get(&pair) {
+            return known;
         }
-        // The common keys, strings, without classifying them as numbers first.
-        if let (Obj::Str(p), Obj::Str(q)) = (graph.get(x), graph.get(y)) {
-            return p == q;
-        }
+        let equal = compare(self);
+        self.compared.insert(pair, equal);
+        equal
     }
-    match (number(graph, a), number(graph, b)) {
-        (Some(Number::Nan), _) | (_, Some(Number::Nan)) => return false,
-        (Some(x), Some(y)) => return x == y,
-        (Some(_), None) | (None, Some(_)) => return false,
-        (None, None) => {}
-    }
-    let (Item::Obj(x), Item::Obj(y)) = (a, b) else {
-        return a == Item::None && b == Item::None;
-    };
-    match (graph.get(x), graph.get(y)) {
-        (Obj::Str(p), Obj::Str(q)) => p == q,
-        (Obj::Bytes(p), Obj::Bytes(q)) => p == q,
-        (Obj::Tuple(p), Obj::Tuple(q)) => {
-            p.len() == q.len() && p.iter().zip(q).all(|(&i, &j)| equal(graph, i, j, depth + 1))
+
+    /// Whether every item of `p` equals an item of `q` (frozensets of one length, whose
+    /// items are distinct), found by hash rather than by trying every pair.
+    fn same_items(&mut self, graph: &Graph, p: &[Item], q: &[Item], depth: usize) -> bool {
+        let mut by_hash: HashMap<u64, Vec<Item>> = HashMap::with_capacity(q.len());
+        for &j in q {
+            match self.hash(graph, j, depth) {
+                Ok(h) => by_hash.entry(h).or_default().push(j),
+                Err(_) => return false,
+            }
         }
-        (Obj::FrozenSet(p), Obj::FrozenSet(q)) => {
-            p.len() == q.len() && p.iter().all(|&i| q.iter().any(|&j| equal(graph, i, j, depth + 1)))
-        }
-        (Obj::Global(p), Obj::Global(q)) => (&p.module, &p.name) == (&q.module, &q.name),
-        _ => false,
+        p.iter().all(|&i| {
+            let Ok(h) = self.hash(graph, i, depth) else { return false };
+            let candidates = by_hash.get(&h).cloned().unwrap_or_default();
+            candidates.into_iter().any(|j| self.equal(graph, i, j, depth))
+        })
     }
 }
 
 /// Removes later duplicates of keys, as a dict built by these SETITEMs would: the first
 /// key and its position stay, the last value wins.
-pub(crate) fn dedupe_pairs(graph: &Graph, pairs: &mut Vec<(Item, Item)>) -> Result<()> {
-    let Some(firsts) = first_occurrences(graph, pairs.len(), |i| pairs[i].0)? else {
+pub(crate) fn dedupe_pairs(keys: &mut Keys, graph: &Graph, pairs: &mut Vec<(Item, Item)>) -> Result<()> {
+    let Some(firsts) = first_occurrences(keys, graph, pairs.len(), |i| pairs[i].0)? else {
         return Ok(());
     };
     let mut merged: Vec<(Item, Item)> = Vec::with_capacity(pairs.len());
@@ -163,8 +216,8 @@ pub(crate) fn dedupe_pairs(graph: &Graph, pairs: &mut Vec<(Item, Item)>) -> Resu
 }
 
 /// Removes later duplicates of set items.
-pub(crate) fn dedupe_items(graph: &Graph, items: &mut Vec<Item>) -> Result<()> {
-    let Some(firsts) = first_occurrences(graph, items.len(), |i| items[i])? else {
+pub(crate) fn dedupe_items(keys: &mut Keys, graph: &Graph, items: &mut Vec<Item>) -> Result<()> {
+    let Some(firsts) = first_occurrences(keys, graph, items.len(), |i| items[i])? else {
         return Ok(());
     };
     let mut i = 0;
@@ -189,14 +242,19 @@ fn fingerprint(graph: &Graph, item: Item) -> Option<u64> {
 /// For each of the `len` keys `key` gives, the index of the first key equal to it; `None`
 /// when all are distinct. Every key is checked to be hashable. A small dict or set, the
 /// common case, allocates nothing unless a key repeats.
-fn first_occurrences(graph: &Graph, len: usize, key: impl Fn(usize) -> Item) -> Result<Option<Vec<usize>>> {
+fn first_occurrences(
+    keys: &mut Keys,
+    graph: &Graph,
+    len: usize,
+    key: impl Fn(usize) -> Item,
+) -> Result<Option<Vec<usize>>> {
     if len <= LINEAR_LIMIT {
         let mut firsts = [0; LINEAR_LIMIT];
         let mut prints = [None; LINEAR_LIMIT];
         let mut any = false;
         for i in 0..len {
             let k = key(i);
-            check_hashable(graph, k, 0)?;
+            keys.check_hashable(graph, k, 0)?;
             firsts[i] = i;
             prints[i] = fingerprint(graph, k);
             let may_equal = |j: usize| match (prints[j], prints[i]) {
@@ -205,7 +263,7 @@ fn first_occurrences(graph: &Graph, len: usize, key: impl Fn(usize) -> Item) -> 
                 // A str equals only a str.
                 _ => false,
             };
-            if let Some(j) = (0..i).find(|&j| firsts[j] == j && may_equal(j) && equal(graph, key(j), k, 0)) {
+            if let Some(j) = (0..i).find(|&j| firsts[j] == j && may_equal(j) && keys.equal(graph, key(j), k, 0)) {
                 firsts[i] = j;
                 any = true;
             }
@@ -215,12 +273,12 @@ fn first_occurrences(graph: &Graph, len: usize, key: impl Fn(usize) -> Item) -> 
     let mut firsts: Vec<usize> = (0..len).collect();
     let mut any = false;
     let mut seen: HashMap<u64, Vec<usize>> = HashMap::with_capacity(len);
-    for i in 0..len {
+    for (i, first) in firsts.iter_mut().enumerate() {
         let k = key(i);
-        let bucket = seen.entry(hash(graph, k, 0)?).or_default();
-        match bucket.iter().find(|&&j| equal(graph, key(j), k, 0)) {
+        let bucket = seen.entry(keys.hash(graph, k, 0)?).or_default();
+        match bucket.iter().find(|&&j| keys.equal(graph, key(j), k, 0)) {
             Some(&j) => {
-                firsts[i] = j;
+                *first = j;
                 any = true;
             }
             None => bucket.push(i),

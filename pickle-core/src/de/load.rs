@@ -111,25 +111,38 @@ impl<'u, I: Input> Loader<'u, I> {
         self.finish(root).map_err(|e| e.at_offset(end))
     }
 
-    /// Gives dicts and sets Python's key semantics.
+    /// Gives dicts and sets Python's key semantics: frozensets first, in the order they
+    /// were made (a frozenset's items were made before it), so that every frozenset is final
+    /// when a key's hash or equality looks into it; then dicts and sets.
     fn finish(mut self, root: Item) -> Result<Tree> {
         let keyed = if self.graph.keyed > 0 { self.graph.len() } else { 0 };
+        let mut keys = keys::Keys::default();
+        let mut dicts_and_sets = Vec::new();
         for index in 0..keyed {
             match self.graph.get_mut(index) {
-                Obj::Dict(pairs) if !pairs.is_empty() => {
+                Obj::FrozenSet(items) if !items.is_empty() => {
+                    let mut items = std::mem::take(items);
+                    keys::dedupe_items(&mut keys, &self.graph, &mut items)?;
+                    *self.graph.get_mut(index) = Obj::FrozenSet(items);
+                }
+                Obj::Dict(pairs) if !pairs.is_empty() => dicts_and_sets.push(index),
+                Obj::Set(items) if !items.is_empty() => dicts_and_sets.push(index),
+                _ => {}
+            }
+        }
+        for index in dicts_and_sets {
+            match self.graph.get_mut(index) {
+                Obj::Dict(pairs) => {
                     let mut pairs = std::mem::take(pairs);
-                    keys::dedupe_pairs(&self.graph, &mut pairs)?;
+                    keys::dedupe_pairs(&mut keys, &self.graph, &mut pairs)?;
                     *self.graph.get_mut(index) = Obj::Dict(pairs);
                 }
-                Obj::Set(items) | Obj::FrozenSet(items) if !items.is_empty() => {
+                Obj::Set(items) => {
                     let mut items = std::mem::take(items);
-                    keys::dedupe_items(&self.graph, &mut items)?;
-                    match self.graph.get_mut(index) {
-                        Obj::Set(slot) | Obj::FrozenSet(slot) => *slot = items,
-                        _ => unreachable!("the object was a set a moment ago"),
-                    }
+                    keys::dedupe_items(&mut keys, &self.graph, &mut items)?;
+                    *self.graph.get_mut(index) = Obj::Set(items);
                 }
-                _ => {}
+                _ => unreachable!("a dict or set a moment ago"),
             }
         }
         let protocol = self.reader.protocol();

@@ -110,6 +110,11 @@ impl<T> Memo<T> {
     /// Inserts by index (every entry kept): whether the index is new.
     #[inline]
     fn insert(&mut self, index: u64, value: T) -> bool {
+        // Pickles put index after index.
+        if index == self.dense.len() as u64 && self.sparse.is_empty() {
+            self.dense.push(Some(value));
+            return true;
+        }
         if index < self.dense.len() as u64 {
             self.dense[index as usize].replace(value).is_none()
         } else if index < self.dense.len() as u64 + DENSE_SLACK && self.sparse.is_empty() {
@@ -127,6 +132,7 @@ impl<T> Memo<T> {
         match &self.places {
             None => match self.dense.get(index as usize) {
                 Some(slot) => slot.as_ref(),
+                None if self.sparse.is_empty() => None,
                 None => self.sparse.get(&index),
             },
             Some(slots) => {

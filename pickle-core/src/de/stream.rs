@@ -34,6 +34,7 @@ use std::any::Any;
 use rustc_hash::FxHashMap;
 
 use super::args::{self, uint_le, Budget, OBJECT_CHARGE, SLOT_CHARGE};
+use super::memo::Memo;
 use super::UnpicklerOptions;
 use crate::opcode::{Opcode, BATCH_SIZE};
 use crate::reconstruct::Reconstruct;
@@ -124,8 +125,6 @@ struct Slot {
 }
 
 impl Slot {
-    /// Not put.
-    const EMPTY: Slot = Slot { start: u32::MAX, len: 0 };
     /// Put, and not a str: a GET of it gives up.
     const OTHER: Slot = Slot { start: u32::MAX, len: 1 };
     /// `start` of a global's entry, whose `len` is its place in [`Stream::globals`].
@@ -146,12 +145,10 @@ pub struct Stream<'a> {
     keep: bool,
     /// Whether a GET stopped a first pass.
     fetches: bool,
-    /// By memo index.
-    memo: Vec<Slot>,
+    /// Every entry (or none, in a first pass).
+    memo: Memo<Slot>,
     /// The `Rc`s and `Arc`s built of memoized objects so far, by memo index, one per type.
     built: FxHashMap<usize, Vec<Box<dyn Any>>>,
-    /// Entries put, as CPython's `memo_len`.
-    memo_len: usize,
     /// The memo index put right after the last object read, if any.
     put: Option<usize>,
     /// The protocol of the PROTO opcode at the start, 0 without one.
@@ -207,9 +204,8 @@ impl<'a> Stream<'a> {
             depth: 0,
             keep,
             fetches: false,
-            memo: Vec::new(),
+            memo: if keep { Memo::new() } else { Memo::fetched_only(Vec::new(), 0) },
             built: FxHashMap::default(),
-            memo_len: 0,
             put: None,
             proto: match data {
                 [0x80, proto, ..] => *proto,
@@ -315,21 +311,19 @@ impl<'a> Stream<'a> {
             let index = match Opcode::from_byte(self.peek()?) {
                 Some(Opcode::Memoize) => {
                     self.pos += 1;
-                    self.memo_len
+                    self.memo.len()
                 }
-                Some(Opcode::Binput) => usize::from(self.take(2)?[1]),
-                Some(Opcode::LongBinput) => usize::try_from(uint_le(&self.take(5)?[1..])).ok()?,
+                Some(Opcode::Binput) => u64::from(self.take(2)?[1]),
+                Some(Opcode::LongBinput) => uint_le(&self.take(5)?[1..]),
                 _ => return Some(()),
             };
-            self.memo_len += 1;
-            // An index no pickle of this size could need would grow the memo unboundedly.
-            if self.memo_len > self.max_memo || index >= self.data.len() {
+            // An index put twice: CPython replaces the entry; left to the general loader.
+            if self.keep && self.memo.get(index).is_some() {
                 return None;
             }
-            self.put = Some(index);
-            if !self.keep {
-                continue;
-            }
+            let key = self.memo.put_at(index, self.max_memo).ok()?;
+            self.put = Some(index as usize);
+            let Some(key) = key else { continue };
             let slot = match kept {
                 // The text is a slice of `data`, which is shorter than 4 GiB here.
                 Kept::Text(text) => Slot {
@@ -342,26 +336,15 @@ impl<'a> Stream<'a> {
                 }
                 Kept::Other => Slot::OTHER,
             };
-            if index == self.memo.len() {
-                self.memo.push(slot);
-                continue;
-            }
-            if index > self.memo.len() {
-                self.memo.resize(index + 1, Slot::EMPTY);
-            }
-            // An index put twice: CPython replaces the entry; left to the general loader.
-            if self.memo[index] != Slot::EMPTY {
-                return None;
-            }
-            self.memo[index] = slot;
+            self.memo.fill(key, slot);
         }
     }
 
     /// The text of the str memoized at `index`; a first pass stops at any GET.
     fn memo_text(&mut self, index: usize) -> Option<&'a str> {
         self.fetches |= !self.keep;
-        let slot = *self.memo.get(index)?;
-        // The markers (not put, not a str, a global) are no place in the data.
+        let slot = *self.memo.get(index as u64)?;
+        // The markers (not a str, a global) are no place in the data.
         if slot.start >= Slot::GLOBAL {
             return None;
         }
@@ -724,7 +707,7 @@ impl<'a> Stream<'a> {
                 self.fetches = true;
                 return None;
             }
-            let slot = *self.memo.get(index)?;
+            let slot = *self.memo.get(index as u64)?;
             let named = (slot.start == Slot::GLOBAL).then(|| self.globals.get(slot.len as usize)).flatten();
             if named != Some(&(module, name)) {
                 return None;
