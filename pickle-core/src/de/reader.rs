@@ -123,16 +123,16 @@ impl<I: Input, const COUNTS: bool> OpReader<I, COUNTS> {
             unreachable!("the table gives PROTO and FRAME an integer argument")
         };
         self.framing_arg = n;
-        match op {
-            Opcode::Proto if self.strict && n > i64::from(HIGHEST_PROTOCOL) => {
-                Err(Error::new(ErrorKind::UnsupportedProtocol(n as u8)))
+        if op == Opcode::Proto {
+            if self.strict {
+                check_proto(n)?;
             }
-            Opcode::Proto => {
-                self.proto = n as u8;
-                Ok(())
-            }
-            _ if self.strict => self.input.ensure(n as u64),
-            _ => Ok(()),
+            self.proto = n as u8;
+            return Ok(());
+        }
+        match self.strict {
+            true => self.input.ensure(n as u64),
+            false => Ok(()),
         }
     }
 
@@ -190,6 +190,21 @@ impl<I: Input> OpReader<I> {
     pub(crate) fn protocol(&self) -> u8 {
         self.proto.max(self.highest)
     }
+}
+
+/// PROTO's rule for an unpickler: a protocol above [`HIGHEST_PROTOCOL`] is refused.
+pub(crate) fn check_proto(protocol: i64) -> Result<()> {
+    if protocol > i64::from(HIGHEST_PROTOCOL) {
+        return Err(Error::new(ErrorKind::UnsupportedProtocol(protocol as u8)));
+    }
+    Ok(())
+}
+
+/// FRAME's rule for an unpickler over a slice, where `rest` bytes follow its argument: the
+/// frame's bytes must be there (as the C unpickler reads a whole frame at once). Where an
+/// `OpReader` is not at hand (the typed path reads a slice by positions), this is the rule.
+pub(crate) fn frame_fits(length: u64, rest: usize) -> bool {
+    length <= rest as u64
 }
 
 /// Every byte's opcode, except PROTO's and FRAME's: `None` where [`OpReader::next`] has

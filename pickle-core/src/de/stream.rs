@@ -35,6 +35,7 @@ use rustc_hash::FxHashMap;
 
 use super::args::{self, uint_le, Budget, OBJECT_CHARGE, SLOT_CHARGE};
 use super::memo::Memo;
+use super::reader;
 use super::UnpicklerOptions;
 use crate::opcode::{Opcode, BATCH_SIZE};
 use crate::reconstruct::Reconstruct;
@@ -237,17 +238,15 @@ impl<'a> Stream<'a> {
         loop {
             match *self.data.get(pos)? {
                 code if code == Opcode::Frame as u8 => {
-                    let length = usize::try_from(uint_le(self.data.get(pos + 1..pos + 9)?)).ok()?;
+                    let length = uint_le(self.data.get(pos + 1..pos + 9)?);
                     pos += 9;
-                    if length > self.data.len() - pos {
+                    if !reader::frame_fits(length, self.data.len() - pos) {
                         return None;
                     }
                 }
                 // Only at the start, where [`Stream::proto`] reads it.
                 code if code == Opcode::Proto as u8 && pos == 0 => {
-                    if *self.data.get(pos + 1)? > crate::HIGHEST_PROTOCOL {
-                        return None;
-                    }
+                    reader::check_proto(i64::from(*self.data.get(pos + 1)?)).ok()?;
                     pos += 2;
                 }
                 _ => return Some(pos),
