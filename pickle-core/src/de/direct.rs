@@ -268,7 +268,9 @@ impl<'a, 'o> Direct<'a, 'o> {
                 Opcode::EmptyDict => self.push_container(Value::Dict(Vec::new()), 0)?,
                 Opcode::Dict => {
                     let items = self.stack.get(*self.marks.last()?..)?;
-                    let Some(large) = keys_fit(&[], items).filter(|_| items.len() % 2 == 0) else {
+                    let Some(large) =
+                        Some(items).filter(|items| items.len() % 2 == 0).and_then(|items| keys_fit(&[], items))
+                    else {
                         return self.hand_off();
                     };
                     let (mut items, depth) = self.pop_mark()?;
@@ -862,7 +864,8 @@ impl Key<'_> {
 /// says that the dict would be too large for comparing (then [`check_large_dict`] checks it
 /// whole); `None` leaves the dict to the general loader.
 fn keys_fit(pairs: &[(Value, Value)], items: &[Value]) -> Option<bool> {
-    if pairs.len() + items.len() / 2 > LINEAR_KEYS {
+    // An odd last item counts as a key: the caller refuses odd items, but not first.
+    if pairs.len() + items.len().div_ceil(2) > LINEAR_KEYS {
         return Some(true);
     }
     // Each key's `Key` made once, then compared with those before it.
@@ -939,6 +942,12 @@ mod tests {
         let pickle = b"\x80\x02}(K\x00NK\x01NK\x02NK\x03NK\x04NK\x05NK\x06NK\x07NK\x08NK\x09NK\x00\x88u.";
         assert_eq!(outcome(pickle), "held");
         assert_eq!(outcome(b"\x80\x02}(K\x01N\x88K\x02u."), "held");
+        // DICT of an odd number of items, 17 (8 pairs and a key), and 3.
+        let mut odd = b"\x80\x02(".to_vec();
+        (0..17u8).for_each(|i| odd.extend([b'K', i]));
+        odd.extend(b"d.");
+        assert_eq!(outcome(&odd), "held");
+        assert_eq!(outcome(b"\x80\x02(K\x01K\x02K\x03d."), "held");
         // An index put twice.
         assert_eq!(outcome(b"\x80\x02K\x01q\x00K\x02q\x00h\x00\x86."), "declined");
         let deep = (0..20).fold(Value::None, |v, _| Value::List(vec![v]));
