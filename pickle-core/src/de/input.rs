@@ -329,16 +329,6 @@ impl<R: Read> Input for ReadSource<R> {
         self.pos += n;
     }
 
-    fn rewind(&mut self, to: u64) -> bool {
-        match usize::try_from(to) {
-            Ok(to) if to <= self.pos => {
-                self.pos = to;
-                true
-            }
-            _ => false,
-        }
-    }
-
     fn ensure(&mut self, n: u64) -> Result<()> {
         // CPython reads a whole frame at once; here a frame's length is only checked as far
         // as one chunk, and its bytes as they are consumed, so a huge declared frame costs
