@@ -579,12 +579,19 @@ fn nth_child(obj: &Obj, n: usize) -> Item {
             }
         }
         Obj::Object(o) => {
-            let mut fixed = [Some(o.callable), Some(o.args), o.state, o.state_setter].into_iter().flatten();
-            let head = 2 + o.state.is_some() as usize + o.state_setter.is_some() as usize;
-            if n < head {
-                return fixed.nth(n).expect("n is below the count of fixed children");
+            // The callable, the arguments, then the state and the state setter where there
+            // are: counted out rather than through an iterator, as every child asks.
+            let mut n = match n {
+                0 => return o.callable,
+                1 => return o.args,
+                n => n - 2,
+            };
+            for part in [o.state, o.state_setter].into_iter().flatten() {
+                if n == 0 {
+                    return part;
+                }
+                n -= 1;
             }
-            let n = n - head;
             if n < o.list_items.len() {
                 return o.list_items[n];
             }
