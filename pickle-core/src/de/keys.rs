@@ -188,8 +188,7 @@ impl Keys {
         }
         p.iter().all(|&i| {
             let Ok(h) = self.hash(graph, i, depth) else { return false };
-            let candidates = by_hash.get(&h).cloned().unwrap_or_default();
-            candidates.into_iter().any(|j| self.equal(graph, i, j, depth))
+            by_hash.get(&h).is_some_and(|candidates| candidates.iter().any(|&j| self.equal(graph, i, j, depth)))
         })
     }
 }

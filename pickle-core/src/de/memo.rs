@@ -68,10 +68,7 @@ impl<T> Memo<T> {
                 Some(index)
             }
             // The prescan refuses an index put twice.
-            Some(slots) => {
-                let slot = slots.get(usize::try_from(index).unwrap_or(usize::MAX)).map_or(0, |&s| s & PLACE);
-                (slot as u64).checked_sub(1)
-            }
+            Some(slots) => place(slots, index).map(|place| place as u64),
         };
         self.count(max)?;
         Ok(key)
@@ -135,10 +132,7 @@ impl<T> Memo<T> {
                 None if self.sparse.is_empty() => None,
                 None => self.sparse.get(&index),
             },
-            Some(slots) => {
-                let slot = *slots.get(usize::try_from(index).ok()?)? & PLACE;
-                self.dense.get((slot as usize).checked_sub(1)?)?.as_ref()
-            }
+            Some(slots) => self.dense.get(place(slots, index)?)?.as_ref(),
         }
     }
 
@@ -152,10 +146,9 @@ impl<T> Memo<T> {
                 entries.extend(self.sparse.drain());
             }
             Some(slots) => {
-                for (index, &slot) in slots.iter().enumerate() {
-                    let place = ((slot & PLACE) as usize).checked_sub(1);
-                    if let Some(value) = place.and_then(|place| self.dense[place].take()) {
-                        entries.push((index as u64, value));
+                for index in 0..slots.len() as u64 {
+                    if let Some(value) = place(slots, index).and_then(|place| self.dense[place].take()) {
+                        entries.push((index, value));
                     }
                 }
             }
@@ -183,6 +176,13 @@ impl<T> Memo<T> {
     pub(crate) fn take_table(&mut self) -> Vec<Option<T>> {
         std::mem::take(&mut self.dense)
     }
+}
+
+/// Where the entry of `index` is kept among the fetched ones, by the prescan's `slots`.
+#[inline(always)]
+fn place(slots: &[u32], index: u64) -> Option<usize> {
+    let slot = *slots.get(usize::try_from(index).ok()?)? & PLACE;
+    (slot as usize).checked_sub(1)
 }
 
 #[cfg(test)]
