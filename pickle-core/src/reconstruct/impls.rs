@@ -16,8 +16,7 @@ use num_traits::ToPrimitive;
 use super::{Node, Reconstruct, Tree};
 use crate::error::Result;
 use crate::reduce::{ByteArray, Bytes};
-use crate::value::Atom;
-use crate::value::{Global, PyString, Value};
+use crate::value::{Atom, Global, PyString, Value};
 
 macro_rules! integers {
     ($($ty:ty => $to:ident),* $(,)?) => {$(
