@@ -34,24 +34,57 @@ pub(crate) const fn length_width(kind: ArgKind) -> Option<usize> {
     }
 }
 
-/// A little-endian unsigned integer of up to eight bytes.
-pub(crate) fn uint_le(bytes: &[u8]) -> u64 {
-    bytes.iter().rev().fold(0, |n, &b| n << 8 | u64::from(b))
+/// How many bytes an unsigned argument of this kind takes (memo indices, lengths).
+pub(crate) const fn uint_width(kind: ArgKind) -> Option<usize> {
+    match kind {
+        ArgKind::Uint1 => Some(1),
+        ArgKind::Uint2 => Some(2),
+        ArgKind::Uint4 => Some(4),
+        ArgKind::Uint8 => Some(8),
+        _ => None,
+    }
 }
 
-/// Every code byte's [`length_width`], 0 for none: one load where the hot paths need it.
-pub(crate) static LENGTH_WIDTHS: [u8; 256] = {
+/// Every code byte's width of its argument, 0 for a code byte that is not among `ops`: one
+/// load where the hot paths need it. With `counted`, the width of a counted payload's
+/// length ([`length_width`]), else of an unsigned argument ([`uint_width`]).
+pub(crate) const fn widths(ops: &[Opcode], counted: bool) -> [u8; 256] {
     let mut widths = [0; 256];
     let mut i = 0;
     while i < crate::opcode::OPCODES.len() {
         let info = &crate::opcode::OPCODES[i];
-        if let Some(width) = length_width(info.arg) {
-            widths[info.code as usize] = width as u8;
+        let mut j = 0;
+        while j < ops.len() {
+            if ops[j] as u8 == info.code {
+                let width = if counted { length_width(info.arg) } else { uint_width(info.arg) };
+                if let Some(width) = width {
+                    widths[info.code as usize] = width as u8;
+                }
+            }
+            j += 1;
         }
         i += 1;
     }
     widths
-};
+}
+
+/// The little-endian unsigned integer of `width` (at most 8) bytes at the start of `bytes`,
+/// or `None` if they are not all there. One load and a mask where eight bytes are at hand,
+/// as in bulk data they are, instead of a loop over the bytes. `width` is 1 to 8.
+#[inline(always)]
+pub(crate) fn uint_at(bytes: &[u8], width: usize) -> Option<u64> {
+    debug_assert!((1..=8).contains(&width));
+    match bytes.first_chunk::<8>() {
+        Some(word) => Some(u64::from_le_bytes(*word) & (u64::MAX >> (64 - 8 * width))),
+        None => bytes.get(..width).map(uint_le),
+    }
+}
+
+/// A little-endian unsigned integer of up to eight bytes.
+#[inline]
+pub(crate) fn uint_le(bytes: &[u8]) -> u64 {
+    bytes.iter().rev().fold(0, |n, &b| n << 8 | u64::from(b))
+}
 
 /// The payload of an opcode whose argument the table gives as counted (strings, bytes,
 /// longs): what both loaders take from [`read_arg`] for those opcodes.

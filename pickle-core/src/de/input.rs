@@ -91,6 +91,7 @@ fn truncated() -> Error {
 }
 
 /// A pickle in memory.
+#[derive(Clone)]
 pub struct SliceSource<'a> {
     data: &'a [u8],
     pos: usize,
@@ -102,6 +103,7 @@ impl<'a> SliceSource<'a> {
     }
 
     /// The bytes not read yet.
+    #[inline(always)]
     pub(crate) fn rest(&self) -> &'a [u8] {
         &self.data[self.pos..]
     }

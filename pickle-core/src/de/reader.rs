@@ -18,13 +18,14 @@
 //! which never asks, does not pay for it (5% of decoding a list of ints or floats).
 
 use super::args::{self, Arg, Budget};
-use super::input::Input;
+use super::input::{Input, SliceSource};
 use crate::error::{Error, ErrorKind, Result};
 use crate::opcode::Opcode;
 use crate::HIGHEST_PROTOCOL;
 
 /// Reads a pickle's opcodes and their arguments from an [`Input`]; with `COUNTS`, tracks
-/// the highest protocol among them.
+/// the highest protocol among them. A copy of one over a slice is a look ahead.
+#[derive(Clone)]
 pub(crate) struct OpReader<I, const COUNTS: bool = true> {
     input: I,
     /// The longest text argument.
@@ -180,6 +181,117 @@ impl<I: Input, const COUNTS: bool> OpReader<I, COUNTS> {
     }
 }
 
+impl<'a, const COUNTS: bool> OpReader<SliceSource<'a>, COUNTS> {
+    /// The code of the next opcode, past any PROTO and FRAME (taken whole, under their
+    /// rules), without taking it; `None` at the end of the data.
+    #[inline(always)]
+    pub(crate) fn peek(&mut self) -> Result<Option<u8>> {
+        match self.input.window().first() {
+            Some(&code) if code == Opcode::Proto.code() || code == Opcode::Frame.code() => self.peek_past_framing(),
+            code => Ok(code.copied()),
+        }
+    }
+
+    /// [`OpReader::peek`] where PROTO or FRAME comes first.
+    #[cold]
+    #[inline(never)]
+    fn peek_past_framing(&mut self) -> Result<Option<u8>> {
+        loop {
+            match self.input.window().first() {
+                Some(&code) if code == Opcode::Proto.code() || code == Opcode::Frame.code() => {
+                    self.next()?;
+                }
+                code => return Ok(code.copied()),
+            }
+        }
+    }
+
+    /// Takes the opcode [`OpReader::peek`] gave, which is no PROTO or FRAME.
+    #[inline(always)]
+    pub(crate) fn take_peeked(&mut self) {
+        let code = self.input.window()[0];
+        self.input.skip(1);
+        self.count_code(code);
+    }
+
+    /// Notes the opcode of `code`, just taken without [`OpReader::next`], if this reader
+    /// counts.
+    #[inline(always)]
+    fn count_code(&mut self, code: u8) {
+        if COUNTS {
+            self.count(ORDINARY[code as usize].map_or(0, Opcode::proto));
+        }
+    }
+
+    /// The counted payload of `op` (a str or bytes opcode just taken): its length read by
+    /// the width the table gives, checked against the bytes there, and the payload borrowed
+    /// from the slice; `None` for another opcode or a payload cut short.
+    #[inline(always)]
+    pub(crate) fn payload(&mut self, op: Opcode) -> Option<&'a [u8]> {
+        let width = usize::from(PAYLOAD_WIDTHS[op as usize]);
+        if width == 0 {
+            return None;
+        }
+        let rest = self.input.rest();
+        let length = usize::try_from(args::uint_at(rest, width)?).ok()?;
+        let payload = rest.get(width..width.checked_add(length)?)?;
+        self.input.skip(width + length);
+        Some(payload)
+    }
+
+    /// The memo index of the next opcode if it is a BINGET or LONG_BINGET at hand, taken;
+    /// `None`, with nothing taken, otherwise.
+    #[inline(always)]
+    pub(crate) fn next_get(&mut self) -> Option<u64> {
+        self.next_index(&GET_WIDTHS)
+    }
+
+    /// The memo index of the next opcode if it is a BINPUT or LONG_BINPUT at hand, taken;
+    /// `None`, with nothing taken, otherwise.
+    #[inline(always)]
+    pub(crate) fn next_put(&mut self) -> Option<u64> {
+        self.next_index(&PUT_WIDTHS)
+    }
+
+    /// The unsigned argument of the next opcode if `widths` gives its code byte one.
+    #[inline(always)]
+    fn next_index(&mut self, widths: &[u8; 256]) -> Option<u64> {
+        let (&code, rest) = self.input.window().split_first()?;
+        let width = usize::from(widths[code as usize]);
+        if width == 0 {
+            return None;
+        }
+        let index = args::uint_at(rest, width)?;
+        self.input.skip(1 + width);
+        self.count_code(code);
+        Some(index)
+    }
+
+    /// The float of the next opcode if it is a BINFLOAT at hand, taken; `None`, with nothing
+    /// taken, otherwise.
+    #[inline(always)]
+    pub(crate) fn next_float(&mut self) -> Option<f64> {
+        match self.input.window() {
+            [code, bytes @ ..] if *code == Opcode::Binfloat.code() => {
+                let float = f64::from_be_bytes(*bytes.first_chunk()?);
+                self.input.skip(1 + 8);
+                self.count(Opcode::Binfloat.proto());
+                Some(float)
+            }
+            _ => None,
+        }
+    }
+
+    /// Steps over the argument of `op`, just taken, without reading it where it is counted
+    /// (a str, bytes): for a look ahead, which wants to know where an opcode ends.
+    pub(crate) fn skip_arg(&mut self, op: Opcode) -> Result<()> {
+        if self.payload(op).is_some() {
+            return Ok(());
+        }
+        self.arg(op, &mut Budget::new(u64::MAX)).map(drop)
+    }
+}
+
 impl<I: Input> OpReader<I> {
     /// The highest protocol among the opcodes read so far.
     pub(crate) fn highest(&self) -> u8 {
@@ -200,12 +312,18 @@ pub(crate) fn check_proto(protocol: i64) -> Result<()> {
     Ok(())
 }
 
-/// FRAME's rule for an unpickler over a slice, where `rest` bytes follow its argument: the
-/// frame's bytes must be there (as the C unpickler reads a whole frame at once). Where an
-/// `OpReader` is not at hand (the typed path reads a slice by positions), this is the rule.
-pub(crate) fn frame_fits(length: u64, rest: usize) -> bool {
-    length <= rest as u64
-}
+/// The width of the length of each str and bytes opcode's payload.
+static PAYLOAD_WIDTHS: [u8; 256] = {
+    use Opcode as O;
+    let counted = [O::ShortBinunicode, O::Binunicode, O::Binunicode8, O::ShortBinbytes, O::Binbytes, O::Binbytes8];
+    args::widths(&counted, true)
+};
+
+/// The width of the memo index of BINGET and LONG_BINGET.
+static GET_WIDTHS: [u8; 256] = args::widths(&[Opcode::Binget, Opcode::LongBinget], false);
+
+/// The width of the memo index of BINPUT and LONG_BINPUT.
+static PUT_WIDTHS: [u8; 256] = args::widths(&[Opcode::Binput, Opcode::LongBinput], false);
 
 /// Every byte's opcode, except PROTO's and FRAME's: `None` where [`OpReader::next`] has
 /// more to do than dispatch.

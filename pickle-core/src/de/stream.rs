@@ -33,13 +33,19 @@ use std::any::Any;
 
 use rustc_hash::FxHashMap;
 
-use super::args::{self, uint_le, Budget, OBJECT_CHARGE, SLOT_CHARGE};
+use super::args::{Arg, Budget, OBJECT_CHARGE, SLOT_CHARGE};
+use super::globals::global;
+use super::input::SliceSource;
 use super::memo::Memo;
-use super::reader;
+use super::reader::OpReader;
+use super::text::Int;
 use super::UnpicklerOptions;
 use crate::opcode::{Opcode, BATCH_SIZE};
 use crate::reconstruct::Reconstruct;
 use crate::value::Atom;
+
+/// The one opcode reader, over the pickle in memory; a copy of it is a look ahead.
+type Reader<'a> = OpReader<SliceSource<'a>, false>;
 
 /// Decodes the pickle at the start of `data` as a `T`: the value and the length of the
 /// pickle, or `None` where the general loader must decide.
@@ -50,38 +56,63 @@ pub(crate) fn load<'a, T: Reconstruct>(data: &'a [u8], options: &'a UnpicklerOpt
     }
     // Most pickles fetch nothing from their memo, so a first pass keeps no memo; a GET
     // stops it, and a second pass keeps every entry.
-    let mut stream = Stream::new(data, options, false);
-    stream.policy = options.class_policy.as_ref();
+    let mut stream = Stream::new(data, options, options.class_policy.as_ref(), false);
     let value = match T::stream(&mut stream) {
         Some(value) => value,
         None if stream.fetches => {
-            stream = Stream::new(data, options, true);
-            stream.policy = options.class_policy.as_ref();
+            stream = Stream::new(data, options, options.class_policy.as_ref(), true);
             T::stream(&mut stream)?
         }
         None => return None,
     };
-    (stream.peek()? == Opcode::Stop as u8).then_some((value, stream.pos + 1))
+    (stream.peek()? == Opcode::Stop.code()).then_some((value, stream.reader.offset() as usize + 1))
 }
 
 /// The payload of a pickle that is one `bytes` written as it is (SHORT_BINBYTES, BINBYTES,
 /// BINBYTES8), borrowed from `data`; `None` for anything else, trailing bytes included,
 /// which the general loader decides.
 pub(crate) fn load_bytes<'a>(data: &'a [u8], options: &UnpicklerOptions) -> Option<&'a [u8]> {
-    let mut stream = Stream::new(data, options, false);
+    // A `bytes` names no global.
+    let mut stream = Stream::new(data, options, None, false);
     let payload = stream.bytes()?;
-    (stream.peek()? == Opcode::Stop as u8 && stream.pos + 1 == data.len()).then_some(payload)
+    let end = stream.reader.offset() as usize + 1;
+    (stream.peek()? == Opcode::Stop.code() && end == data.len()).then_some(payload)
+}
+
+/// A table of the opcodes in `ops`.
+const fn opcodes(ops: &[Opcode]) -> [bool; 256] {
+    let mut table = [false; 256];
+    let mut i = 0;
+    while i < ops.len() {
+        table[ops[i] as usize] = true;
+        i += 1;
+    }
+    table
 }
 
 /// The opcodes [`Stream::puts`] must look past: puts, and FRAME or PROTO before one.
-static PUT_OR_FRAMING: [bool; 256] = {
-    let mut table = [false; 256];
-    table[Opcode::Memoize as usize] = true;
-    table[Opcode::Binput as usize] = true;
-    table[Opcode::LongBinput as usize] = true;
-    table[Opcode::Frame as usize] = true;
-    table[Opcode::Proto as usize] = true;
-    table
+static PUT_OR_FRAMING: [bool; 256] =
+    opcodes(&[Opcode::Memoize, Opcode::Binput, Opcode::LongBinput, Opcode::Frame, Opcode::Proto]);
+
+/// The opcodes of what this path reads as a scalar: numbers, bools, `None`, strs, and GETs
+/// (of a str).
+static SCALARS: [bool; 256] = {
+    use Opcode as O;
+    opcodes(&[
+        O::Binint1,
+        O::Binint2,
+        O::Binint,
+        O::Long1,
+        O::Binfloat,
+        O::None,
+        O::Newtrue,
+        O::Newfalse,
+        O::ShortBinunicode,
+        O::Binunicode,
+        O::Binunicode8,
+        O::Binget,
+        O::LongBinget,
+    ])
 };
 
 /// How a container is written: its opening opcode, what closes a batch, what follows a
@@ -135,11 +166,15 @@ impl Slot {
 /// A typed read of a pickle in memory; see the module documentation.
 #[doc(hidden)]
 pub struct Stream<'a> {
+    /// The pickle, where memoized strs are found again.
     data: &'a [u8],
-    pos: usize,
+    reader: Reader<'a>,
     budget: Budget,
     max_memo: usize,
     max_depth: usize,
+    fix_imports: bool,
+    /// The class policy that globals must pass, if one is set.
+    policy: Option<&'a super::ClassPolicy>,
     /// How deep the value being read is (the pickled object is at 0).
     depth: usize,
     /// Whether memo entries are kept: not in a first pass, which a GET stops.
@@ -152,16 +187,8 @@ pub struct Stream<'a> {
     built: FxHashMap<usize, Vec<Box<dyn Any>>>,
     /// The memo index put right after the last object read, if any.
     put: Option<usize>,
-    /// The protocol of the PROTO opcode at the start, 0 without one.
-    proto: u8,
-    /// The class policy that globals must pass, if one is set.
-    policy: Option<&'a super::ClassPolicy>,
-    /// The options GLOBAL is read with: its lines' limit, and whether Python 2 names are
-    /// mapped below protocol 3.
-    max_line: usize,
-    fix_imports: bool,
     /// The globals named so far, as (module, name); memo entries of them refer here.
-    globals: Vec<(&'a str, &'a str)>,
+    globals: Vec<(Box<str>, Box<str>)>,
     /// Dict keys fetched by GET and the field each named, by memo index modulo the size.
     keys: [KnownKey; KNOWN_KEYS],
 }
@@ -185,36 +212,33 @@ impl KnownKey {
 
 /// What a memo entry keeps of the object put: see [`Slot`].
 #[derive(Clone, Copy)]
-enum Kept<'a> {
+enum Kept<'t, 'g> {
     /// Nothing: a GET of it gives up.
     Other,
-    /// A str's text.
-    Text(&'a str),
+    /// A str's text, in the pickle.
+    Text(&'t str),
     /// A global's module and name.
-    Global(&'a str, &'a str),
+    Global(&'g str, &'g str),
 }
 
 impl<'a> Stream<'a> {
-    fn new(data: &'a [u8], options: &UnpicklerOptions, keep: bool) -> Self {
+    /// A pass over `data`; globals are refused unless `policy` admits them, where there is
+    /// one.
+    fn new(data: &'a [u8], options: &UnpicklerOptions, policy: Option<&'a super::ClassPolicy>, keep: bool) -> Self {
         Stream {
             data,
-            pos: 0,
+            reader: OpReader::new(SliceSource::new(data), options.max_line),
             budget: Budget::new(options.max_alloc),
             max_memo: options.max_memo,
             max_depth: options.max_depth,
+            fix_imports: options.fix_imports,
+            policy,
             depth: 0,
             keep,
             fetches: false,
             memo: if keep { Memo::new() } else { Memo::fetched_only(Vec::new(), 0) },
             built: FxHashMap::default(),
             put: None,
-            proto: match data {
-                [0x80, proto, ..] => *proto,
-                _ => 0,
-            },
-            policy: None,
-            max_line: options.max_line,
-            fix_imports: options.fix_imports,
             globals: Vec::new(),
             keys: [KnownKey::NONE; KNOWN_KEYS],
         }
@@ -222,53 +246,26 @@ impl<'a> Stream<'a> {
 
     /// The code of the next opcode, past FRAME and PROTO (which may come between any two),
     /// without taking it.
-    #[inline]
+    #[inline(always)]
     fn peek(&mut self) -> Option<u8> {
-        let code = *self.data.get(self.pos)?;
-        if code != Opcode::Frame as u8 && code != Opcode::Proto as u8 {
-            return Some(code);
-        }
-        self.pos = self.skip_framing(self.pos)?;
-        self.data.get(self.pos).copied()
+        self.reader.peek().ok()?
     }
 
-    /// The position of the first opcode from `pos` that is not FRAME or PROTO.
-    #[inline]
-    fn skip_framing(&self, mut pos: usize) -> Option<usize> {
-        loop {
-            match *self.data.get(pos)? {
-                code if code == Opcode::Frame as u8 => {
-                    let length = uint_le(self.data.get(pos + 1..pos + 9)?);
-                    pos += 9;
-                    if !reader::frame_fits(length, self.data.len() - pos) {
-                        return None;
-                    }
-                }
-                // Only at the start, where [`Stream::proto`] reads it.
-                code if code == Opcode::Proto as u8 && pos == 0 => {
-                    reader::check_proto(i64::from(*self.data.get(pos + 1)?)).ok()?;
-                    pos += 2;
-                }
-                _ => return Some(pos),
-            }
-        }
+    /// The code byte after the current position, as it is (FRAME and PROTO not taken): for
+    /// the one compare of the common case, before [`Stream::peek`] where it fails.
+    #[inline(always)]
+    fn next_byte(&mut self) -> Option<u8> {
+        self.reader.input().rest().first().copied()
     }
 
     /// Takes the next opcode if it is `op`.
-    #[inline]
+    #[inline(always)]
     fn eat(&mut self, op: Opcode) -> Option<bool> {
-        let found = self.peek()? == op as u8;
-        self.pos += usize::from(found);
+        let found = self.peek()? == op.code();
+        if found {
+            self.reader.take_peeked();
+        }
         Some(found)
-    }
-
-    /// The next `n` bytes.
-    #[inline]
-    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
-        let data = self.data;
-        let bytes = data.get(self.pos..self.pos.checked_add(n)?)?;
-        self.pos += n;
-        Some(bytes)
     }
 
     #[inline]
@@ -294,27 +291,29 @@ impl<'a> Stream<'a> {
     /// Takes the puts after an object (CPython writes at most one), giving each memo entry
     /// the str's `text` if it is one; [`Stream::put`] says the last index.
     #[inline(always)]
-    fn puts(&mut self, kept: Kept<'a>) -> Option<()> {
+    fn puts(&mut self, kept: Kept<'a, '_>) -> Option<()> {
         self.put = None;
         // Most atoms and most items of a batch have none: one compare for them.
-        let next = self.data.get(self.pos).copied();
-        if !next.is_some_and(|code| PUT_OR_FRAMING[code as usize]) {
+        if !self.next_byte().is_some_and(|code| PUT_OR_FRAMING[code as usize]) {
             return Some(());
         }
         self.memoize(kept)
     }
 
     /// [`Stream::puts`] past its first check.
-    fn memoize(&mut self, kept: Kept<'a>) -> Option<()> {
+    fn memoize(&mut self, kept: Kept<'a, '_>) -> Option<()> {
         loop {
-            let index = match Opcode::from_byte(self.peek()?) {
-                Some(Opcode::Memoize) => {
-                    self.pos += 1;
-                    self.memo.len()
-                }
-                Some(Opcode::Binput) => u64::from(self.take(2)?[1]),
-                Some(Opcode::LongBinput) => uint_le(&self.take(5)?[1..]),
-                _ => return Some(()),
+            let index = match self.reader.next_put() {
+                Some(index) => index,
+                // MEMOIZE, or a put after a FRAME.
+                None => match Opcode::from_byte(self.peek()?)? {
+                    Opcode::Memoize => {
+                        self.reader.take_peeked();
+                        self.memo.len()
+                    }
+                    Opcode::Binput | Opcode::LongBinput => self.reader.next_put()?,
+                    _ => return Some(()),
+                },
             };
             // An index put twice: CPython replaces the entry; left to the general loader.
             if self.keep && self.memo.get(index).is_some() {
@@ -330,7 +329,7 @@ impl<'a> Stream<'a> {
                     len: text.len() as u32,
                 },
                 Kept::Global(module, name) => {
-                    self.globals.push((module, name));
+                    self.globals.push((module.into(), name.into()));
                     Slot { start: Slot::GLOBAL, len: (self.globals.len() - 1) as u32 }
                 }
                 Kept::Other => Slot::OTHER,
@@ -353,38 +352,41 @@ impl<'a> Stream<'a> {
         crate::value::utf8(bytes).ok()
     }
 
-    /// The memo index of a BINGET or LONG_BINGET at the current position, and its length.
-    #[inline]
-    fn get_at(&self, pos: usize) -> Option<(usize, usize)> {
-        match Opcode::from_byte(*self.data.get(pos)?)? {
-            Opcode::Binget => Some((usize::from(*self.data.get(pos + 1)?), 2)),
-            Opcode::LongBinget => Some((usize::try_from(uint_le(self.data.get(pos + 1..pos + 5)?)).ok()?, 5)),
-            _ => None,
-        }
+    /// If the next opcode is a BINGET or LONG_BINGET: its memo index, the GET taken.
+    #[inline(always)]
+    fn fetch(&mut self) -> Option<usize> {
+        self.peek()?;
+        usize::try_from(self.reader.next_get()?).ok()
     }
 
     /// A str, or a GET of one: its text.
     #[inline]
     fn text_or_get(&mut self) -> Option<&'a str> {
-        let code = self.peek()?;
-        match Opcode::from_byte(code)? {
+        let op = Opcode::from_byte(self.peek()?)?;
+        self.text(op)
+    }
+
+    /// The str or GET of one that `op`, peeked, starts: its text.
+    #[inline]
+    fn text(&mut self, op: Opcode) -> Option<&'a str> {
+        match op {
             Opcode::ShortBinunicode | Opcode::Binunicode | Opcode::Binunicode8 => {}
             Opcode::Binget | Opcode::LongBinget => {
-                let (index, length) = self.get_at(self.pos)?;
+                let index = usize::try_from(self.reader.next_get()?).ok()?;
                 let text = self.memo_text(index)?;
-                self.step_over_get(length)?;
+                self.after_get()?;
                 return Some(text);
             }
             _ => return None,
         }
-        let text = crate::value::utf8(self.payload(code)?).ok()?;
+        let text = crate::value::utf8(self.payload(op)?).ok()?;
         self.puts(Kept::Text(text))?;
         Some(text)
     }
 
-    /// Past a GET of `length` bytes at the current position, of an object already read.
-    fn step_over_get(&mut self, length: usize) -> Option<()> {
-        self.pos += length;
+    /// Past a GET of an object already read.
+    #[inline(always)]
+    fn after_get(&mut self) -> Option<()> {
         self.within_depth()?;
         self.puts(Kept::Other)
     }
@@ -394,69 +396,85 @@ impl<'a> Stream<'a> {
     /// index, without its text compared with each name.
     #[inline]
     fn key_index(&mut self, names: &'static [&'static str]) -> Option<usize> {
-        let fetched = self.get_at(self.pos).filter(|_| self.keep);
-        if let Some((memo, length)) = fetched {
-            let known = self.keys[memo % KNOWN_KEYS];
-            if std::ptr::eq(known.names, names.as_ptr()) && known.memo == memo {
-                self.step_over_get(length)?;
-                return Some(known.field);
-            }
+        // A GET after a FRAME is read as the str it fetches.
+        let Some(memo) = self.reader.next_get().and_then(|index| usize::try_from(index).ok()) else {
+            let key = self.text_or_get()?;
+            return names.iter().position(|name| *name == key);
+        };
+        let known = self.keys[memo % KNOWN_KEYS];
+        if self.keep && std::ptr::eq(known.names, names.as_ptr()) && known.memo == memo {
+            self.after_get()?;
+            return Some(known.field);
         }
-        let key = self.text_or_get()?;
+        let key = self.memo_text(memo)?;
+        self.after_get()?;
         let field = names.iter().position(|name| *name == key)?;
-        if let Some((memo, _)) = fetched {
-            self.keys[memo % KNOWN_KEYS] = KnownKey { names: names.as_ptr(), memo, field };
-        }
+        self.keys[memo % KNOWN_KEYS] = KnownKey { names: names.as_ptr(), memo, field };
         Some(field)
     }
 
     /// A `bytes` written as it is: its payload, borrowed.
     fn bytes(&mut self) -> Option<&'a [u8]> {
-        let code = self.peek()?;
-        if !matches!(Opcode::from_byte(code)?, Opcode::ShortBinbytes | Opcode::Binbytes | Opcode::Binbytes8) {
+        let op = Opcode::from_byte(self.peek()?)?;
+        if !matches!(op, Opcode::ShortBinbytes | Opcode::Binbytes | Opcode::Binbytes8) {
             return None;
         }
-        let payload = self.payload(code)?;
+        let payload = self.payload(op)?;
         self.puts(Kept::Other)?;
         Some(payload)
     }
 
-    /// The payload of the str or bytes opcode `code` at the current position: taken, and
-    /// charged as the general loader charges the object.
+    /// The payload of the str or bytes opcode `op`, peeked: taken, and charged as the
+    /// general loader charges the object.
     #[inline(always)]
-    fn payload(&mut self, code: u8) -> Option<&'a [u8]> {
-        self.pos += 1;
-        let width = usize::from(args::LENGTH_WIDTHS[code as usize]);
-        let length = usize::try_from(uint_le(self.take(width)?)).ok()?;
-        self.charge(OBJECT_CHARGE.saturating_add(length as u64))?;
+    fn payload(&mut self, op: Opcode) -> Option<&'a [u8]> {
+        self.reader.take_peeked();
+        let payload = self.reader.payload(op)?;
+        self.charge(OBJECT_CHARGE.saturating_add(payload.len() as u64))?;
         self.within_depth()?;
-        self.take(length)
+        Some(payload)
     }
 
     /// A number, bool, `None` or str, as `T` takes it: the default [`Reconstruct::stream`].
     /// Inlined into the loops over items, whose type is known there.
     #[inline(always)]
     pub fn scalar<T: Reconstruct>(&mut self) -> Option<T> {
-        let code = self.peek()?;
-        if let Some((int, length)) = self.small_int(code) {
-            self.pos += 1 + length;
+        if let Some(int) = self.reader.next_small_int() {
             return self.atom(Atom::Int(int));
         }
-        match Opcode::from_byte(code)? {
-            Opcode::Binfloat => {
-                self.pos += 1;
-                let float = f64::from_be_bytes(*self.take(8)?.first_chunk()?);
-                self.atom(Atom::Float(float))
-            }
-            Opcode::None => self.atom_op(Atom::None),
-            Opcode::Newtrue => self.atom_op(Atom::Bool(true)),
-            Opcode::Newfalse => self.atom_op(Atom::Bool(false)),
-            _ => T::from_text(self.text_or_get()?)?.ok(),
+        if let Some(float) = self.reader.next_float() {
+            return self.atom(Atom::Float(float));
         }
+        let op = Opcode::from_byte(self.peek()?)?;
+        let atom = match op {
+            Opcode::Binfloat | Opcode::Binint1 | Opcode::Binint2 | Opcode::Binint | Opcode::Long1 => {
+                return self.number(op)
+            }
+            Opcode::None => Atom::None,
+            Opcode::Newtrue => Atom::Bool(true),
+            Opcode::Newfalse => Atom::Bool(false),
+            _ => return T::from_text(self.text(op)?)?.ok(),
+        };
+        self.reader.take_peeked();
+        self.atom(atom)
     }
 
-    fn atom_op<T: Reconstruct>(&mut self, atom: Atom) -> Option<T> {
-        self.pos += 1;
+    /// A number the `next_` methods of [`OpReader`] did not take (near the end of the data,
+    /// or a LONG1 longer than 8 bytes).
+    #[cold]
+    fn number<T: Reconstruct>(&mut self, op: Opcode) -> Option<T> {
+        self.reader.take_peeked();
+        let atom = match op {
+            Opcode::Long1 => match Int::from_signed_le(self.reader.payload(op)?) {
+                Int::Small(int) => Atom::Int(int),
+                Int::Big(_) => return None,
+            },
+            _ => match self.reader.arg(op, &mut Budget::new(0)).ok()? {
+                Arg::Float(float) => Atom::Float(float),
+                Arg::Int(int) => Atom::Int(int),
+                _ => return None,
+            },
+        };
         self.atom(atom)
     }
 
@@ -466,104 +484,6 @@ impl<'a> Stream<'a> {
         let value = T::from_atom(atom)?.ok()?;
         self.puts(Kept::Other)?;
         Some(value)
-    }
-
-    /// [`args::small_int`], also in the last bytes of the data, where its window is short.
-    #[inline(always)]
-    fn small_int(&self, code: u8) -> Option<(i64, usize)> {
-        let rest = &self.data[self.pos + 1..];
-        if rest.len() >= 9 {
-            return args::small_int(code, rest);
-        }
-        let mut padded = [0; 9];
-        padded[..rest.len()].copy_from_slice(rest);
-        args::small_int(code, &padded).filter(|&(_, length)| length <= rest.len())
-    }
-
-    /// Where the number, bool, `None`, str or GET at `pos` ends, past its puts and frames;
-    /// `None` if another opcode is there.
-    fn scalar_end(&self, pos: usize) -> Option<usize> {
-        let pos = self.skip_framing(pos)?;
-        let counted = |op: Opcode| -> Option<usize> {
-            let width = args::length_width(op.info().arg)?;
-            let length = usize::try_from(uint_le(self.data.get(pos + 1..pos + 1 + width)?)).ok()?;
-            (pos + 1 + width).checked_add(length)
-        };
-        let op = Opcode::from_byte(*self.data.get(pos)?)?;
-        let end = match op {
-            Opcode::Binint1 | Opcode::Binget => pos + 2,
-            Opcode::Binint2 => pos + 3,
-            Opcode::Binint | Opcode::LongBinget => pos + 5,
-            Opcode::Binfloat => pos + 9,
-            Opcode::None | Opcode::Newtrue | Opcode::Newfalse => pos + 1,
-            Opcode::Long1 | Opcode::ShortBinunicode | Opcode::Binunicode | Opcode::Binunicode8 => counted(op)?,
-            _ => return None,
-        };
-        self.after_puts(end)
-    }
-
-    /// Where the value at `pos` ends, past its puts and frames: a scalar, or a list or dict
-    /// nested at most `levels` deep whose batches of one hold scalars; `None` for anything
-    /// else. Only scans, to tell a batch of one from what follows a container.
-    fn value_end(&self, pos: usize, levels: u32) -> Option<usize> {
-        if let Some(end) = self.scalar_end(pos) {
-            return Some(end);
-        }
-        let pos = self.skip_framing(pos)?;
-        let shape = match Opcode::from_byte(*self.data.get(pos)?)? {
-            Opcode::EmptyList => LIST,
-            Opcode::EmptyDict => DICT,
-            _ => return None,
-        };
-        let levels = levels.checked_sub(1)?;
-        let mut end = self.after_puts(pos + 1)?;
-        loop {
-            let next = self.skip_framing(end)?;
-            if *self.data.get(next)? == Opcode::Mark as u8 {
-                let mut item = next + 1;
-                loop {
-                    let at = self.skip_framing(item)?;
-                    if *self.data.get(at)? == shape.batch as u8 {
-                        end = at + 1;
-                        break;
-                    }
-                    item = self.value_end(at, levels)?;
-                }
-            } else {
-                // Scalars only: a container there would be scanned to its end to learn
-                // whether it is an entry, and so on along its siblings.
-                match self.single_end(end, shape, 0) {
-                    Some(single) => end = single,
-                    None => return Some(end),
-                }
-            }
-        }
-    }
-
-    /// Where the puts and frames from `pos` end.
-    fn after_puts(&self, mut pos: usize) -> Option<usize> {
-        loop {
-            pos = self.skip_framing(pos)?;
-            pos += match Opcode::from_byte(*self.data.get(pos)?) {
-                Some(Opcode::Memoize) => 1,
-                Some(Opcode::Binput) => 2,
-                Some(Opcode::LongBinput) => 5,
-                _ => return Some(pos),
-            };
-        }
-    }
-
-    /// Where a batch of one entry of a container of this shape at `pos` ends (its key, a
-    /// scalar, and its value, or its item; then `shape.single`), or `None` if none is
-    /// there. The value may be a container `levels` deep ([`Stream::value_end`]).
-    fn single_end(&self, pos: usize, shape: Shape, levels: u32) -> Option<usize> {
-        let mut end = pos;
-        if shape.per_entry == 2 {
-            end = self.scalar_end(end)?;
-        }
-        end = self.value_end(end, levels)?;
-        let close = self.skip_framing(end)?;
-        (*self.data.get(close)? == shape.single as u8).then_some(close + 1)
     }
 
     /// Opens a container of this shape: its opening opcode and its puts, one level deeper
@@ -592,13 +512,15 @@ impl<'a> Stream<'a> {
         }
         loop {
             if let Some(start) = container.batch_start {
-                // The batch's end or an entry: one byte compared per entry (`peek`'s frame
-                // check only where the byte is no entry and no end).
-                if *self.data.get(self.pos)? != shape.batch as u8 {
+                // The batch's end or an entry: one byte compared per entry (and a FRAME
+                // looked past only where one is there).
+                let code = self.next_byte()?;
+                let framed_end = code == Opcode::Frame.code() && self.peek()? == shape.batch.code();
+                if code != shape.batch.code() && !framed_end {
                     container.entries += 1;
                     return Some(true);
                 }
-                self.pos += 1;
+                self.reader.take_peeked();
                 container.batch_start = None;
                 container.last_batch = Some(container.entries - start);
                 self.charge(SLOT_CHARGE * (shape.per_entry * (container.entries - start)) as u64)?;
@@ -608,7 +530,7 @@ impl<'a> Stream<'a> {
             let may_be_single = container.last_batch.is_none_or(|n| n == BATCH_SIZE);
             if self.eat(Opcode::Mark)? {
                 container.batch_start = Some(container.entries);
-            } else if may_be_single && self.single_end(self.pos, shape, LOOKAHEAD_LEVELS).is_some() {
+            } else if may_be_single && single_end(&mut self.reader.clone(), shape, LOOKAHEAD_LEVELS).is_some() {
                 container.single = true;
                 container.entries += 1;
                 return Some(true);
@@ -674,7 +596,8 @@ impl<'a> Stream<'a> {
     ) -> Option<()> {
         // Below protocol 2 an instance is a `copyreg._reconstructor` reduction, and `builtins`
         // names NEWOBJ may refuse: left to the general loader.
-        if self.proto < 2 || module == "builtins" {
+        self.peek()?;
+        if self.reader.proto() < 2 || module == "builtins" {
             return None;
         }
         self.within_depth()?;
@@ -700,50 +623,44 @@ impl<'a> Stream<'a> {
     /// The class `module.name`: GLOBAL, or STACK_GLOBAL of its module and name (strs or GETs
     /// of them), or a GET of the class memoized where it was first named.
     fn class(&mut self, module: &str, name: &str) -> Option<()> {
-        self.peek()?;
-        if let Some((index, length)) = self.get_at(self.pos) {
+        if let Some(index) = self.fetch() {
             if !self.keep {
                 self.fetches = true;
                 return None;
             }
             let slot = *self.memo.get(index as u64)?;
             let named = (slot.start == Slot::GLOBAL).then(|| self.globals.get(slot.len as usize)).flatten();
-            if named != Some(&(module, name)) {
+            if named.is_none_or(|(m, n)| (&**m, &**n) != (module, name)) {
                 return None;
             }
-            self.pos += length;
             return self.puts(Kept::Other);
         }
         let named = match self.eat(Opcode::Global)? {
-            true => self.global_lines()?,
+            true => {
+                let global = self.global_lines()?;
+                (global.module.as_str(), global.name.as_str()) == (module, name)
+            }
             false => {
                 let named = (self.text_or_get()?, self.text_or_get()?);
-                self.eat(Opcode::StackGlobal)?.then_some(named)?
+                self.eat(Opcode::StackGlobal)? && named == (module, name)
             }
         };
-        if named != (module, name) {
+        if !named {
             return None;
         }
         if let Some(policy) = self.policy {
             policy.admit(&crate::value::Global::new(module, name)).ok()?;
         }
         self.object()?;
-        self.puts(Kept::Global(named.0, named.1))
+        self.puts(Kept::Global(module, name))
     }
 
-    /// GLOBAL's module and name, two lines, as the general loader reads them (each at most
-    /// `max_line` bytes, UTF-8); `None` where it would rename them (Python 2 names below
-    /// protocol 3), which is left to it.
-    fn global_lines(&mut self) -> Option<(&'a str, &'a str)> {
-        let mut line = || {
-            let rest = &self.data[self.pos..];
-            let length = rest.iter().take(self.max_line.saturating_add(1)).position(|&b| b == b'\n')?;
-            self.pos += length + 1;
-            std::str::from_utf8(&rest[..length]).ok()
-        };
-        let (module, name) = (line()?, line()?);
-        let global = super::globals::global(self.proto, self.fix_imports, module.to_owned(), name.to_owned());
-        (global.module == module && global.name == name).then_some((module, name))
+    /// GLOBAL's module and name, two lines read by the opcode reader, as the general loader
+    /// names them (Python 2 names mapped below protocol 3).
+    fn global_lines(&mut self) -> Option<crate::value::Global> {
+        let Arg::Pair(module, name) = self.reader.arg(Opcode::Global, &mut self.budget).ok()? else { return None };
+        let (module, name) = (String::from_utf8(module).ok()?, String::from_utf8(name).ok()?);
+        Some(global(self.reader.proto(), self.fix_imports, module, name))
     }
 
     /// One field of a dict struct: `None` if it came before (a repeated key).
@@ -767,15 +684,14 @@ impl<'a> Stream<'a> {
     /// A pointer `P` (an `Rc` or `Arc`) to what `build` reads: built once per memoized
     /// object and cloned when a GET fetches it again, as the general loader shares it.
     pub(crate) fn shared<P: Clone + 'static>(&mut self, build: impl FnOnce(&mut Self) -> Option<P>) -> Option<P> {
-        let fetched = self.peek().and_then(|_| self.get_at(self.pos));
-        if let Some((index, length)) = fetched {
+        if let Some(index) = self.fetch() {
             if !self.keep {
                 self.fetches = true;
                 return None;
             }
             let built = self.built.get(&index).and_then(|b| b.iter().find_map(|b| b.downcast_ref::<P>())).cloned();
             if let Some(pointer) = built {
-                self.step_over_get(length)?;
+                self.after_get()?;
                 return Some(pointer);
             }
             let pointer = build(self)?;
@@ -788,6 +704,70 @@ impl<'a> Stream<'a> {
         }
         Some(pointer)
     }
+}
+
+// ----- the look ahead: where a batch of one ends -----
+
+/// Steps `ahead` past the scalar ([`SCALARS`]) it is at and its puts; `None` if another
+/// opcode is there.
+fn scalar_end(ahead: &mut Reader<'_>) -> Option<()> {
+    if !SCALARS[ahead.peek().ok()?? as usize] {
+        return None;
+    }
+    let (_, op) = ahead.next().ok()?;
+    ahead.skip_arg(op).ok()?;
+    after_puts(ahead)
+}
+
+/// Steps `ahead` past the value it is at and its puts: a scalar, or a list or dict nested
+/// at most `levels` deep whose batches of one hold scalars; `None` for anything else. Only
+/// steps, to tell a batch of one from what follows a container.
+fn value_end(ahead: &mut Reader<'_>, levels: u32) -> Option<()> {
+    let shape = match Opcode::from_byte(ahead.peek().ok()??)? {
+        Opcode::EmptyList => LIST,
+        Opcode::EmptyDict => DICT,
+        _ => return scalar_end(ahead),
+    };
+    let levels = levels.checked_sub(1)?;
+    ahead.take_peeked();
+    after_puts(ahead)?;
+    loop {
+        if ahead.peek().ok()?? == Opcode::Mark.code() {
+            ahead.take_peeked();
+            while ahead.peek().ok()?? != shape.batch.code() {
+                value_end(ahead, levels)?;
+            }
+            ahead.take_peeked();
+        } else {
+            // Scalars only: a container there would be stepped over to its end to learn
+            // whether it is an entry, and so on along its siblings.
+            let mut single = ahead.clone();
+            match single_end(&mut single, shape, 0) {
+                Some(()) => *ahead = single,
+                None => return Some(()),
+            }
+        }
+    }
+}
+
+/// Steps `ahead` past the puts it is at.
+fn after_puts(ahead: &mut Reader<'_>) -> Option<()> {
+    while PUT_OR_FRAMING[ahead.peek().ok()?? as usize] {
+        let (_, op) = ahead.next().ok()?;
+        ahead.skip_arg(op).ok()?;
+    }
+    Some(())
+}
+
+/// Steps `ahead` past a batch of one entry of a container of this shape (its key, a
+/// scalar, and its value, or its item; then `shape.single`), or `None` if none is there.
+/// The value may be a container `levels` deep ([`value_end`]).
+fn single_end(ahead: &mut Reader<'_>, shape: Shape, levels: u32) -> Option<()> {
+    if shape.per_entry == 2 {
+        scalar_end(ahead)?;
+    }
+    value_end(ahead, levels)?;
+    (ahead.peek().ok()?? == shape.single.code()).then(|| ahead.take_peeked())
 }
 
 #[cfg(test)]
