@@ -540,6 +540,10 @@ impl<'a, 'o> Direct<'a, 'o> {
                 self.stack.push(Value::Int(int));
                 continue;
             }
+            if let Some(float) = self.reader.next_float() {
+                self.stack.push(Value::Float(float));
+                continue;
+            }
             let taken = |code| ATOMS[code as usize] || code == Opcode::Frame as u8 || code == Opcode::Appends as u8;
             let Some((_, op)) = self.reader.next_if(taken).ok()? else { return Some(false) };
             match op {
