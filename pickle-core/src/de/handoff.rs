@@ -13,8 +13,8 @@ use std::collections::HashMap;
 
 use super::args::Budget;
 use super::globals::GlobalNames;
-use super::graph::{Graph, Item, Obj, ObjectNode};
 use crate::error::{Error, Result};
+use crate::graph::{Graph, Item, Obj, ObjectNode};
 use crate::value::{Shared, Value};
 
 /// What a fast path decoded, for the general loader to go on from. Opaque outside the

@@ -11,8 +11,8 @@ use std::hash::{Hash, Hasher};
 use num_bigint::BigInt;
 use num_traits::{FromPrimitive, ToPrimitive};
 
-use super::graph::{Graph, Item, Obj};
 use crate::error::{Error, Result};
+use crate::graph::{Graph, Item, Obj};
 
 /// Keys nested deeper than this (tuples of tuples of ...) are refused.
 const MAX_KEY_DEPTH: usize = 200;

@@ -9,15 +9,15 @@ use std::collections::HashMap;
 
 use super::args::{self, Arg, Budget, OBJECT_CHARGE, SLOT_CHARGE};
 use super::globals::{global, GlobalNames};
-use super::graph::{Graph, Item, Obj, ObjectNode};
 use super::handoff::Held;
 use super::input::Input;
 use super::memo::Memo;
 use super::reader::OpReader;
 use super::text::{self, Int};
-use super::{keys, scratch, Encoding, Hooks, PersistentLoad, StringErrors, UnpicklerOptions};
+use super::{keys, Encoding, Hooks, PersistentLoad, StringErrors, UnpicklerOptions};
 use crate::compat;
 use crate::error::{Error, ErrorKind, Result};
+use crate::graph::{scratch, Graph, Item, Obj, ObjectNode};
 use crate::opcode::Opcode;
 use crate::reconstruct::Tree;
 use crate::value::{Global, PyString, Value};

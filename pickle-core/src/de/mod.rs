@@ -10,7 +10,6 @@ mod args;
 pub(crate) mod direct;
 mod dis;
 mod globals;
-pub(crate) mod graph;
 pub(crate) mod handoff;
 mod input;
 mod keys;
@@ -19,7 +18,6 @@ mod memo;
 mod policy;
 mod prescan;
 mod reader;
-mod scratch;
 pub(crate) mod stream;
 mod text;
 

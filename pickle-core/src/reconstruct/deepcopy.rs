@@ -9,8 +9,8 @@
 use std::collections::HashMap;
 
 use super::{Reconstruct, Tree};
-use crate::de::graph::{Graph, Item, Obj, ObjectNode};
 use crate::error::{Error, ErrorKind, Result};
+use crate::graph::{Graph, Item, Obj, ObjectNode};
 use crate::reduce::{Builtin, Call, Reduce, Reduction};
 use crate::ser::{ItemSink, PairSink, SinkTarget};
 use crate::value::{Global, PyString};

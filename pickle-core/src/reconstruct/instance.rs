@@ -14,7 +14,7 @@
 //! items. [`Instance`] gives one view of all of them.
 
 use super::node::{Items, Node, Pairs};
-use crate::de::graph::{Item, Obj, ObjectNode};
+use crate::graph::{Item, Obj, ObjectNode};
 use crate::value::Global;
 
 /// An object built by a reduction, read as a class instance (see [`Node::instance`]).

@@ -14,8 +14,8 @@ use std::fmt;
 use num_bigint::BigInt;
 
 use super::{Instance, Reconstruct};
-use crate::de::graph::{Graph, Item, Obj, Shares};
 use crate::error::{Error, ErrorKind, Result};
+use crate::graph::{Graph, Item, Obj, Shares};
 use crate::value::Atom;
 use crate::value::{Global, PyString, Value};
 

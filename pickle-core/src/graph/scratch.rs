@@ -5,7 +5,7 @@
 
 use std::cell::RefCell;
 
-use super::graph::{Item, Obj};
+use super::{Item, Obj};
 
 /// The largest buffer kept for the next load.
 const KEEP_BYTES: usize = 32 << 20;

@@ -9,6 +9,10 @@
 //! to, and a second builds the `Value`: objects referred to once are moved in place,
 //! others become one [`Shared`] node each, and a reference back to an object still being
 //! built becomes a weak [`Cycle`](crate::Cycle) link. Both passes are iterative.
+//!
+//! It sits below the decoders and the traits, beside `value`: the general loader (`de`)
+//! builds it, [`Node`](crate::Node)s (`reconstruct`) and the deep copier read it, and
+//! neither has to name the other to share it.
 
 use std::any::Any;
 use std::collections::HashMap;
@@ -16,7 +20,7 @@ use std::rc::Rc;
 
 use num_bigint::BigInt;
 
-use super::scratch;
+pub(crate) mod scratch;
 use crate::error::{Error, ErrorKind, Result};
 use crate::value::{Global, Object, PyString, Shared, Value};
 
