@@ -931,3 +931,73 @@ fn hooks_and_streams_after_a_handoff() {
     assert!(unpickler.remaining().is_empty());
     assert_eq!(unpickler.position(), stream.len() as u64);
 }
+
+/// Tuples as CPython writes them (TUPLE1 to TUPLE3 from protocol 2, MARK and TUPLE
+/// otherwise), with strs shared between them and a tuple shared by two items: the typed
+/// fast path reads them from protocol 1 (protocol 0 writes ints as text, which it leaves to
+/// the general loader), a list for a tuple and a tuple of the wrong length are left to the
+/// general loader, and both paths agree on each.
+#[test]
+fn cpython_tuples_load_alike_as_rust_tuples() {
+    if !common::python_available("cpython_tuples_load_alike_as_rust_tuples") {
+        return;
+    }
+    use std::rc::Rc;
+    let expressions = [
+        "[(i, 'name %d' % (i % 3)) for i in range(5)]",
+        "[(i, -i, i * 1000, i * 100000) for i in range(3)]",
+        "[((1, 'a'), (2, 3, 4, 5)), ((6, 'b'), (7, 8, 9, 10))]",
+        "(lambda t: [t, t, (1, 'c')])((0, 'shared'))",
+        "((1.5,), ([1, 2, 3],))",
+        "[[1, 'a'], (2, 'b')]",
+        "[(1, 'a', 2)]",
+    ];
+    for (index, protocol, bytes) in cpython_pickles(expressions) {
+        let options = defaults();
+        let fast = match index {
+            0 => {
+                let value = typed_agree::<Vec<(i64, String)>>(&bytes, &options).unwrap();
+                assert_eq!(value[4], (4, "name 1".to_string()));
+                pickle_core::__private::load_streamed::<Vec<(i64, String)>>(&bytes, &options).is_some()
+            }
+            1 => {
+                let value = typed_agree::<Vec<(i64, i64, i64, i64)>>(&bytes, &options).unwrap();
+                assert_eq!(value[2], (2, -2, 2000, 200000));
+                pickle_core::__private::load_streamed::<Vec<(i64, i64, i64, i64)>>(&bytes, &options).is_some()
+            }
+            2 => {
+                type Nested = Vec<((i64, String), (i64, i64, i64, i64))>;
+                let value = typed_agree::<Nested>(&bytes, &options).unwrap();
+                assert_eq!(value[1], ((6, "b".to_string()), (7, 8, 9, 10)));
+                pickle_core::__private::load_streamed::<Nested>(&bytes, &options).is_some()
+            }
+            3 => {
+                let value = typed_agree::<Vec<Rc<(i64, String)>>>(&bytes, &options).unwrap();
+                assert!(Rc::ptr_eq(&value[0], &value[1]) && !Rc::ptr_eq(&value[0], &value[2]));
+                let fast = pickle_core::__private::load_streamed::<Vec<Rc<(i64, String)>>>(&bytes, &options);
+                assert!(fast.as_ref().is_none_or(|v| Rc::ptr_eq(&v[0], &v[1])));
+                fast.is_some()
+            }
+            4 => {
+                let floats = typed_agree::<Vec<(f64,)>>(&bytes, &options);
+                assert!(floats.is_err(), "a list is no float");
+                let value = typed_agree::<((f64,), (Vec<i64>,))>(&bytes, &options).unwrap();
+                assert_eq!(value, ((1.5,), (vec![1, 2, 3],)));
+                pickle_core::__private::load_streamed::<((f64,), (Vec<i64>,))>(&bytes, &options).is_some()
+            }
+            5 => {
+                // A list where a tuple is asked for: the general loader takes it.
+                let value = typed_agree::<Vec<(i64, String)>>(&bytes, &options).unwrap();
+                assert_eq!(value, vec![(1, "a".to_string()), (2, "b".to_string())]);
+                assert!(pickle_core::__private::load_streamed::<Vec<(i64, String)>>(&bytes, &options).is_none());
+                continue;
+            }
+            _ => {
+                assert!(typed_agree::<Vec<(i64, String)>>(&bytes, &options).is_err());
+                assert!(pickle_core::__private::load_streamed::<Vec<(i64, String)>>(&bytes, &options).is_none());
+                continue;
+            }
+        };
+        assert_eq!(fast, protocol >= 1, "expression {index} at protocol {protocol}");
+    }
+}

@@ -51,9 +51,9 @@ struct Record {
     score: Option<f64>,
 }
 
-/// For each str, the position of the first that is the same allocation.
-fn sharing(strs: &[&Rc<String>]) -> Vec<usize> {
-    strs.iter().map(|s| strs.iter().position(|t| Rc::ptr_eq(s, t)).unwrap_or(usize::MAX)).collect()
+/// For each item, the position of the first that is the same allocation.
+fn sharing<T>(items: &[&Rc<T>]) -> Vec<usize> {
+    items.iter().map(|s| items.iter().position(|t| Rc::ptr_eq(s, t)).unwrap_or(usize::MAX)).collect()
 }
 
 /// An instance of a plain Python class `m.A` (`object.__reduce_ex__`'s shape).
@@ -117,6 +117,13 @@ fuzz_target!(|data: &[u8]| {
     });
     agree::<Vec<Option<String>>>(data, equal);
     agree::<Vec<Rc<String>>>(data, |d, g| {
+        assert_eq!(d, g);
+        assert_eq!(sharing(&d.iter().collect::<Vec<_>>()), sharing(&g.iter().collect::<Vec<_>>()));
+    });
+    // Tuples: TUPLE1 to TUPLE3 and MARK ... TUPLE, nested, one shared by `Rc`.
+    agree::<Vec<(i64, Option<String>)>>(data, equal);
+    agree::<Vec<((i64,), (i64, i64, i64, i64))>>(data, equal);
+    agree::<Vec<Rc<(String, i64, i64)>>>(data, |d, g| {
         assert_eq!(d, g);
         assert_eq!(sharing(&d.iter().collect::<Vec<_>>()), sharing(&g.iter().collect::<Vec<_>>()));
     });

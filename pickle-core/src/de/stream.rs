@@ -9,7 +9,8 @@
 //! it sees containers whose own batches of one hold scalars (`[{'k': [1]}]` gives up). A
 //! [`Stream`] reads that
 //! grammar as the Rust type asks for it ([`Reconstruct::stream`]): numbers and strs through
-//! [`Reconstruct::from_atom`] and [`Reconstruct::from_text`], `Vec` as a list, `Option` as
+//! [`Reconstruct::from_atom`] and [`Reconstruct::from_text`], `Vec` as a list, a Rust tuple
+//! as a tuple (its items, then TUPLE1 to TUPLE3, or MARK, items, TUPLE), `Option` as
 //! `None` or its type, `Rc`/`Arc` sharing one allocation per memoized object as
 //! [`Node::shared`](crate::Node::shared) does, a derived `#[pickle(dict)]` struct as a dict
 //! of its fields, and a derived struct of a plain Python class as `object.__reduce_ex__`
@@ -19,7 +20,8 @@
 //!
 //! Like the direct path to a `Value` (`direct`), it gives up on anything else and the
 //! general loader, which decides every case, reads the pickle from its start: another
-//! opcode or shape (a tuple, a class instance, a list or dict fetched again), a str that is
+//! opcode or shape (a list where a tuple is asked for, a class instance below protocol 2,
+//! a list or dict fetched again), a str that is
 //! not UTF-8, an item the type refuses or a missing, repeated or unknown field, a limit
 //! reached. So both give one answer, and an error keeps the offset the general loader gives
 //! it. The limits are charged as the general loader charges them; the depth limit is kept
@@ -564,6 +566,40 @@ impl<'a> Stream<'a> {
         })?;
         self.close(list)?;
         Some(items)
+    }
+
+    /// A tuple of `len` (1 or more) items, read in order by `items`, as CPython writes one:
+    /// MARK, the items, TUPLE; or, from protocol 2 and for up to three items, the items and
+    /// TUPLE1, TUPLE2 or TUPLE3. Anything else (a list where a tuple was asked for, a tuple
+    /// that contains itself) is left to the general loader.
+    pub fn tuple<T>(&mut self, len: usize, items: impl FnOnce(&mut Self) -> Option<T>) -> Option<T> {
+        self.peek()?;
+        let marked = len > 3 || self.reader.proto() < 2;
+        if marked && !self.eat(Opcode::Mark)? {
+            return None;
+        }
+        self.object()?;
+        self.depth += 1;
+        // A recursive type (a struct holding a tuple of itself) nests as deep as the input.
+        let value = crate::stack::grow(|| items(self));
+        self.depth -= 1;
+        let value = value?;
+        let close = match len {
+            _ if marked => Opcode::Tuple,
+            1 => Opcode::Tuple1,
+            2 => Opcode::Tuple2,
+            _ => Opcode::Tuple3,
+        };
+        if !self.eat(close)? {
+            return None;
+        }
+        self.charge(SLOT_CHARGE * len as u64)?;
+        // A tuple is one level deeper than its items to the general loader.
+        if self.depth >= self.max_depth {
+            return None;
+        }
+        self.puts(Kept::Other)?;
+        Some(value)
     }
 
     /// A dict whose keys are strs among `names`, each key's value read by `fill` with the

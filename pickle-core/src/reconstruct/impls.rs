@@ -345,6 +345,10 @@ macro_rules! tuples {
                     item.get::<$name>().map_err(|e| e.at_index(i))?
                 },)+))
             }
+
+            fn stream(stream: &mut crate::__private::Stream<'_>) -> Option<($($name,)+)> {
+                stream.tuple($len, |stream| Some(($($name::stream(stream)?,)+)))
+            }
         }
     )*};
 }
