@@ -1001,3 +1001,50 @@ fn cpython_tuples_load_alike_as_rust_tuples() {
         assert_eq!(fast, protocol >= 1, "expression {index} at protocol {protocol}");
     }
 }
+
+/// Dicts as CPython writes them, into `HashMap` and `BTreeMap`: the typed fast path reads
+/// them from protocol 1 (batches of up to 1000 pairs, nested dicts, str keys met again by
+/// GET), and both paths agree; a repeated key, which CPython never
+/// writes, is left to the general loader.
+#[test]
+fn cpython_dicts_load_alike_as_rust_maps() {
+    if !common::python_available("cpython_dicts_load_alike_as_rust_maps") {
+        return;
+    }
+    use std::collections::{BTreeMap, HashMap};
+    type Nested = Vec<HashMap<String, BTreeMap<i64, Vec<i64>>>>;
+    let expressions = [
+        "{'k%d' % i: i * i for i in range(2500)}",
+        "[{'a': {1: [1, 2]}, 'b': {}}, {'a': {2: []}, 'c': {3: [3]}}]",
+        "[{'only': {7: [7]}}]",
+    ];
+    for (index, protocol, bytes) in cpython_pickles(expressions) {
+        let options = defaults();
+        let fast = match index {
+            0 => {
+                let value = typed_agree::<HashMap<String, i64>>(&bytes, &options).unwrap();
+                assert_eq!((value.len(), value["k2499"]), (2500, 2499 * 2499));
+                let sorted = typed_agree::<BTreeMap<String, i64>>(&bytes, &options).unwrap();
+                assert_eq!(sorted.len(), 2500);
+                pickle_core::__private::load_streamed::<BTreeMap<String, i64>>(&bytes, &options).is_some()
+                    && pickle_core::__private::load_streamed::<HashMap<String, i64>>(&bytes, &options).is_some()
+            }
+            _ => {
+                let value = typed_agree::<Nested>(&bytes, &options).unwrap();
+                let last = value.last().unwrap();
+                let (key, inner) = if index == 1 { ("c", 3) } else { ("only", 7) };
+                assert_eq!(last[key][&inner], vec![inner]);
+                pickle_core::__private::load_streamed::<Nested>(&bytes, &options).is_some()
+            }
+        };
+        // One-entry containers in one-entry containers are beyond the batch-of-one scan
+        // (see `de/stream.rs`): the general loader reads those.
+        let expected = protocol >= 1 && index != 2;
+        assert_eq!(fast, expected, "expression {index} at protocol {protocol}");
+    }
+    // `{'a': 1, 'a': 2}` written by hand: EMPTY_DICT, MARK, 'a', 1, 'a', 2, SETITEMS.
+    let repeated = b"\x80\x04}(\x8c\x01aK\x01\x8c\x01aK\x02u.";
+    let options = defaults();
+    let _ = typed_agree::<HashMap<String, i64>>(repeated, &options);
+    assert!(pickle_core::__private::load_streamed::<HashMap<String, i64>>(repeated, &options).is_none());
+}

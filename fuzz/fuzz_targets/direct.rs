@@ -6,6 +6,7 @@
 
 #![no_main]
 
+use std::collections::{BTreeMap, HashMap};
 use std::fmt::Debug;
 use std::io::Cursor;
 use std::rc::Rc;
@@ -68,7 +69,8 @@ struct Instance {
 
 fn same_instances(d: &Vec<Rc<Instance>>, g: &Vec<Rc<Instance>>) {
     assert_eq!(d, g);
-    let pointers = |v: &Vec<Rc<Instance>>| v.iter().map(|i| v.iter().position(|j| Rc::ptr_eq(i, j))).collect::<Vec<_>>();
+    let pointers =
+        |v: &Vec<Rc<Instance>>| v.iter().map(|i| v.iter().position(|j| Rc::ptr_eq(i, j))).collect::<Vec<_>>();
     assert_eq!(pointers(d), pointers(g), "instances shared differently");
     let strs = |v: &Vec<Rc<Instance>>| sharing(&v.iter().map(|i| &i.b).collect::<Vec<_>>());
     assert_eq!(strs(d), strs(g), "strs shared differently");
@@ -77,7 +79,8 @@ fn same_instances(d: &Vec<Rc<Instance>>, g: &Vec<Rc<Instance>>) {
 fn same_records(d: &Vec<Record>, g: &Vec<Record>) {
     let bits = |records: &Vec<Record>| records.iter().map(|r| r.score.map(f64::to_bits)).collect::<Vec<_>>();
     assert_eq!(bits(d), bits(g));
-    let rest = |records: &Vec<Record>| records.iter().map(|r| (r.id, r.name.clone(), r.tags.clone())).collect::<Vec<_>>();
+    let rest =
+        |records: &Vec<Record>| records.iter().map(|r| (r.id, r.name.clone(), r.tags.clone())).collect::<Vec<_>>();
     assert_eq!(rest(d), rest(g));
     let tags = |records: &Vec<Record>| sharing(&records.iter().flat_map(|r| &r.tags).collect::<Vec<_>>());
     assert_eq!(tags(d), tags(g), "tags shared differently");
@@ -127,6 +130,9 @@ fuzz_target!(|data: &[u8]| {
         assert_eq!(d, g);
         assert_eq!(sharing(&d.iter().collect::<Vec<_>>()), sharing(&g.iter().collect::<Vec<_>>()));
     });
+    // Maps: any keys, a repeated key left to the general loader.
+    agree::<HashMap<String, Vec<i64>>>(data, equal);
+    agree::<BTreeMap<i64, Option<String>>>(data, equal);
     agree::<Vec<Record>>(data, same_records);
     agree::<Vec<Rc<Instance>>>(data, same_instances);
     // A bytes borrowed where it can be: what loads gives for Bytes, payload or error.

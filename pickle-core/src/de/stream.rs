@@ -10,7 +10,8 @@
 //! [`Stream`] reads that
 //! grammar as the Rust type asks for it ([`Reconstruct::stream`]): numbers and strs through
 //! [`Reconstruct::from_atom`] and [`Reconstruct::from_text`], `Vec` as a list, a Rust tuple
-//! as a tuple (its items, then TUPLE1 to TUPLE3, or MARK, items, TUPLE), `Option` as
+//! as a tuple (its items, then TUPLE1 to TUPLE3, or MARK, items, TUPLE), `HashMap` and
+//! `BTreeMap` as a dict, `Option` as
 //! `None` or its type, `Rc`/`Arc` sharing one allocation per memoized object as
 //! [`Node::shared`](crate::Node::shared) does, a derived `#[pickle(dict)]` struct as a dict
 //! of its fields, and a derived struct of a plain Python class as `object.__reduce_ex__`
@@ -600,6 +601,22 @@ impl<'a> Stream<'a> {
         }
         self.puts(Kept::Other)?;
         Some(value)
+    }
+
+    /// A dict, each key a `K` and each value a `V`, given to `insert`, which says whether
+    /// the key is new: a repeated key (which no dict CPython pickles has) is left to the
+    /// general loader.
+    pub(crate) fn pairs<K: Reconstruct, V: Reconstruct>(&mut self, mut insert: impl FnMut(K, V) -> bool) -> Option<()> {
+        let mut dict = self.open(DICT)?;
+        crate::stack::grow(|| {
+            while self.next_entry(&mut dict)? {
+                let key = K::stream(self)?;
+                let value = V::stream(self)?;
+                insert(key, value).then_some(())?;
+            }
+            Some(())
+        })?;
+        self.close(dict)
     }
 
     /// A dict whose keys are strs among `names`, each key's value read by `fill` with the

@@ -322,11 +322,23 @@ impl<K: Reconstruct + Eq + Hash, V: Reconstruct, S: BuildHasher + Default> Recon
     fn reconstruct(node: Node<'_>) -> Result<HashMap<K, V, S>> {
         mapping(node)
     }
+
+    fn stream(stream: &mut crate::__private::Stream<'_>) -> Option<HashMap<K, V, S>> {
+        let mut map = HashMap::default();
+        stream.pairs(|key, value| map.insert(key, value).is_none())?;
+        Some(map)
+    }
 }
 
 impl<K: Reconstruct + Ord, V: Reconstruct> Reconstruct for BTreeMap<K, V> {
     fn reconstruct(node: Node<'_>) -> Result<BTreeMap<K, V>> {
         mapping(node)
+    }
+
+    fn stream(stream: &mut crate::__private::Stream<'_>) -> Option<BTreeMap<K, V>> {
+        let mut map = BTreeMap::new();
+        stream.pairs(|key, value| map.insert(key, value).is_none())?;
+        Some(map)
     }
 }
 
