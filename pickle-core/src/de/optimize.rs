@@ -32,6 +32,8 @@ struct Plan {
     steps: Vec<Step>,
     used: HashSet<String>,
     protocol: u8,
+    /// The offset of the PROTO that gave `protocol`, for the error where it is too high.
+    protocol_at: u64,
 }
 
 /// What `pickletools.optimize(pickle)` returns: the first pickle in `pickle` (up to its
@@ -46,9 +48,11 @@ struct Plan {
 /// # Ok::<(), pickle_core::Error>(())
 /// ```
 pub fn optimize(pickle: &[u8]) -> Result<Vec<u8>> {
-    let Plan { header, steps, used, protocol } = scan(pickle)?;
+    let Plan { header, steps, used, protocol, protocol_at } = scan(pickle)?;
     if protocol > HIGHEST_PROTOCOL {
-        return Err(Error::new(ErrorKind::UnsupportedProtocol(protocol)));
+        return Err(Error::new(ErrorKind::UnsupportedProtocol(protocol))
+            .at_offset(protocol_at)
+            .at_opcode(Opcode::Proto));
     }
     let mut out = Output::new(None);
     out.bytes(&pickle[header]);
@@ -85,7 +89,7 @@ fn scan(pickle: &[u8]) -> Result<Plan> {
     let mut reader: OpReader<_, false> = OpReader::lenient(SliceSource::new(pickle));
     let mut budget = Budget::new(u64::MAX);
     let (mut header, mut steps, mut used, mut stored) = (0..0, Vec::new(), HashSet::new(), HashSet::new());
-    let mut protocol = 0u8;
+    let (mut protocol, mut protocol_at) = (0u8, 0);
     loop {
         let (pos, op) = reader.next()?;
         let at = |e: Error| e.at_offset(pos).at_opcode(op);
@@ -109,11 +113,11 @@ fn scan(pickle: &[u8]) -> Result<Plan> {
             Opcode::Proto if pos == 0 => header = range,
             _ => steps.push(Step::Copy(range)),
         }
-        if op == Opcode::Proto {
-            protocol = protocol.max(reader.proto());
+        if op == Opcode::Proto && reader.proto() > protocol {
+            (protocol, protocol_at) = (reader.proto(), pos);
         }
         if op == Opcode::Stop {
-            return Ok(Plan { header, steps, used, protocol });
+            return Ok(Plan { header, steps, used, protocol, protocol_at });
         }
     }
 }
