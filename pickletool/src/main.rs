@@ -47,7 +47,7 @@ struct DisArgs {
     annotate: bool,
     /// If more than one pickle file is given, print this before each disassembly ({name} is
     /// the file's name)
-    #[arg(short, long, default_value = "==> {name} <==")]
+    #[arg(short, long, default_value = "==> {name} <==", allow_hyphen_values = true)]
     preamble: String,
 }
 
