@@ -3,8 +3,8 @@
 //! It exists so that people who inspect pickles (model files, caches, queues) get what
 //! `python3 -m pickletools` and `pickletools.optimize` give, byte for byte, from the engine
 //! `pickle-core` decodes with, and with a typed error naming the byte offset where a pickle
-//! is malformed. The work is in `pickle-core` (`dis_with`, `optimize`); this file only reads
-//! arguments and files and writes the results.
+//! is malformed. The work is in `pickle-core` (`dis_with`, `optimize`, the `Value` loader and
+//! its `repr`); this file only reads arguments and files and writes the results.
 
 use std::fs;
 use std::io::{self, Write};
@@ -27,6 +27,9 @@ enum Command {
     Dis(DisArgs),
     /// Drop unused PUTs and renumber the memo, as `pickletools.optimize` does
     Optimize(OptimizeArgs),
+    /// Print the object as Python's `repr` would, without importing or calling anything
+    /// (a class instance or call shows as the call `module.Name(args)`)
+    Show(ShowArgs),
 }
 
 #[derive(Args)]
@@ -60,6 +63,12 @@ struct OptimizeArgs {
     output: Option<PathBuf>,
 }
 
+#[derive(Args)]
+struct ShowArgs {
+    /// The pickle file
+    file: PathBuf,
+}
+
 /// What went wrong, and the exit code it gives: 1 for a bad pickle, 2 for bad usage or a
 /// file that cannot be read or written (argparse's code for those).
 struct Failure {
@@ -81,6 +90,7 @@ fn main() -> ExitCode {
     let result = match Cli::parse().command {
         Command::Dis(args) => dis(&args),
         Command::Optimize(args) => optimize(&args),
+        Command::Show(args) => show(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -127,6 +137,14 @@ fn optimize(args: &OptimizeArgs) -> Result<(), Failure> {
     let pickle = read(&args.file)?;
     let optimized = pickle_core::optimize(&pickle).map_err(|e| Failure::pickle(&args.file, e))?;
     write(args.output.as_ref(), &optimized)
+}
+
+/// The object, decoded by pickle-core into an inert `Value` (every global is data, so
+/// nothing is refused and nothing runs), printed in Python's `repr` syntax.
+fn show(args: &ShowArgs) -> Result<(), Failure> {
+    let pickle = read(&args.file)?;
+    let value: pickle_core::Value = pickle_core::loads(&pickle).map_err(|e| Failure::pickle(&args.file, e))?;
+    write(None, format!("{value}\n").as_bytes())
 }
 
 /// The preamble with the file's name put in: Python's `str.format` with only `{name}`

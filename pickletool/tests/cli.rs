@@ -177,6 +177,33 @@ fn options_match_the_pickletools_command() {
     assert_eq!(fs::read(dir.join("ours.txt")).unwrap(), fs::read(dir.join("theirs.txt")).unwrap());
 }
 
+/// `show` prints what `repr(pickle.loads(data))` prints, for objects of builtin types:
+/// shared objects printed each time they are reached, cycles as `[...]`, sets in the order
+/// the pickle gives (the loading process's, as the corpus is written by the one process).
+#[test]
+fn show_matches_repr_for_builtins() {
+    if !python_available("show_matches_repr_for_builtins") {
+        return;
+    }
+    let dir = corpus();
+    let mut compared = 0;
+    for name in pickles(dir) {
+        let Ok(expected) = fs::read(dir.join(format!("{name}.repr"))) else { continue };
+        let out = pickletool(&["show", &format!("{name}.pkl")], dir);
+        assert!(out.status.success(), "{name}: {out:?}");
+        assert!(
+            out.stdout == expected,
+            "{name}: show differs from repr:\n{:.300}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+        compared += 1;
+    }
+    assert!(compared > 100, "only {compared} reprs compared");
+    let broken = pickletool(&["show", "bad_cut_nested_p2_29.pkl"], dir);
+    assert_eq!(broken.status.code(), Some(1), "{broken:?}");
+    assert!(error_offset(&broken).is_some(), "{broken:?}");
+}
+
 /// Broken pickles name the byte where they break: the opcode that is no opcode, the GET of
 /// nothing, the end of the data; and for `dis`, the opcode that wants a MARK there is not
 /// (`pickletools.optimize` does not check MARKs, so neither does `optimize`).

@@ -5,7 +5,8 @@ on the machine rather than against listings copied by hand. `gen DIR` writes eac
 DIR/NAME.pkl with what pickletools makes of it beside it: NAME.dis (the listing, as
 `python3 -m pickletools` prints it, partial where it raises), NAME.dis-a (with --annotate),
 NAME.dis-l1 (--indentlevel 1), NAME.opt (`pickletools.optimize`, absent where it raises) and
-NAME.fails (present where dis raises). `check DIR` loads every NAME.ours-opt next to NAME.pkl
+NAME.fails (present where dis raises), and for objects of builtin types only, NAME.repr
+(`repr(pickle.loads(data))`, which `pickletool show` prints). `check DIR` loads every NAME.ours-opt next to NAME.pkl
 and exits non-zero, naming it, where the two do not load to equal objects (a NAME.pkl
 that does not load is skipped).
 """
@@ -94,6 +95,15 @@ def objects():
     }
 
 
+# The objects whose repr is Python syntax all the way down: no classes, globals or reductions
+# of the standard library, which `pickletool show` prints as calls, not as their repr.
+BUILTIN = {
+    "none", "bools", "small_ints", "large_ints", "floats", "strings", "bytes", "bytearray",
+    "tuples", "nested", "memo_sharing", "recursive_list", "cyclic_dict", "recursive_tuple",
+    "sets", "dict_keys", "long_list", "long_dict", "long_set", "many_memo", "empty_containers",
+}
+
+
 def malformed(good):
     """Broken pickles: cut short, a byte that is no opcode, and ones pickletools' checks fail."""
     cases = {
@@ -159,6 +169,9 @@ def gen(directory):
 
     for (name, protocol), data in good.items():
         write_case(directory, f"{name}_p{protocol}", data)
+        if name in BUILTIN:
+            with open(os.path.join(directory, f"{name}_p{protocol}.repr"), "w", encoding="utf-8") as f:
+                f.write(repr(pickle.loads(data)) + "\n")
     for name, data in malformed(good).items():
         write_case(directory, f"bad_{name}", data)
     shared_memo(directory)
