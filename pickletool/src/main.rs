@@ -140,10 +140,12 @@ fn optimize(args: &OptimizeArgs) -> Result<(), Failure> {
 }
 
 /// The object, decoded by pickle-core into an inert `Value` (every global is data, so
-/// nothing is refused and nothing runs), printed in Python's `repr` syntax.
+/// nothing is refused and nothing runs), printed in Python's `repr` syntax. Bytes after the
+/// STOP are ignored, as `pickle.loads` ignores them.
 fn show(args: &ShowArgs) -> Result<(), Failure> {
     let pickle = read(&args.file)?;
-    let value: pickle_core::Value = pickle_core::loads(&pickle).map_err(|e| Failure::pickle(&args.file, e))?;
+    let loaded = pickle_core::Unpickler::from_slice(&pickle).load::<pickle_core::Value>();
+    let value = loaded.map_err(|e| Failure::pickle(&args.file, e))?;
     write(None, format!("{value}\n").as_bytes())
 }
 

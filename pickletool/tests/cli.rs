@@ -199,6 +199,8 @@ fn show_matches_repr_for_builtins() {
         compared += 1;
     }
     assert!(compared > 100, "only {compared} reprs compared");
+    fs::write(dir.join("trailing.pkl"), b"\x80\x02]q\x00K\x01a.trailing").unwrap();
+    assert_eq!(pickletool(&["show", "trailing.pkl"], dir).stdout, b"[1]\n", "bytes after STOP are ignored");
     let broken = pickletool(&["show", "bad_cut_nested_p2_29.pkl"], dir);
     assert_eq!(broken.status.code(), Some(1), "{broken:?}");
     assert!(error_offset(&broken).is_some(), "{broken:?}");
