@@ -122,6 +122,11 @@ def malformed(good):
         "bad_utf8": b"X\x02\x00\x00\x00\xff\xfe.",
         "short_frame_arg": b"\x80\x04\x95\x10\x00",
         "bad_int_line": b"Ixyz\n.",
+        "global_not_ascii": b"c__m\xe9in__\nX\n.",
+        "global_escaped": b"cmod\\x41\nB\\\\\n.",
+        "string_not_ascii": b"S'\\xe9'\n.",
+        "persid_not_ascii": b"P\xff\n.",
+        "mark_popped_as_item": b"](al.",
     }
     for name in ("nested", "strings", "instances", "large_ints"):
         for protocol in (0, 2, 4):

@@ -96,7 +96,13 @@ impl Listing<'_> {
     /// line, as pickletools prints the line before it raises.
     fn step(&mut self, pos: u64, op: Opcode, shown: Option<String>, out: &mut String) -> Result<()> {
         let info = op.info();
-        let indent = " ".repeat(self.options.indent * self.marks.len());
+        if self.takes_mark(op) && !self.marks.is_empty() && !self.stack.contains(&true) {
+            // An opcode that pops a fixed count took the MARK; pickletools then fails
+            // looking for it (an IndexError) after printing the offset alone.
+            let _ = write!(out, "{pos:5}: ");
+            return Err(Error::unpickling("a MARK was popped as an item, and is not on the stack"));
+        }
+        let indent = " ".repeat(self.options.indent.saturating_mul(self.marks.len()));
         let mut line = format!("{:<4} {indent}{}", code_repr(op.code()), info.name);
         let mut checked = Ok(());
         let (note, pops) = self.pop_mark(op, &mut checked);
@@ -123,8 +129,7 @@ impl Listing<'_> {
     /// is a POP of a MARK): its note, and how many items `op` pops besides.
     fn pop_mark(&mut self, op: Opcode, checked: &mut Result<()>) -> (Option<String>, usize) {
         let before = op.info().stack_before;
-        let takes_mark = before.contains(&StackItem::Mark) || (op == Opcode::Pop && self.stack.last() == Some(&true));
-        if !takes_mark {
+        if !self.takes_mark(op) {
             return (None, before.len());
         }
         let Some(at) = self.marks.pop() else {
@@ -137,6 +142,11 @@ impl Listing<'_> {
             }
         }
         (Some(format!("(MARK at {at})")), before.iter().position(|s| *s == StackItem::Mark).unwrap_or(0))
+    }
+
+    /// Whether `op` consumes the topmost MARK: it needs one, or it is a POP of one.
+    fn takes_mark(&self, op: Opcode) -> bool {
+        op.info().stack_before.contains(&StackItem::Mark) || (op == Opcode::Pop && self.stack.last() == Some(&true))
     }
 
     /// pickletools' memo checks for a PUT or a GET (`shown` is its argument); MEMOIZE's
@@ -234,12 +244,13 @@ pub(super) fn show_arg(kind: ArgKind, arg: Arg) -> Result<Option<String>> {
             Err(e) => return Err(Error::unpickling(format!("'utf-8' codec can't decode the str payload: {e}"))),
         },
         (_, Arg::Pair(module, name)) => {
-            let mut joined = module;
+            let mut joined = unescaped_ascii(&module, true)?;
             joined.push(b' ');
-            joined.extend_from_slice(&name);
+            joined.extend_from_slice(&unescaped_ascii(&name, true)?);
             text(&joined)
         }
-        (ArgKind::Stringnl, Arg::Line(l)) => text(&text::parse_quoted_string(&l)?),
+        (ArgKind::Stringnl, Arg::Line(l)) => text(&unescaped_ascii(&l, false)?),
+        (ArgKind::StringnlNoescape, Arg::Line(l)) => text(&unescaped_ascii(&l, true)?),
         (ArgKind::Unicodestringnl, Arg::Line(l)) => str_repr(text::parse_raw_unicode_escape(&l)?.code_points()),
         (ArgKind::DecimalnlShort, Arg::Line(l)) => match l.as_slice() {
             b"00" => "False".to_owned(),
@@ -250,6 +261,22 @@ pub(super) fn show_arg(kind: ArgKind, arg: Arg) -> Result<Option<String>> {
         (ArgKind::Floatnl, Arg::Line(l)) => float_repr(text::parse_float_line(&l)?),
         (_, Arg::Line(l)) => text(&l),
     }))
+}
+
+/// A text line as pickletools reads STRING's, GLOBAL's and PERSID's (`read_stringnl`): its
+/// escapes undone (`codecs.escape_decode`, STRING's quotes taken off first, the others have
+/// none), and only ASCII after that.
+fn unescaped_ascii(line: &[u8], bare: bool) -> Result<Vec<u8>> {
+    let bytes = match bare {
+        true => text::parse_quoted_string(&[b"'", line, b"'"].concat())?,
+        false => text::parse_quoted_string(line)?,
+    };
+    match bytes.iter().position(|b| !b.is_ascii()) {
+        Some(at) => {
+            Err(Error::unpickling(format!("'ascii' codec can't decode byte {:#04x} in position {at}", bytes[at])))
+        }
+        None => Ok(bytes),
+    }
 }
 
 fn show_int(value: text::Int) -> String {
