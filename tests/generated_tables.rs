@@ -27,7 +27,8 @@ fn opcode_table_matches_pickletools() {
         "import json, pickletools\n\
          print(json.dumps([[o.name, ord(o.code.encode('latin-1')), o.proto, o.arg.name if o.arg else None,\n\
            [s.name for s in o.stack_before], [s.name for s in o.stack_after],\n\
-           bool(o.arg) and o.arg.n == pickletools.UP_TO_NEWLINE] for o in pickletools.opcodes]))",
+           bool(o.arg) and o.arg.n == pickletools.UP_TO_NEWLINE, o.doc.split('\\n', 1)[0]]\n\
+           for o in pickletools.opcodes]))",
     );
     let theirs = theirs.as_array().unwrap();
     assert_eq!(theirs.len(), OPCODES.len());
@@ -47,6 +48,7 @@ fn opcode_table_matches_pickletools() {
         assert_eq!(stack(&row[4]), ours(info.stack_before), "{} stack before", info.name);
         assert_eq!(stack(&row[5]), ours(info.stack_after), "{} stack after", info.name);
         assert_eq!(row[6], info.arg.is_line(), "{} reads a line", info.name);
+        assert_eq!(row[7], info.doc, "{}: the line pickletools annotates with", info.name);
     }
 }
 
