@@ -83,3 +83,29 @@ fn fix_imports_tables_match_compat_pickle() {
     assert_eq!(theirs["import"], modules(tables.import));
     assert_eq!(theirs["types"], serde_json::to_value(tables.builtin_types).unwrap());
 }
+
+/// `str_repr` escapes exactly the code points the running CPython's `repr` escapes
+/// (`tools/gen_printable.py`'s table), every one of them from U+0080 up.
+#[test]
+fn printable_table_matches_isprintable() {
+    if !common::python_available("printable_table_matches_isprintable") {
+        return;
+    }
+    let theirs = python_json(
+        "import json, sys\n\
+         print(json.dumps([c for c in range(0x80, sys.maxunicode + 1)\n\
+           if chr(c).isprintable() != chr(c - 1).isprintable() or c == 0x80]))",
+    );
+    // The code points where printability changes, starting at U+0080 (not printable).
+    let changes: Vec<u32> = theirs.as_array().unwrap().iter().map(|c| c.as_u64().unwrap() as u32).collect();
+    let mut printable = true;
+    let mut next = changes.iter().peekable();
+    for cp in 0x80..=0x10FFFFu32 {
+        if next.peek() == Some(&&cp) {
+            next.next();
+            printable = !printable;
+        }
+        let repr = pickle_core::value::str_repr(std::iter::once(cp));
+        assert_eq!(!repr.starts_with("'\\"), printable, "U+{cp:04X}: {repr}");
+    }
+}

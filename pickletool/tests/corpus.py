@@ -67,7 +67,7 @@ def objects():
         "small_ints": [0, 1, -1, 255, 256, 65535, 65536, -2**31, 2**31 - 1],
         "large_ints": [2**63, -2**63 - 1, 2**64, 10**100, -(10**200)],
         "floats": [0.0, -0.0, 1.5, 1e300, float("inf"), float("-inf"), 1 / 3],
-        "strings": ["", "a", "é", "€uro", "\U0001f600", "line\nbreak", "quote'\"\\", "\ud800 lone"],
+        "strings": ["", "a", "é", "€uro", "\U0001f600", "line\nbreak", "quote'\"\\", "\ud800 lone", "unassigned \u0378 \U0001ffc0"],
         "bytes": [b"", b"\x00", b"abc", bytes(range(256))],
         "bytearray": bytearray(b"mutable"),
         "tuples": [(), (1,), (1, 2), (1, 2, 3), (1, 2, 3, 4)],
