@@ -127,6 +127,8 @@ def malformed(good):
         "string_not_ascii": b"S'\\xe9'\n.",
         "persid_not_ascii": b"P\xff\n.",
         "mark_popped_as_item": b"](al.",
+        "float_overflows": b"(F1e999\nF-1e999\nt.",
+        "text_get_before_put": b"(lp0\ng5\na.",
     }
     for name in ("nested", "strings", "instances", "large_ints"):
         for protocol in (0, 2, 4):

@@ -258,7 +258,7 @@ pub(super) fn show_arg(kind: ArgKind, arg: Arg) -> Result<Option<String>> {
             _ => show_int(text::parse_int_line(&l, usize::MAX)?),
         },
         (ArgKind::DecimalnlLong, Arg::Line(l)) => show_int(text::parse_long_line(&l, usize::MAX)?),
-        (ArgKind::Floatnl, Arg::Line(l)) => float_repr(text::parse_float_line(&l)?),
+        (ArgKind::Floatnl, Arg::Line(l)) => float_repr(text::parse_float_line(&l).or_else(|e| overflowed(&l, e))?),
         (_, Arg::Line(l)) => text(&l),
     }))
 }
@@ -277,6 +277,13 @@ fn unescaped_ascii(line: &[u8], bare: bool) -> Result<Vec<u8>> {
         }
         None => Ok(bytes),
     }
+}
+
+/// A FLOAT line too large for a finite float: the unpickler refuses it, pickletools'
+/// `float(line)` reads it as an infinity. Any other error stands.
+fn overflowed(line: &[u8], error: Error) -> Result<f64> {
+    let parsed = std::str::from_utf8(line).ok().and_then(|t| t.trim().parse::<f64>().ok());
+    parsed.filter(|f| f.is_infinite()).ok_or(error)
 }
 
 fn show_int(value: text::Int) -> String {

@@ -38,8 +38,9 @@ struct Plan {
 
 /// What `pickletools.optimize(pickle)` returns: the first pickle in `pickle` (up to its
 /// STOP) with only the memo stores some fetch uses, numbered from 0 in order, at the
-/// protocol of its PROTO and fetches. An opcode that cannot be read, or a fetch with no
-/// store before it, is an error with its offset.
+/// protocol of its PROTO and fetches. An opcode that cannot be read, or a binary fetch with
+/// no store before it, is an error with its offset (at protocol 0 pickletools writes such a
+/// fetch as `gNone`, and so does this).
 ///
 /// ```
 /// // pickle.dumps([1], 2): the list's BINPUT is never fetched.
@@ -70,9 +71,14 @@ pub fn optimize(pickle: &[u8]) -> Result<Vec<u8>> {
             }
             Step::Put(_) => {}
             Step::Get(key, pos) => {
-                let index = *renumbered.get(&key).ok_or_else(|| unstored(&key, pos))?;
+                let index = renumbered.get(&key).copied();
                 out.object_boundary()?;
-                write_memo(&mut out, protocol, Memo::Get, index);
+                match index {
+                    Some(index) => write_memo(&mut out, protocol, Memo::Get, index),
+                    // pickletools writes Python's `GET + repr(None)`; the binary forms fail.
+                    None if protocol == 0 => out.op_arg(Opcode::Get, b"None\n"),
+                    None => return Err(unstored(&key, pos)),
+                }
             }
             Step::Copy(range) if range.len() > FRAME_SIZE_TARGET => out.unframed(&pickle[range])?,
             Step::Copy(range) => {
@@ -167,6 +173,7 @@ mod tests {
     #[test]
     fn errors_name_offsets() {
         assert_eq!(optimize(b"\x80\x02h\x05.").unwrap_err().offset(), Some(2));
+        assert_eq!(optimize(b"g5\n.").unwrap(), b"gNone\n.");
         assert_eq!(optimize(b"\x80\x02]q").unwrap_err().offset(), Some(3));
     }
 }
