@@ -42,8 +42,9 @@ struct DisArgs {
     /// Preserve the memo between disassemblies
     #[arg(short, long)]
     memo: bool,
-    /// The number of blanks by which to indent a new MARK level
-    #[arg(short = 'l', long, default_value_t = 4, allow_negative_numbers = true)]
+    /// The number of blanks by which to indent a new MARK level (at most 1024; below 0 is 0)
+    #[arg(short = 'l', long, default_value_t = 4, allow_negative_numbers = true,
+          value_parser = clap::value_parser!(i64).range(..=1024))]
     indentlevel: i64,
     /// Annotate each line with a short opcode description
     #[arg(short, long)]

@@ -156,8 +156,9 @@ fn options_match_the_pickletools_command() {
     }
     let dir = corpus();
     let files = ["memo0.pickle", "memo1.pickle", "memo2.pickle"];
-    let cases: [&[&str]; 4] = [
+    let cases: [&[&str]; 5] = [
         &["-m", "-p", "--- {name} {{braces}} ---"],
+        &["-m", "-l", "-3"],
         &["-m", "-a", "-l", "2"],
         &["-m", "--indentlevel=0", "--annotate"],
         &[],
