@@ -65,7 +65,8 @@ pub fn dis(pickle: &[u8]) -> Result<String> {
 pub fn dis_with(pickle: &[u8], options: &mut DisOptions, out: &mut String) -> Result<()> {
     let mut reader = OpReader::lenient(SliceSource::new(pickle));
     let mut budget = Budget::new(u64::MAX);
-    let mut listing = Listing { stack: Vec::new(), marks: Vec::new(), annocol: options.annotate, options };
+    let mut listing =
+        Listing { stack: Vec::new(), marks_on_stack: 0, marks: Vec::new(), annocol: options.annotate, options };
     loop {
         let (pos, op) = reader.next()?;
         let at = |e: Error| e.at_offset(pos).at_opcode(op);
@@ -82,10 +83,11 @@ pub fn dis_with(pickle: &[u8], options: &mut DisOptions, out: &mut String) -> Re
     }
 }
 
-/// The state of one listing: the stack as pickletools emulates it (`true` for a MARK), the
-/// offsets of the open MARKs, and the annotation column.
+/// The state of one listing: the stack as pickletools emulates it (`true` for a MARK), how
+/// many MARKs are on it, the offsets of the open MARKs, and the annotation column.
 struct Listing<'o> {
     stack: Vec<bool>,
+    marks_on_stack: usize,
     marks: Vec<u64>,
     annocol: usize,
     options: &'o mut DisOptions,
@@ -96,7 +98,7 @@ impl Listing<'_> {
     /// line, as pickletools prints the line before it raises.
     fn step(&mut self, pos: u64, op: Opcode, shown: Option<String>, out: &mut String) -> Result<()> {
         let info = op.info();
-        if self.takes_mark(op) && !self.marks.is_empty() && !self.stack.contains(&true) {
+        if self.takes_mark(op) && !self.marks.is_empty() && self.marks_on_stack == 0 {
             // An opcode that pops a fixed count took the MARK; pickletools then fails
             // looking for it (an IndexError) after printing the offset alone.
             let _ = write!(out, "{pos:5}: ");
@@ -119,6 +121,7 @@ impl Listing<'_> {
         checked?;
         self.pop(pops)?;
         self.stack.extend(info.stack_after.iter().map(|item| *item == StackItem::Mark));
+        self.marks_on_stack += usize::from(op == Opcode::Mark);
         if op == Opcode::Mark {
             self.marks.push(pos);
         }
@@ -136,11 +139,9 @@ impl Listing<'_> {
             *checked = Err(Error::unpickling("no MARK exists on stack"));
             return (Some("no MARK exists on stack".to_owned()), before.len());
         };
-        while let Some(top) = self.stack.pop() {
-            if top {
-                break;
-            }
-        }
+        let below = self.stack.iter().rposition(|&mark| mark).unwrap_or(0);
+        self.stack.truncate(below);
+        self.marks_on_stack = self.marks_on_stack.saturating_sub(1);
         (Some(format!("(MARK at {at})")), before.iter().position(|s| *s == StackItem::Mark).unwrap_or(0))
     }
 
@@ -193,12 +194,14 @@ impl Listing<'_> {
         line.push_str(doc);
     }
 
-    /// Pops `count` items, as many as there are, or fails as pickletools does.
+    /// Pops `count` items (MARKs among them too, as pickletools does), or fails as
+    /// pickletools does where there are fewer.
     fn pop(&mut self, count: usize) -> Result<()> {
         let have = self.stack.len();
         if have < count {
             return Err(Error::unpickling(format!("tries to pop {count} items from stack with only {have} items")));
         }
+        self.marks_on_stack -= self.stack[have - count..].iter().filter(|&&mark| mark).count();
         self.stack.truncate(have - count);
         Ok(())
     }
