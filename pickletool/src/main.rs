@@ -115,8 +115,8 @@ fn dis(args: &DisArgs) -> Result<(), Failure> {
     let annotate = if args.annotate { 30 } else { 0 };
     let fresh = || DisOptions::new(args.indentlevel.max(0) as usize, annotate);
     let mut shared = fresh();
+    let mut sink = open_output(args.output.as_ref())?;
     let mut out = String::new();
-    let mut result = Ok(());
     for (path, pickle) in args.files.iter().zip(&pickles) {
         let mut own = fresh();
         let options = if args.memo { &mut shared } else { &mut own };
@@ -124,13 +124,13 @@ fn dis(args: &DisArgs) -> Result<(), Failure> {
             out.push_str(&preamble(&args.preamble, &path.display().to_string())?);
             out.push('\n');
         }
-        result = pickle_core::dis_with(pickle, options, &mut out).map_err(|e| Failure::pickle(path, e));
-        if result.is_err() {
-            break;
-        }
+        let result = pickle_core::dis_with(pickle, options, &mut out).map_err(|e| Failure::pickle(path, e));
+        // Each file's listing goes out as soon as it is made, a failed one too.
+        sink.write_all(out.as_bytes()).and_then(|()| sink.flush()).map_err(output_failed)?;
+        out.clear();
+        result?;
     }
-    write(args.output.as_ref(), out.as_bytes())?;
-    result
+    Ok(())
 }
 
 /// `pickletools.optimize` of one file, written to `--output` or standard output.
@@ -175,11 +175,23 @@ fn read(path: &PathBuf) -> Result<Vec<u8>, Failure> {
     fs::read(path).map_err(|e| Failure::usage(format!("can't open '{}': {e}", path.display())))
 }
 
+/// The file at `path`, created or truncated, or standard output.
+fn open_output(path: Option<&PathBuf>) -> Result<Box<dyn Write>, Failure> {
+    match path {
+        Some(path) => match fs::File::create(path) {
+            Ok(file) => Ok(Box::new(io::BufWriter::new(file))),
+            Err(e) => Err(Failure::usage(format!("can't open '{}': {e}", path.display()))),
+        },
+        None => Ok(Box::new(io::stdout().lock())),
+    }
+}
+
 /// Writes `data` to the file at `path`, or to standard output.
 fn write(path: Option<&PathBuf>, data: &[u8]) -> Result<(), Failure> {
-    let written = match path {
-        Some(path) => fs::write(path, data),
-        None => io::stdout().lock().write_all(data).and_then(|()| io::stdout().flush()),
-    };
-    written.map_err(|e| Failure::usage(format!("can't write the output: {e}")))
+    let mut sink = open_output(path)?;
+    sink.write_all(data).and_then(|()| sink.flush()).map_err(output_failed)
+}
+
+fn output_failed(error: io::Error) -> Failure {
+    Failure::usage(format!("can't write the output: {error}"))
 }
