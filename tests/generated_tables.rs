@@ -27,7 +27,8 @@ fn opcode_table_matches_pickletools() {
         "import json, pickletools\n\
          print(json.dumps([[o.name, ord(o.code.encode('latin-1')), o.proto, o.arg.name if o.arg else None,\n\
            [s.name for s in o.stack_before], [s.name for s in o.stack_after],\n\
-           bool(o.arg) and o.arg.n == pickletools.UP_TO_NEWLINE] for o in pickletools.opcodes]))",
+           bool(o.arg) and o.arg.n == pickletools.UP_TO_NEWLINE, o.doc.split('\\n', 1)[0]]\n\
+           for o in pickletools.opcodes]))",
     );
     let theirs = theirs.as_array().unwrap();
     assert_eq!(theirs.len(), OPCODES.len());
@@ -47,6 +48,7 @@ fn opcode_table_matches_pickletools() {
         assert_eq!(stack(&row[4]), ours(info.stack_before), "{} stack before", info.name);
         assert_eq!(stack(&row[5]), ours(info.stack_after), "{} stack after", info.name);
         assert_eq!(row[6], info.arg.is_line(), "{} reads a line", info.name);
+        assert_eq!(row[7], info.doc, "{}: the line pickletools annotates with", info.name);
     }
 }
 
@@ -80,4 +82,30 @@ fn fix_imports_tables_match_compat_pickle() {
     assert_eq!(theirs["reverse_import"], modules(tables.reverse_import));
     assert_eq!(theirs["import"], modules(tables.import));
     assert_eq!(theirs["types"], serde_json::to_value(tables.builtin_types).unwrap());
+}
+
+/// `str_repr` escapes exactly the code points the running CPython's `repr` escapes
+/// (`tools/gen_printable.py`'s table), every one of them from U+0080 up.
+#[test]
+fn printable_table_matches_isprintable() {
+    if !common::python_available("printable_table_matches_isprintable") {
+        return;
+    }
+    let theirs = python_json(
+        "import json, sys\n\
+         print(json.dumps([c for c in range(0x80, sys.maxunicode + 1)\n\
+           if chr(c).isprintable() != chr(c - 1).isprintable() or c == 0x80]))",
+    );
+    // The code points where printability changes, starting at U+0080 (not printable).
+    let changes: Vec<u32> = theirs.as_array().unwrap().iter().map(|c| c.as_u64().unwrap() as u32).collect();
+    let mut printable = true;
+    let mut next = changes.iter().peekable();
+    for cp in 0x80..=0x10FFFFu32 {
+        if next.peek() == Some(&&cp) {
+            next.next();
+            printable = !printable;
+        }
+        let repr = pickle_core::value::str_repr(std::iter::once(cp));
+        assert_eq!(!repr.starts_with("'\\"), printable, "U+{cp:04X}: {repr}");
+    }
 }

@@ -23,10 +23,9 @@ STACK = {
 }
 
 
-def first_sentence(doc):
-    text = " ".join(doc.strip().split("\n\n")[0].split())
-    end = text.find(". ")
-    text = text if end < 0 else text[: end + 1]
+def first_line(doc):
+    """The line `pickletools.dis(annotate=...)` prints beside each opcode."""
+    text = doc.split("\n", 1)[0]
     return text.replace("\\", "\\\\").replace('"', '\\"')
 
 
@@ -49,7 +48,7 @@ for op in pickletools.opcodes:
     print(f"        arg: ArgKind::{arg},")
     print(f"        stack_before: &[{before}],")
     print(f"        stack_after: &[{after}],")
-    print(f'        doc: "{first_sentence(op.doc)}",')
+    print(f'        doc: "{first_line(op.doc)}",')
     print("    },")
 print("];")
 print()

@@ -45,8 +45,8 @@ mod stack;
 pub mod value;
 
 pub use de::{
-    dis, load, loads, loads_bytes, loads_bytes_with, loads_with, ClassPolicy, Encoding, PersistentLoad, StringErrors,
-    Unpickler, UnpicklerOptions,
+    dis, dis_with, load, loads, loads_bytes, loads_bytes_with, loads_with, optimize, ClassPolicy, DisOptions, Encoding,
+    PersistentLoad, StringErrors, Unpickler, UnpicklerOptions,
 };
 pub use error::{Error, ErrorKind, Result};
 pub use reconstruct::{deepcopy, Instance, Items, Kind, Node, Pairs, Persistent, Reconstruct, Registry};

@@ -15,6 +15,7 @@ mod input;
 mod keys;
 mod load;
 mod memo;
+mod optimize;
 mod policy;
 mod prescan;
 mod reader;
@@ -24,8 +25,9 @@ mod text;
 use std::collections::HashMap;
 use std::io::Read;
 
-pub use dis::dis;
+pub use dis::{dis, dis_with, DisOptions};
 pub use input::{ReadSource, SliceSource, Source};
+pub use optimize::optimize;
 pub use policy::{ClassPolicy, ALWAYS_ALLOWED};
 
 use crate::error::{Error, ErrorKind, Result};

@@ -115,7 +115,7 @@ pub struct OpcodeInfo {
     pub stack_before: &'static [StackItem],
     /// What it leaves there instead, bottom first.
     pub stack_after: &'static [StackItem],
-    /// The first sentence of its `pickletools` documentation.
+    /// The first line of its `pickletools` documentation, which `pickletools.dis` annotates with.
     pub doc: &'static str,
 }
 

@@ -493,7 +493,7 @@ pub static OPCODES: [OpcodeInfo; 68] = [
         arg: ArgKind::DecimalnlShort,
         stack_before: &[],
         stack_after: &[],
-        doc: "Store the stack top into the memo.",
+        doc: "Store the stack top into the memo.  The stack is not popped.",
     },
     OpcodeInfo {
         opcode: Opcode::Binput,
@@ -503,7 +503,7 @@ pub static OPCODES: [OpcodeInfo; 68] = [
         arg: ArgKind::Uint1,
         stack_before: &[],
         stack_after: &[],
-        doc: "Store the stack top into the memo.",
+        doc: "Store the stack top into the memo.  The stack is not popped.",
     },
     OpcodeInfo {
         opcode: Opcode::LongBinput,
@@ -513,7 +513,7 @@ pub static OPCODES: [OpcodeInfo; 68] = [
         arg: ArgKind::Uint4,
         stack_before: &[],
         stack_after: &[],
-        doc: "Store the stack top into the memo.",
+        doc: "Store the stack top into the memo.  The stack is not popped.",
     },
     OpcodeInfo {
         opcode: Opcode::Memoize,
@@ -523,7 +523,7 @@ pub static OPCODES: [OpcodeInfo; 68] = [
         arg: ArgKind::None,
         stack_before: &[S::Any],
         stack_after: &[S::Any],
-        doc: "Store the stack top into the memo.",
+        doc: "Store the stack top into the memo.  The stack is not popped.",
     },
     OpcodeInfo {
         opcode: Opcode::Ext1,

@@ -9,6 +9,7 @@ use std::any::Any;
 use std::io::Write;
 
 pub use hooks::{PersistentId, ReducerOverride, Registered};
+pub(crate) use output::{Output, FRAME_SIZE_TARGET};
 pub(crate) use saver::SinkTarget;
 pub use saver::{ItemSink, PairSink};
 
@@ -16,7 +17,6 @@ use crate::error::{Error, Result};
 use crate::reduce::{Reduce, Reduction};
 use crate::value::Value;
 use hooks::Hooks;
-use output::Output;
 use saver::Saver;
 
 /// The protocol [`Pickler::new`] uses, as CPython 3.8+'s `pickle.DEFAULT_PROTOCOL`.

@@ -137,6 +137,14 @@ impl<'w> Output<'w> {
         Ok(())
     }
 
+    /// Bytes written outside any frame: the open frame is committed first, as the Python
+    /// framer does for an opcode `pickletools.optimize` copies whole and finds too large.
+    pub(crate) fn unframed(&mut self, data: &[u8]) -> Result<()> {
+        self.commit_frame()?;
+        self.buf.extend_from_slice(data);
+        Ok(())
+    }
+
     /// Called as each object's save starts: commits the open frame once it is large enough,
     /// and without framing hands a large buffer to the writer.
     #[inline]

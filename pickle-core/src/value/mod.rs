@@ -10,6 +10,7 @@
 //! Dropping, comparing and printing a `Value` are iterative: a million nested lists do not
 //! overflow the stack.
 
+mod printable;
 mod repr;
 mod shared;
 mod string;

@@ -5,6 +5,7 @@
 //! round-trip, in positional form when the decimal point falls within 16 digits, in
 //! exponent form otherwise.
 
+use super::printable::NOT_PRINTABLE;
 use std::fmt::Write;
 
 /// `repr(x)` for a Python float.
@@ -74,9 +75,8 @@ fn shortest_scientific(x: f64) -> String {
 
 /// `repr(s)` for a Python str given by its code points.
 ///
-/// The quote and the escapes are CPython's; which non-ASCII characters count as printable
-/// is approximated from the Unicode general categories CPython escapes (controls, format
-/// characters, separators, surrogates, private use, noncharacters).
+/// The quote and the escapes are CPython's, and so is which non-ASCII characters count as
+/// printable (`tools/gen_printable.py` generates them from CPython 3.11's Unicode 14 data).
 pub fn str_repr(points: impl Iterator<Item = u32> + Clone) -> String {
     let quote = choose_quote(points.clone());
     let mut out = String::new();
@@ -146,13 +146,11 @@ fn choose_quote(points: impl Iterator<Item = u32>) -> u8 {
     }
 }
 
+/// Whether `repr(str)` keeps the code point `cp` (at or above U+0080) as it is: CPython's
+/// `str.isprintable`, from the generated table.
 fn is_printable(cp: u32) -> bool {
-    !matches!(cp,
-        0x80..=0xA0 | 0xAD | 0x0600..=0x0605 | 0x061C | 0x06DD | 0x070F | 0x1680 | 0x180E
-        | 0x2000..=0x200F | 0x2028..=0x202F | 0x205F..=0x206F | 0x3000 | 0xD800..=0xDFFF
-        | 0xE000..=0xF8FF | 0xFEFF | 0xFFF9..=0xFFFB | 0xFFFE | 0xFFFF | 0x110BD | 0x1D173..=0x1D17A
-        | 0xE0001 | 0xE0020..=0xE007F | 0xF0000..=0x10FFFF)
-        && (cp & 0xFFFE) != 0xFFFE
+    let after = NOT_PRINTABLE.partition_point(|&(start, _)| start <= cp);
+    after == 0 || NOT_PRINTABLE[after - 1].1 < cp
 }
 
 #[cfg(test)]
