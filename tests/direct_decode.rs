@@ -1048,3 +1048,27 @@ fn cpython_dicts_load_alike_as_rust_maps() {
     let _ = typed_agree::<HashMap<String, i64>>(repeated, &options);
     assert!(pickle_core::__private::load_streamed::<HashMap<String, i64>>(repeated, &options).is_none());
 }
+
+/// `Box`, `VecDeque` and arrays read as what they hold: the typed fast path takes them from
+/// protocol 1; an array of another length is an error by either path.
+#[test]
+fn cpython_lists_load_alike_as_boxes_deques_and_arrays() {
+    if !common::python_available("cpython_lists_load_alike_as_boxes_deques_and_arrays") {
+        return;
+    }
+    use std::collections::VecDeque;
+    for (_, protocol, bytes) in cpython_pickles(["[[1, 2, 3], [4, 5, 6]]"]) {
+        let options = defaults();
+        let arrays = typed_agree::<Vec<[i64; 3]>>(&bytes, &options).unwrap();
+        assert_eq!(arrays, vec![[1, 2, 3], [4, 5, 6]]);
+        let deques = typed_agree::<Box<Vec<VecDeque<i64>>>>(&bytes, &options).unwrap();
+        assert_eq!(deques[1], VecDeque::from(vec![4, 5, 6]));
+        assert!(typed_agree::<Vec<[i64; 2]>>(&bytes, &options).is_err());
+        let streamed = (
+            pickle_core::__private::load_streamed::<Vec<[i64; 3]>>(&bytes, &options).is_some(),
+            pickle_core::__private::load_streamed::<Box<Vec<VecDeque<i64>>>>(&bytes, &options).is_some(),
+            pickle_core::__private::load_streamed::<Vec<[i64; 2]>>(&bytes, &options).is_some(),
+        );
+        assert_eq!(streamed, (protocol >= 1, protocol >= 1, false), "protocol {protocol}");
+    }
+}

@@ -9,7 +9,8 @@
 //! it sees containers whose own batches of one hold scalars (`[{'k': [1]}]` gives up). A
 //! [`Stream`] reads that
 //! grammar as the Rust type asks for it ([`Reconstruct::stream`]): numbers and strs through
-//! [`Reconstruct::from_atom`] and [`Reconstruct::from_text`], `Vec` as a list, a Rust tuple
+//! [`Reconstruct::from_atom`] and [`Reconstruct::from_text`], `Vec` (`VecDeque`, an array) as a
+//! list, `Box` as what it holds, a Rust tuple
 //! as a tuple (its items, then TUPLE1 to TUPLE3, or MARK, items, TUPLE), `HashMap` and
 //! `BTreeMap` as a dict, `Option` as
 //! `None` or its type, `Rc`/`Arc` sharing one allocation per memoized object as

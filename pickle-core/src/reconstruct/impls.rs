@@ -215,6 +215,10 @@ impl<T: Reconstruct> Reconstruct for Box<T> {
     fn reconstruct(node: Node<'_>) -> Result<Box<T>> {
         T::reconstruct(node).map(Box::new)
     }
+
+    fn stream(stream: &mut crate::__private::Stream<'_>) -> Option<Box<T>> {
+        T::stream(stream).map(Box::new)
+    }
 }
 
 impl<T: Reconstruct + 'static> Reconstruct for Rc<T> {
@@ -274,6 +278,10 @@ impl<T: Reconstruct> Reconstruct for VecDeque<T> {
     fn reconstruct(node: Node<'_>) -> Result<VecDeque<T>> {
         sequence(node, "list", false)
     }
+
+    fn stream(stream: &mut crate::__private::Stream<'_>) -> Option<VecDeque<T>> {
+        stream.list().map(VecDeque::from)
+    }
 }
 
 impl<T: Reconstruct, const N: usize> Reconstruct for [T; N] {
@@ -281,6 +289,11 @@ impl<T: Reconstruct, const N: usize> Reconstruct for [T; N] {
         let items: Vec<T> = sequence(node, format_args!("list of {N}").to_string().as_str(), false)?;
         let len = items.len();
         items.try_into().map_err(|_| node.error(format!("expected {N} items, found {len}")))
+    }
+
+    /// A list of another length is left to the general loader, which says so.
+    fn stream(stream: &mut crate::__private::Stream<'_>) -> Option<[T; N]> {
+        stream.list().and_then(|items: Vec<T>| items.try_into().ok())
     }
 }
 
