@@ -6,7 +6,7 @@
 
 #![no_main]
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::fmt::Debug;
 use std::io::Cursor;
 use std::rc::Rc;
@@ -130,9 +130,10 @@ fuzz_target!(|data: &[u8]| {
         assert_eq!(d, g);
         assert_eq!(sharing(&d.iter().collect::<Vec<_>>()), sharing(&g.iter().collect::<Vec<_>>()));
     });
-    // Maps: any keys, a repeated key left to the general loader.
+    // Maps (any keys, a repeated key left to the general loader); a deque of boxed arrays.
     agree::<HashMap<String, Vec<i64>>>(data, equal);
     agree::<BTreeMap<i64, Option<String>>>(data, equal);
+    agree::<VecDeque<Box<[i64; 2]>>>(data, equal);
     agree::<Vec<Record>>(data, same_records);
     agree::<Vec<Rc<Instance>>>(data, same_instances);
     // A bytes borrowed where it can be: what loads gives for Bytes, payload or error.
