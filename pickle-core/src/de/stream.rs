@@ -307,17 +307,18 @@ impl<'a> Stream<'a> {
     /// [`Stream::puts`] past its first check.
     fn memoize(&mut self, kept: Kept<'a, '_>) -> Option<()> {
         loop {
-            let index = match self.reader.next_put() {
-                Some(index) => index,
-                // MEMOIZE, or a put after a FRAME.
-                None => match Opcode::from_byte(self.peek()?)? {
-                    Opcode::Memoize => {
-                        self.reader.take_peeked();
-                        self.memo.len()
-                    }
-                    Opcode::Binput | Opcode::LongBinput => self.reader.next_put()?,
-                    _ => return Some(()),
-                },
+            // MEMOIZE (what protocols 4 and 5 write) first, then a PUT, then framing.
+            let index = if self.next_byte() == Some(Opcode::Memoize.code()) {
+                self.reader.take_peeked();
+                self.memo.len()
+            } else {
+                match self.reader.next_put() {
+                    Some(index) => index,
+                    None => match self.memoize_past_framing()? {
+                        Some(index) => index,
+                        None => return Some(()),
+                    },
+                }
             };
             // An index put twice: CPython replaces the entry; left to the general loader.
             if self.keep && self.memo.get(index).is_some() {
@@ -325,7 +326,12 @@ impl<'a> Stream<'a> {
             }
             let key = self.memo.put_at(index, self.max_memo).ok()?;
             self.put = Some(index as usize);
-            let Some(key) = key else { continue };
+            let Some(key) = key else {
+                if !self.next_byte().is_some_and(|code| PUT_OR_FRAMING[code as usize]) {
+                    return Some(());
+                }
+                continue;
+            };
             let slot = match kept {
                 // The text is a slice of `data`, which is shorter than 4 GiB here.
                 Kept::Text(text) => Slot {
@@ -339,7 +345,25 @@ impl<'a> Stream<'a> {
                 Kept::Other => Slot::OTHER,
             };
             self.memo.fill(key, slot);
+            // A second put of one object is rare: one compare to leave.
+            if !self.next_byte().is_some_and(|code| PUT_OR_FRAMING[code as usize]) {
+                return Some(());
+            }
         }
+    }
+
+    /// The index of a put that comes after a FRAME, taken; `Some(None)` if another opcode
+    /// comes, `None` to give up.
+    #[cold]
+    fn memoize_past_framing(&mut self) -> Option<Option<u64>> {
+        Some(match Opcode::from_byte(self.peek()?)? {
+            Opcode::Memoize => {
+                self.reader.take_peeked();
+                Some(self.memo.len())
+            }
+            Opcode::Binput | Opcode::LongBinput => Some(self.reader.next_put()?),
+            _ => None,
+        })
     }
 
     /// The text of the str memoized at `index`; a first pass stops at any GET.
