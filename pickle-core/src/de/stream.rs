@@ -298,7 +298,7 @@ impl<'a> Stream<'a> {
     fn puts(&mut self, kept: Kept<'a, '_>) -> Option<()> {
         self.put = None;
         // Most atoms and most items of a batch have none: one compare for them.
-        if !self.next_byte().is_some_and(|code| PUT_OR_FRAMING[code as usize]) {
+        if !self.put_follows() {
             return Some(());
         }
         self.memoize(kept)
@@ -326,29 +326,35 @@ impl<'a> Stream<'a> {
             }
             let key = self.memo.put_at(index, self.max_memo).ok()?;
             self.put = Some(index as usize);
-            let Some(key) = key else {
-                if !self.next_byte().is_some_and(|code| PUT_OR_FRAMING[code as usize]) {
-                    return Some(());
-                }
-                continue;
-            };
-            let slot = match kept {
-                // The text is a slice of `data`, which is shorter than 4 GiB here.
-                Kept::Text(text) => Slot {
-                    start: (text.as_ptr() as usize - self.data.as_ptr() as usize) as u32,
-                    len: text.len() as u32,
-                },
-                Kept::Global(module, name) => {
-                    self.globals.push((module.into(), name.into()));
-                    Slot { start: Slot::GLOBAL, len: (self.globals.len() - 1) as u32 }
-                }
-                Kept::Other => Slot::OTHER,
-            };
-            self.memo.fill(key, slot);
+            if let Some(key) = key {
+                let slot = self.slot(kept);
+                self.memo.fill(key, slot);
+            }
             // A second put of one object is rare: one compare to leave.
-            if !self.next_byte().is_some_and(|code| PUT_OR_FRAMING[code as usize]) {
+            if !self.put_follows() {
                 return Some(());
             }
+        }
+    }
+
+    /// Whether a put, or a FRAME or PROTO (which may come before one), is next.
+    #[inline(always)]
+    fn put_follows(&mut self) -> bool {
+        self.next_byte().is_some_and(|code| PUT_OR_FRAMING[code as usize])
+    }
+
+    /// The memo entry of `kept`.
+    fn slot(&mut self, kept: Kept<'a, '_>) -> Slot {
+        match kept {
+            // The text is a slice of `data`, which is shorter than 4 GiB here.
+            Kept::Text(text) => {
+                Slot { start: (text.as_ptr() as usize - self.data.as_ptr() as usize) as u32, len: text.len() as u32 }
+            }
+            Kept::Global(module, name) => {
+                self.globals.push((module.into(), name.into()));
+                Slot { start: Slot::GLOBAL, len: (self.globals.len() - 1) as u32 }
+            }
+            Kept::Other => Slot::OTHER,
         }
     }
 
