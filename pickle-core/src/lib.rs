@@ -49,11 +49,11 @@ pub use de::{
     PersistentLoad, StringErrors, Unpickler, UnpicklerOptions,
 };
 pub use error::{Error, ErrorKind, Result};
-pub use reconstruct::{deepcopy, Instance, Items, Kind, Node, Pairs, Persistent, Reconstruct, Registry};
+pub use reconstruct::{Instance, Items, Kind, Node, Pairs, Persistent, Reconstruct, Registry};
 pub use reduce::{Arg, Attrs, Builtin, ByteArray, Bytes, Call, GlobalName, Mapping, Name, Reduce, Reduction, Sequence};
 pub use ser::{
-    dump, dumps, dumps_with, PersistentId, Pickler, PicklerOptions, ReducerOverride, Registered, DEFAULT_PROTOCOL,
-    HIGHEST_PROTOCOL,
+    deepcopy, dump, dumps, dumps_with, PersistentId, Pickler, PicklerOptions, ReducerOverride, Registered,
+    DEFAULT_PROTOCOL, HIGHEST_PROTOCOL,
 };
 pub use value::{Cycle, Global, Object, PyString, Shared, Value};
 

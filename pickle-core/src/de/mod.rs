@@ -285,7 +285,7 @@ impl<S: Source> Unpickler<S> {
     /// [`Reconstruct`] type. After it, the source is positioned just past the STOP.
     pub fn load<T: Reconstruct>(&mut self) -> Result<T> {
         let fast = match self.source.unread() {
-            Some(bytes) => T::load_direct(bytes, &self.options),
+            Some(bytes) => fast_load::<T>(bytes, &self.options),
             None => FastLoad::Declined,
         };
         match fast {
@@ -321,6 +321,25 @@ impl<S: Source> Unpickler<S> {
     /// How many bytes have been consumed.
     pub fn position(&self) -> u64 {
         self.source.offset()
+    }
+}
+
+/// The fast path for a `T` over a pickle in memory: the one-pass path to a [`Value`]
+/// (`direct`), which may hand what it holds to the general loader part way, or the typed
+/// path (`stream`), which decodes the whole pickle or leaves it.
+fn fast_load<T: Reconstruct>(bytes: &[u8], options: &UnpicklerOptions) -> FastLoad<T> {
+    if T::IS_VALUE {
+        return match direct::load(bytes, options) {
+            FastLoad::Done(value, length) => {
+                T::from_value(value).map_or(FastLoad::Declined, |v| FastLoad::Done(v, length))
+            }
+            FastLoad::Held(held) => FastLoad::Held(held),
+            FastLoad::Declined => FastLoad::Declined,
+        };
+    }
+    match stream::load(bytes, options) {
+        Some((value, length)) => FastLoad::Done(value, length),
+        None => FastLoad::Declined,
     }
 }
 

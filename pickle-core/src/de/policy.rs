@@ -3,6 +3,7 @@
 use std::collections::{HashMap, HashSet};
 
 use crate::error::{Error, ErrorKind, Result};
+use crate::reconstruct::Registry;
 use crate::value::Global;
 
 /// Globals every policy allows: the machinery CPython's own pickles of plain data and plain
@@ -84,5 +85,21 @@ impl ClassPolicy {
             return Ok(());
         }
         Err(Error::new(ErrorKind::Forbidden(format!("{}.{}", global.module, global.name))))
+    }
+}
+
+/// A [`Registry`] read with as the class policy: the unpickler's side of it, here so that
+/// the registry (with `Reconstruct`) sits below the unpickler.
+impl Registry {
+    /// A class policy allowing exactly the registered names.
+    pub fn policy(&self) -> ClassPolicy {
+        self.names().fold(ClassPolicy::new(), |policy, (module, name)| policy.allow(module, name))
+    }
+
+    /// Loads a pickle whose root is an instance of a registered class, with the registry
+    /// as the class policy.
+    pub fn loads(&self, bytes: &[u8]) -> Result<Box<dyn std::any::Any>> {
+        let tree = super::Unpickler::from_slice(bytes).class_policy(self.policy()).load_tree()?;
+        self.reconstruct(tree.root())
     }
 }

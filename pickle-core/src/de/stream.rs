@@ -7,7 +7,7 @@
 //! strs and containers are memoized, and a str met again is a GET. Where a batch of one
 //! ends is not known before it is read (it may be a container), so a scan finds it first;
 //! it sees containers whose own batches of one hold scalars (`[{'k': [1]}]` gives up). A
-//! [`Stream`] reads that
+//! [`SliceStream`] reads that
 //! grammar as the Rust type asks for it ([`Reconstruct::stream`]): numbers and strs through
 //! [`Reconstruct::from_atom`] and [`Reconstruct::from_text`], `Vec` (`VecDeque`, an array) as a
 //! list, `Box` as what it holds, a Rust tuple
@@ -45,7 +45,7 @@ use super::reader::OpReader;
 use super::text::Int;
 use super::UnpicklerOptions;
 use crate::opcode::{Opcode, BATCH_SIZE};
-use crate::reconstruct::Reconstruct;
+use crate::reconstruct::{Reconstruct, Stream};
 use crate::value::Atom;
 
 /// The one opcode reader, over the pickle in memory; a copy of it is a look ahead.
@@ -60,11 +60,11 @@ pub(crate) fn load<'a, T: Reconstruct>(data: &'a [u8], options: &'a UnpicklerOpt
     }
     // Most pickles fetch nothing from their memo, so a first pass keeps no memo; a GET
     // stops it, and a second pass keeps every entry.
-    let mut stream = Stream::new(data, options, options.class_policy.as_ref(), false);
+    let mut stream = SliceStream::new(data, options, options.class_policy.as_ref(), false);
     let value = match T::stream(&mut stream) {
         Some(value) => value,
         None if stream.fetches => {
-            stream = Stream::new(data, options, options.class_policy.as_ref(), true);
+            stream = SliceStream::new(data, options, options.class_policy.as_ref(), true);
             T::stream(&mut stream)?
         }
         None => return None,
@@ -77,7 +77,7 @@ pub(crate) fn load<'a, T: Reconstruct>(data: &'a [u8], options: &'a UnpicklerOpt
 /// which the general loader decides.
 pub(crate) fn load_bytes<'a>(data: &'a [u8], options: &UnpicklerOptions) -> Option<&'a [u8]> {
     // A `bytes` names no global.
-    let mut stream = Stream::new(data, options, None, false);
+    let mut stream = SliceStream::new(data, options, None, false);
     let payload = stream.bytes()?;
     let end = stream.reader.offset() as usize + 1;
     (stream.peek()? == Opcode::Stop.code() && end == data.len()).then_some(payload)
@@ -94,7 +94,7 @@ const fn opcodes(ops: &[Opcode]) -> [bool; 256] {
     table
 }
 
-/// The opcodes [`Stream::puts`] must look past: puts, and FRAME or PROTO before one.
+/// The opcodes [`SliceStream::puts`] must look past: puts, and FRAME or PROTO before one.
 static PUT_OR_FRAMING: [bool; 256] =
     opcodes(&[Opcode::Memoize, Opcode::Binput, Opcode::LongBinput, Opcode::Frame, Opcode::Proto]);
 
@@ -129,14 +129,14 @@ struct Shape {
     per_entry: usize,
 }
 
-/// How deeply nested a batch of one may be for [`Stream::single_end`] to see where it ends:
+/// How deeply nested a batch of one may be for [`single_end`] to see where it ends:
 /// deeper ones give up (and so bound its work on chains of one-entry containers).
 const LOOKAHEAD_LEVELS: u32 = 16;
 
 const LIST: Shape = Shape { open: Opcode::EmptyList, batch: Opcode::Appends, single: Opcode::Append, per_entry: 1 };
 const DICT: Shape = Shape { open: Opcode::EmptyDict, batch: Opcode::Setitems, single: Opcode::Setitem, per_entry: 2 };
 
-/// A container being read (see [`Stream::open`]).
+/// A container being read (see [`SliceStream::open`]).
 struct Container {
     shape: Shape,
     /// The memo index put right after its opening opcode.
@@ -163,13 +163,13 @@ struct Slot {
 impl Slot {
     /// Put, and not a str: a GET of it gives up.
     const OTHER: Slot = Slot { start: u32::MAX, len: 1 };
-    /// `start` of a global's entry, whose `len` is its place in [`Stream::globals`].
+    /// `start` of a global's entry, whose `len` is its place in [`SliceStream::globals`].
     const GLOBAL: u32 = u32::MAX - 1;
 }
 
 /// A typed read of a pickle in memory; see the module documentation.
 #[doc(hidden)]
-pub struct Stream<'a> {
+pub struct SliceStream<'a> {
     /// The pickle, where memoized strs are found again.
     data: &'a [u8],
     reader: Reader<'a>,
@@ -197,7 +197,7 @@ pub struct Stream<'a> {
     keys: [KnownKey; KNOWN_KEYS],
 }
 
-/// How many dict keys fetched by GET [`Stream::key_index`] knows again.
+/// How many dict keys fetched by GET [`SliceStream::key_index`] knows again.
 const KNOWN_KEYS: usize = 16;
 
 /// A dict key fetched by GET: its memo index, and the field it named among a derived
@@ -225,11 +225,11 @@ enum Kept<'t, 'g> {
     Global(&'g str, &'g str),
 }
 
-impl<'a> Stream<'a> {
+impl<'a> SliceStream<'a> {
     /// A pass over `data`; globals are refused unless `policy` admits them, where there is
     /// one.
     fn new(data: &'a [u8], options: &UnpicklerOptions, policy: Option<&'a super::ClassPolicy>, keep: bool) -> Self {
-        Stream {
+        SliceStream {
             data,
             reader: OpReader::new(SliceSource::new(data), options.max_line),
             budget: Budget::new(options.max_alloc),
@@ -256,7 +256,7 @@ impl<'a> Stream<'a> {
     }
 
     /// The code byte after the current position, as it is (FRAME and PROTO not taken): for
-    /// the one compare of the common case, before [`Stream::peek`] where it fails.
+    /// the one compare of the common case, before [`SliceStream::peek`] where it fails.
     #[inline(always)]
     fn next_byte(&mut self) -> Option<u8> {
         self.reader.input().rest().first().copied()
@@ -293,7 +293,7 @@ impl<'a> Stream<'a> {
     }
 
     /// Takes the puts after an object (CPython writes at most one), giving each memo entry
-    /// the str's `text` if it is one; [`Stream::put`] says the last index.
+    /// the str's `text` if it is one; [`SliceStream::put`] says the last index.
     #[inline(always)]
     fn puts(&mut self, kept: Kept<'a, '_>) -> Option<()> {
         self.put = None;
@@ -304,7 +304,7 @@ impl<'a> Stream<'a> {
         self.memoize(kept)
     }
 
-    /// [`Stream::puts`] past its first check.
+    /// [`SliceStream::puts`] past its first check.
     fn memoize(&mut self, kept: Kept<'a, '_>) -> Option<()> {
         loop {
             // MEMOIZE (what protocols 4 and 5 write) first, then a PUT, then framing.
@@ -469,30 +469,6 @@ impl<'a> Stream<'a> {
         Some(payload)
     }
 
-    /// A number, bool, `None` or str, as `T` takes it: the default [`Reconstruct::stream`].
-    /// Inlined into the loops over items, whose type is known there.
-    #[inline(always)]
-    pub fn scalar<T: Reconstruct>(&mut self) -> Option<T> {
-        if let Some(int) = self.reader.next_small_int() {
-            return self.atom(Atom::Int(int));
-        }
-        if let Some(float) = self.reader.next_float() {
-            return self.atom(Atom::Float(float));
-        }
-        let op = Opcode::from_byte(self.peek()?)?;
-        let atom = match op {
-            Opcode::Binfloat | Opcode::Binint1 | Opcode::Binint2 | Opcode::Binint | Opcode::Long1 => {
-                return self.number(op)
-            }
-            Opcode::None => Atom::None,
-            Opcode::Newtrue => Atom::Bool(true),
-            Opcode::Newfalse => Atom::Bool(false),
-            _ => return T::from_text(self.text(op)?)?.ok(),
-        };
-        self.reader.take_peeked();
-        self.atom(atom)
-    }
-
     /// A number the `next_` methods of [`OpReader`] did not take (near the end of the data,
     /// or a LONG1 longer than 8 bytes).
     #[cold]
@@ -521,7 +497,7 @@ impl<'a> Stream<'a> {
     }
 
     /// Opens a container of this shape: its opening opcode and its puts, one level deeper
-    /// after. Its entries follow while [`Stream::next_entry`] says so; [`Stream::close`]
+    /// after. Its entries follow while [`SliceStream::next_entry`] says so; [`SliceStream::close`]
     /// ends it.
     fn open(&mut self, shape: Shape) -> Option<Container> {
         if !self.eat(shape.open)? {
@@ -574,7 +550,7 @@ impl<'a> Stream<'a> {
         }
     }
 
-    /// Ends a container [`Stream::next_entry`] has no more entries of.
+    /// Ends a container [`SliceStream::next_entry`] has no more entries of.
     fn close(&mut self, container: Container) -> Option<()> {
         self.depth -= 1;
         // A container with items is one level deeper than them to the general loader.
@@ -582,125 +558,6 @@ impl<'a> Stream<'a> {
             return None;
         }
         self.put = container.own;
-        Some(())
-    }
-
-    /// A list, each item a `T`.
-    pub fn list<T: Reconstruct>(&mut self) -> Option<Vec<T>> {
-        let mut list = self.open(LIST)?;
-        // A recursive type (a struct holding a `Vec` of itself) nests as deep as the input.
-        let items = crate::stack::grow(|| {
-            let mut items = Vec::new();
-            while self.next_entry(&mut list)? {
-                items.push(T::stream(self)?);
-            }
-            Some(items)
-        })?;
-        self.close(list)?;
-        Some(items)
-    }
-
-    /// A tuple of `len` (1 or more) items, read in order by `items`, as CPython writes one:
-    /// MARK, the items, TUPLE; or, from protocol 2 and for up to three items, the items and
-    /// TUPLE1, TUPLE2 or TUPLE3. Anything else (a list where a tuple was asked for, a tuple
-    /// that contains itself) is left to the general loader.
-    pub fn tuple<T>(&mut self, len: usize, items: impl FnOnce(&mut Self) -> Option<T>) -> Option<T> {
-        self.peek()?;
-        let marked = len > 3 || self.reader.proto() < 2;
-        if marked && !self.eat(Opcode::Mark)? {
-            return None;
-        }
-        self.object()?;
-        self.depth += 1;
-        // A recursive type (a struct holding a tuple of itself) nests as deep as the input.
-        let value = crate::stack::grow(|| items(self));
-        self.depth -= 1;
-        let value = value?;
-        let close = match len {
-            _ if marked => Opcode::Tuple,
-            1 => Opcode::Tuple1,
-            2 => Opcode::Tuple2,
-            _ => Opcode::Tuple3,
-        };
-        if !self.eat(close)? {
-            return None;
-        }
-        self.charge(SLOT_CHARGE * len as u64)?;
-        // A tuple is one level deeper than its items to the general loader.
-        if self.depth >= self.max_depth {
-            return None;
-        }
-        self.puts(Kept::Other)?;
-        Some(value)
-    }
-
-    /// A dict, each key a `K` and each value a `V`, given to `insert`, which says whether
-    /// the key is new: a repeated key (which no dict CPython pickles has) is left to the
-    /// general loader.
-    pub(crate) fn pairs<K: Reconstruct, V: Reconstruct>(&mut self, mut insert: impl FnMut(K, V) -> bool) -> Option<()> {
-        let mut dict = self.open(DICT)?;
-        crate::stack::grow(|| {
-            while self.next_entry(&mut dict)? {
-                let key = K::stream(self)?;
-                let value = V::stream(self)?;
-                insert(key, value).then_some(())?;
-            }
-            Some(())
-        })?;
-        self.close(dict)
-    }
-
-    /// A dict whose keys are strs among `names`, each key's value read by `fill` with the
-    /// key's index: a derived `#[pickle(dict)]` struct.
-    pub fn dict(
-        &mut self,
-        names: &'static [&'static str],
-        mut fill: impl FnMut(&mut Self, usize) -> Option<()>,
-    ) -> Option<()> {
-        let mut dict = self.open(DICT)?;
-        crate::stack::grow(|| {
-            while self.next_entry(&mut dict)? {
-                let index = self.key_index(names)?;
-                fill(self, index)?;
-            }
-            Some(())
-        })?;
-        self.close(dict)
-    }
-
-    /// An instance of the class `module.name` whose state is a dict with str keys among
-    /// `names`, each key's value read by `fill` with the key's index: a derived struct of a
-    /// plain Python class, as `object.__reduce_ex__` writes one at protocols 2 to 5 (the
-    /// class, EMPTY_TUPLE, NEWOBJ, the state dict, BUILD).
-    pub fn instance(
-        &mut self,
-        (module, name): (&str, &str),
-        names: &'static [&'static str],
-        fill: impl FnMut(&mut Self, usize) -> Option<()>,
-    ) -> Option<()> {
-        // Below protocol 2 an instance is a `copyreg._reconstructor` reduction, and `builtins`
-        // names NEWOBJ may refuse: left to the general loader.
-        self.peek()?;
-        if self.reader.proto() < 2 || module == "builtins" {
-            return None;
-        }
-        self.within_depth()?;
-        self.class(module, name)?;
-        // `cls.__new__(cls)`: NEWOBJ makes the object, an argument tuple and (once) the
-        // global `copyreg.__newobj__` in the general loader; charged as three here.
-        self.eat(Opcode::EmptyTuple)?.then_some(())?;
-        self.charge(OBJECT_CHARGE)?;
-        self.puts(Kept::Other)?;
-        self.eat(Opcode::Newobj)?.then_some(())?;
-        self.charge(3 * OBJECT_CHARGE)?;
-        self.puts(Kept::Other)?;
-        let own = self.put;
-        self.depth += 1;
-        let state = self.dict(names, fill);
-        self.depth -= 1;
-        state?;
-        self.eat(Opcode::Build)?.then_some(())?;
-        self.put = own;
         Some(())
     }
 
@@ -746,18 +603,154 @@ impl<'a> Stream<'a> {
         let (module, name) = (String::from_utf8(module).ok()?, String::from_utf8(name).ok()?);
         Some(global(self.reader.proto(), self.fix_imports, module, name))
     }
+}
 
-    /// One field of a dict struct: `None` if it came before (a repeated key).
-    pub fn field<T: Reconstruct>(&mut self, slot: &mut Option<T>) -> Option<()> {
-        if slot.is_some() {
+impl<'a> Stream for SliceStream<'a> {
+    /// A number, bool, `None` or str, as `T` takes it: the default [`Reconstruct::stream`].
+    /// Inlined into the loops over items, whose type is known there.
+    #[inline(always)]
+    fn scalar<T: Reconstruct>(&mut self) -> Option<T> {
+        if let Some(int) = self.reader.next_small_int() {
+            return self.atom(Atom::Int(int));
+        }
+        if let Some(float) = self.reader.next_float() {
+            return self.atom(Atom::Float(float));
+        }
+        let op = Opcode::from_byte(self.peek()?)?;
+        let atom = match op {
+            Opcode::Binfloat | Opcode::Binint1 | Opcode::Binint2 | Opcode::Binint | Opcode::Long1 => {
+                return self.number(op)
+            }
+            Opcode::None => Atom::None,
+            Opcode::Newtrue => Atom::Bool(true),
+            Opcode::Newfalse => Atom::Bool(false),
+            _ => return T::from_text(self.text(op)?)?.ok(),
+        };
+        self.reader.take_peeked();
+        self.atom(atom)
+    }
+
+    /// A list, each item a `T`.
+    fn list<T: Reconstruct>(&mut self) -> Option<Vec<T>> {
+        let mut list = self.open(LIST)?;
+        // A recursive type (a struct holding a `Vec` of itself) nests as deep as the input.
+        let items = crate::stack::grow(|| {
+            let mut items = Vec::new();
+            while self.next_entry(&mut list)? {
+                items.push(T::stream(self)?);
+            }
+            Some(items)
+        })?;
+        self.close(list)?;
+        Some(items)
+    }
+
+    /// A tuple of `len` (1 or more) items, read in order by `items`, as CPython writes one:
+    /// MARK, the items, TUPLE; or, from protocol 2 and for up to three items, the items and
+    /// TUPLE1, TUPLE2 or TUPLE3. Anything else (a list where a tuple was asked for, a tuple
+    /// that contains itself) is left to the general loader.
+    fn tuple<T>(&mut self, len: usize, items: impl FnOnce(&mut Self) -> Option<T>) -> Option<T> {
+        self.peek()?;
+        let marked = len > 3 || self.reader.proto() < 2;
+        if marked && !self.eat(Opcode::Mark)? {
             return None;
         }
-        *slot = Some(T::stream(self)?);
+        self.object()?;
+        self.depth += 1;
+        // A recursive type (a struct holding a tuple of itself) nests as deep as the input.
+        let value = crate::stack::grow(|| items(self));
+        self.depth -= 1;
+        let value = value?;
+        let close = match len {
+            _ if marked => Opcode::Tuple,
+            1 => Opcode::Tuple1,
+            2 => Opcode::Tuple2,
+            _ => Opcode::Tuple3,
+        };
+        if !self.eat(close)? {
+            return None;
+        }
+        self.charge(SLOT_CHARGE * len as u64)?;
+        // A tuple is one level deeper than its items to the general loader.
+        if self.depth >= self.max_depth {
+            return None;
+        }
+        self.puts(Kept::Other)?;
+        Some(value)
+    }
+
+    /// A dict, each key a `K` and each value a `V`, given to `insert`, which says whether
+    /// the key is new: a repeated key (which no dict CPython pickles has) is left to the
+    /// general loader.
+    fn pairs<K: Reconstruct, V: Reconstruct>(&mut self, mut insert: impl FnMut(K, V) -> bool) -> Option<()> {
+        let mut dict = self.open(DICT)?;
+        crate::stack::grow(|| {
+            while self.next_entry(&mut dict)? {
+                let key = K::stream(self)?;
+                let value = V::stream(self)?;
+                insert(key, value).then_some(())?;
+            }
+            Some(())
+        })?;
+        self.close(dict)
+    }
+
+    /// A dict whose keys are strs among `names`, each key's value read by `fill` with the
+    /// key's index: a derived `#[pickle(dict)]` struct.
+    fn dict(
+        &mut self,
+        names: &'static [&'static str],
+        mut fill: impl FnMut(&mut Self, usize) -> Option<()>,
+    ) -> Option<()> {
+        let mut dict = self.open(DICT)?;
+        crate::stack::grow(|| {
+            while self.next_entry(&mut dict)? {
+                let index = self.key_index(names)?;
+                fill(self, index)?;
+            }
+            Some(())
+        })?;
+        self.close(dict)
+    }
+
+    /// An instance of the class `module.name` whose state is a dict with str keys among
+    /// `names`, each key's value read by `fill` with the key's index: a derived struct of a
+    /// plain Python class, as `object.__reduce_ex__` writes one at protocols 2 to 5 (the
+    /// class, EMPTY_TUPLE, NEWOBJ, the state dict, BUILD).
+    fn instance(
+        &mut self,
+        (module, name): (&str, &str),
+        names: &'static [&'static str],
+        fill: impl FnMut(&mut Self, usize) -> Option<()>,
+    ) -> Option<()> {
+        // Below protocol 2 an instance is a `copyreg._reconstructor` reduction, and `builtins`
+        // names NEWOBJ may refuse: left to the general loader.
+        self.peek()?;
+        if self.reader.proto() < 2 || module == "builtins" {
+            return None;
+        }
+        self.within_depth()?;
+        self.class(module, name)?;
+        // `cls.__new__(cls)`: NEWOBJ makes the object, an argument tuple and (once) the
+        // global `copyreg.__newobj__` in the general loader; charged as three here.
+        self.eat(Opcode::EmptyTuple)?.then_some(())?;
+        self.charge(OBJECT_CHARGE)?;
+        self.puts(Kept::Other)?;
+        self.eat(Opcode::Newobj)?.then_some(())?;
+        self.charge(3 * OBJECT_CHARGE)?;
+        self.puts(Kept::Other)?;
+        let own = self.put;
+        self.depth += 1;
+        let state = self.dict(names, fill);
+        self.depth -= 1;
+        state?;
+        self.eat(Opcode::Build)?.then_some(())?;
+        self.put = own;
         Some(())
     }
 
     /// `None`, or a `T`.
-    pub(crate) fn option<T: Reconstruct>(&mut self) -> Option<Option<T>> {
+    fn option<T: Reconstruct>(&mut self) -> Option<Option<T>> {
         if self.eat(Opcode::None)? {
             self.puts(Kept::Other)?;
             return Some(None);
@@ -767,7 +760,7 @@ impl<'a> Stream<'a> {
 
     /// A pointer `P` (an `Rc` or `Arc`) to what `build` reads: built once per memoized
     /// object and cloned when a GET fetches it again, as the general loader shares it.
-    pub(crate) fn shared<P: Clone + 'static>(&mut self, build: impl FnOnce(&mut Self) -> Option<P>) -> Option<P> {
+    fn shared<P: Clone + 'static>(&mut self, build: impl FnOnce(&mut Self) -> Option<P>) -> Option<P> {
         if let Some(index) = self.fetch() {
             if !self.keep {
                 self.fetches = true;

@@ -279,7 +279,7 @@ impl<T> FieldSource<T> for Node<'_> {
 
 /// The stream and the field's slot: `None` where the fast path gives up (see
 /// [`Stream::field`](crate::__private::Stream::field)).
-impl<T> FieldSource<T> for (&mut crate::__private::Stream<'_>, &mut Option<T>) {
+impl<T, S: crate::__private::Stream> FieldSource<T> for (&mut S, &mut Option<T>) {
     type Output = Option<()>;
     fn read(self, _: &str, _: &str) -> Option<()>
     where

@@ -6,10 +6,11 @@ mod load;
 use std::any::Any;
 
 pub use crate::compat::tables as compat_tables;
-pub use crate::de::handoff::{FastLoad, Held};
-pub use crate::de::stream::Stream;
+use crate::de::handoff::FastLoad;
 use crate::error::{Error, Result};
-use crate::reduce::{Arg, Attrs, Builtin, Fast, GlobalName, Reduce, Reduction, Sequence};
+pub use crate::reconstruct::Stream;
+pub use crate::reduce::StaticName;
+use crate::reduce::{Arg, Attrs, Builtin, GlobalName, Reduce, Reduction, Sequence};
 use crate::ser::ItemSink;
 pub use load::*;
 
@@ -34,20 +35,6 @@ pub fn load_direct(bytes: &[u8], options: &crate::UnpicklerOptions) -> Option<cr
 /// check the handoff is taken.
 pub fn direct_hands_over(bytes: &[u8], options: &crate::UnpicklerOptions) -> bool {
     matches!(crate::de::direct::load(bytes, options), FastLoad::Held(_))
-}
-
-/// A field name of a derived type: an interned name (as [`Name`](crate::Name)) whose text
-/// is `'static`, so the pickler may know it again by its address.
-pub struct StaticName(pub &'static str);
-
-impl Reduce for StaticName {
-    fn reduce_ex(&self, _: u8) -> Result<Reduction<'_>> {
-        Ok(Reduction::Builtin(Builtin::Name(self.0)))
-    }
-    #[inline]
-    fn fast(&self) -> Fast<'_> {
-        Fast::StaticName(self.0)
-    }
 }
 
 /// A tuple of arguments of any length, each borrowed or owned.

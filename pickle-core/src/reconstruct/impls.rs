@@ -13,7 +13,7 @@ use std::sync::Arc;
 use num_bigint::BigInt;
 use num_traits::ToPrimitive;
 
-use super::{Node, Reconstruct, Tree};
+use super::{Node, Reconstruct, Stream, Tree};
 use crate::error::Result;
 use crate::reduce::{ByteArray, Bytes};
 use crate::value::{Atom, Global, PyString, Value};
@@ -183,8 +183,11 @@ impl Reconstruct for Value {
         tree.into_value()
     }
 
-    fn load_direct(bytes: &[u8], options: &crate::UnpicklerOptions) -> crate::__private::FastLoad<Value> {
-        crate::de::direct::load(bytes, options)
+    const IS_VALUE: bool = true;
+
+    #[inline]
+    fn from_value(value: Value) -> Option<Value> {
+        Some(value)
     }
 }
 
@@ -200,7 +203,7 @@ impl<T: Reconstruct> Reconstruct for Option<T> {
     fn from_text(text: &str) -> Option<Result<Option<T>>> {
         T::from_text(text).map(|r| r.map(Some))
     }
-    fn stream(stream: &mut crate::__private::Stream<'_>) -> Option<Option<T>> {
+    fn stream<R: Stream>(stream: &mut R) -> Option<Option<T>> {
         stream.option()
     }
     fn reconstruct(node: Node<'_>) -> Result<Option<T>> {
@@ -216,7 +219,7 @@ impl<T: Reconstruct> Reconstruct for Box<T> {
         T::reconstruct(node).map(Box::new)
     }
 
-    fn stream(stream: &mut crate::__private::Stream<'_>) -> Option<Box<T>> {
+    fn stream<R: Stream>(stream: &mut R) -> Option<Box<T>> {
         T::stream(stream).map(Box::new)
     }
 }
@@ -226,7 +229,7 @@ impl<T: Reconstruct + 'static> Reconstruct for Rc<T> {
         node.shared(|node| T::reconstruct(node).map(Rc::new))
     }
 
-    fn stream(stream: &mut crate::__private::Stream<'_>) -> Option<Rc<T>> {
+    fn stream<R: Stream>(stream: &mut R) -> Option<Rc<T>> {
         stream.shared(|stream| T::stream(stream).map(Rc::new))
     }
 }
@@ -236,7 +239,7 @@ impl<T: Reconstruct + 'static> Reconstruct for Arc<T> {
         node.shared(|node| T::reconstruct(node).map(Arc::new))
     }
 
-    fn stream(stream: &mut crate::__private::Stream<'_>) -> Option<Arc<T>> {
+    fn stream<R: Stream>(stream: &mut R) -> Option<Arc<T>> {
         stream.shared(|stream| T::stream(stream).map(Arc::new))
     }
 }
@@ -269,7 +272,7 @@ impl<T: Reconstruct> Reconstruct for Vec<T> {
         sequence(node, "list", false)
     }
 
-    fn stream(stream: &mut crate::__private::Stream<'_>) -> Option<Vec<T>> {
+    fn stream<R: Stream>(stream: &mut R) -> Option<Vec<T>> {
         stream.list()
     }
 }
@@ -279,7 +282,7 @@ impl<T: Reconstruct> Reconstruct for VecDeque<T> {
         sequence(node, "list", false)
     }
 
-    fn stream(stream: &mut crate::__private::Stream<'_>) -> Option<VecDeque<T>> {
+    fn stream<R: Stream>(stream: &mut R) -> Option<VecDeque<T>> {
         stream.list().map(VecDeque::from)
     }
 }
@@ -292,7 +295,7 @@ impl<T: Reconstruct, const N: usize> Reconstruct for [T; N] {
     }
 
     /// A list of another length is left to the general loader, which says so.
-    fn stream(stream: &mut crate::__private::Stream<'_>) -> Option<[T; N]> {
+    fn stream<R: Stream>(stream: &mut R) -> Option<[T; N]> {
         stream.list().and_then(|items: Vec<T>| items.try_into().ok())
     }
 }
@@ -336,7 +339,7 @@ impl<K: Reconstruct + Eq + Hash, V: Reconstruct, S: BuildHasher + Default> Recon
         mapping(node)
     }
 
-    fn stream(stream: &mut crate::__private::Stream<'_>) -> Option<HashMap<K, V, S>> {
+    fn stream<R: Stream>(stream: &mut R) -> Option<HashMap<K, V, S>> {
         let mut map = HashMap::default();
         stream.pairs(|key, value| map.insert(key, value).is_none())?;
         Some(map)
@@ -348,7 +351,7 @@ impl<K: Reconstruct + Ord, V: Reconstruct> Reconstruct for BTreeMap<K, V> {
         mapping(node)
     }
 
-    fn stream(stream: &mut crate::__private::Stream<'_>) -> Option<BTreeMap<K, V>> {
+    fn stream<R: Stream>(stream: &mut R) -> Option<BTreeMap<K, V>> {
         let mut map = BTreeMap::new();
         stream.pairs(|key, value| map.insert(key, value).is_none())?;
         Some(map)
@@ -371,7 +374,7 @@ macro_rules! tuples {
                 },)+))
             }
 
-            fn stream(stream: &mut crate::__private::Stream<'_>) -> Option<($($name,)+)> {
+            fn stream<R: Stream>(stream: &mut R) -> Option<($($name,)+)> {
                 stream.tuple($len, |stream| Some(($($name::stream(stream)?,)+)))
             }
         }

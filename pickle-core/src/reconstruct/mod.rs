@@ -7,23 +7,23 @@
 //! its fields. `#[derive(Reconstruct)]` writes that from the same `#[pickle(...)]`
 //! attributes `#[derive(Reduce)]` reads.
 
-mod deepcopy;
 mod impls;
 mod instance;
 mod node;
 mod registry;
+mod stream;
 
-pub use deepcopy::deepcopy;
-pub(crate) use deepcopy::Copier;
 pub use impls::Persistent;
 pub(crate) use impls::{collect_items, collect_pairs};
 pub use instance::Instance;
 pub(crate) use node::Tree;
 pub use node::{Items, Kind, Node, Pairs};
 pub use registry::Registry;
+#[doc(hidden)]
+pub use stream::Stream;
 
 use crate::error::Result;
-use crate::value::Atom;
+use crate::value::{Atom, Value};
 
 /// A Rust value that can be rebuilt from an unpickled object: the load side of
 /// [`Reduce`](crate::Reduce).
@@ -91,26 +91,29 @@ pub trait Reconstruct: Sized {
         tree.root().get()
     }
 
-    /// Reads the value straight from a pickle in memory ([`Stream`](crate::__private::Stream),
-    /// `de::stream`), or `None` to leave the pickle to the general loader, which decides
-    /// every case this declines. The default takes a number or a str through
-    /// [`from_atom`](Reconstruct::from_atom) and [`from_text`](Reconstruct::from_text); `Vec`,
-    /// `Option`, `Rc`, `Arc` and derived `#[pickle(dict)]` structs read their own shapes.
+    /// Reads the value straight from a pickle in memory through a [`Stream`], or `None` to
+    /// leave the pickle to the general loader, which decides every case this declines. The
+    /// default takes a number or a str through [`from_atom`](Reconstruct::from_atom) and
+    /// [`from_text`](Reconstruct::from_text); `Vec`, `Option`, `Rc`, `Arc`, tuples, maps and
+    /// derived structs read their own shapes.
     #[doc(hidden)]
     #[inline(always)]
-    fn stream(stream: &mut crate::__private::Stream<'_>) -> Option<Self> {
+    fn stream<S: Stream>(stream: &mut S) -> Option<Self> {
         stream.scalar()
     }
 
-    /// Decodes a pickle at the start of `bytes` by a fast path: the value and the pickle's
-    /// length, what it decoded before an opcode it does not (for the general loader to go
-    /// on from), or nothing. By default through [`stream`](Reconstruct::stream);
-    /// [`Value`](crate::Value) overrides it with the direct path of `de::direct`.
+    /// Whether `Self` is [`Value`]: the unpickler then reads the pickle by the one-pass path
+    /// to a `Value` and gives it back through [`from_value`](Reconstruct::from_value),
+    /// rather than through [`stream`](Reconstruct::stream).
     #[doc(hidden)]
-    fn load_direct(bytes: &[u8], options: &crate::UnpicklerOptions) -> crate::__private::FastLoad<Self> {
-        match crate::de::stream::load(bytes, options) {
-            Some((value, length)) => crate::__private::FastLoad::Done(value, length),
-            None => crate::__private::FastLoad::Declined,
-        }
+    const IS_VALUE: bool = false;
+
+    /// The value itself where `Self` is [`Value`] ([`IS_VALUE`](Reconstruct::IS_VALUE)),
+    /// `None` for every other type.
+    #[doc(hidden)]
+    #[inline]
+    fn from_value(value: Value) -> Option<Self> {
+        let _ = value;
+        None
     }
 }

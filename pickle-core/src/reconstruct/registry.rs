@@ -4,7 +4,6 @@ use std::any::Any;
 use std::collections::HashMap;
 
 use super::{Node, Reconstruct};
-use crate::de::{ClassPolicy, Unpickler};
 use crate::error::Result;
 use crate::value::Value;
 
@@ -69,10 +68,9 @@ impl Registry {
         self
     }
 
-    /// A class policy allowing exactly the registered names.
-    pub fn policy(&self) -> ClassPolicy {
-        let names = self.constructors.iter().flat_map(|(m, names)| names.keys().map(move |n| (m, n)));
-        names.fold(ClassPolicy::new(), |policy, (m, n)| policy.allow(m, n))
+    /// The registered names, as (module, qualname).
+    pub(crate) fn names(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.constructors.iter().flat_map(|(m, names)| names.keys().map(move |n| (m.as_str(), n.as_str())))
     }
 
     /// The object `node` is, built by the constructor registered for its class; an object
@@ -84,12 +82,5 @@ impl Registry {
             Some(constructor) => constructor(node),
             None => Err(node.mismatch("an instance of a registered class")),
         }
-    }
-
-    /// Loads a pickle whose root is an instance of a registered class, with the registry
-    /// as the class policy.
-    pub fn loads(&self, bytes: &[u8]) -> Result<Box<dyn Any>> {
-        let tree = Unpickler::from_slice(bytes).class_policy(self.policy()).load_tree()?;
-        self.reconstruct(tree.root())
     }
 }

@@ -230,11 +230,26 @@ impl Reduce for Name<'_> {
 #[derive(Default)]
 pub struct Attrs<'a>(Vec<(AttrName<'a>, Arg<'a>)>);
 
+/// A field name of a derived type (not a public API): an interned name (as [`Name`](crate::Name)) whose text
+/// is `'static`, so the pickler may know it again by its address.
+#[doc(hidden)]
+pub struct StaticName(pub &'static str);
+
+impl Reduce for StaticName {
+    fn reduce_ex(&self, _: u8) -> Result<Reduction<'_>> {
+        Ok(Reduction::Builtin(Builtin::Name(self.0)))
+    }
+    #[inline]
+    fn fast(&self) -> Fast<'_> {
+        Fast::StaticName(self.0)
+    }
+}
+
 /// An attribute's name: borrowed, or `'static` (a derived type's, which the pickler knows
 /// again by its address).
 enum AttrName<'a> {
     Borrowed(Name<'a>),
-    Static(crate::__private::StaticName),
+    Static(StaticName),
 }
 
 impl<'a> Attrs<'a> {
@@ -257,7 +272,7 @@ impl<'a> Attrs<'a> {
     /// With one more attribute whose name is `'static`: what derived code uses.
     #[doc(hidden)]
     pub fn with_static(mut self, name: &'static str, value: impl Into<Arg<'a>>) -> Attrs<'a> {
-        self.0.push((AttrName::Static(crate::__private::StaticName(name)), value.into()));
+        self.0.push((AttrName::Static(StaticName(name)), value.into()));
         self
     }
 

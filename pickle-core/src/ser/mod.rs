@@ -1,5 +1,6 @@
 //! Pickling: [`Pickler`], [`dumps`] and [`dump`].
 
+mod deepcopy;
 mod hooks;
 mod memo;
 mod output;
@@ -8,9 +9,10 @@ mod saver;
 use std::any::Any;
 use std::io::Write;
 
+pub use deepcopy::deepcopy;
+pub(crate) use deepcopy::Copier;
 pub use hooks::{PersistentId, ReducerOverride, Registered};
 pub(crate) use output::{Output, FRAME_SIZE_TARGET};
-pub(crate) use saver::SinkTarget;
 pub use saver::{ItemSink, PairSink};
 
 use crate::error::{Error, Result};

@@ -11,12 +11,12 @@ use num_traits::ToPrimitive;
 use super::hooks::Hooks;
 use super::memo::{Content, Memo, MemoKey};
 use super::output::Output;
+use super::Copier;
 use super::PicklerOptions;
 use crate::compat;
 use crate::error::{Error, ErrorKind, Result};
 use crate::graph::Item;
 use crate::opcode::{Opcode, BATCH_SIZE};
-use crate::reconstruct::Copier;
 use crate::reduce::{Arg, Atom, Builtin, Call, Fast, GlobalName, Mapping, Name, Reduce, Reduction, Sequence};
 use crate::value::{float_repr, PyString, Value};
 

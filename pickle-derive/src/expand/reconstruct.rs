@@ -226,7 +226,7 @@ fn dict_stream(class: &Class<'_>, rust_name: &str) -> Option<TokenStream> {
         quote!(__stream.dict(#names, #fill)?;)
     };
     Some(quote! {
-        fn stream(__stream: &mut __pickle::__private::Stream<'_>) -> ::core::option::Option<Self> {
+        fn stream<__S: __pickle::__private::Stream>(__stream: &mut __S) -> ::core::option::Option<Self> {
             #(#slots)*
             #read
             ::core::option::Option::Some(Self { #(#values),* })

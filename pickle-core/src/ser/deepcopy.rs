@@ -8,11 +8,11 @@
 
 use std::collections::HashMap;
 
-use super::{Reconstruct, Tree};
+use super::saver::{ItemSink, PairSink, SinkTarget};
 use crate::error::{Error, ErrorKind, Result};
 use crate::graph::{Graph, Item, Obj, ObjectNode};
+use crate::reconstruct::{Reconstruct, Tree};
 use crate::reduce::{Builtin, Call, Reduce, Reduction};
-use crate::ser::{ItemSink, PairSink, SinkTarget};
 use crate::value::{Global, PyString};
 
 /// The protocol `copy.deepcopy` asks reductions for.
