@@ -650,8 +650,8 @@ struct Wrapper {
     items: Vec<i64>,
 }
 
-/// Batches of one holding a container: the fast path scans where they end, one level of
-/// them deep; both paths agree either way.
+/// Batches of one holding a container: the fast path looks ahead by stack effects to
+/// where they end, at any depth; both paths agree.
 #[test]
 fn cpython_one_entry_containers_load_alike() {
     if !common::python_available("cpython_one_entry_containers_load_alike") {
@@ -668,13 +668,13 @@ fn cpython_one_entry_containers_load_alike() {
             assert_eq!(Ok(fast), general, "{expression} at protocol {protocol}");
         }
     }
-    // Batches of one in batches of one give up: the scan sees scalars only at the second
-    // level (a list of one one-entry dict, a list of one list of one list).
+    // Batches of one in batches of one (a list of one one-entry dict, a list of one list
+    // of one list).
     let nested = [
-        ("[{'items': [1]}]", false),
+        ("[{'items': [1]}]", true),
         ("[{'items': [1, 2]}, {'items': [3]}]", true),
         ("[[1], [2]]", true),
-        ("[[[1]]]", false),
+        ("[[[1]]]", true),
     ];
     for (index, protocol, bytes) in cpython_pickles(nested.iter().map(|(e, _)| *e)) {
         let (expression, taken) = nested[index];
@@ -1037,10 +1037,8 @@ fn cpython_dicts_load_alike_as_rust_maps() {
                 pickle_core::__private::load_streamed::<Nested>(&bytes, &options).is_some()
             }
         };
-        // One-entry containers in one-entry containers are beyond the batch-of-one scan
-        // (see `de/stream.rs`): the general loader reads those.
-        let expected = protocol >= 1 && index != 2;
-        assert_eq!(fast, expected, "expression {index} at protocol {protocol}");
+        // One-entry containers in one-entry containers included.
+        assert_eq!(fast, protocol >= 1, "expression {index} at protocol {protocol}");
     }
     // `{'a': 1, 'a': 2}` written by hand: EMPTY_DICT, MARK, 'a', 1, 'a', 2, SETITEMS.
     let repeated = b"\x80\x04}(\x8c\x01aK\x01\x8c\x01aK\x02u.";

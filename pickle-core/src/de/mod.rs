@@ -9,6 +9,7 @@
 mod args;
 pub(crate) mod direct;
 mod dis;
+mod extent;
 mod globals;
 pub(crate) mod handoff;
 mod input;

@@ -4,11 +4,11 @@
 //! What CPython writes for lists, dicts, numbers and strs at protocols 1 to 5 is a
 //! pre-order walk of the data: EMPTY_LIST or EMPTY_DICT opens a container, batches of MARK,
 //! items, APPENDS (or SETITEMS) fill it, a batch of one is the item and APPEND (SETITEM),
-//! strs and containers are memoized, and a str met again is a GET. Where a batch of one
-//! ends is not known before it is read (it may be a container), so a scan finds it first;
-//! it sees containers whose own batches of one hold scalars (`[{'k': [1]}]` gives up). A
-//! [`SliceStream`] reads that
-//! grammar as the Rust type asks for it ([`Reconstruct::stream`]): numbers and strs through
+//! strs and containers are memoized, and a str met again is a GET. Whether a batch of one
+//! follows a container's opening or a batch is not known before it is read (it may be a
+//! container of its own), so a look ahead by stack effects ([`extent`](super::extent))
+//! finds it first, within a budget of twice the pickle's length over the pass. A
+//! [`SliceStream`] reads that grammar as the Rust type asks for it ([`Reconstruct::stream`]): numbers and strs through
 //! [`Reconstruct::from_atom`] and [`Reconstruct::from_text`], `Vec` (`VecDeque`, an array) as a
 //! list, `Box` as what it holds, a Rust tuple
 //! as a tuple (its items, then TUPLE1 to TUPLE3, or MARK, items, TUPLE), `HashMap` and
@@ -38,6 +38,7 @@ use std::any::Any;
 use rustc_hash::FxHashMap;
 
 use super::args::{Arg, Budget, OBJECT_CHARGE, SLOT_CHARGE};
+use super::extent;
 use super::globals::global;
 use super::input::SliceSource;
 use super::memo::Memo;
@@ -98,27 +99,6 @@ const fn opcodes(ops: &[Opcode]) -> [bool; 256] {
 static PUT_OR_FRAMING: [bool; 256] =
     opcodes(&[Opcode::Memoize, Opcode::Binput, Opcode::LongBinput, Opcode::Frame, Opcode::Proto]);
 
-/// The opcodes of what this path reads as a scalar: numbers, bools, `None`, strs, and GETs
-/// (of a str).
-static SCALARS: [bool; 256] = {
-    use Opcode as O;
-    opcodes(&[
-        O::Binint1,
-        O::Binint2,
-        O::Binint,
-        O::Long1,
-        O::Binfloat,
-        O::None,
-        O::Newtrue,
-        O::Newfalse,
-        O::ShortBinunicode,
-        O::Binunicode,
-        O::Binunicode8,
-        O::Binget,
-        O::LongBinget,
-    ])
-};
-
 /// How a container is written: its opening opcode, what closes a batch, what follows a
 /// batch of one, and how many objects an entry is.
 #[derive(Clone, Copy)]
@@ -128,10 +108,6 @@ struct Shape {
     single: Opcode,
     per_entry: usize,
 }
-
-/// How deeply nested a batch of one may be for [`single_end`] to see where it ends:
-/// deeper ones give up (and so bound its work on chains of one-entry containers).
-const LOOKAHEAD_LEVELS: u32 = 16;
 
 const LIST: Shape = Shape { open: Opcode::EmptyList, batch: Opcode::Appends, single: Opcode::Append, per_entry: 1 };
 const DICT: Shape = Shape { open: Opcode::EmptyDict, batch: Opcode::Setitems, single: Opcode::Setitem, per_entry: 2 };
@@ -195,7 +171,13 @@ pub struct SliceStream<'a> {
     globals: Vec<(Box<str>, Box<str>)>,
     /// Dict keys fetched by GET and the field each named, by memo index modulo the size.
     keys: [KnownKey; KNOWN_KEYS],
+    /// How many more bytes [`SliceStream::entry_follows`] may look ahead over.
+    lookahead: usize,
 }
+
+/// The look ahead's budget beyond twice the pickle's length: room for short pickles of
+/// nested one-entry containers, whose look aheads overlap.
+const LOOKAHEAD_SLACK: usize = 4096;
 
 /// How many dict keys fetched by GET [`SliceStream::key_index`] knows again.
 const KNOWN_KEYS: usize = 16;
@@ -245,6 +227,7 @@ impl<'a> SliceStream<'a> {
             put: None,
             globals: Vec::new(),
             keys: [KnownKey::NONE; KNOWN_KEYS],
+            lookahead: data.len().saturating_mul(2).saturating_add(LOOKAHEAD_SLACK),
         }
     }
 
@@ -540,7 +523,7 @@ impl<'a> SliceStream<'a> {
             let may_be_single = container.last_batch.is_none_or(|n| n == BATCH_SIZE);
             if self.eat(Opcode::Mark)? {
                 container.batch_start = Some(container.entries);
-            } else if may_be_single && single_end(&mut self.reader.clone(), shape, LOOKAHEAD_LEVELS).is_some() {
+            } else if may_be_single && self.entry_follows(shape)? {
                 container.single = true;
                 container.entries += 1;
                 return Some(true);
@@ -548,6 +531,15 @@ impl<'a> SliceStream<'a> {
                 return Some(false);
             }
         }
+    }
+
+    /// Whether a batch of one entry of a container of this `shape` comes next (its item,
+    /// or key and value, then `shape.single`), rather than what follows the container: a
+    /// look ahead over a copy of the reader ([`extent::reach`]), within the budget of
+    /// bytes the whole pass may look ahead over (it declines past it).
+    fn entry_follows(&mut self, shape: Shape) -> Option<bool> {
+        let (op, pushed) = extent::reach(&mut self.reader.clone(), &mut self.lookahead)?;
+        Some(op == shape.single && pushed == shape.per_entry)
     }
 
     /// Ends a container [`SliceStream::next_entry`] has no more entries of.
@@ -783,70 +775,6 @@ impl<'a> Stream for SliceStream<'a> {
     }
 }
 
-// ----- the look ahead: where a batch of one ends -----
-
-/// Steps `ahead` past the scalar ([`SCALARS`]) it is at and its puts; `None` if another
-/// opcode is there.
-fn scalar_end(ahead: &mut Reader<'_>) -> Option<()> {
-    if !SCALARS[ahead.peek().ok()?? as usize] {
-        return None;
-    }
-    let (_, op) = ahead.next().ok()?;
-    ahead.skip_arg(op).ok()?;
-    after_puts(ahead)
-}
-
-/// Steps `ahead` past the value it is at and its puts: a scalar, or a list or dict nested
-/// at most `levels` deep whose batches of one hold scalars; `None` for anything else. Only
-/// steps, to tell a batch of one from what follows a container.
-fn value_end(ahead: &mut Reader<'_>, levels: u32) -> Option<()> {
-    let shape = match Opcode::from_byte(ahead.peek().ok()??)? {
-        Opcode::EmptyList => LIST,
-        Opcode::EmptyDict => DICT,
-        _ => return scalar_end(ahead),
-    };
-    let levels = levels.checked_sub(1)?;
-    ahead.take_peeked();
-    after_puts(ahead)?;
-    loop {
-        if ahead.peek().ok()?? == Opcode::Mark.code() {
-            ahead.take_peeked();
-            while ahead.peek().ok()?? != shape.batch.code() {
-                value_end(ahead, levels)?;
-            }
-            ahead.take_peeked();
-        } else {
-            // Scalars only: a container there would be stepped over to its end to learn
-            // whether it is an entry, and so on along its siblings.
-            let mut single = ahead.clone();
-            match single_end(&mut single, shape, 0) {
-                Some(()) => *ahead = single,
-                None => return Some(()),
-            }
-        }
-    }
-}
-
-/// Steps `ahead` past the puts it is at.
-fn after_puts(ahead: &mut Reader<'_>) -> Option<()> {
-    while PUT_OR_FRAMING[ahead.peek().ok()?? as usize] {
-        let (_, op) = ahead.next().ok()?;
-        ahead.skip_arg(op).ok()?;
-    }
-    Some(())
-}
-
-/// Steps `ahead` past a batch of one entry of a container of this shape (its key, a
-/// scalar, and its value, or its item; then `shape.single`), or `None` if none is there.
-/// The value may be a container `levels` deep ([`value_end`]).
-fn single_end(ahead: &mut Reader<'_>, shape: Shape, levels: u32) -> Option<()> {
-    if shape.per_entry == 2 {
-        scalar_end(ahead)?;
-    }
-    value_end(ahead, levels)?;
-    (ahead.peek().ok()?? == shape.single.code()).then(|| ahead.take_peeked())
-}
-
 #[cfg(test)]
 mod tests {
     use std::rc::Rc;
@@ -856,6 +784,19 @@ mod tests {
 
     fn typed<T: crate::Reconstruct>(bytes: &[u8]) -> Option<T> {
         load::<T>(bytes, &UnpicklerOptions::default()).map(|(value, _)| value)
+    }
+
+    /// Lists of lists to any depth.
+    #[derive(Debug, PartialEq)]
+    struct Nest(Vec<Nest>);
+
+    impl crate::Reconstruct for Nest {
+        fn reconstruct(node: crate::Node<'_>) -> crate::Result<Nest> {
+            node.get().map(Nest)
+        }
+        fn stream<S: crate::reconstruct::Stream>(stream: &mut S) -> Option<Nest> {
+            stream.list().map(Nest)
+        }
     }
 
     /// What CPython 3.11 writes for lists of atoms and strs, which this path decodes.
@@ -885,13 +826,21 @@ mod tests {
         // pickle.dumps([[1], [], None], 4): nested lists and an Option.
         let nested = b"\x80\x04\x95\r\x00\x00\x00\x00\x00\x00\x00]\x94(]\x94K\x01a]\x94Ne.";
         assert_eq!(typed::<Vec<Option<Vec<i64>>>>(nested), Some(vec![Some(vec![1]), Some(vec![]), None]));
+        // Batches of one in batches of one, 20 deep: [[...[[]]...]].
+        let deep = (0..20).fold(Value::List(vec![]), |v, _| Value::List(vec![v]));
+        let expected = (0..20).fold(Nest(vec![]), |n, _| Nest(vec![n]));
+        assert_eq!(typed::<Nest>(&dumps(&deep, 4).unwrap()), Some(expected));
+        // pickle.dumps([{'k': [1]}], 4): a dict of one entry holding a list of one item.
+        let dict = b"\x80\x04\x95\x10\x00\x00\x00\x00\x00\x00\x00]\x94}\x94\x8c\x01k\x94]\x94K\x01asa.";
+        let map = std::collections::HashMap::from([("k".to_owned(), vec![1i64])]);
+        assert_eq!(typed::<Vec<std::collections::HashMap<String, Vec<i64>>>>(dict), Some(vec![map]));
     }
 
     #[test]
     fn gives_up_where_the_general_loader_decides() {
         // A tuple, an item T does not take, an int out of range, two loose items, a memo
         // put with nothing above the MARK, a lone surrogate, a truncated pickle, a list
-        // fetched again, a list of one list (where it ends is not known before it is read).
+        // fetched again.
         assert!(typed::<Vec<f64>>(b"\x80\x02G?\xf8\x00\x00\x00\x00\x00\x00\x85.").is_none());
         assert!(typed::<Vec<f64>>(b"\x80\x02](X\x01\x00\x00\x00ae.").is_none());
         assert!(typed::<Vec<u8>>(b"\x80\x02](M\x00\x01e.").is_none());
@@ -900,14 +849,14 @@ mod tests {
         assert!(typed::<Vec<String>>(b"\x80\x02](X\x03\x00\x00\x00\xed\xa0\x80e.").is_none());
         assert!(typed::<Vec<f64>>(b"\x80\x02](K\x01e").is_none());
         assert!(typed::<Vec<Vec<i64>>>(b"\x80\x02]q\x00(]q\x01h\x01e.").is_none());
-        // Batches of one nested deeper than the scan looks.
-        let deep = (0..20).fold(Value::List(vec![]), |v, _| Value::List(vec![v]));
-        assert!(typed::<
-            Vec<
-                Vec<Vec<Vec<Vec<Vec<Vec<Vec<Vec<Vec<Vec<Vec<Vec<Vec<Vec<Vec<Vec<Vec<Vec<Vec<Vec<i64>>>>>>>>>>>>>>>>>>>>,
-            >,
-        >(&dumps(&deep, 2).unwrap())
-        .is_none());
+        // Batches of one nested so deep that looking ahead at each level would read the
+        // pickle more than twice over: the look ahead's budget runs out, and the general
+        // loader gives the value.
+        let deep = (0..200).fold(Value::List(vec![]), |v, _| Value::List(vec![v]));
+        let bytes = dumps(&deep, 2).unwrap();
+        assert!(typed::<Nest>(&bytes).is_none());
+        let expected = (0..200).fold(Nest(vec![]), |n, _| Nest(vec![n]));
+        assert_eq!(crate::loads::<Nest>(&bytes).unwrap(), expected);
         let many = dumps(&Value::List((0..100).map(Value::Int).collect()), 4).unwrap();
         assert_eq!(typed::<Vec<f64>>(&many).map(|f| f.len()), Some(100));
         let options = UnpicklerOptions { max_alloc: 1000, ..UnpicklerOptions::default() };
