@@ -121,7 +121,8 @@ mod tests {
 
     fn reached(bytes: &[u8]) -> Option<(Opcode, usize)> {
         let mut reader: OpReader<SliceSource<'_>, false> = OpReader::new(SliceSource::new(bytes), 1 << 20);
-        reach(&mut reader, &mut usize::MAX)
+        let mut budget = usize::MAX;
+        reach(&mut reader, &mut budget)
     }
 
     /// What CPython writes after a container's opening: an entry, a batch, or the end.
