@@ -112,6 +112,9 @@ def values():
     yield {1, 2, 3}
     yield frozenset()
     yield frozenset({"x", "y"})
+    yield set(range(1000))
+    yield [{1}, set(), {2, 3}]
+    yield ({"a"}, frozenset({"b"}))
     yield [shared, shared, (shared,)]
     yield cyclic
     yield cyclic_dict

@@ -1070,3 +1070,58 @@ fn cpython_lists_load_alike_as_boxes_deques_and_arrays() {
         assert_eq!(streamed, (protocol >= 1, protocol >= 1, false), "protocol {protocol}");
     }
 }
+
+/// Sets and frozensets as CPython writes them, into `HashSet` and `BTreeSet`: EMPTY_SET and
+/// ADDITEMS batches (an exact multiple of the batch size ends in an empty batch) and MARK,
+/// items, FROZENSET at protocols 4 and 5; `set(list)` and `frozenset(list)` reductions
+/// below. The typed fast path reads them from protocol 1 (lists at 0 are written another
+/// way), and both paths agree; without `builtin_reductions` the reductions are the general
+/// loader's to refuse.
+#[test]
+fn cpython_sets_load_alike_as_rust_sets() {
+    if !common::python_available("cpython_sets_load_alike_as_rust_sets") {
+        return;
+    }
+    use std::collections::{BTreeSet, HashMap, HashSet};
+    let expressions = [
+        "{1, 2, 3}",
+        "frozenset({'a', 'b'})",
+        "set()",
+        "frozenset()",
+        "set(range(2000))",
+        "set(range(2500))",
+        "({1}, frozenset({2}), set(), {'s': {3, 4}})",
+    ];
+    type Mixed = (HashSet<i64>, BTreeSet<i64>, HashSet<i64>, HashMap<String, BTreeSet<i64>>);
+    for (index, protocol, bytes) in cpython_pickles(expressions) {
+        let options = defaults();
+        let (fast, len) = match index {
+            0 | 2 | 4 | 5 => {
+                let set = typed_agree::<HashSet<i64>>(&bytes, &options).unwrap();
+                assert_eq!(typed_agree::<BTreeSet<i64>>(&bytes, &options).unwrap().len(), set.len());
+                let fast = pickle_core::__private::load_streamed::<HashSet<i64>>(&bytes, &options);
+                (fast.is_some(), set.len())
+            }
+            1 | 3 => {
+                let set = typed_agree::<BTreeSet<String>>(&bytes, &options).unwrap();
+                let fast = pickle_core::__private::load_streamed::<BTreeSet<String>>(&bytes, &options);
+                (fast.is_some(), set.len())
+            }
+            _ => {
+                let (one, two, empty, map) = typed_agree::<Mixed>(&bytes, &options).unwrap();
+                assert_eq!((one.len(), two.len(), empty.len()), (1, 1, 0));
+                assert_eq!(map["s"], BTreeSet::from([3, 4]));
+                (pickle_core::__private::load_streamed::<Mixed>(&bytes, &options).is_some(), 4)
+            }
+        };
+        let expected_len = [3, 2, 0, 0, 2000, 2500, 4][index];
+        assert_eq!(len, expected_len, "expression {index} at protocol {protocol}");
+        assert_eq!(fast, protocol >= 1, "expression {index} at protocol {protocol}");
+        // The reduction form is a call to the general loader without builtin_reductions.
+        if protocol < 4 {
+            let calls = UnpicklerOptions { builtin_reductions: false, ..defaults() };
+            assert!(pickle_core::__private::load_streamed::<HashSet<i64>>(&bytes, &calls).is_none());
+            let _ = typed_agree::<HashSet<i64>>(&bytes, &calls);
+        }
+    }
+}

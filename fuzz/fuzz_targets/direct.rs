@@ -6,7 +6,7 @@
 
 #![no_main]
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 use std::fmt::Debug;
 use std::io::Cursor;
 use std::rc::Rc;
@@ -134,6 +134,9 @@ fuzz_target!(|data: &[u8]| {
     agree::<HashMap<String, Vec<i64>>>(data, equal);
     agree::<BTreeMap<i64, Option<String>>>(data, equal);
     agree::<VecDeque<Box<[i64; 2]>>>(data, equal);
+    // Sets and frozensets, by opcode or by `set(list)` reduction, nested in a list.
+    agree::<Vec<HashSet<i64>>>(data, equal);
+    agree::<BTreeSet<String>>(data, equal);
     agree::<Vec<Record>>(data, same_records);
     agree::<Vec<Rc<Instance>>>(data, same_instances);
     // A bytes borrowed where it can be: what loads gives for Bytes, payload or error.

@@ -12,7 +12,8 @@
 //! [`Reconstruct::from_atom`] and [`Reconstruct::from_text`], `Vec` (`VecDeque`, an array) as a
 //! list, `Box` as what it holds, a Rust tuple
 //! as a tuple (its items, then TUPLE1 to TUPLE3, or MARK, items, TUPLE), `HashMap` and
-//! `BTreeMap` as a dict, `Option` as
+//! `BTreeMap` as a dict, `HashSet` and `BTreeSet` as a set or frozenset (EMPTY_SET and
+//! ADDITEMS, MARK and FROZENSET, or a `set(list)` reduction), `Option` as
 //! `None` or its type, `Rc`/`Arc` sharing one allocation per memoized object as
 //! [`Node::shared`](crate::Node::shared) does, a derived `#[pickle(dict)]` struct as a dict
 //! of its fields, and a derived struct of a plain Python class as `object.__reduce_ex__`
@@ -100,17 +101,21 @@ static PUT_OR_FRAMING: [bool; 256] =
     opcodes(&[Opcode::Memoize, Opcode::Binput, Opcode::LongBinput, Opcode::Frame, Opcode::Proto]);
 
 /// How a container is written: its opening opcode, what closes a batch, what follows a
-/// batch of one, and how many objects an entry is.
+/// batch of one (where there is one), and how many objects an entry is.
 #[derive(Clone, Copy)]
 struct Shape {
     open: Opcode,
     batch: Opcode,
-    single: Opcode,
+    single: Option<Opcode>,
     per_entry: usize,
 }
 
-const LIST: Shape = Shape { open: Opcode::EmptyList, batch: Opcode::Appends, single: Opcode::Append, per_entry: 1 };
-const DICT: Shape = Shape { open: Opcode::EmptyDict, batch: Opcode::Setitems, single: Opcode::Setitem, per_entry: 2 };
+const LIST: Shape =
+    Shape { open: Opcode::EmptyList, batch: Opcode::Appends, single: Some(Opcode::Append), per_entry: 1 };
+const DICT: Shape =
+    Shape { open: Opcode::EmptyDict, batch: Opcode::Setitems, single: Some(Opcode::Setitem), per_entry: 2 };
+/// A set is filled by batches alone, even of one item.
+const SET: Shape = Shape { open: Opcode::EmptySet, batch: Opcode::Additems, single: None, per_entry: 1 };
 
 /// A container being read (see [`SliceStream::open`]).
 struct Container {
@@ -153,6 +158,8 @@ pub struct SliceStream<'a> {
     max_memo: usize,
     max_depth: usize,
     fix_imports: bool,
+    /// Whether `set(list)` and the like load as what they make (see [`UnpicklerOptions`]).
+    builtin_reductions: bool,
     /// The class policy that globals must pass, if one is set.
     policy: Option<&'a super::ClassPolicy>,
     /// How deep the value being read is (the pickled object is at 0).
@@ -218,6 +225,7 @@ impl<'a> SliceStream<'a> {
             max_memo: options.max_memo,
             max_depth: options.max_depth,
             fix_imports: options.fix_imports,
+            builtin_reductions: options.builtin_reductions,
             policy,
             depth: 0,
             keep,
@@ -500,7 +508,7 @@ impl<'a> SliceStream<'a> {
     fn next_entry(&mut self, container: &mut Container) -> Option<bool> {
         let shape = container.shape;
         if std::mem::take(&mut container.single) {
-            self.eat(shape.single)?.then_some(())?;
+            self.eat(shape.single?)?.then_some(())?;
             self.charge(SLOT_CHARGE * shape.per_entry as u64)?;
         }
         loop {
@@ -518,12 +526,17 @@ impl<'a> SliceStream<'a> {
                 container.last_batch = Some(container.entries - start);
                 self.charge(SLOT_CHARGE * (shape.per_entry * (container.entries - start)) as u64)?;
             }
-            // CPython writes a batch of one only as the whole container or after full
-            // batches: after a shorter batch, the container ends without a look ahead.
-            let may_be_single = container.last_batch.is_none_or(|n| n == BATCH_SIZE);
+            // CPython writes more entries only at first or after a full batch: after a
+            // shorter batch, the container ends, and a MARK there is the next object's
+            // (no look ahead needed). Where another pickler wrote more batches, what
+            // follows meets a closing opcode where a value is read, and the general loader
+            // decides.
+            if container.last_batch.is_some_and(|n| n != BATCH_SIZE) {
+                return Some(false);
+            }
             if self.eat(Opcode::Mark)? {
                 container.batch_start = Some(container.entries);
-            } else if may_be_single && self.entry_follows(shape)? {
+            } else if shape.single.is_some() && self.entry_follows(shape)? {
                 container.single = true;
                 container.entries += 1;
                 return Some(true);
@@ -539,7 +552,61 @@ impl<'a> SliceStream<'a> {
     /// bytes the whole pass may look ahead over (it declines past it).
     fn entry_follows(&mut self, shape: Shape) -> Option<bool> {
         let (op, pushed) = extent::reach(&mut self.reader.clone(), &mut self.lookahead)?;
-        Some(op == shape.single && pushed == shape.per_entry)
+        Some(Some(op) == shape.single && pushed == shape.per_entry)
+    }
+
+    /// A container of this shape, each entry read by `entry`.
+    #[inline(always)]
+    fn entries(&mut self, shape: Shape, mut entry: impl FnMut(&mut Self) -> Option<()>) -> Option<()> {
+        let mut container = self.open(shape)?;
+        // A recursive type (a struct holding a `Vec` of itself) nests as deep as the input.
+        crate::stack::grow(|| {
+            while self.next_entry(&mut container)? {
+                entry(self)?;
+            }
+            Some(())
+        })?;
+        self.close(container)
+    }
+
+    /// MARK, the items (each read by `item`), FROZENSET: a frozenset at protocols 4 and 5,
+    /// charged and depth-checked as the general loader does at FROZENSET.
+    fn frozenset(&mut self, mut item: impl FnMut(&mut Self) -> Option<()>) -> Option<()> {
+        self.eat(Opcode::Mark)?.then_some(())?;
+        self.object()?;
+        self.depth += 1;
+        let mut count = 0u64;
+        let read = crate::stack::grow(|| {
+            while self.peek()? != Opcode::Frozenset.code() {
+                item(self)?;
+                count += 1;
+            }
+            Some(())
+        });
+        self.depth -= 1;
+        read?;
+        self.reader.take_peeked();
+        self.charge(SLOT_CHARGE * count)?;
+        // A container with items is one level deeper than them to the general loader.
+        if count > 0 && self.depth >= self.max_depth {
+            return None;
+        }
+        self.puts(Kept::Other)
+    }
+
+    /// `set(list)` or `frozenset(list)`: the class, a tuple of the list, REDUCE, as
+    /// `__reduce_ex__` writes sets below protocol 4, each item read by `item`. The general
+    /// loader makes the set of it only with `builtin_reductions`; without, it is left there.
+    fn reduced_set(&mut self, item: impl FnMut(&mut Self) -> Option<()>) -> Option<()> {
+        if !self.builtin_reductions {
+            return None;
+        }
+        self.within_depth()?;
+        self.class(&[("builtins", "set"), ("builtins", "frozenset")])?;
+        self.tuple(1, |stream| stream.entries(LIST, item))?;
+        self.eat(Opcode::Reduce)?.then_some(())?;
+        self.charge(OBJECT_CHARGE)?;
+        self.puts(Kept::Other)
     }
 
     /// Ends a container [`SliceStream::next_entry`] has no more entries of.
@@ -553,39 +620,39 @@ impl<'a> SliceStream<'a> {
         Some(())
     }
 
-    /// The class `module.name`: GLOBAL, or STACK_GLOBAL of its module and name (strs or GETs
-    /// of them), or a GET of the class memoized where it was first named.
-    fn class(&mut self, module: &str, name: &str) -> Option<()> {
+    /// One of the classes `names` (module, name): GLOBAL, or STACK_GLOBAL of its module and
+    /// name (strs or GETs of them), or a GET of the class memoized where it was first
+    /// named. Its index among `names`.
+    fn class(&mut self, names: &[(&str, &str)]) -> Option<usize> {
         if let Some(index) = self.fetch() {
             if !self.keep {
                 self.fetches = true;
                 return None;
             }
             let slot = *self.memo.get(index as u64)?;
-            let named = (slot.start == Slot::GLOBAL).then(|| self.globals.get(slot.len as usize)).flatten();
-            if named.is_none_or(|(m, n)| (&**m, &**n) != (module, name)) {
-                return None;
-            }
-            return self.puts(Kept::Other);
+            let (module, name) = (slot.start == Slot::GLOBAL).then(|| self.globals.get(slot.len as usize)).flatten()?;
+            let found = names.iter().position(|named| *named == (&**module, &**name))?;
+            self.puts(Kept::Other)?;
+            return Some(found);
         }
-        let named = match self.eat(Opcode::Global)? {
+        let found = match self.eat(Opcode::Global)? {
             true => {
                 let global = self.global_lines()?;
-                (global.module.as_str(), global.name.as_str()) == (module, name)
+                names.iter().position(|named| *named == (global.module.as_str(), global.name.as_str()))?
             }
             false => {
                 let named = (self.text_or_get()?, self.text_or_get()?);
-                self.eat(Opcode::StackGlobal)? && named == (module, name)
+                self.eat(Opcode::StackGlobal)?.then_some(())?;
+                names.iter().position(|n| *n == named)?
             }
         };
-        if !named {
-            return None;
-        }
+        let (module, name) = names[found];
         if let Some(policy) = self.policy {
             policy.admit(&crate::value::Global::new(module, name)).ok()?;
         }
         self.object()?;
-        self.puts(Kept::Global(module, name))
+        self.puts(Kept::Global(module, name))?;
+        Some(found)
     }
 
     /// GLOBAL's module and name, two lines read by the opcode reader, as the general loader
@@ -624,16 +691,11 @@ impl<'a> Stream for SliceStream<'a> {
 
     /// A list, each item a `T`.
     fn list<T: Reconstruct>(&mut self) -> Option<Vec<T>> {
-        let mut list = self.open(LIST)?;
-        // A recursive type (a struct holding a `Vec` of itself) nests as deep as the input.
-        let items = crate::stack::grow(|| {
-            let mut items = Vec::new();
-            while self.next_entry(&mut list)? {
-                items.push(T::stream(self)?);
-            }
-            Some(items)
+        let mut items = Vec::new();
+        self.entries(LIST, |stream| {
+            items.push(T::stream(stream)?);
+            Some(())
         })?;
-        self.close(list)?;
         Some(items)
     }
 
@@ -675,16 +737,11 @@ impl<'a> Stream for SliceStream<'a> {
     /// the key is new: a repeated key (which no dict CPython pickles has) is left to the
     /// general loader.
     fn pairs<K: Reconstruct, V: Reconstruct>(&mut self, mut insert: impl FnMut(K, V) -> bool) -> Option<()> {
-        let mut dict = self.open(DICT)?;
-        crate::stack::grow(|| {
-            while self.next_entry(&mut dict)? {
-                let key = K::stream(self)?;
-                let value = V::stream(self)?;
-                insert(key, value).then_some(())?;
-            }
-            Some(())
-        })?;
-        self.close(dict)
+        self.entries(DICT, |stream| {
+            let key = K::stream(stream)?;
+            let value = V::stream(stream)?;
+            insert(key, value).then_some(())
+        })
     }
 
     /// A dict whose keys are strs among `names`, each key's value read by `fill` with the
@@ -694,15 +751,25 @@ impl<'a> Stream for SliceStream<'a> {
         names: &'static [&'static str],
         mut fill: impl FnMut(&mut Self, usize) -> Option<()>,
     ) -> Option<()> {
-        let mut dict = self.open(DICT)?;
-        crate::stack::grow(|| {
-            while self.next_entry(&mut dict)? {
-                let index = self.key_index(names)?;
-                fill(self, index)?;
-            }
+        self.entries(DICT, |stream| {
+            let index = stream.key_index(names)?;
+            fill(stream, index)
+        })
+    }
+
+    /// A set or frozenset in any form CPython writes one: EMPTY_SET and batches of
+    /// ADDITEMS, or MARK, the items, FROZENSET (protocols 4 and 5); or `set(list)` and
+    /// `frozenset(list)` reductions (below 4). Each item a `T` given to `insert`.
+    fn set<T: Reconstruct>(&mut self, mut insert: impl FnMut(T)) -> Option<()> {
+        let item = |stream: &mut Self| {
+            insert(T::stream(stream)?);
             Some(())
-        })?;
-        self.close(dict)
+        };
+        match Opcode::from_byte(self.peek()?)? {
+            Opcode::EmptySet => self.entries(SET, item),
+            Opcode::Mark => self.frozenset(item),
+            _ => self.reduced_set(item),
+        }
     }
 
     /// An instance of the class `module.name` whose state is a dict with str keys among
@@ -722,7 +789,7 @@ impl<'a> Stream for SliceStream<'a> {
             return None;
         }
         self.within_depth()?;
-        self.class(module, name)?;
+        self.class(&[(module, name)])?;
         // `cls.__new__(cls)`: NEWOBJ makes the object, an argument tuple and (once) the
         // global `copyreg.__newobj__` in the general loader; charged as three here.
         self.eat(Opcode::EmptyTuple)?.then_some(())?;

@@ -304,11 +304,27 @@ impl<T: Reconstruct + Eq + Hash, S: BuildHasher + Default> Reconstruct for HashS
     fn reconstruct(node: Node<'_>) -> Result<HashSet<T, S>> {
         sequence(node, "set", true)
     }
+
+    fn stream<R: Stream>(stream: &mut R) -> Option<HashSet<T, S>> {
+        let mut set = HashSet::default();
+        stream.set(|item| {
+            set.insert(item);
+        })?;
+        Some(set)
+    }
 }
 
 impl<T: Reconstruct + Ord> Reconstruct for BTreeSet<T> {
     fn reconstruct(node: Node<'_>) -> Result<BTreeSet<T>> {
         sequence(node, "set", true)
+    }
+
+    fn stream<R: Stream>(stream: &mut R) -> Option<BTreeSet<T>> {
+        let mut set = BTreeSet::new();
+        stream.set(|item| {
+            set.insert(item);
+        })?;
+        Some(set)
     }
 }
 

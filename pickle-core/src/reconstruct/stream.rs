@@ -28,6 +28,9 @@ pub trait Stream: Sized {
     /// the key is new (a repeated key declines).
     fn pairs<K: Reconstruct, V: Reconstruct>(&mut self, insert: impl FnMut(K, V) -> bool) -> Option<()>;
 
+    /// A set or frozenset, each item a `T` given to `insert`.
+    fn set<T: Reconstruct>(&mut self, insert: impl FnMut(T)) -> Option<()>;
+
     /// A dict whose keys are strs among `names`, each key's value read by `fill` with the
     /// key's index: a derived `#[pickle(dict)]` struct.
     fn dict(&mut self, names: &'static [&'static str], fill: impl FnMut(&mut Self, usize) -> Option<()>) -> Option<()>;
