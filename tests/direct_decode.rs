@@ -459,8 +459,9 @@ struct Account {
 }
 
 /// Instances of a plain Python class as CPython writes them, loaded as a derived struct by
-/// the typed fast path (protocols 2 to 5: GLOBAL or STACK_GLOBAL) and by the general loader: the same values, the
-/// same sharing, the same errors; and a class policy is kept by both.
+/// the typed fast path (protocols 1 to 5: `copyreg._reconstructor` or NEWOBJ, GLOBAL or
+/// STACK_GLOBAL) and by the general loader: the same values, the same sharing, the same
+/// errors; and a class policy is kept by both.
 #[test]
 fn cpython_class_instances_load_alike_as_derived_structs() {
     if !common::python_available("cpython_class_instances_load_alike_as_derived_structs") {
@@ -494,8 +495,9 @@ fn cpython_class_instances_load_alike_as_derived_structs() {
         for policy in [None, Some(allow.clone()), Some(refuse.clone())] {
             let options = UnpicklerOptions { class_policy: policy.clone(), ..defaults() };
             let fast = pickle_core::__private::load_streamed::<Vec<Account>>(&bytes, &options);
+            // From protocol 1: a `copyreg._reconstructor` reduction below 2, NEWOBJ from 2.
             let expected =
-                taken && protocol >= 2 && policy.as_ref().is_none_or(|p| p.allows("load_classes", "Account"));
+                taken && protocol >= 1 && policy.as_ref().is_none_or(|p| p.allows("load_classes", "Account"));
             assert_eq!(fast.is_some(), expected, "{expression} at protocol {protocol} with {policy:?}");
             let general = Unpickler::new(Cursor::new(&bytes)).with_options(options.clone()).load::<Vec<Account>>();
             if let Some(fast) = fast {
@@ -507,11 +509,12 @@ fn cpython_class_instances_load_alike_as_derived_structs() {
             let _ = typed_agree::<Vec<Account>>(&bytes, &options);
         }
     }
-    assert_eq!(streamed, 3 * 4 * 2);
+    // Three expressions at protocols 1 to 5, with no policy and with the one allowing them.
+    assert_eq!(streamed, 3 * 5 * 2);
     // One instance twice in the list, as `Rc`s: one allocation on both paths.
     for (_, protocol, bytes) in cpython_pickles([expressions[4].as_str()]) {
         let fast = pickle_core::__private::load_streamed::<Vec<std::rc::Rc<Account>>>(&bytes, &defaults());
-        assert_eq!(fast.is_some(), protocol >= 2);
+        assert_eq!(fast.is_some(), protocol >= 1);
         let general = pickle_core::load::<Vec<std::rc::Rc<Account>>, _>(Cursor::new(&bytes)).unwrap();
         assert!(std::rc::Rc::ptr_eq(&general[0], &general[1]));
         if let Some(fast) = fast {
@@ -628,9 +631,9 @@ fn renamed_classes_load_alike_as_derived_structs() {
                 let options = UnpicklerOptions { fix_imports, max_line, ..defaults() };
                 let result = typed_agree::<Vec<UserDict>>(&bytes, &options);
                 let fast = pickle_core::__private::load_streamed::<Vec<UserDict>>(&bytes, &options);
-                // `collections` is longer than 10 bytes: a line GLOBAL cannot have then. Below
-                // protocol 2 an instance is a reduction the fast path leaves alone.
-                let named = protocol == 3 || (protocol == 2 && fix_imports);
+                // `collections` is longer than 10 bytes: a line GLOBAL cannot have then. At
+                // protocol 0 the state is a dict the fast path leaves alone.
+                let named = protocol == 3 || ((1..=2).contains(&protocol) && fix_imports);
                 let expected = protocol >= 4 || (named && max_line == 100);
                 assert_eq!(fast.is_some(), expected, "protocol {protocol}, fix_imports {fix_imports}: {result:?}");
                 if fix_imports && (max_line == 100 || protocol >= 4) && protocol >= 2 {

@@ -17,13 +17,13 @@
 //! `None` or its type, `Rc`/`Arc` sharing one allocation per memoized object as
 //! [`Node::shared`](crate::Node::shared) does, a derived `#[pickle(dict)]` struct as a dict
 //! of its fields, and a derived struct of a plain Python class as `object.__reduce_ex__`
-//! writes its instances at protocols 2 to 5 (the class by GLOBAL, STACK_GLOBAL or a GET of
-//! it, EMPTY_TUPLE, NEWOBJ, the `__dict__`, BUILD), the class policy checked as the general
-//! loader checks it.
+//! writes its instances (the class by GLOBAL, STACK_GLOBAL or a GET of it, then EMPTY_TUPLE
+//! and NEWOBJ from protocol 2, or a `copyreg._reconstructor(cls, object, None)` reduction
+//! below; the `__dict__`, BUILD), the class policy checked as the general loader checks it.
 //!
 //! Like the direct path to a `Value` (`direct`), it gives up on anything else and the
 //! general loader, which decides every case, reads the pickle from its start: another
-//! opcode or shape (a list where a tuple is asked for, a class instance below protocol 2,
+//! opcode or shape (a list where a tuple is asked for,
 //! a list or dict fetched again), a str that is
 //! not UTF-8, an item the type refuses or a missing, repeated or unknown field, a limit
 //! reached. So both give one answer, and an error keeps the offset the general loader gives
@@ -114,6 +114,9 @@ const LIST: Shape =
     Shape { open: Opcode::EmptyList, batch: Opcode::Appends, single: Some(Opcode::Append), per_entry: 1 };
 const DICT: Shape =
     Shape { open: Opcode::EmptyDict, batch: Opcode::Setitems, single: Some(Opcode::Setitem), per_entry: 2 };
+/// `copyreg._reconstructor`, which instances of plain classes call below protocol 2.
+const RECONSTRUCTOR: (&str, &str) = ("copyreg", "_reconstructor");
+
 /// A set is filled by batches alone, even of one item.
 const SET: Shape = Shape { open: Opcode::EmptySet, batch: Opcode::Additems, single: None, per_entry: 1 };
 
@@ -620,6 +623,37 @@ impl<'a> SliceStream<'a> {
         Some(())
     }
 
+    /// After the class: EMPTY_TUPLE, NEWOBJ, as `object.__reduce_ex__` writes
+    /// `cls.__new__(cls)` from protocol 2. NEWOBJ makes the object, an argument tuple and
+    /// (once) the global `copyreg.__newobj__` in the general loader; charged as three here.
+    fn new_object(&mut self) -> Option<()> {
+        // Below protocol 2 there is no NEWOBJ to write: another pickler's, for the general
+        // loader to judge.
+        if self.reader.proto() < 2 {
+            return None;
+        }
+        self.eat(Opcode::EmptyTuple)?.then_some(())?;
+        self.charge(OBJECT_CHARGE)?;
+        self.puts(Kept::Other)?;
+        self.eat(Opcode::Newobj)?.then_some(())?;
+        self.charge(3 * OBJECT_CHARGE)?;
+        self.puts(Kept::Other)
+    }
+
+    /// After `copyreg._reconstructor`: the tuple `(cls, object, None)` and REDUCE, as
+    /// `object.__reduce_ex__` writes `cls.__new__(cls)` below protocol 2 (`copyreg._reduce_ex`).
+    fn reconstructed(&mut self, class: (&str, &str)) -> Option<()> {
+        self.tuple(3, |stream| {
+            stream.class(&[class])?;
+            stream.class(&[("builtins", "object")])?;
+            stream.eat(Opcode::None)?.then_some(())?;
+            stream.puts(Kept::Other)
+        })?;
+        self.eat(Opcode::Reduce)?.then_some(())?;
+        self.charge(OBJECT_CHARGE)?;
+        self.puts(Kept::Other)
+    }
+
     /// One of the classes `names` (module, name): GLOBAL, or STACK_GLOBAL of its module and
     /// name (strs or GETs of them), or a GET of the class memoized where it was first
     /// named. Its index among `names`.
@@ -774,30 +808,24 @@ impl<'a> Stream for SliceStream<'a> {
 
     /// An instance of the class `module.name` whose state is a dict with str keys among
     /// `names`, each key's value read by `fill` with the key's index: a derived struct of a
-    /// plain Python class, as `object.__reduce_ex__` writes one at protocols 2 to 5 (the
-    /// class, EMPTY_TUPLE, NEWOBJ, the state dict, BUILD).
+    /// plain Python class, as `object.__reduce_ex__` writes one (the class, EMPTY_TUPLE,
+    /// NEWOBJ from protocol 2; `copyreg._reconstructor(cls, object, None)` below; then the
+    /// state dict and BUILD).
     fn instance(
         &mut self,
         (module, name): (&str, &str),
         names: &'static [&'static str],
         fill: impl FnMut(&mut Self, usize) -> Option<()>,
     ) -> Option<()> {
-        // Below protocol 2 an instance is a `copyreg._reconstructor` reduction, and `builtins`
-        // names NEWOBJ may refuse: left to the general loader.
-        self.peek()?;
-        if self.reader.proto() < 2 || module == "builtins" {
+        // `builtins` names NEWOBJ may refuse: left to the general loader.
+        if module == "builtins" {
             return None;
         }
         self.within_depth()?;
-        self.class(&[(module, name)])?;
-        // `cls.__new__(cls)`: NEWOBJ makes the object, an argument tuple and (once) the
-        // global `copyreg.__newobj__` in the general loader; charged as three here.
-        self.eat(Opcode::EmptyTuple)?.then_some(())?;
-        self.charge(OBJECT_CHARGE)?;
-        self.puts(Kept::Other)?;
-        self.eat(Opcode::Newobj)?.then_some(())?;
-        self.charge(3 * OBJECT_CHARGE)?;
-        self.puts(Kept::Other)?;
+        match self.class(&[(module, name), RECONSTRUCTOR])? {
+            0 => self.new_object()?,
+            _ => self.reconstructed((module, name))?,
+        }
         let own = self.put;
         self.depth += 1;
         let state = self.dict(names, fill);
