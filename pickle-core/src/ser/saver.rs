@@ -647,7 +647,11 @@ impl<'w> Saver<'w> {
         }
         if self.proto >= 4 {
             if g.fresh_names {
-                self.save(&*g.module)?;
+                if g.interned_module {
+                    self.save(&Name(&g.module))?;
+                } else {
+                    self.save(&*g.module)?;
+                }
                 self.save(&*g.name)?;
             } else {
                 self.save(&Name(&g.module))?;
@@ -800,6 +804,7 @@ impl<'w> Saver<'w> {
             module: class.module.clone(),
             name: format!("{}.__new__", class.name).into(),
             fresh_names: class.fresh_names,
+            interned_module: class.interned_module,
         };
         let state = PartialState { func: new.borrowed(), cls_and_args: ClsArgs { cls, args: positional }, kwargs };
         let partial = Call::new(GlobalName::new("functools", "partial"), (new.borrowed(),)).state(Arg::owned(state));
