@@ -36,6 +36,7 @@
 mod compat;
 pub mod de;
 pub mod error;
+mod foreign;
 mod graph;
 pub mod opcode;
 pub mod reconstruct;
