@@ -94,10 +94,9 @@ fn datetime_of(node: &Node<'_>, s: &[u8]) -> Result<NaiveDateTime> {
 fn naive(node: &Node<'_>, tz: Option<Node<'_>>, rust: &str) -> Result<()> {
     match tz {
         None => Ok(()),
-        Some(tz) => Err(node.error(format!(
-            "a timezone-aware value ({}) does not fit in a naive `{rust}`",
-            tz.describe()
-        ))),
+        Some(tz) => {
+            Err(node.error(format!("a timezone-aware value ({}) does not fit in a naive `{rust}`", tz.describe())))
+        }
     }
 }
 
@@ -204,9 +203,8 @@ impl Reduce for Timezone {
 
 /// The offset in seconds east of a `datetime.timezone`, with or without a name.
 fn offset_of(tz: &Node<'_>) -> Result<i32> {
-    let mut args = class_args(tz, "datetime", "timezone").map_err(|_| {
-        tz.error(format!("the tzinfo {} is no `datetime.timezone` of a fixed offset", tz.describe()))
-    })?;
+    let mut args = class_args(tz, "datetime", "timezone")
+        .map_err(|_| tz.error(format!("the tzinfo {} is no `datetime.timezone` of a fixed offset", tz.describe())))?;
     let offset = args.next().ok_or_else(|| tz.error("a `datetime.timezone` without its offset"))?;
     let micros = micros_of(&offset)?;
     if micros % 1_000_000 != 0 || micros.abs() >= US_PER_DAY {

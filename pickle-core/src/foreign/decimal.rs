@@ -83,12 +83,18 @@ fn parse(text: &str) -> Option<Decimal> {
 }
 
 /// `digits × 10^exponent` exactly, with trailing zeros given up where the scale would pass
-/// `rust_decimal`'s 28 (the value is the same; only Python's precision is lost).
+/// `rust_decimal`'s 28 (the value is the same; only Python's precision is lost): a zero
+/// always fits.
 fn exact(digits: &str, mut exponent: i64) -> Option<Decimal> {
     let mut digits = digits.trim_start_matches('0');
-    while exponent < -(Decimal::MAX_SCALE as i64) && digits.ends_with('0') {
+    let max_scale = i64::from(Decimal::MAX_SCALE);
+    while exponent < -max_scale && digits.ends_with('0') {
         digits = &digits[..digits.len() - 1];
         exponent += 1;
+    }
+    if digits.is_empty() {
+        // Zero, to any number of places: as many as rust_decimal holds.
+        exponent = exponent.max(-max_scale);
     }
     let mut coefficient: i128 = if digits.is_empty() { 0 } else { digits.parse().ok()? };
     if exponent > 0 {
