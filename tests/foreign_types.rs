@@ -16,7 +16,10 @@ use rust_decimal::Decimal;
 use uuid::Uuid;
 
 use common::{assert_same_pickles, cpython_dumps, cpython_run, python_available, Case};
-use pickle_core::{dumps, loads, loads_with, Encoding, Error, ErrorKind, Reconstruct, Reduce, UnpicklerOptions};
+use pickle_core::{
+    dumps, loads, loads_with, Call, Encoding, Error, ErrorKind, GlobalName, Pickler, Reconstruct, Reduce, Reduction,
+    UnpicklerOptions,
+};
 
 const DATETIME: &str = "from datetime import date, time, datetime, timedelta, timezone\n";
 
@@ -219,6 +222,28 @@ fn cpython_datetime_pickles_load_into_chrono() {
 }
 
 #[test]
+fn states_left_as_codecs_encode_calls_load_too() {
+    if !python_available("states_left_as_codecs_encode_calls_load_too") {
+        return;
+    }
+    // Protocols 0-2 write a state as `_codecs.encode(str, 'latin1')`; with the builtin
+    // reductions off, the unpickler leaves that call as an object.
+    let options = UnpicklerOptions { builtin_reductions: false, ..UnpicklerOptions::default() };
+    let v = chrono_values();
+    let asks = [
+        (format!("{DATETIME}value = {}", v.dates[2].0), vec![0, 1, 2]),
+        (format!("{DATETIME}value = {}", v.fixed[1].0), vec![0, 1, 2]),
+    ];
+    let answers = cpython_dumps(&asks);
+    for answer in &answers[0] {
+        assert_eq!(loads_with::<NaiveDate>(answer.as_ref().unwrap(), &options).unwrap(), v.dates[2].1);
+    }
+    for answer in &answers[1] {
+        assert_eq!(loads_with::<DateTime<FixedOffset>>(answer.as_ref().unwrap(), &options).unwrap(), v.fixed[1].1);
+    }
+}
+
+#[test]
 fn python2_datetime_pickles_load_with_latin1_or_bytes() {
     if !python_available("python2_datetime_pickles_load_with_latin1_or_bytes") {
         return;
@@ -278,6 +303,9 @@ fn datetimes_that_do_not_fit_are_typed_errors() {
             ("datetime(2020, 1, 2, tzinfo=timezone(timedelta(seconds=1, microseconds=5)))", "whole number of seconds"),
         ],
     );
+    let zoned = "datetime(2020, 1, 2, tzinfo=__import__('zoneinfo').ZoneInfo('Europe/Paris'))";
+    assert_loads_fail::<DateTime<FixedOffset>>(DATETIME, &[(zoned, "no `datetime.timezone` of a fixed offset")]);
+    assert_loads_fail::<DateTime<Utc>>(DATETIME, &[(zoned, "no `datetime.timezone` of a fixed offset")]);
     assert_loads_fail::<NaiveDate>(DATETIME, &[("timedelta(1)", "expected `datetime.date`")]);
     assert_loads_fail::<TimeDelta>(DATETIME, &[("1.5", "expected `datetime.timedelta`")]);
 
@@ -325,6 +353,30 @@ fn uuids_pickle_and_load_as_cpython_uuids() {
         "",
         &[("5", "expected `uuid.UUID`"), ("'12345678-1234-5678-1234-567812345678'", "expected")],
     );
+}
+
+/// A reducer for `Uuid` in the dispatch table: `(uuid.UUID, (str(u),))`.
+fn uuid_as_str(u: &Uuid, _: u8) -> pickle_core::Result<Reduction<'_>> {
+    Ok(Call::new(GlobalName::new("uuid", "UUID"), (u.hyphenated().to_string(),)).into())
+}
+
+#[test]
+fn the_dispatch_table_reaches_foreign_types_as_copyreg_does() {
+    if !python_available("the_dispatch_table_reaches_foreign_types_as_copyreg_does") {
+        return;
+    }
+    let values = vec![Uuid::from_u128(5), Uuid::max()];
+    for protocol in 0..=5u8 {
+        let code = format!(
+            "import copyreg, io, pickle, uuid\nbuf = io.BytesIO()\np = pickle.Pickler(buf, {protocol})\n\
+             p.dispatch_table = {{uuid.UUID: lambda u: (uuid.UUID, (str(u),))}}\n\
+             p.dump([uuid.UUID(int=5), uuid.UUID(int=2**128 - 1)])\ndata = buf.getvalue()"
+        );
+        let theirs = cpython_run(&[&code]).remove(0).unwrap().data;
+        let mut ours = Vec::new();
+        Pickler::new(&mut ours).protocol(protocol).dispatch(uuid_as_str).dump(&values).unwrap();
+        assert_eq!(ours, theirs, "protocol {protocol}");
+    }
 }
 
 // ----- rust_decimal -----

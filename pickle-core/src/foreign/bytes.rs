@@ -6,6 +6,7 @@ use ::bytes::Bytes;
 use crate::reduce::Builtin;
 use crate::{Node, Reconstruct, Reduce, Reduction, Result};
 
+/// Exact `bytes`, which CPython writes without a look at its dispatch table: so no `as_any`.
 impl Reduce for Bytes {
     fn reduce_ex(&self, _protocol: u8) -> Result<Reduction<'_>> {
         Ok(Reduction::Builtin(Builtin::Bytes(self)))

@@ -61,16 +61,32 @@ fn call_state<'a>(node: &Node<'a>, name: &str, len: usize) -> Result<(Cow<'a, [u
     let (Some(state), tz, None) = (args.next(), args.next(), args.next()) else {
         return Err(node.error(format!("expected `datetime.{name}` of its pickled state")));
     };
-    let bytes = match (state.as_bytes(), state.as_str()) {
-        (Some(b), _) => Cow::Borrowed(b),
-        // A Python 2 str, decoded as Latin-1: each code point is a byte.
-        (None, Some(s)) => Cow::Owned(s.to_latin1().ok_or_else(|| state.error("a state str beyond Latin-1"))?),
-        _ => return Err(state.mismatch("bytes")),
-    };
+    let bytes = state_bytes(&state)?;
     if bytes.len() != len {
         return Err(state.error(format!("a `datetime.{name}` state of {} bytes, not {len}", bytes.len())));
     }
     Ok((bytes, tz.filter(|tz| !tz.is_none())))
+}
+
+/// The packed state: `bytes`, or a str of Latin-1 code points, each a byte: a Python 2 str
+/// (decoded as Latin-1), or what protocols 0-2 give `_codecs.encode(s, 'latin1')` when the
+/// unpickler leaves that call as an object (`builtin_reductions` off).
+fn state_bytes<'a>(state: &Node<'a>) -> Result<Cow<'a, [u8]>> {
+    if let Some(bytes) = state.as_bytes() {
+        return Ok(Cow::Borrowed(bytes));
+    }
+    let text = match state.instance().filter(|call| call.is("_codecs", "encode")) {
+        Some(call) => latin1_encoded(call.args()),
+        None => Some(*state),
+    };
+    let latin1 = text.and_then(|text| text.as_str()?.to_latin1());
+    latin1.map(Cow::Owned).ok_or_else(|| state.mismatch("bytes"))
+}
+
+/// The str of the arguments `(s, 'latin1')` of `_codecs.encode`.
+fn latin1_encoded<'a>(mut args: crate::Items<'a>) -> Option<Node<'a>> {
+    let (text, encoding) = (args.next()?, args.next()?);
+    matches!(encoding.as_str()?.as_str()?, "latin1" | "latin-1").then_some(text)
 }
 
 fn date_of(node: &Node<'_>, s: &[u8]) -> Result<NaiveDate> {
@@ -106,6 +122,10 @@ impl Reduce for NaiveDate {
     fn reduce_ex(&self, _protocol: u8) -> Result<Reduction<'_>> {
         Ok(Call::new(class("date"), (Bytes(date_state(self)?),)).into())
     }
+
+    fn as_any(&self) -> Option<&dyn std::any::Any> {
+        Some(self)
+    }
 }
 
 impl Reconstruct for NaiveDate {
@@ -120,6 +140,10 @@ impl Reduce for NaiveTime {
     fn reduce_ex(&self, _protocol: u8) -> Result<Reduction<'_>> {
         Ok(Call::new(class("time"), (Bytes(time_state(self)?),)).into())
     }
+
+    fn as_any(&self) -> Option<&dyn std::any::Any> {
+        Some(self)
+    }
 }
 
 impl Reconstruct for NaiveTime {
@@ -133,6 +157,10 @@ impl Reconstruct for NaiveTime {
 impl Reduce for NaiveDateTime {
     fn reduce_ex(&self, _protocol: u8) -> Result<Reduction<'_>> {
         Ok(Call::new(class("datetime"), (datetime_state(self)?,)).into())
+    }
+
+    fn as_any(&self) -> Option<&dyn std::any::Any> {
+        Some(self)
     }
 }
 
@@ -151,6 +179,10 @@ impl Reduce for DateTime<Utc> {
         let args = (datetime_state(&self.naive_utc())?, Timezone(0));
         Ok(Call::new(class("datetime"), args).into())
     }
+
+    fn as_any(&self) -> Option<&dyn std::any::Any> {
+        Some(self)
+    }
 }
 
 impl Reconstruct for DateTime<Utc> {
@@ -168,6 +200,10 @@ impl Reduce for DateTime<FixedOffset> {
     fn reduce_ex(&self, _protocol: u8) -> Result<Reduction<'_>> {
         let args = (datetime_state(&self.naive_local())?, Timezone(self.offset().local_minus_utc()));
         Ok(Call::new(class("datetime"), args).into())
+    }
+
+    fn as_any(&self) -> Option<&dyn std::any::Any> {
+        Some(self)
     }
 }
 
@@ -227,6 +263,10 @@ impl Reduce for TimeDelta {
         }
         let rest = (nanos / 1000).rem_euclid(US_PER_DAY) as i64;
         Ok(Call::new(class("timedelta"), (days as i64, rest / 1_000_000, rest % 1_000_000)).into())
+    }
+
+    fn as_any(&self) -> Option<&dyn std::any::Any> {
+        Some(self)
     }
 }
 

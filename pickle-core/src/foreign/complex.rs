@@ -10,6 +10,10 @@ impl Reduce for Complex<f64> {
     fn reduce_ex(&self, _protocol: u8) -> Result<Reduction<'_>> {
         Ok(Call::new(GlobalName::static_type("builtins", "complex"), (self.re, self.im)).into())
     }
+
+    fn as_any(&self) -> Option<&dyn std::any::Any> {
+        Some(self)
+    }
 }
 
 /// From `complex(real, imag)`, each a float or an int, and from the shorter calls Python

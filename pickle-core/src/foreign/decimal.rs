@@ -15,6 +15,10 @@ impl Reduce for Decimal {
         let class = GlobalName::static_type("decimal", "Decimal");
         Ok(Call::new(class, (python_str(self),)).into())
     }
+
+    fn as_any(&self) -> Option<&dyn std::any::Any> {
+        Some(self)
+    }
 }
 
 /// Python's `str(Decimal)`: plain notation unless the exponent is positive (never, here) or

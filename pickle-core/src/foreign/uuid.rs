@@ -26,6 +26,10 @@ impl Reduce for Uuid {
     fn python_class(&self) -> Option<GlobalName<'_>> {
         Some(GlobalName::new(MODULE, NAME))
     }
+
+    fn as_any(&self) -> Option<&dyn std::any::Any> {
+        Some(self)
+    }
 }
 
 /// From an instance of `uuid.UUID` with the state `__getstate__` gives: its `int`, with an
