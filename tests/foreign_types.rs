@@ -502,6 +502,9 @@ fn indexmaps_pickle_and_load_as_dicts_and_sets_in_order() {
     assert_loads("", &[("{3: 'c', 1: 'a', -20: 'b'}", ints.clone())], in_order);
     let in_order = |a: &IndexMap<String, i64>, b: &IndexMap<String, i64>| a.iter().eq(b.iter());
     assert_loads("", &[("{'zeta': 1, 'alpha': 2, 'mu': 3}", strs.clone())], in_order);
+    let ordered = "__import__('collections').OrderedDict([(3, 'c'), (1, 'a'), (-20, 'b')])";
+    let in_order = |a: &IndexMap<i64, String>, b: &IndexMap<i64, String>| a.iter().eq(b.iter());
+    assert_loads("", &[(ordered, ints.clone())], in_order);
     let in_order = |a: &IndexMap<i64, i64>, b: &IndexMap<i64, i64>| a.iter().eq(b.iter());
     assert_loads("", &[("{i: i * i for i in reversed(range(2500))}", long.clone())], in_order);
     let in_order = |a: &IndexSet<i64>, b: &IndexSet<i64>| a.iter().eq(b.iter());

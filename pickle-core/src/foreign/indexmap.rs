@@ -1,5 +1,6 @@
 //! `IndexMap` and `IndexSet` as Python `dict` and `set` (feature `indexmap`): unlike
-//! `HashMap`, they keep the order, so a dict loaded from Python pickles back in its order.
+//! `HashMap`, they keep the order, so a dict loaded from Python pickles back in its order;
+//! an `IndexMap` also loads a `collections.OrderedDict`, whose order is its point.
 
 use std::hash::{BuildHasher, Hash};
 
@@ -43,7 +44,8 @@ impl<T: Reduce, S> Sequence for IndexSet<T, S> {
     }
 }
 
-/// From a dict, in the pickle's order.
+/// From a dict, or a `collections.OrderedDict` (its items set after the call, as its
+/// `__reduce__` gives them), in the pickle's order.
 impl<K, V, S> Reconstruct for IndexMap<K, V, S>
 where
     K: Reconstruct + Eq + Hash,
@@ -51,8 +53,9 @@ where
     S: BuildHasher + Default,
 {
     fn reconstruct(node: Node<'_>) -> Result<IndexMap<K, V, S>> {
-        let pairs = node.pairs().ok_or_else(|| node.mismatch("dict"))?;
-        collect_pairs(pairs)
+        let ordered = node.instance().filter(|i| i.is("collections", "OrderedDict") && i.args().len() == 0);
+        let pairs = node.pairs().or_else(|| ordered.map(|i| i.dict_items()));
+        collect_pairs(pairs.ok_or_else(|| node.mismatch("dict"))?)
     }
 }
 
