@@ -411,8 +411,19 @@ fn decimals_pickle_and_load_as_cpython_decimals() {
         return;
     }
     let values = decimals();
-    let cases: Vec<Case<'_>> = values.iter().map(|(expr, v)| case("from decimal import Decimal\n", expr, v)).collect();
+    // C's str(Decimal) is a new str even of one digit, not the shared '0' a str literal is.
+    let digits = (Decimal::ZERO, Decimal::ZERO, "0".to_owned(), Decimal::from(7), vec!["7".to_owned()]);
+    let mut cases: Vec<Case<'_>> =
+        values.iter().map(|(expr, v)| case("from decimal import Decimal\n", expr, v)).collect();
+    let digits_expr = "(Decimal(0), Decimal('0'), '0', Decimal('7'), ['7'])";
+    cases.push(case("from decimal import Decimal\n", digits_expr, &digits));
     assert_eq!(assert_same_as_cpython(&cases), cases.len() * 6);
+    // The same with a hook that sees every object (and keeps them all in the pickle).
+    for p in 0..=5 {
+        let mut hooked = Vec::new();
+        Pickler::new(&mut hooked).protocol(p).persistent_id(|_, _| Ok(None)).dump(&digits).unwrap();
+        assert_eq!(hooked, dumps(&digits, p).unwrap(), "protocol {p}");
+    }
     // Equal, and with the same scale and sign (so `str()` is Python's again).
     let same =
         |a: &Decimal, b: &Decimal| a == b && a.scale() == b.scale() && a.is_sign_negative() == b.is_sign_negative();

@@ -5,15 +5,18 @@
 //! that syntax back, refusing what `rust_decimal` cannot hold exactly (NaN, infinities,
 //! more than 96 bits of coefficient, more than 28 digits after the point).
 
+use std::borrow::Cow;
+
 use ::rust_decimal::Decimal;
 
 use super::class_args;
+use crate::reduce::{Builtin, Fast};
 use crate::{Call, GlobalName, Node, Reconstruct, Reduce, Reduction, Result};
 
 impl Reduce for Decimal {
     fn reduce_ex(&self, _protocol: u8) -> Result<Reduction<'_>> {
         let class = GlobalName::static_type("decimal", "Decimal");
-        Ok(Call::new(class, (python_str(self),)).into())
+        Ok(Call::new(class, (DecimalStr(python_str(self)),)).into())
     }
 
     fn as_any(&self) -> Option<&dyn std::any::Any> {
@@ -21,31 +24,42 @@ impl Reduce for Decimal {
     }
 }
 
+/// `str(d)` as C's `decimal` makes it: a new str object, even of one digit, which CPython
+/// would otherwise share (so `[Decimal(0), Decimal(0)]` writes `'0'` twice).
+struct DecimalStr(String);
+
+impl Reduce for DecimalStr {
+    fn reduce_ex(&self, _protocol: u8) -> Result<Reduction<'_>> {
+        Ok(Reduction::Builtin(Builtin::Str(Cow::Borrowed(&self.0))))
+    }
+
+    fn fast(&self) -> Fast<'_> {
+        Fast::UnsharedStr(&self.0)
+    }
+}
+
 /// Python's `str(Decimal)`: plain notation unless the exponent is positive (never, here) or
 /// the adjusted exponent is below -6 (`_pydecimal.Decimal.__str__`).
 fn python_str(d: &Decimal) -> String {
     let digits = d.mantissa().unsigned_abs().to_string();
-    let exponent = -(d.scale() as i64);
+    let exponent = -i64::from(d.scale());
     let left_digits = exponent + digits.len() as i64;
+    // The point goes after `left_digits` digits, or after the first in scientific notation.
     let dot = if left_digits > -6 { left_digits } else { 1 };
     let sign = if d.is_sign_negative() { "-" } else { "" };
-    let mut out = String::from(sign);
+    let exponent = if left_digits == dot { String::new() } else { format!("E{:+}", left_digits - dot) };
+    format!("{sign}{}{exponent}", with_point(&digits, dot))
+}
+
+/// The digits with a point after `dot` of them, or after `0.` and `-dot` zeros.
+fn with_point(digits: &str, dot: i64) -> String {
     if dot <= 0 {
-        out += "0.";
-        out.extend(std::iter::repeat_n('0', (-dot) as usize));
-        out += &digits;
-    } else {
-        let (int, frac) = digits.split_at((dot as usize).min(digits.len()));
-        out += int;
-        if !frac.is_empty() {
-            out.push('.');
-            out += frac;
-        }
+        return format!("0.{}{digits}", "0".repeat(dot.unsigned_abs() as usize));
     }
-    if left_digits != dot {
-        out += &format!("E{:+}", left_digits - dot);
+    match digits.split_at((dot as usize).min(digits.len())) {
+        (int, "") => int.to_owned(),
+        (int, frac) => format!("{int}.{frac}"),
     }
-    out
 }
 
 /// From `Decimal(s)` with the str `str(d)` gives (or an int, as `Decimal(5)`).

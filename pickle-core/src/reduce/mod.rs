@@ -108,6 +108,10 @@ pub enum Fast<'a> {
     Atom(Atom),
     /// A `str` without identity, as UTF-8 with surrogates passed through.
     Str(&'a [u8]),
+    /// A `str` that is a new object even where CPython would share it (empty, or one
+    /// Latin-1 character), as the strs C code builds with `PyUnicode_New` are: `str(d)` of
+    /// a `decimal.Decimal`. Its reduction, for hooks to see, is a plain [`Builtin::Str`].
+    UnsharedStr(&'a str),
     /// A [`Value`], written by matching on it.
     Value(&'a Value),
     /// An interned name ([`Name`]).
