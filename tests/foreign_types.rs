@@ -320,6 +320,43 @@ fn datetimes_that_do_not_fit_are_typed_errors() {
     assert_dumps_fail(&utc, "years 1 to 9999");
 }
 
+#[test]
+fn states_python_refuses_are_typed_errors() {
+    if !python_available("states_python_refuses_are_typed_errors") {
+        return;
+    }
+    // Reductions CPython writes for a class that claims to be a datetime or a Decimal, with
+    // arguments the real class refuses (ValueError) or cannot hold.
+    let forged = |callable: &str, args: &str| {
+        format!(
+            "import datetime, decimal, pickle\nclass Forged:\n    def __reduce__(self):\n        \
+             return ({callable}, {args})\ndata = pickle.dumps(Forged(), 2)"
+        )
+    };
+    let asks = [
+        forged("datetime.date", "(b'\\x00\\x00\\x01\\x01',)"),
+        forged("datetime.datetime", "(b'\\x07\\xe4\\x02\\x1e\\x00\\x00\\x00\\x00\\x00\\x00',)"),
+        forged("datetime.time", "(b'\\x18\\x00\\x00\\x00\\x00\\x00',)"),
+        forged("datetime.date", "(b'\\x07\\xe4\\x01',)"),
+        forged("decimal.Decimal", "('1E-9223372036854775808',)"),
+        forged("decimal.Decimal", "('1E+9223372036854775807',)"),
+        forged("decimal.Decimal", "('12a',)"),
+        forged("datetime.timedelta", "(10**30, 0, 0)"),
+    ];
+    let data: Vec<Vec<u8>> = cpython_run(&asks.iter().map(String::as_str).collect::<Vec<_>>())
+        .into_iter()
+        .map(|r| r.unwrap().data)
+        .collect();
+    assert_misfit(&loads::<NaiveDate>(&data[0]).unwrap_err(), "no such date: year 0", "year 0");
+    assert_misfit(&loads::<NaiveDateTime>(&data[1]).unwrap_err(), "month 2, day 30", "February 30");
+    assert_misfit(&loads::<NaiveTime>(&data[2]).unwrap_err(), "no such time", "hour 24");
+    assert_misfit(&loads::<NaiveDate>(&data[3]).unwrap_err(), "state of 3 bytes", "a short state");
+    for forged in &data[4..7] {
+        assert_misfit(&loads::<Decimal>(forged).unwrap_err(), "does not fit", "a forged Decimal");
+    }
+    assert_misfit(&loads::<TimeDelta>(&data[7]).unwrap_err(), "does not fit in a `i64`", "10**30 days");
+}
+
 // ----- uuid -----
 
 fn uuids() -> Vec<(&'static str, Uuid)> {

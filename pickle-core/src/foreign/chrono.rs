@@ -89,10 +89,13 @@ fn latin1_encoded<'a>(mut args: crate::Items<'a>) -> Option<Node<'a>> {
     matches!(encoding.as_str()?.as_str()?, "latin1" | "latin-1").then_some(text)
 }
 
+/// The date of a state, in Python's years 1 to 9999 (CPython refuses any other).
 fn date_of(node: &Node<'_>, s: &[u8]) -> Result<NaiveDate> {
     let year = i32::from(u16::from_be_bytes([s[0], s[1]]));
-    NaiveDate::from_ymd_opt(year, u32::from(s[2] & 0x7f), u32::from(s[3]))
-        .ok_or_else(|| node.error(format!("no such date: {year}-{}-{}", s[2] & 0x7f, s[3])))
+    let (month, day) = (u32::from(s[2] & 0x7f), u32::from(s[3]));
+    NaiveDate::from_ymd_opt(year, month, day)
+        .filter(|_| (1..=9999).contains(&year))
+        .ok_or_else(|| node.error(format!("no such date: year {year}, month {month}, day {day}")))
 }
 
 /// The time of a state; the fold bit (set at protocol 4+ for the second of two equal wall

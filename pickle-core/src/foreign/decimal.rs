@@ -120,5 +120,5 @@ fn exact(digits: &str, mut exponent: i64) -> Option<Decimal> {
         coefficient = if coefficient == 0 { 0 } else { coefficient.checked_mul(power?)? };
         exponent = 0;
     }
-    Decimal::try_from_i128_with_scale(coefficient, u32::try_from(-exponent).ok()?).ok()
+    Decimal::try_from_i128_with_scale(coefficient, u32::try_from(exponent.unsigned_abs()).ok()?).ok()
 }
