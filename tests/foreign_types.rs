@@ -219,6 +219,12 @@ fn cpython_datetime_pickles_load_into_chrono() {
         eq,
     );
     assert_loads(DATETIME, &[("time(1, 30, fold=1)", time(1, 30, 0, 0))], eq);
+    // A timezone's name is Python's alone: the offset is what a FixedOffset holds.
+    let named = "datetime(2020, 1, 2, 3, 4, 5, 6, tzinfo=timezone(timedelta(hours=5, minutes=30), 'IST'))";
+    let v = chrono_values();
+    assert_loads(DATETIME, &[(named, v.fixed[0].1)], |a, b| a == b && a.offset() == b.offset());
+    let utc = "datetime(2020, 1, 2, 3, 4, 5, 6, tzinfo=timezone(timedelta(0), 'Z'))";
+    assert_loads(DATETIME, &[(utc, v.utc[0].1)], eq);
 }
 
 #[test]

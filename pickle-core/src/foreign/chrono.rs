@@ -1,10 +1,11 @@
 //! chrono's dates, times and durations as Python's `datetime` types (feature `chrono`).
 //!
 //! CPython's C `datetime` reduces `date`, `time` and `datetime` to `(cls, (state,))`, or
-//! `(cls, (state, tzinfo))` when aware, where the state is packed `bytes` (at protocols 0-2
-//! written as `_codecs.encode(str, 'latin1')`, and a Python 2 pickle's `str`, which loads
-//! as a str under `Encoding::Latin1`); `timedelta` to `(timedelta, (days, seconds,
-//! microseconds))`; `timezone` to `(timezone, (offset,))`, `timezone.utc` being one object.
+//! `(cls, (state, tzinfo))` when aware, where the state is packed `bytes` (which protocols
+//! 0-2 write as `_codecs.encode(str, 'latin1')`; Python 2 wrote a `str`, which loads as a
+//! str of Latin-1 code points under `Encoding::Latin1`, or as bytes under
+//! `Encoding::Bytes`); `timedelta` to `(timedelta, (days, seconds, microseconds))`;
+//! `timezone` to `(timezone, (offset,))`, `timezone.utc` being one object.
 //!
 //! Python holds microseconds and years 1 to 9999: a chrono value with nanoseconds, a leap
 //! second or a year outside is an error to pickle, as a timezone-aware `datetime` is to
