@@ -12,6 +12,10 @@
 //! - [`Pickler`] and [`Unpickler`] have CPython's hooks: persistent ids, a dispatch table,
 //!   extension codes, out-of-band buffers; [`deepcopy`] is `copy.deepcopy`.
 //! - [`opcode`] is the one table of all 68 opcodes that the rest is built on.
+//! - Optional features, one per crate whose types Python has (`chrono`, `uuid`,
+//!   `rust_decimal`, `num-complex`, `indexmap`, `bytes`), pickle those types as CPython
+//!   pickles `datetime`, `uuid.UUID`, `decimal.Decimal`, `complex`, `dict`/`set` and
+//!   `bytes`, and load them from what CPython writes.
 //!
 //! ```
 //! use pickle_core::{dumps, loads, Reconstruct, Reduce};
@@ -36,6 +40,7 @@
 mod compat;
 pub mod de;
 pub mod error;
+mod foreign;
 mod graph;
 pub mod opcode;
 pub mod reconstruct;

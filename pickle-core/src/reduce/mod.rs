@@ -108,6 +108,10 @@ pub enum Fast<'a> {
     Atom(Atom),
     /// A `str` without identity, as UTF-8 with surrogates passed through.
     Str(&'a [u8]),
+    /// A `str` that is a new object even where CPython would share it (empty, or one
+    /// Latin-1 character), as the strs C code builds with `PyUnicode_New` are: `str(d)` of
+    /// a `decimal.Decimal`. Its reduction, for hooks to see, is a plain [`Builtin::Str`].
+    UnsharedStr(&'a str),
     /// A [`Value`], written by matching on it.
     Value(&'a Value),
     /// An interned name ([`Name`]).
@@ -168,17 +172,28 @@ pub struct GlobalName<'a> {
     /// Whether the global is implemented in C, with new name strings on every access (see
     /// [`Global::fresh_names`](crate::Global::fresh_names)).
     pub fresh_names: bool,
+    /// With `fresh_names`, whether the module name is nevertheless one interned str: a static
+    /// C type's is (`type.__module__` interns it), so `datetime.datetime` and
+    /// `datetime.timezone` share `'datetime'` while each qualname is a new str.
+    pub interned_module: bool,
 }
 
 impl<'a> GlobalName<'a> {
     /// The global `module.name` of a Python-defined class or function.
     pub fn new(module: impl Into<Cow<'a, str>>, name: impl Into<Cow<'a, str>>) -> GlobalName<'a> {
-        GlobalName { module: module.into(), name: name.into(), fresh_names: false }
+        GlobalName { module: module.into(), name: name.into(), fresh_names: false, interned_module: false }
     }
 
     /// The global `module.name` of a class or function implemented in C.
     pub fn native(module: impl Into<Cow<'a, str>>, name: impl Into<Cow<'a, str>>) -> GlobalName<'a> {
         GlobalName { fresh_names: true, ..GlobalName::new(module, name) }
+    }
+
+    /// The global `module.name` of a class CPython implements as a static C type
+    /// (`datetime.datetime`, `decimal.Decimal`, `complex`): a new qualname str on every
+    /// access, under an interned module name.
+    pub fn static_type(module: impl Into<Cow<'a, str>>, name: impl Into<Cow<'a, str>>) -> GlobalName<'a> {
+        GlobalName { interned_module: true, ..GlobalName::native(module, name) }
     }
 
     /// The same name, borrowed.
@@ -187,6 +202,7 @@ impl<'a> GlobalName<'a> {
             module: Cow::Borrowed(&self.module),
             name: Cow::Borrowed(&self.name),
             fresh_names: self.fresh_names,
+            interned_module: self.interned_module,
         }
     }
 }

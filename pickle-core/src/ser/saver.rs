@@ -100,6 +100,10 @@ impl<'w> Saver<'w> {
                 self.saving_pid = false;
                 self.save_str(utf8, None, MemoKey { identity: None, content: Content::str_singleton(utf8) })
             }
+            (Fast::UnsharedStr(text), None) if self.hooks.no_dispatch() => {
+                self.saving_pid = false;
+                self.save_str(text.as_bytes(), None, MemoKey::default())
+            }
             _ => self.save_object(obj, fast),
         }
     }
@@ -163,6 +167,10 @@ impl<'w> Saver<'w> {
             Reduction::Builtin(Builtin::Bool(v)) => self.save_atom(Atom::Bool(v))?,
             Reduction::Builtin(Builtin::Int(v)) => self.save_atom(Atom::Int(v))?,
             Reduction::Builtin(Builtin::Float(v)) => self.save_atom(Atom::Float(v))?,
+            // A str the hooks have seen, which is no singleton even when CPython's would be.
+            Reduction::Builtin(Builtin::Str(ref s)) if matches!(obj.fast(), Fast::UnsharedStr(_)) => {
+                self.save_str(s.as_bytes(), None, MemoKey::default())?
+            }
             _ => {
                 if let (Some(hook), false) =
                     (self.hooks.reducer_override.as_mut(), matches!(reduction, Reduction::Builtin(_)))
@@ -647,7 +655,11 @@ impl<'w> Saver<'w> {
         }
         if self.proto >= 4 {
             if g.fresh_names {
-                self.save(&*g.module)?;
+                if g.interned_module {
+                    self.save(&Name(&g.module))?;
+                } else {
+                    self.save(&*g.module)?;
+                }
                 self.save(&*g.name)?;
             } else {
                 self.save(&Name(&g.module))?;
@@ -800,6 +812,7 @@ impl<'w> Saver<'w> {
             module: class.module.clone(),
             name: format!("{}.__new__", class.name).into(),
             fresh_names: class.fresh_names,
+            interned_module: class.interned_module,
         };
         let state = PartialState { func: new.borrowed(), cls_and_args: ClsArgs { cls, args: positional }, kwargs };
         let partial = Call::new(GlobalName::new("functools", "partial"), (new.borrowed(),)).state(Arg::owned(state));

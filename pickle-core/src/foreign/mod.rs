@@ -1,0 +1,38 @@
+//! `Reduce` and `Reconstruct` for types of other crates that Python has a type for, each
+//! behind the cargo feature named after its crate: they pickle as CPython pickles the Python
+//! type, byte for byte, and load from what CPython writes for it at every protocol.
+//!
+//! | feature | Rust | Python |
+//! |---|---|---|
+//! | `chrono` | `NaiveDate`, `NaiveTime`, `NaiveDateTime`, `DateTime<Utc>`, `DateTime<FixedOffset>`, `TimeDelta` | `datetime.date`, `time`, `datetime`, `timezone`, `timedelta` |
+//! | `uuid` | `Uuid` | `uuid.UUID` |
+//! | `rust_decimal` | `Decimal` | `decimal.Decimal` |
+//! | `num-complex` | `Complex<f64>` | `complex` |
+//! | `indexmap` | `IndexMap`, `IndexSet` | `dict`, `set`, in insertion order |
+//! | `bytes` | `bytes::Bytes` | `bytes` |
+//!
+//! A value the Rust type cannot hold (a `Decimal('NaN')`, a tz-aware datetime loaded into a
+//! naive type) is a typed [`Error`](crate::Error), never a panic or a silent rounding.
+
+#[cfg(feature = "bytes")]
+mod bytes;
+#[cfg(feature = "chrono")]
+mod chrono;
+#[cfg(feature = "num-complex")]
+mod complex;
+#[cfg(feature = "rust_decimal")]
+mod decimal;
+#[cfg(feature = "indexmap")]
+mod indexmap;
+#[cfg(feature = "uuid")]
+mod uuid;
+
+/// The arguments of a call of the class `module.name` (REDUCE or NEWOBJ), or a mismatch
+/// that names the class.
+#[cfg(any(feature = "chrono", feature = "rust_decimal", feature = "num-complex"))]
+fn class_args<'a>(node: &crate::Node<'a>, module: &str, name: &str) -> crate::Result<crate::Items<'a>> {
+    node.instance()
+        .filter(|i| i.is(module, name))
+        .map(|i| i.args())
+        .ok_or_else(|| node.mismatch(format_args!("`{module}.{name}`")))
+}
