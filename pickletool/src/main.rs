@@ -13,7 +13,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, CommandFactory, Parser, Subcommand};
-use pickle_core::DisOptions;
+use pickle_core::{DisOptions, PersistentLoad};
 
 mod json;
 
@@ -145,13 +145,14 @@ fn optimize(args: &OptimizeArgs) -> Result<(), Failure> {
     write(args.output.as_ref(), &optimized)
 }
 
-/// The object, decoded by pickle-core into an inert `Value` (every global is data, so
-/// nothing is refused and nothing runs), printed in Python's `repr` syntax, or with
-/// `--json` as the JSON `json.rs` describes. Bytes after the STOP are ignored, as
-/// `pickle.loads` ignores them.
+/// The object, decoded by pickle-core into an inert `Value` (every global and every
+/// persistent id is data, so nothing is refused and nothing runs), printed in Python's
+/// `repr` syntax, or with `--json` as the JSON `json.rs` describes. Bytes after the STOP are
+/// ignored, as `pickle.loads` ignores them.
 fn show(args: &ShowArgs) -> Result<(), Failure> {
     let pickle = read(&args.file)?;
-    let loaded = pickle_core::Unpickler::from_slice(&pickle).load::<pickle_core::Value>();
+    let mut unpickler = pickle_core::Unpickler::from_slice(&pickle).persistent_load(PersistentLoad::Keep);
+    let loaded = unpickler.load::<pickle_core::Value>();
     let value = loaded.map_err(|e| Failure::pickle(&args.file, e))?;
     let text = match args.json {
         true => {
