@@ -20,25 +20,27 @@ use pickle_core::{Object, Value};
 
 /// The mapping, as `pickletool show --help` prints it under `--json`.
 pub const HELP: &str = "\
-Print the object as JSON (one line), for tools. Every object is a JSON object with a \"type\":
-  {\"type\": \"none\"}                       {\"type\": \"bool\", \"value\": true}
-  {\"type\": \"int\", \"value\": \"-12\"}          (a decimal string, whatever the size)
-  {\"type\": \"float\", \"value\": 1.5}          (the shortest round-trip number; -0.0 as -0.0;
-                                          \"nan\", \"inf\", \"-inf\" as strings)
-  {\"type\": \"str\", \"value\": \"text\"}         (with lone surrogates: \"code_points\": [104, 55296])
-  {\"type\": \"bytes\", \"base64\": \"AAE=\"}      (bytearray the same; standard, padded base64)
-  {\"type\": \"tuple\", \"items\": [...]}        (list, set and frozenset the same; sets in the
-                                          order the pickle lists them)
-  {\"type\": \"dict\", \"items\": [[key, value], ...]}   (keys of any type, in order)
-  {\"type\": \"global\", \"module\": \"m\", \"name\": \"Outer.Name\"}
-  {\"type\": \"object\", \"callable\": ..., \"args\": ..., \"state\": ... or null,
-   \"list_items\": [...], \"dict_items\": [[key, value], ...], \"state_setter\": ... or null}
-      (an instance or a call: callable(*args), then state, items; NEWOBJ is the callable
-       copyreg.__newobj__ with args (cls, *args), NEWOBJ_EX copyreg.__newobj_ex__ with
-       (cls, args, kwargs))
+Print the object as one line of JSON, for tools. Every object is a JSON object with a \"type\":
+  {\"type\": \"none\"}                      {\"type\": \"bool\", \"value\": true}
+  {\"type\": \"int\", \"value\": \"-12\"}       a decimal string, whatever the size
+  {\"type\": \"float\", \"value\": 1.5}       shortest round-trip digits, -0.0 as -0.0;
+                                        \"nan\", \"inf\", \"-inf\" as strings
+  {\"type\": \"str\", \"value\": \"text\"}      with lone surrogates, \"code_points\": [104, 55296]
+                                        in place of \"value\"
+  {\"type\": \"bytes\", \"base64\": \"AAE=\"}   bytearray the same; standard base64, padded
+  {\"type\": \"list\", \"items\": [...]}      tuple, set, frozenset the same; sets in the order
+                                        the pickle lists them
+  {\"type\": \"dict\", \"items\": [[key, value], ...]}   keys of any type, in order
+  {\"type\": \"global\", \"module\": \"collections\", \"name\": \"OrderedDict\"}
+  {\"type\": \"object\", \"callable\": ..., \"args\": ..., \"state\": ... or null, \"list_items\": [...],
+   \"dict_items\": [[key, value], ...], \"state_setter\": ... or null}
+                                        an instance or call: callable(*args), then state and
+                                        items; NEWOBJ is copyreg.__newobj__ with args
+                                        (cls, *args), NEWOBJ_EX copyreg.__newobj_ex__ with
+                                        (cls, args, kwargs)
   {\"type\": \"persistent_id\", \"value\": ...}
-An object reached more than once carries \"id\": N (numbered from 0 in the order written) the
-first time and is {\"ref\": N} afterwards, which also closes cycles.";
+An object reached more than once carries \"id\": N (from 0, in the order written) the first
+time and is {\"ref\": N} afterwards, which also closes cycles.";
 
 /// Why a value cannot be written as JSON. A value the unpickler made never fails; a value
 /// built by hand may hold a reference whose object is gone.
