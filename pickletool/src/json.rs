@@ -180,7 +180,11 @@ impl Writer {
             self.text("}");
             return Ok(());
         }
+        // A cycle link is only ever met inside its object, which is written by then.
         let Value::Shared(_) = v else { return Err(JsonError::DanglingCycle) };
+        if let Value::Cycle(_) = v.resolve() {
+            return Err(JsonError::DanglingCycle);
+        }
         let id = (self.counts.get(&identity).copied().unwrap_or(0) > 1).then(|| {
             let id = self.ids.len();
             self.ids.insert(identity, id);
@@ -309,4 +313,30 @@ fn queue_object<'a>(o: &'a Object, steps: &mut Vec<Step<'a>>) {
     steps.push(Step::Text(",\"args\":"));
     steps.push(Step::Value(&o.callable));
     steps.push(Step::Text(",\"callable\":"));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pickle_core::Shared;
+
+    #[test]
+    fn a_shared_list_is_written_once_and_a_cycle_ends() {
+        let node = Shared::empty();
+        node.set(Value::List(vec![Value::Int(1), Value::Cycle(node.downgrade())])).unwrap();
+        let root = Value::List(vec![Value::Shared(node.clone()), Value::Shared(node)]);
+        let item = r#"{"type":"list","id":0,"items":[{"type":"int","value":"1"},{"ref":0}]}"#;
+        assert_eq!(to_json(&root).unwrap(), format!(r#"{{"type":"list","items":[{item},{{"ref":0}}]}}"#));
+    }
+
+    #[test]
+    fn references_to_nothing_are_errors() {
+        let unset = Value::List(vec![Value::Shared(Shared::empty())]);
+        assert!(matches!(to_json(&unset), Err(JsonError::UnsetShared)));
+        let gone = Shared::new(Value::None).downgrade();
+        assert!(matches!(to_json(&Value::List(vec![Value::Cycle(gone)])), Err(JsonError::DanglingCycle)));
+        let outside = Shared::new(Value::None);
+        let link = Value::List(vec![Value::Cycle(outside.downgrade())]);
+        assert!(matches!(to_json(&link), Err(JsonError::DanglingCycle)));
+    }
 }
