@@ -4,7 +4,8 @@
 //! `python3 -m pickletools` and `pickletools.optimize` give, byte for byte, from the engine
 //! `pickle-core` decodes with, and with a typed error naming the byte offset where a pickle
 //! is malformed. The work is in `pickle-core` (`dis_with`, `optimize`, the `Value` loader and
-//! its `repr`); this file only reads arguments and files and writes the results.
+//! its `repr`); this file only reads arguments and files and writes the results, and
+//! `json.rs` writes `show --json`.
 
 use std::fs;
 use std::io::{self, Write};
@@ -12,7 +13,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, CommandFactory, Parser, Subcommand};
-use pickle_core::DisOptions;
+use pickle_core::{DisOptions, PersistentLoad};
+
+mod json;
 
 #[derive(Parser)]
 #[command(version, about = "Disassemble and optimize Python pickles without running them")]
@@ -28,7 +31,7 @@ enum Command {
     /// Drop unused PUTs and renumber the memo, as `pickletools.optimize` does
     Optimize(OptimizeArgs),
     /// Print the object as Python's `repr` would, without importing or calling anything
-    /// (a class instance or call shows as the call `module.Name(args)`)
+    /// (a class instance or call shows as the call `module.Name(args)`), or as JSON for tools
     Show(ShowArgs),
 }
 
@@ -68,6 +71,8 @@ struct OptimizeArgs {
 struct ShowArgs {
     /// The pickle file
     file: PathBuf,
+    #[arg(long, help = "Print the object as JSON (one line), for tools", long_help = json::HELP)]
+    json: bool,
 }
 
 /// What went wrong, and the exit code it gives: 1 for a bad pickle, 2 for bad usage or a
@@ -140,14 +145,22 @@ fn optimize(args: &OptimizeArgs) -> Result<(), Failure> {
     write(args.output.as_ref(), &optimized)
 }
 
-/// The object, decoded by pickle-core into an inert `Value` (every global is data, so
-/// nothing is refused and nothing runs), printed in Python's `repr` syntax. Bytes after the
-/// STOP are ignored, as `pickle.loads` ignores them.
+/// The object, decoded by pickle-core into an inert `Value` (every global and every
+/// persistent id is data, so nothing is refused and nothing runs), printed in Python's
+/// `repr` syntax, or with `--json` as the JSON `json.rs` describes. Bytes after the STOP are
+/// ignored, as `pickle.loads` ignores them.
 fn show(args: &ShowArgs) -> Result<(), Failure> {
     let pickle = read(&args.file)?;
-    let loaded = pickle_core::Unpickler::from_slice(&pickle).load::<pickle_core::Value>();
+    let mut unpickler = pickle_core::Unpickler::from_slice(&pickle).persistent_load(PersistentLoad::Keep);
+    let loaded = unpickler.load::<pickle_core::Value>();
     let value = loaded.map_err(|e| Failure::pickle(&args.file, e))?;
-    write(None, format!("{value}\n").as_bytes())
+    let text = match args.json {
+        true => {
+            json::to_json(&value).map_err(|e| Failure { message: format!("{}: {e}", args.file.display()), code: 1 })?
+        }
+        false => value.to_string(),
+    };
+    write(None, format!("{text}\n").as_bytes())
 }
 
 /// The preamble with the file's name put in: Python's `str.format` with only `{name}`

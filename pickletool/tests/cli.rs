@@ -233,3 +233,116 @@ fn errors_name_their_offset() {
         assert!(String::from_utf8_lossy(&out.stderr).contains(message), "{out:?}");
     }
 }
+
+const SHOW_JSON_SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/show_json.py");
+
+/// The extra pickles for `show --json` (NaN, lone surrogates, a full reduction, persistent
+/// ids), written once per test run by `show_json.py gen` with their expected JSON.
+fn json_extras() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("pickletool-json");
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).unwrap();
+        let out = run(&interpreter(), &[SHOW_JSON_SCRIPT, "gen", dir.to_str().unwrap()], &dir);
+        assert!(out.status.success(), "show_json.py gen failed:\n{}", String::from_utf8_lossy(&out.stderr));
+        dir
+    })
+}
+
+/// JSON text in one spelling: parsed and written again by serde_json (keys sorted, each
+/// number in one form, `-0.0` kept apart from `0.0`).
+fn canonical_json(text: &[u8]) -> Result<String, serde_json::Error> {
+    serde_json::from_slice::<serde_json::Value>(text).map(|v| v.to_string())
+}
+
+/// `show --json` of `name.pkl` in `dir`, which must succeed.
+fn show_json(dir: &Path, name: &str) -> String {
+    let out = pickletool(&["show", "--json", &format!("{name}.pkl")], dir);
+    assert!(out.status.success(), "{name}: {out:?}");
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// `show --json` prints, for every pickle CPython wrote, the JSON show_json.py computes from
+/// CPython's reading of it: `pickle.loads` for builtin types (ints, floats with NaN, inf and
+/// -0.0, strs with lone surrogates, bytes, bytearray, containers, dicts with tuple keys, sets,
+/// shared and self-containing objects), and for instances, calls and persistent ids what
+/// CPython's unpickler records with inert stand-ins for the classes; at protocols 0-5.
+#[test]
+fn show_json_matches_cpython() {
+    if !python_available("show_json_matches_cpython") {
+        return;
+    }
+    let mut compared = 0;
+    let mut problems = Vec::new();
+    for dir in [corpus(), json_extras()] {
+        for name in pickles(dir) {
+            let Ok(expected) = fs::read(dir.join(format!("{name}.json"))) else { continue };
+            let ours = show_json(dir, &name);
+            let expected_json = canonical_json(&expected).unwrap_or_else(|e| panic!("{name}.json: {e}"));
+            if canonical_json(ours.as_bytes()).ok() != Some(expected_json) {
+                problems.push(format!("{name}: ours {ours:.300}\nwanted {:.300}", String::from_utf8_lossy(&expected)));
+            }
+            compared += 1;
+        }
+    }
+    assert!(compared > 200, "only {compared} pickles compared");
+    assert!(problems.is_empty(), "{} problems:\n{}", problems.len(), problems.join("\n"));
+}
+
+/// The fields a script reads, spelled out: a reduction's callable, args, state and items;
+/// NEWOBJ's `copyreg.__newobj__` and class; a datetime's call; floats that JSON numbers
+/// cannot hold; a shared object written once and referred to after.
+#[test]
+fn show_json_fields() {
+    if !python_available("show_json_fields") {
+        return;
+    }
+    let parse = |dir: &Path, name: &str| serde_json::from_str::<serde_json::Value>(&show_json(dir, name)).unwrap();
+    let reduced = &parse(json_extras(), "reduced_p2")["items"][0];
+    // A global's "id" depends on how often the pickle names it; the name is what counts.
+    let global = |v: &serde_json::Value| format!("{} {}.{}", v["type"], v["module"], v["name"]).replace('"', "");
+    assert_eq!(reduced["type"], "object");
+    assert_eq!(global(&reduced["callable"]), "global __main__.Reduced");
+    assert_eq!(reduced["args"]["items"][1], serde_json::json!({"type": "str", "value": "two"}));
+    assert_eq!(reduced["state"]["items"][0][1], serde_json::json!({"type": "int", "value": "3"}));
+    assert_eq!(reduced["list_items"][0]["value"], "4");
+    assert_eq!(reduced["dict_items"][0][0]["value"], "five");
+    let point = &parse(corpus(), "instances_p2")["items"][0];
+    assert_eq!(point["callable"]["name"], "__newobj__");
+    assert_eq!(global(&point["args"]["items"][0]), "global __main__.Point");
+    let datetime = &parse(corpus(), "stdlib_p4")["items"][0];
+    assert_eq!(global(&datetime["callable"]), "global datetime.datetime");
+    assert_eq!(datetime["args"]["items"][0]["type"], "bytes");
+    let floats = show_json(json_extras(), "floats_p1");
+    assert!(floats.contains(r#"{"type":"float","value":"nan"}"#), "{floats}");
+    assert!(floats.contains(r#"{"type":"float","value":-0.0}"#), "{floats}");
+    let shared = parse(corpus(), "memo_sharing_p3");
+    assert_eq!(shared["items"][0]["id"], 0);
+    assert_eq!(shared["items"][1], serde_json::json!({"ref": 0}));
+}
+
+/// `--json` on what is not a pickle, or a broken one, is exit 1 and one line on stderr,
+/// never a panic; a deep and cyclic pickle is written without overflowing the stack.
+#[test]
+fn show_json_errors_and_depth() {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("pickletool-json-errors");
+    fs::create_dir_all(&dir).unwrap();
+    let depth = 9990;
+    let deep = [&b"\x80\x02]q\x00"[..], &vec![b']'; depth], b"h\x00", &vec![b'a'; depth + 1], b"."].concat();
+    let cases: [(&str, &[u8]); 4] =
+        [("text", b"not a pickle\n"), ("empty", b""), ("cut", b"\x80\x02]q\x00(K\x01"), ("deep", &deep)];
+    for (name, bytes) in cases {
+        fs::write(dir.join(format!("{name}.pkl")), bytes).unwrap();
+    }
+    for name in ["text", "empty", "cut"] {
+        let out = pickletool(&["show", "--json", &format!("{name}.pkl")], &dir);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{name}: {out:?}");
+        assert!(stderr.starts_with("pickletool: ") && !stderr.contains("panicked"), "{name}: {stderr}");
+        assert!(out.stdout.is_empty(), "{name}: {out:?}");
+    }
+    let deep = show_json(&dir, "deep");
+    assert!(deep.starts_with(r#"{"type":"list","id":0,"items":[{"type":"list","items":["#), "{deep:.100}");
+    assert_eq!(deep.matches(r#"{"ref":0}"#).count(), 1);
+}

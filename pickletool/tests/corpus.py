@@ -6,7 +6,8 @@ DIR/NAME.pkl with what pickletools makes of it beside it: NAME.dis (the listing,
 `python3 -m pickletools` prints it, partial where it raises), NAME.dis-a (with --annotate),
 NAME.dis-l1 (--indentlevel 1), NAME.opt (`pickletools.optimize`, absent where it raises) and
 NAME.fails (present where dis raises), and for objects of builtin types only, NAME.repr
-(`repr(pickle.loads(data))`, which `pickletool show` prints). `check DIR` loads every NAME.ours-opt next to NAME.pkl
+(`repr(pickle.loads(data))`, which `pickletool show` prints), and for every pickle NAME.json
+(what `pickletool show --json` prints, from show_json.py). `check DIR` loads every NAME.ours-opt next to NAME.pkl
 and exits non-zero, naming it, where the two do not load to equal objects (a NAME.pkl
 that does not load is skipped).
 """
@@ -20,6 +21,8 @@ import os
 import pickle
 import pickletools
 import sys
+
+import show_json
 
 
 class Point:
@@ -103,6 +106,9 @@ BUILTIN = {
     "sets", "dict_keys", "long_list", "long_dict", "long_set", "many_memo", "empty_containers",
 }
 
+# The objects of builtin types only, whose expected JSON comes from `pickle.loads`.
+ONLY_BUILTIN_TYPES = BUILTIN | {"large_frame", "many_frames"}
+
 
 def malformed(good):
     """Broken pickles: cut short, a byte that is no opcode, and ones pickletools' checks fail."""
@@ -179,6 +185,7 @@ def gen(directory):
         if name in BUILTIN:
             with open(os.path.join(directory, f"{name}_p{protocol}.repr"), "w", encoding="utf-8") as f:
                 f.write(repr(pickle.loads(data)) + "\n")
+        show_json.write_expected(directory, f"{name}_p{protocol}", data, name in ONLY_BUILTIN_TYPES)
     for name, data in malformed(good).items():
         write_case(directory, f"bad_{name}", data)
     shared_memo(directory)
