@@ -554,6 +554,33 @@ fn invalid_opcodes() {
     assert_fails!(b"Nz", ErrorKind::InvalidOpcode(b'z'), at 1);
 }
 
+/// GLOBAL, INST and STACK_GLOBAL naming an empty module or name: a typed error at the
+/// opcode, by every path (slice, reader, a typed load), where CPython 3.11 fails too (its
+/// line forms as truncated, STACK_GLOBAL when it imports).
+#[test]
+fn globals_with_an_empty_name() {
+    let cases: [(&[u8], &str, u64); 6] = [
+        (b"c\nlog\n.", "module", 0),
+        (b"cmath\n\n.", "name", 0),
+        (b"(i\nlog\n.", "module", 1),
+        (b"(imath\n\n.", "name", 1),
+        (b"\x80\x04\x8c\x04math\x8c\x00\x93.", "name", 10),
+        (b"\x80\x04\x8c\x00\x8c\x03log\x93.", "module", 9),
+    ];
+    for (input, part, offset) in cases {
+        assert_fails!(input, ErrorKind::EmptyGlobalName(p) if *p == part, at offset);
+        let read = Unpickler::new(std::io::Cursor::new(input)).load::<Value>().unwrap_err();
+        assert_eq!((read.kind().to_string(), read.offset()), (format!("a global with an empty {part}"), Some(offset)));
+        assert!(matches!(pickle_core::loads::<Vec<i64>>(input).unwrap_err().kind(), ErrorKind::EmptyGlobalName(_)));
+    }
+    if common::python_available("globals_with_an_empty_name") {
+        let pickles: Vec<&[u8]> = cases.iter().map(|(input, _, _)| *input).collect();
+        for (answer, input) in common::cpython_loads_repr(&pickles).into_iter().zip(&pickles) {
+            assert!(answer.is_err(), "CPython loads {}", hex(input));
+        }
+    }
+}
+
 #[test]
 fn stack_underflow() {
     let e = assert_fails!(b"0", ErrorKind::StackUnderflow, at 0);

@@ -90,6 +90,11 @@ pub enum ErrorKind {
     /// unknown attribute, an integer out of range, a cycle through an `Rc`.
     #[error("{0}")]
     Reconstruct(String),
+    /// GLOBAL, INST or STACK_GLOBAL names an empty `"module"` or `"name"`, which no class
+    /// has: CPython 3.11 refuses the line forms and fails to import the other, 3.12 refuses
+    /// all three.
+    #[error("a global with an empty {0}")]
+    EmptyGlobalName(&'static str),
     /// The class policy does not allow this global (CPython's "global 'os.system' is
     /// forbidden" of a restricting `find_class`).
     #[error("global '{0}' is forbidden by the class policy")]

@@ -644,7 +644,7 @@ impl<'a, 'o> Direct<'a, 'o> {
         let (module, name) = (self.global_name(&module)?, self.global_name(&name)?);
         let fresh_names = self.global_names.fresh(module, name);
         let global = global(self.reader.proto(), self.options.fix_imports, module.0.to_owned(), name.0.to_owned());
-        self.push_global(Global { fresh_names, ..global })
+        self.push_global(Global { fresh_names, ..global.ok()? })
     }
 
     /// GLOBAL: the global its two lines name (below protocol 4, how protocol 2 writes a
@@ -652,7 +652,7 @@ impl<'a, 'o> Direct<'a, 'o> {
     fn global(&mut self) -> Option<()> {
         let Arg::Pair(module, name) = self.arg(Opcode::Global)? else { return None };
         let (module, name) = (String::from_utf8(module).ok()?, String::from_utf8(name).ok()?);
-        self.push_global(global(self.reader.proto(), self.options.fix_imports, module, name))
+        self.push_global(global(self.reader.proto(), self.options.fix_imports, module, name).ok()?)
     }
 
     /// Pushes a global, if the class policy allows it.

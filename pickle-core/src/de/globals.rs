@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 
 use crate::compat;
+use crate::error::{Error, ErrorKind, Result};
 use crate::value::Global;
 
 /// The names of the globals read so far, each with the identity of its str (the first
@@ -38,13 +39,19 @@ impl GlobalNames {
 }
 
 /// A global as `find_class` names it in a pickle of protocol `proto`: Python 2 names mapped
-/// below protocol 3 when `fix_imports` is on.
-pub(crate) fn global(proto: u8, fix_imports: bool, module: String, name: String) -> Global {
+/// below protocol 3 when `fix_imports` is on. An empty module or name (which CPython 3.11
+/// refuses on a GLOBAL or INST line, and fails to import from STACK_GLOBAL, and 3.12 refuses
+/// everywhere) is an error.
+pub(crate) fn global(proto: u8, fix_imports: bool, module: String, name: String) -> Result<Global> {
+    if module.is_empty() || name.is_empty() {
+        let part = if module.is_empty() { "module" } else { "name" };
+        return Err(Error::new(ErrorKind::EmptyGlobalName(part)));
+    }
     if proto < 3 && fix_imports {
         let (m, n) = compat::to_python3(&module, &name);
         if (m, n) != (module.as_str(), name.as_str()) {
-            return Global::new(m, n);
+            return Ok(Global::new(m, n));
         }
     }
-    Global::new(module, name)
+    Ok(Global::new(module, name))
 }

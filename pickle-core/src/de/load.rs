@@ -362,7 +362,7 @@ impl<'u, I: Input> Loader<'u, I> {
 
             Opcode::Global => {
                 let Arg::Pair(module, name) = self.arg(op)? else { unreachable!() };
-                let global = self.global(utf8(&module, "GLOBAL")?, utf8(&name, "GLOBAL")?);
+                let global = self.global(utf8(&module, "GLOBAL")?, utf8(&name, "GLOBAL")?)?;
                 self.push_global(global)?;
             }
             Opcode::StackGlobal => {
@@ -373,7 +373,7 @@ impl<'u, I: Input> Loader<'u, I> {
                 };
                 let (module, name) = (module.to_owned(), name.to_owned());
                 let fresh_names = self.names_are_fresh((module_item, &module), (name_item, &name));
-                let global = Global { fresh_names, ..self.global(module, name) };
+                let global = Global { fresh_names, ..self.global(module, name)? };
                 self.push_global(global)?;
             }
             Opcode::Ext1 | Opcode::Ext2 | Opcode::Ext4 => {
@@ -442,7 +442,7 @@ impl<'u, I: Input> Loader<'u, I> {
             Opcode::Inst => {
                 let Arg::Pair(module, name) = self.arg(op)? else { unreachable!() };
                 let args = self.pop_mark()?;
-                let global = self.global(utf8(&module, "INST")?, utf8(&name, "INST")?);
+                let global = self.global(utf8(&module, "INST")?, utf8(&name, "INST")?)?;
                 self.admit(&global)?;
                 let cls = self.add(Obj::Global(Box::new(global)))?;
                 let args = self.add(Obj::Tuple(args))?;
@@ -683,7 +683,7 @@ impl<'u, I: Input> Loader<'u, I> {
     }
 
     /// A global as `find_class` names it: Python 2 names mapped below protocol 3.
-    fn global(&self, module: String, name: String) -> Global {
+    fn global(&self, module: String, name: String) -> Result<Global> {
         global(self.reader.proto(), self.options.fix_imports, module, name)
     }
 

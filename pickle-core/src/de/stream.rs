@@ -694,7 +694,7 @@ impl<'a> SliceStream<'a> {
     fn global_lines(&mut self) -> Option<crate::value::Global> {
         let Arg::Pair(module, name) = self.reader.arg(Opcode::Global, &mut self.budget).ok()? else { return None };
         let (module, name) = (String::from_utf8(module).ok()?, String::from_utf8(name).ok()?);
-        Some(global(self.reader.proto(), self.fix_imports, module, name))
+        global(self.reader.proto(), self.fix_imports, module, name).ok()
     }
 }
 
