@@ -113,6 +113,8 @@ def values():
     yield frozenset()
     yield frozenset({"x", "y"})
     yield set(range(1000))
+    tag = "tagx"
+    yield [{"id": 1, "name": tag, "tags": [tag, "other"]}, {"id": 2, "name": "other", "tags": [tag]}]
     yield [{1}, set(), {2, 3}]
     yield ({"a"}, frozenset({"b"}))
     yield [shared, shared, (shared,)]

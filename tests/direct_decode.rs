@@ -1128,3 +1128,42 @@ fn cpython_sets_load_alike_as_rust_sets() {
         }
     }
 }
+
+/// A record whose name, read as a `String`, is fetched again by GET as one of its `Rc`
+/// tags. The typed fast path once took the GET and then read the next str as the tag
+/// (`['other']` for `['tagx', 'other']`): both paths now give CPython's list, the tags
+/// shared as the general loader shares them.
+#[derive(pickle_core::Reconstruct, Debug, PartialEq)]
+#[pickle(dict)]
+struct Tagged {
+    name: String,
+    tags: Vec<std::rc::Rc<String>>,
+}
+
+#[test]
+fn a_str_read_plain_then_fetched_as_rc_loads_alike() {
+    if !common::python_available("a_str_read_plain_then_fetched_as_rc_loads_alike") {
+        return;
+    }
+    let expressions = [
+        "(lambda s: [{'name': s, 'tags': [s, 'other']}])('tagx')",
+        "(lambda s, t: [{'name': s, 'tags': [s, t]}, {'name': t, 'tags': [s, t]}])('tagx', 'other')",
+    ];
+    let mut taken = 0;
+    for (index, protocol, bytes) in cpython_pickles(expressions) {
+        let general = typed_agree::<Vec<Tagged>>(&bytes, &defaults()).unwrap();
+        assert_eq!(*general[0].tags[0], "tagx", "expression {index} at protocol {protocol}");
+        assert_eq!(*general[0].tags[1], "other", "expression {index} at protocol {protocol}");
+        if let Some(fast) = pickle_core::__private::load_streamed::<Vec<Tagged>>(&bytes, &defaults()) {
+            assert_eq!(fast, general);
+            let tags: Vec<&std::rc::Rc<String>> = fast.iter().flat_map(|r| &r.tags).collect();
+            let shared: Vec<&std::rc::Rc<String>> = general.iter().flat_map(|r| &r.tags).collect();
+            let same = |v: &[&std::rc::Rc<String>]| {
+                v.iter().map(|a| v.iter().position(|b| std::rc::Rc::ptr_eq(a, b))).collect::<Vec<_>>()
+            };
+            assert_eq!(same(&tags), same(&shared), "expression {index} at protocol {protocol}");
+            taken += 1;
+        }
+    }
+    assert_eq!(taken, 2 * 5, "the fast path takes both from protocol 1");
+}

@@ -51,6 +51,10 @@ fn assert_loads<T: Reconstruct + Reduce + Debug>(imports: &str, cases: &[(&str, 
             let bytes = answer.unwrap_or_else(|e| panic!("{expr}: CPython could not pickle at {p}: {e}"));
             let loaded: T = loads(&bytes).unwrap_or_else(|e| panic!("{expr} at protocol {p}: {e}"));
             assert!(same(&loaded, expected), "{expr} at protocol {p}: loaded {loaded:?}, expected {expected:?}");
+            // The typed fast path, where it takes the pickle, agrees.
+            if let Some(fast) = pickle_core::__private::load_streamed::<T>(&bytes, &Default::default()) {
+                assert!(same(&fast, expected), "{expr} at protocol {p}: the fast path loaded {fast:?}");
+            }
             let ours: T = loads(&dumps(expected, p).unwrap()).unwrap();
             assert!(same(&ours, expected), "{expr}: our own pickle at protocol {p} loaded {ours:?}");
         }
@@ -588,4 +592,53 @@ fn bytes_pickle_and_load_as_cpython_bytes() {
     assert_loads("", &values, eq);
     assert_loads("", &[("bytearray(b'xyz')", bytes::Bytes::from_static(b"xyz"))], eq);
     assert_loads_fail::<bytes::Bytes>("", &[("'abc'", "expected bytes")]);
+}
+
+/// Lists of the values CPython writes most, read by the typed fast path with no graph: the
+/// datetime types from protocol 3 (where the state is `bytes`; below, a `_codecs.encode`
+/// call the general loader reads), timedelta, Decimal and complex from protocol 1 (at 0
+/// numbers are text). The class, and `timezone.utc`, met again by GET. Both paths agree.
+#[test]
+fn the_typed_fast_path_reads_what_cpython_writes() {
+    if !python_available("the_typed_fast_path_reads_what_cpython_writes") {
+        return;
+    }
+    fn check<T: Reconstruct + Reduce + Debug + PartialEq>(imports: &str, expr: &str, from: u8) -> usize {
+        let asks = [(format!("{imports}value = {expr}"), (0..=5).collect())];
+        let answers = cpython_dumps(&asks).remove(0);
+        let mut taken = 0;
+        for (p, answer) in (0u8..).zip(answers) {
+            let bytes = answer.unwrap();
+            let general = pickle_core::Unpickler::new(std::io::Cursor::new(&bytes)).load::<Vec<T>>().unwrap();
+            let fast = pickle_core::__private::load_streamed::<Vec<T>>(&bytes, &Default::default());
+            assert_eq!(fast.is_some(), p >= from, "{expr} at protocol {p}");
+            if let Some(fast) = fast {
+                assert_eq!(fast, general, "{expr} at protocol {p}");
+                taken += 1;
+            }
+        }
+        taken
+    }
+    let v = chrono_values();
+    let list = |values: &[(&str, _)]| {
+        format!("[{}]", values.iter().map(|(e, _): &(&str, _)| *e).collect::<Vec<_>>().join(", "))
+    };
+    let mut taken = 0;
+    taken += check::<NaiveDate>(DATETIME, &list(&v.dates.iter().map(|(e, _)| (*e, ())).collect::<Vec<_>>()), 3);
+    taken += check::<NaiveTime>(DATETIME, &list(&v.times.iter().map(|(e, _)| (*e, ())).collect::<Vec<_>>()), 3);
+    taken += check::<NaiveDateTime>(DATETIME, &list(&v.datetimes.iter().map(|(e, _)| (*e, ())).collect::<Vec<_>>()), 3);
+    taken += check::<DateTime<Utc>>(DATETIME, &list(&v.utc.iter().map(|(e, _)| (*e, ())).collect::<Vec<_>>()), 3);
+    taken +=
+        check::<DateTime<FixedOffset>>(DATETIME, &list(&v.fixed.iter().map(|(e, _)| (*e, ())).collect::<Vec<_>>()), 3);
+    taken += check::<TimeDelta>(DATETIME, &list(&v.deltas.iter().map(|(e, _)| (*e, ())).collect::<Vec<_>>()), 1);
+    taken +=
+        check::<Decimal>("from decimal import Decimal\n", "[Decimal('1.25'), Decimal('-0.00'), Decimal('1E-7')]", 1);
+    taken += check::<Complex<f64>>("", "[complex(1, 2), complex(-0.0, float('inf'))]", 1);
+    assert_eq!(taken, 5 * 3 + 3 * 5);
+    // A named timezone is the general loader's (the fast path reads `timezone(offset)`).
+    let named = "[datetime(2020, 1, 2, tzinfo=timezone(timedelta(hours=1), 'CET'))]";
+    let asks = [(format!("{DATETIME}value = {named}"), vec![4])];
+    let bytes = cpython_dumps(&asks).remove(0).remove(0).unwrap();
+    assert!(pickle_core::__private::load_streamed::<Vec<DateTime<FixedOffset>>>(&bytes, &Default::default()).is_none());
+    assert!(loads::<Vec<DateTime<FixedOffset>>>(&bytes).is_ok());
 }

@@ -654,28 +654,45 @@ impl<'a> SliceStream<'a> {
         self.puts(Kept::Other)
     }
 
+    /// The `P` built of the object memoized at `index`, if one was.
+    fn built_as<P: Clone + 'static>(&self, index: usize) -> Option<P> {
+        self.built.get(&index)?.iter().find_map(|b| b.downcast_ref::<P>()).cloned()
+    }
+
     /// One of the classes `names` (module, name): GLOBAL, or STACK_GLOBAL of its module and
     /// name (strs or GETs of them), or a GET of the class memoized where it was first
     /// named. Its index among `names`.
     fn class(&mut self, names: &[(&str, &str)]) -> Option<usize> {
+        // A GET of the class, or of its module's name before STACK_GLOBAL.
+        let mut module = None;
         if let Some(index) = self.fetch() {
             if !self.keep {
                 self.fetches = true;
                 return None;
             }
             let slot = *self.memo.get(index as u64)?;
-            let (module, name) = (slot.start == Slot::GLOBAL).then(|| self.globals.get(slot.len as usize)).flatten()?;
-            let found = names.iter().position(|named| *named == (&**module, &**name))?;
-            self.puts(Kept::Other)?;
-            return Some(found);
+            if slot.start != Slot::GLOBAL {
+                let text = self.memo_text(index)?;
+                self.after_get()?;
+                module = Some(text);
+            } else {
+                let (module, name) = self.globals.get(slot.len as usize)?;
+                let found = names.iter().position(|named| *named == (&**module, &**name))?;
+                self.puts(Kept::Other)?;
+                return Some(found);
+            }
         }
-        let found = match self.eat(Opcode::Global)? {
+        let found = match module.is_none() && self.eat(Opcode::Global)? {
             true => {
                 let global = self.global_lines()?;
                 names.iter().position(|named| *named == (global.module.as_str(), global.name.as_str()))?
             }
             false => {
-                let named = (self.text_or_get()?, self.text_or_get()?);
+                let module = match module {
+                    Some(module) => module,
+                    None => self.text_or_get()?,
+                };
+                let named = (module, self.text_or_get()?);
                 self.eat(Opcode::StackGlobal)?.then_some(())?;
                 names.iter().position(|n| *n == named)?
             }
@@ -836,6 +853,29 @@ impl<'a> Stream for SliceStream<'a> {
         Some(())
     }
 
+    /// The call's depths are the general loader's: its argument tuple one level below it,
+    /// the arguments two.
+    fn call<T>(&mut self, callables: &[(&str, &str)], args: impl FnOnce(&mut Self, usize) -> Option<T>) -> Option<T> {
+        self.within_depth()?;
+        let which = self.class(callables)?;
+        self.depth += 1;
+        let value = crate::stack::grow(|| args(self, which));
+        self.depth -= 1;
+        let value = value?;
+        self.eat(Opcode::Reduce)?.then_some(())?;
+        self.charge(OBJECT_CHARGE)?;
+        self.puts(Kept::Other)?;
+        Some(value)
+    }
+
+    fn bytes_with<T>(&mut self, read: impl FnOnce(&[u8]) -> Option<T>) -> Option<T> {
+        read(self.bytes()?)
+    }
+
+    fn text_with<T>(&mut self, read: impl FnOnce(&str) -> Option<T>) -> Option<T> {
+        read(self.text_or_get()?)
+    }
+
     /// `None`, or a `T`.
     fn option<T: Reconstruct>(&mut self) -> Option<Option<T>> {
         if self.eat(Opcode::None)? {
@@ -848,22 +888,31 @@ impl<'a> Stream for SliceStream<'a> {
     /// A pointer `P` (an `Rc` or `Arc`) to what `build` reads: built once per memoized
     /// object and cloned when a GET fetches it again, as the general loader shares it.
     fn shared<P: Clone + 'static>(&mut self, build: impl FnOnce(&mut Self) -> Option<P>) -> Option<P> {
-        if let Some(index) = self.fetch() {
-            if !self.keep {
-                self.fetches = true;
-                return None;
-            }
-            let built = self.built.get(&index).and_then(|b| b.iter().find_map(|b| b.downcast_ref::<P>())).cloned();
-            if let Some(pointer) = built {
-                self.after_get()?;
-                return Some(pointer);
-            }
-            let pointer = build(self)?;
-            self.built.entry(index).or_default().push(Box::new(pointer.clone()));
+        // A GET: of the object itself (built before as a `P`, or not: a str read as a
+        // `String`), or the first opcode of a larger one (a module's name before its
+        // STACK_GLOBAL). `build` reads it either way, from the GET on.
+        let mut past_get = self.reader.clone();
+        let fetched = match past_get.peek().ok()?.is_some() {
+            true => past_get.next_get().and_then(|index| usize::try_from(index).ok()),
+            false => None,
+        };
+        if fetched.is_some() && !self.keep {
+            self.fetches = true;
+            return None;
+        }
+        if let Some(pointer) = fetched.and_then(|index| self.built_as::<P>(index)) {
+            self.reader = past_get;
+            self.after_get()?;
             return Some(pointer);
         }
         let pointer = build(self)?;
-        if let Some(index) = self.put.filter(|_| self.keep) {
+        // The object's memo index: the GET's, where the object is what it fetched; else the
+        // put after it.
+        let own = match fetched {
+            Some(index) if self.reader.offset() == past_get.offset() => Some(index),
+            _ => self.put,
+        };
+        if let Some(index) = own.filter(|_| self.keep) {
             self.built.entry(index).or_default().push(Box::new(pointer.clone()));
         }
         Some(pointer)

@@ -17,6 +17,7 @@ use std::borrow::Cow;
 use ::chrono::{DateTime, Datelike, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, TimeDelta, Timelike, Utc};
 
 use super::class_args;
+use crate::reconstruct::Stream;
 use crate::reduce::Bytes;
 use crate::{Call, Error, GlobalName, Node, Reconstruct, Reduce, Reduction, Result};
 
@@ -90,25 +91,53 @@ fn latin1_encoded<'a>(mut args: crate::Items<'a>) -> Option<Node<'a>> {
     matches!(encoding.as_str()?.as_str()?, "latin1" | "latin-1").then_some(text)
 }
 
-/// The date of a state, in Python's years 1 to 9999 (CPython refuses any other).
-fn date_of(node: &Node<'_>, s: &[u8]) -> Result<NaiveDate> {
+/// The date of a 4-byte state, in Python's years 1 to 9999 (CPython refuses any other), or
+/// why there is none: the one rule for both ways of loading (a node, the typed fast path).
+fn date_from(s: &[u8]) -> std::result::Result<NaiveDate, String> {
     let year = i32::from(u16::from_be_bytes([s[0], s[1]]));
     let (month, day) = (u32::from(s[2] & 0x7f), u32::from(s[3]));
     NaiveDate::from_ymd_opt(year, month, day)
         .filter(|_| (1..=9999).contains(&year))
-        .ok_or_else(|| node.error(format!("no such date: year {year}, month {month}, day {day}")))
+        .ok_or_else(|| format!("no such date: year {year}, month {month}, day {day}"))
 }
 
-/// The time of a state; the fold bit (set at protocol 4+ for the second of two equal wall
-/// times) means nothing to a naive chrono time.
-fn time_of(node: &Node<'_>, s: &[u8]) -> Result<NaiveTime> {
+/// The time of a 6-byte state; the fold bit (set at protocol 4+ for the second of two equal
+/// wall times) means nothing to a naive chrono time.
+fn time_from(s: &[u8]) -> std::result::Result<NaiveTime, String> {
     let micros = u32::from_be_bytes([0, s[3], s[4], s[5]]);
     NaiveTime::from_hms_micro_opt(u32::from(s[0] & 0x7f), u32::from(s[1]), u32::from(s[2]), micros)
-        .ok_or_else(|| node.error("no such time of day"))
+        .ok_or_else(|| "no such time of day".to_owned())
+}
+
+/// The date and time of a 10-byte state.
+fn datetime_from(s: &[u8]) -> std::result::Result<NaiveDateTime, String> {
+    Ok(NaiveDateTime::new(date_from(&s[..4])?, time_from(&s[4..])?))
+}
+
+fn date_of(node: &Node<'_>, s: &[u8]) -> Result<NaiveDate> {
+    date_from(s).map_err(|e| node.error(e))
+}
+
+fn time_of(node: &Node<'_>, s: &[u8]) -> Result<NaiveTime> {
+    time_from(s).map_err(|e| node.error(e))
 }
 
 fn datetime_of(node: &Node<'_>, s: &[u8]) -> Result<NaiveDateTime> {
-    Ok(NaiveDateTime::new(date_of(node, &s[..4])?, time_of(node, &s[4..])?))
+    datetime_from(s).map_err(|e| node.error(e))
+}
+
+/// The typed fast path's read of `datetime.<name>(state)`, a naive value: the state as
+/// `bytes` of `len` bytes (what protocols 3 to 5 write), parsed by `parse`; anything else
+/// (an aware value, a state of protocols 0 to 2) is the general loader's.
+fn stream_naive<S: Stream, T>(
+    stream: &mut S,
+    name: &str,
+    len: usize,
+    parse: fn(&[u8]) -> std::result::Result<T, String>,
+) -> Option<T> {
+    stream.call(&[("datetime", name)], |stream, _| {
+        stream.tuple(1, |stream| stream.bytes_with(|state| (state.len() == len).then(|| parse(state).ok())?))
+    })
 }
 
 fn naive(node: &Node<'_>, tz: Option<Node<'_>>, rust: &str) -> Result<()> {
@@ -138,6 +167,10 @@ impl Reconstruct for NaiveDate {
         naive(&node, tz, "NaiveDate")?;
         date_of(&node, &state)
     }
+
+    fn stream<S: Stream>(stream: &mut S) -> Option<NaiveDate> {
+        stream_naive(stream, "date", 4, date_from)
+    }
 }
 
 impl Reduce for NaiveTime {
@@ -156,6 +189,10 @@ impl Reconstruct for NaiveTime {
         naive(&node, tz, "NaiveTime")?;
         time_of(&node, &state)
     }
+
+    fn stream<S: Stream>(stream: &mut S) -> Option<NaiveTime> {
+        stream_naive(stream, "time", 6, time_from)
+    }
 }
 
 impl Reduce for NaiveDateTime {
@@ -173,6 +210,10 @@ impl Reconstruct for NaiveDateTime {
         let (state, tz) = call_state(&node, "datetime", 10)?;
         naive(&node, tz, "NaiveDateTime")?;
         datetime_of(&node, &state)
+    }
+
+    fn stream<S: Stream>(stream: &mut S) -> Option<NaiveDateTime> {
+        stream_naive(stream, "datetime", 10, datetime_from)
     }
 }
 
@@ -198,6 +239,11 @@ impl Reconstruct for DateTime<Utc> {
             seconds => Err(tz.error(format!("the UTC offset {seconds}s does not fit in a `DateTime<Utc>`"))),
         }
     }
+
+    fn stream<S: Stream>(stream: &mut S) -> Option<DateTime<Utc>> {
+        let (local, offset) = stream_aware(stream)?;
+        (offset == 0).then(|| local.and_utc())
+    }
 }
 
 impl Reduce for DateTime<FixedOffset> {
@@ -219,6 +265,39 @@ impl Reconstruct for DateTime<FixedOffset> {
         let local = datetime_of(&node, &state)?;
         local.and_local_timezone(offset).single().ok_or_else(|| node.error("a datetime beyond chrono's range"))
     }
+
+    fn stream<S: Stream>(stream: &mut S) -> Option<DateTime<FixedOffset>> {
+        let (local, offset) = stream_aware(stream)?;
+        local.and_local_timezone(FixedOffset::east_opt(offset)?).single()
+    }
+}
+
+/// The typed fast path's read of an aware `datetime.datetime(state, tzinfo)` whose tzinfo
+/// is a `datetime.timezone` of a fixed offset without a name: the local date and time, and
+/// the offset in seconds. The tzinfo, one object for many datetimes (`timezone.utc`), is
+/// read once and known again when the pickle fetches it.
+fn stream_aware<S: Stream>(stream: &mut S) -> Option<(NaiveDateTime, i32)> {
+    stream.call(&[("datetime", "datetime")], |stream, _| {
+        stream.tuple(2, |stream| {
+            let local = stream.bytes_with(|state| (state.len() == 10).then(|| datetime_from(state).ok())?)?;
+            let offset = stream.shared(|stream| {
+                let micros = stream.call(&[("datetime", "timezone")], |stream, _| stream.tuple(1, stream_micros))?;
+                offset_from(micros).ok()
+            })?;
+            Some((local, offset))
+        })
+    })
+}
+
+/// The typed fast path's read of `datetime.timedelta(days, seconds, microseconds)`: its
+/// microseconds.
+fn stream_micros<S: Stream>(stream: &mut S) -> Option<i128> {
+    stream.call(&[("datetime", "timedelta")], |stream, _| {
+        stream.tuple(3, |stream| {
+            let (days, seconds, micros) = (stream.scalar::<i64>()?, stream.scalar::<i64>()?, stream.scalar::<i64>()?);
+            Some(i128::from(days) * US_PER_DAY + i128::from(seconds) * 1_000_000 + i128::from(micros))
+        })
+    })
 }
 
 // ----- timezone -----
@@ -246,9 +325,13 @@ fn offset_of(tz: &Node<'_>) -> Result<i32> {
     let mut args = class_args(tz, "datetime", "timezone")
         .map_err(|_| tz.error(format!("the tzinfo {} is no `datetime.timezone` of a fixed offset", tz.describe())))?;
     let offset = args.next().ok_or_else(|| tz.error("a `datetime.timezone` without its offset"))?;
-    let micros = micros_of(&offset)?;
+    offset_from(micros_of(&offset)?).map_err(|e| offset.error(e))
+}
+
+/// A UTC offset in seconds from its microseconds, a whole number of seconds within a day.
+fn offset_from(micros: i128) -> std::result::Result<i32, &'static str> {
     if micros % 1_000_000 != 0 || micros.abs() >= US_PER_DAY {
-        return Err(offset.error("a UTC offset that is no whole number of seconds within a day"));
+        return Err("a UTC offset that is no whole number of seconds within a day");
     }
     Ok((micros / 1_000_000) as i32)
 }
@@ -289,11 +372,16 @@ fn micros_of(node: &Node<'_>) -> Result<i128> {
 
 impl Reconstruct for TimeDelta {
     fn reconstruct(node: Node<'_>) -> Result<TimeDelta> {
-        let micros = micros_of(&node)?;
-        let seconds = i64::try_from(micros.div_euclid(1_000_000)).ok();
-        let nanos = (micros.rem_euclid(1_000_000) * 1000) as u32;
-        seconds
-            .and_then(|s| TimeDelta::new(s, nanos))
-            .ok_or_else(|| node.error("a timedelta beyond chrono's `TimeDelta`"))
+        delta_from(micros_of(&node)?).ok_or_else(|| node.error("a timedelta beyond chrono's `TimeDelta`"))
     }
+
+    fn stream<S: Stream>(stream: &mut S) -> Option<TimeDelta> {
+        delta_from(stream_micros(stream)?)
+    }
+}
+
+/// The `TimeDelta` of so many microseconds, if chrono holds it.
+fn delta_from(micros: i128) -> Option<TimeDelta> {
+    let seconds = i64::try_from(micros.div_euclid(1_000_000)).ok()?;
+    TimeDelta::new(seconds, (micros.rem_euclid(1_000_000) * 1000) as u32)
 }

@@ -4,6 +4,7 @@
 use ::num_complex::Complex;
 
 use super::class_args;
+use crate::reconstruct::Stream;
 use crate::{Call, GlobalName, Node, Reconstruct, Reduce, Reduction, Result};
 
 impl Reduce for Complex<f64> {
@@ -27,5 +28,12 @@ impl Reconstruct for Complex<f64> {
         let re = args.next().map_or(Ok(0.0), |n| n.get::<f64>())?;
         let im = args.next().map_or(Ok(0.0), |n| n.get::<f64>())?;
         Ok(Complex::new(re, im))
+    }
+
+    /// `complex(real, imag)` as CPython writes it; the shorter calls are the general loader's.
+    fn stream<S: Stream>(stream: &mut S) -> Option<Complex<f64>> {
+        stream.call(&[("builtins", "complex")], |stream, _| {
+            stream.tuple(2, |stream| Some(Complex::new(stream.scalar()?, stream.scalar()?)))
+        })
     }
 }

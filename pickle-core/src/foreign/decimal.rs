@@ -10,6 +10,7 @@ use std::borrow::Cow;
 use ::rust_decimal::Decimal;
 
 use super::class_args;
+use crate::reconstruct::Stream;
 use crate::reduce::{Builtin, Fast};
 use crate::{Call, GlobalName, Node, Reconstruct, Reduce, Reduction, Result};
 
@@ -74,6 +75,12 @@ impl Reconstruct for Decimal {
         }
         let text = arg.as_str().and_then(|s| s.as_str()).ok_or_else(|| arg.mismatch("str"))?;
         parse(text).ok_or_else(|| node.error(format!("Decimal('{text}') does not fit in a `rust_decimal::Decimal`")))
+    }
+
+    /// `Decimal(str)` as CPython writes it; an int argument or a misfit is the general
+    /// loader's.
+    fn stream<S: Stream>(stream: &mut S) -> Option<Decimal> {
+        stream.call(&[("decimal", "Decimal")], |stream, _| stream.tuple(1, |stream| stream.text_with(parse)))
     }
 }
 

@@ -44,6 +44,18 @@ pub trait Stream: Sized {
         fill: impl FnMut(&mut Self, usize) -> Option<()>,
     ) -> Option<()>;
 
+    /// A call `module.name(*args)` as `__reduce__` returning `(callable, args)` writes it:
+    /// the callable, one of `callables` (by GLOBAL, STACK_GLOBAL or a GET of it), the
+    /// argument tuple read by `args` (given the callable's index among `callables`, and
+    /// reading the tuple with [`Stream::tuple`]), then REDUCE.
+    fn call<T>(&mut self, callables: &[(&str, &str)], args: impl FnOnce(&mut Self, usize) -> Option<T>) -> Option<T>;
+
+    /// A `bytes` (written as it is), given to `read`.
+    fn bytes_with<T>(&mut self, read: impl FnOnce(&[u8]) -> Option<T>) -> Option<T>;
+
+    /// A `str` that is valid UTF-8 (or a GET of one), given to `read`.
+    fn text_with<T>(&mut self, read: impl FnOnce(&str) -> Option<T>) -> Option<T>;
+
     /// `None`, or a `T`.
     fn option<T: Reconstruct>(&mut self) -> Option<Option<T>>;
 
