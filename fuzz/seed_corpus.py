@@ -114,6 +114,8 @@ def values():
     yield frozenset({"x", "y"})
     yield set(range(1000))
     tag = "tagx"
+    utc = datetime.timezone.utc
+    yield [(datetime.datetime(2024, 1, 2, 3, 4, 5, i, tzinfo=utc), decimal.Decimal(i).scaleb(-2)) for i in range(3)]
     yield [{"id": 1, "name": tag, "tags": [tag, "other"]}, {"id": 2, "name": "other", "tags": [tag]}]
     yield [{1}, set(), {2, 3}]
     yield ({"a"}, frozenset({"b"}))

@@ -137,6 +137,14 @@ fuzz_target!(|data: &[u8]| {
     // Sets and frozensets, by opcode or by `set(list)` reduction, nested in a list.
     agree::<Vec<HashSet<i64>>>(data, equal);
     agree::<BTreeSet<String>>(data, equal);
+    // Calls read straight: datetimes (a timezone met again by GET), Decimals.
+    agree::<Vec<(chrono::DateTime<chrono::FixedOffset>, rust_decimal::Decimal)>>(data, |d, g| {
+        assert_eq!(d, g);
+        assert_eq!(
+            d.iter().map(|(t, _)| *t.offset()).collect::<Vec<_>>(),
+            g.iter().map(|(t, _)| *t.offset()).collect::<Vec<_>>()
+        );
+    });
     agree::<Vec<Record>>(data, same_records);
     agree::<Vec<Rc<Instance>>>(data, same_instances);
     // A bytes borrowed where it can be: what loads gives for Bytes, payload or error.
