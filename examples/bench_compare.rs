@@ -12,8 +12,8 @@
 //! - `serde_encode`: `serde_pickle::value_to_vec` of that value with `SerOptions::new()`, which
 //!   writes protocol 3 whatever the file's protocol (`serde_encode_protocol`);
 //! - `typed_decode`: `pickle_core::loads` straight into the Rust type of the workload
-//!   (`Vec<i64>`, `Vec<f64>`, `Vec<String>`, `Vec<Record>`, `Vec<Reading>`; other
-//!   workloads `null`);
+//!   (`Vec<i64>`, `Vec<f64>`, `Vec<String>`, `Vec<Record>`, `Vec<Reading>`, `Vec<Mixed>`;
+//!   other workloads `null`);
 //! - `typed_encode`: `pickle_core::dumps` of that typed value at the file's protocol, with
 //!   `typed_identical` saying whether the bytes equal the file's bytes.
 //!
@@ -114,6 +114,28 @@ struct Reading {
     value: f64,
     ts: i64,
     tags: Vec<Rc<String>>,
+}
+
+/// One record of the `mixed` workload: a dict of a datetime, a Decimal, a tuple, an
+/// optional str and a `bench_classes.Tick` (reduced with arguments).
+#[derive(Reduce, Reconstruct)]
+#[pickle(dict)]
+struct Mixed {
+    at: chrono::NaiveDateTime,
+    price: rust_decimal::Decimal,
+    pair: (i64, Rc<String>),
+    note: Option<String>,
+    tick: Tick,
+}
+
+/// `bench_classes.Tick`, whose `__reduce__` is `(Tick, (venue, seq))`.
+#[derive(Reduce, Reconstruct)]
+#[pickle(module = "bench_classes")]
+struct Tick {
+    #[pickle(arg)]
+    venue: Rc<String>,
+    #[pickle(arg)]
+    seq: i64,
 }
 
 /// Times the typed decode of `T`, and the encode of what it decoded.
@@ -217,6 +239,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             "strs" => typed::<Vec<String>>(&mut out, n, &bytes, protocol),
             "records" => typed::<Vec<Record>>(&mut out, n, &bytes, protocol),
             "objects" => typed::<Vec<Reading>>(&mut out, n, &bytes, protocol),
+            "mixed" => typed::<Vec<Mixed>>(&mut out, n, &bytes, protocol),
             _ => {
                 out.insert("typed_decode".into(), Json::Null);
                 out.insert("typed_encode".into(), Json::Null);

@@ -61,3 +61,14 @@ class Circle:
 class Shared:
     def __init__(self, label):
         self.label = label
+
+
+class Tick:
+    """A class whose own __reduce__ calls it with its arguments: REDUCE at every protocol."""
+
+    def __init__(self, venue, seq):
+        self.venue = venue
+        self.seq = seq
+
+    def __reduce__(self):
+        return (Tick, (self.venue, self.seq))

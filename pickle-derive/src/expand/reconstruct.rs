@@ -41,7 +41,7 @@ pub fn reconstruct(model: &Model<'_>) -> TokenStream {
         Shape::Enum(cases) => enum_body(model, cases, &rust_name),
     };
     let stream = match &model.shape {
-        Shape::Struct(class) => dict_stream(class, &rust_name),
+        Shape::Struct(class) => dict_stream(class, &rust_name).or_else(|| call_stream(class)),
         Shape::Enum(_) => None,
     };
     quote! {
@@ -230,6 +230,47 @@ fn dict_stream(class: &Class<'_>, rust_name: &str) -> Option<TokenStream> {
             #(#slots)*
             #read
             ::core::option::Option::Some(Self { #(#values),* })
+        }
+    })
+}
+
+/// For a class whose own `__reduce__` is `(cls, (args...))` at every protocol (every field
+/// not skipped is an `arg`, no state, no NEWOBJ, no `with` module): the fast path that reads
+/// the call straight from the pickle (`Stream::call`), each argument into its field in
+/// order; or `None` for the general loader to decide.
+fn call_stream(class: &Class<'_>) -> Option<TokenStream> {
+    let plain_call = matches!(class.kind, ClassKind::Class)
+        && class.custom_call
+        && !class.newobj
+        && class.lowest == 0
+        && class.state_setter.is_none()
+        && class.args_expr.is_none()
+        && class.state_expr.is_none()
+        && class.constructor.is_none()
+        && !class.name.contains('.');
+    let args: Vec<&FieldModel<'_>> = class.fields.iter().filter(|f| !f.field.skip.is_present()).collect();
+    let arg_only = |f: &&FieldModel<'_>| f.field.with_module.is_none() && f.roles.iter().all(|r| *r == Some(Role::Arg));
+    if !plain_call || args.is_empty() || !args.iter().all(arg_only) {
+        return None;
+    }
+    let reads = args.iter().map(|f| {
+        let (binding, ty) = (&f.binding, &f.field.ty);
+        quote_spanned!(ty.span()=> let #binding = <#ty as __pickle::Reconstruct>::stream(__stream)?;)
+    });
+    let values = class.fields.iter().map(|f| {
+        let (member, binding) = (&f.member, &f.binding);
+        let value = if f.field.skip.is_present() { default_value(f) } else { quote!(#binding) };
+        quote!(#member: #value)
+    });
+    let (module, name, len) = (&class.module, &class.name, args.len());
+    Some(quote! {
+        fn stream<__S: __pickle::__private::Stream>(__stream: &mut __S) -> ::core::option::Option<Self> {
+            __stream.call(&[(#module, #name)], |__stream, _| {
+                __stream.tuple(#len, |__stream| {
+                    #(#reads)*
+                    ::core::option::Option::Some(Self { #(#values),* })
+                })
+            })
         }
     })
 }
