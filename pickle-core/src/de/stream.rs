@@ -868,8 +868,21 @@ impl<'a> Stream for SliceStream<'a> {
         Some(value)
     }
 
+    /// Also `_codecs.encode(text, 'latin1')`, as protocols 0 to 2 write `bytes`, which the
+    /// general loader makes the bytes only with `builtin_reductions`.
     fn bytes_with<T>(&mut self, read: impl FnOnce(&[u8]) -> Option<T>) -> Option<T> {
-        read(self.bytes()?)
+        let op = Opcode::from_byte(self.peek()?)?;
+        if matches!(op, Opcode::ShortBinbytes | Opcode::Binbytes | Opcode::Binbytes8) || !self.builtin_reductions {
+            return read(self.bytes()?);
+        }
+        let bytes = self.call(&[("_codecs", "encode")], |stream, _| {
+            stream.tuple(2, |stream| {
+                let latin1: Vec<u8> = stream.text_with(|text| text.chars().map(|c| u8::try_from(c).ok()).collect())?;
+                stream.text_with(|encoding| matches!(encoding, "latin1" | "latin-1").then_some(()))?;
+                Some(latin1)
+            })
+        })?;
+        read(&bytes)
     }
 
     fn text_with<T>(&mut self, read: impl FnOnce(&str) -> Option<T>) -> Option<T> {
