@@ -16,10 +16,12 @@
 //! ADDITEMS, MARK and FROZENSET, or a `set(list)` reduction), `Option` as
 //! `None` or its type, `Rc`/`Arc` sharing one allocation per memoized object as
 //! [`Node::shared`](crate::Node::shared) does, a derived `#[pickle(dict)]` struct as a dict
-//! of its fields, and a derived struct of a plain Python class as `object.__reduce_ex__`
+//! of its fields, a derived struct of a plain Python class as `object.__reduce_ex__`
 //! writes its instances (the class by GLOBAL, STACK_GLOBAL or a GET of it, then EMPTY_TUPLE
 //! and NEWOBJ from protocol 2, or a `copyreg._reconstructor(cls, object, None)` reduction
-//! below; the `__dict__`, BUILD), the class policy checked as the general loader checks it.
+//! below; the `__dict__`, BUILD), and calls (a callable, its argument tuple, REDUCE: a
+//! derived class reduced with its arguments, datetimes, Decimals), the class policy
+//! checked as the general loader checks it.
 //!
 //! Like the direct path to a `Value` (`direct`), it gives up on anything else and the
 //! general loader, which decides every case, reads the pickle from its start: another
