@@ -597,7 +597,8 @@ fn bytes_pickle_and_load_as_cpython_bytes() {
 /// Lists of the values CPython writes most, read by the typed fast path with no graph, from
 /// protocol 1 (at 0 numbers are text): the datetime states as `bytes` from protocol 3, and
 /// below as the `_codecs.encode(text, 'latin1')` calls that make them; timedelta, Decimal
-/// and complex. The class, and `timezone.utc`, met again by GET. Both paths agree.
+/// and complex; ordered maps and sets, and bytes (`_codecs.encode` below protocol 3). The
+/// class, and `timezone.utc`, met again by GET. Both paths agree.
 #[test]
 fn the_typed_fast_path_reads_what_cpython_writes() {
     if !python_available("the_typed_fast_path_reads_what_cpython_writes") {
@@ -633,7 +634,11 @@ fn the_typed_fast_path_reads_what_cpython_writes() {
     taken +=
         check::<Decimal>("from decimal import Decimal\n", "[Decimal('1.25'), Decimal('-0.00'), Decimal('1E-7')]", 1);
     taken += check::<Complex<f64>>("", "[complex(1, 2), complex(-0.0, float('inf'))]", 1);
-    assert_eq!(taken, 8 * 5);
+    taken += check::<IndexMap<String, i64>>("", "[{'zeta': 1, 'alpha': 2}, {}]", 1);
+    taken += check::<IndexSet<i64>>("", "[{1000, 3, 7}, frozenset({1})]", 1);
+    // (`b''` below protocol 3 is the call `bytes()`, which the general loader reads.)
+    taken += check::<bytes::Bytes>("", "[b'a', bytes(range(256))]", 1);
+    assert_eq!(taken, 11 * 5);
     // A named timezone is the general loader's (the fast path reads `timezone(offset)`).
     let named = "[datetime(2020, 1, 2, tzinfo=timezone(timedelta(hours=1), 'CET'))]";
     let asks = [(format!("{DATETIME}value = {named}"), vec![4])];

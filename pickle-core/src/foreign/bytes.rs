@@ -3,6 +3,7 @@
 
 use ::bytes::Bytes;
 
+use crate::reconstruct::Stream;
 use crate::reduce::Builtin;
 use crate::{Node, Reconstruct, Reduce, Reduction, Result};
 
@@ -20,5 +21,10 @@ impl Reconstruct for Bytes {
             .or_else(|| node.as_bytearray())
             .map(Bytes::copy_from_slice)
             .ok_or_else(|| node.mismatch("bytes"))
+    }
+
+    /// `bytes` (a `bytearray` is the general loader's).
+    fn stream<S: Stream>(stream: &mut S) -> Option<Bytes> {
+        stream.bytes_with(|payload| Some(Bytes::copy_from_slice(payload)))
     }
 }

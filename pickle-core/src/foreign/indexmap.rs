@@ -6,7 +6,7 @@ use std::hash::{BuildHasher, Hash};
 
 use ::indexmap::{IndexMap, IndexSet};
 
-use crate::reconstruct::{collect_items, collect_pairs, Kind};
+use crate::reconstruct::{collect_items, collect_pairs, Kind, Stream};
 use crate::reduce::{Builtin, Mapping, Sequence};
 use crate::ser::{ItemSink, PairSink};
 use crate::{Node, Reconstruct, Reduce, Reduction, Result};
@@ -57,6 +57,13 @@ where
         let pairs = node.pairs().or_else(|| ordered.map(|i| i.dict_items()));
         collect_pairs(pairs.ok_or_else(|| node.mismatch("dict"))?)
     }
+
+    /// A dict (an `OrderedDict` is the general loader's).
+    fn stream<R: Stream>(stream: &mut R) -> Option<IndexMap<K, V, S>> {
+        let mut map = IndexMap::default();
+        stream.pairs(|key, value| map.insert(key, value).is_none())?;
+        Some(map)
+    }
 }
 
 /// From a set or a frozenset, in the pickle's order.
@@ -64,5 +71,13 @@ impl<T: Reconstruct + Eq + Hash, S: BuildHasher + Default> Reconstruct for Index
     fn reconstruct(node: Node<'_>) -> Result<IndexSet<T, S>> {
         let items = node.items().filter(|_| matches!(node.kind(), Kind::Set | Kind::FrozenSet));
         collect_items(items.ok_or_else(|| node.mismatch("set"))?)
+    }
+
+    fn stream<R: Stream>(stream: &mut R) -> Option<IndexSet<T, S>> {
+        let mut set = IndexSet::default();
+        stream.set(|item| {
+            set.insert(item);
+        })?;
+        Some(set)
     }
 }
