@@ -372,6 +372,8 @@ fn bad_input_is_a_typed_error_with_the_offset() {
     assert!(err.to_string().contains("missing field `y`") && err.offset().is_some(), "{err}");
     let trailing = [to_vec(&1, SerOptions::new()).unwrap(), b"x".to_vec()].concat();
     assert!(matches!(from_slice::<i32>(&trailing, DeOptions::new()).unwrap_err().kind(), ErrorKind::TrailingData(1)));
+    let err = from_reader::<_, i32>(&trailing[..], DeOptions::new()).unwrap_err();
+    assert!(matches!(err.kind(), ErrorKind::TrailingData(1)), "{err}");
     assert!(to_vec(&1, SerOptions::new().protocol(6)).is_err());
 }
 

@@ -64,9 +64,21 @@ pub fn from_slice<T: DeserializeOwned>(bytes: &[u8], options: DeOptions) -> Resu
     from_tree(&tree, &options)
 }
 
-/// A `T` from one pickle read from `reader`, up to its STOP.
+/// A `T` from the one pickle `reader` holds: after its STOP, the reader must be at its end
+/// (as serde-pickle checks), or the error is [`ErrorKind::TrailingData`] with the number of
+/// bytes already read past the STOP (at least 1).
 pub fn from_reader<R: Read, T: DeserializeOwned>(reader: R, options: DeOptions) -> Result<T> {
-    let tree = Unpickler::new(reader).with_options(unpickler_options(&options)).load_tree()?;
+    let mut unpickler = Unpickler::new(reader).with_options(unpickler_options(&options));
+    let tree = unpickler.load_tree()?;
+    let position = unpickler.position();
+    let (mut reader, buffered) = unpickler.into_inner();
+    let past = match buffered.len() {
+        0 => reader.read(&mut [0])?,
+        n => n,
+    };
+    if past > 0 {
+        return Err(Error::new(ErrorKind::TrailingData(past as u64)).at_offset(position));
+    }
     from_tree(&tree, &options)
 }
 
