@@ -1026,6 +1026,7 @@ impl Batches {
     }
 
     /// Opens the next run, writing its MARK if it has one; its length, 0 when all are done.
+    #[inline]
     fn open_run(&mut self, out: &mut Output<'_>) -> usize {
         let left = self.len - self.done;
         match self.batch {
@@ -1040,6 +1041,7 @@ impl Batches {
     }
 
     /// Closes the run after the `saved` items written in it.
+    #[inline]
     fn close_run(&mut self, out: &mut Output<'_>, saved: usize) {
         match self.batch {
             Batch::Each(Some(op)) if saved > 0 => out.op(op),

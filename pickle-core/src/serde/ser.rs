@@ -41,6 +41,7 @@ impl<'a, 'w> State<'a, 'w> {
     /// Writes one value. A container whose length serde does not give (a `flatten`ed
     /// struct, an iterator without an exact size) is first counted, by serializing it
     /// into [`Counter`], then written: the C pickler's batching depends on the length.
+    #[inline]
     pub(crate) fn save<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<()> {
         crate::stack::grow_every_few(self.saver.depth(), || match value.serialize(&mut *self) {
             Err(_) if std::mem::take(&mut self.uncounted) => {
@@ -96,6 +97,7 @@ impl<'a, 'w> State<'a, 'w> {
         self.saver.close(outer)
     }
 
+    #[inline]
     fn item<T: Serialize + ?Sized>(&mut self, pushed: &mut Pushed, value: &T) -> Result<()> {
         self.saver.before_item(pushed)?;
         self.save(value)?;
@@ -112,6 +114,7 @@ pub(crate) struct Compound<'s, 'a, 'w> {
 }
 
 impl Compound<'_, '_, '_> {
+    #[inline]
     fn element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<()> {
         self.state.item(&mut self.inner, value)
     }
@@ -144,66 +147,87 @@ impl<'s, 'a, 'w> ser::Serializer for &'s mut State<'a, 'w> {
     type SerializeStruct = Compound<'s, 'a, 'w>;
     type SerializeStructVariant = Compound<'s, 'a, 'w>;
 
+    #[inline]
     fn serialize_bool(self, v: bool) -> Result<()> {
         self.saver.save(&v)
     }
+    #[inline]
     fn serialize_i8(self, v: i8) -> Result<()> {
         self.saver.save(&v)
     }
+    #[inline]
     fn serialize_i16(self, v: i16) -> Result<()> {
         self.saver.save(&v)
     }
+    #[inline]
     fn serialize_i32(self, v: i32) -> Result<()> {
         self.saver.save(&v)
     }
+    #[inline]
     fn serialize_i64(self, v: i64) -> Result<()> {
         self.saver.save(&v)
     }
+    #[inline]
     fn serialize_i128(self, v: i128) -> Result<()> {
         self.saver.save(&v)
     }
+    #[inline]
     fn serialize_u8(self, v: u8) -> Result<()> {
         self.saver.save(&v)
     }
+    #[inline]
     fn serialize_u16(self, v: u16) -> Result<()> {
         self.saver.save(&v)
     }
+    #[inline]
     fn serialize_u32(self, v: u32) -> Result<()> {
         self.saver.save(&v)
     }
+    #[inline]
     fn serialize_u64(self, v: u64) -> Result<()> {
         self.saver.save(&v)
     }
+    #[inline]
     fn serialize_u128(self, v: u128) -> Result<()> {
         self.saver.save(&v)
     }
+    #[inline]
     fn serialize_f32(self, v: f32) -> Result<()> {
         self.saver.save(&f64::from(v))
     }
+    #[inline]
     fn serialize_f64(self, v: f64) -> Result<()> {
         self.saver.save(&v)
     }
+    #[inline]
     fn serialize_char(self, v: char) -> Result<()> {
         self.saver.save(v.encode_utf8(&mut [0; 4]) as &str)
     }
+    #[inline]
     fn serialize_str(self, v: &str) -> Result<()> {
         self.saver.save(v)
     }
+    #[inline]
     fn serialize_bytes(self, v: &[u8]) -> Result<()> {
         self.saver.save(&Bytes(v))
     }
+    #[inline]
     fn serialize_none(self) -> Result<()> {
         self.saver.save(&None::<bool>)
     }
+    #[inline]
     fn serialize_some<T: Serialize + ?Sized>(self, value: &T) -> Result<()> {
         value.serialize(self)
     }
+    #[inline]
     fn serialize_unit(self) -> Result<()> {
         self.serialize_none()
     }
+    #[inline]
     fn serialize_unit_struct(self, _name: &'static str) -> Result<()> {
         self.serialize_none()
     }
+    #[inline]
     fn serialize_unit_variant(self, _name: &'static str, _index: u32, variant: &'static str) -> Result<()> {
         if !self.compat_enums {
             return self.name(variant);
@@ -213,9 +237,11 @@ impl<'s, 'a, 'w> ser::Serializer for &'s mut State<'a, 'w> {
         self.name(variant)?;
         self.close_variant(tuple)
     }
+    #[inline]
     fn serialize_newtype_struct<T: Serialize + ?Sized>(self, _name: &'static str, value: &T) -> Result<()> {
         value.serialize(self)
     }
+    #[inline]
     fn serialize_newtype_variant<T: Serialize + ?Sized>(
         self,
         _name: &'static str,
@@ -227,16 +253,20 @@ impl<'s, 'a, 'w> ser::Serializer for &'s mut State<'a, 'w> {
         self.save(value)?;
         self.close_variant(outer)
     }
+    #[inline]
     fn serialize_seq(self, len: Option<usize>) -> Result<Self::SerializeSeq> {
         let len = self.length(len)?;
         self.compound(None, Shape::List, len)
     }
+    #[inline]
     fn serialize_tuple(self, len: usize) -> Result<Self::SerializeTuple> {
         self.compound(None, Shape::Tuple, len)
     }
+    #[inline]
     fn serialize_tuple_struct(self, _name: &'static str, len: usize) -> Result<Self::SerializeTupleStruct> {
         self.compound(None, Shape::Tuple, len)
     }
+    #[inline]
     fn serialize_tuple_variant(
         self,
         _name: &'static str,
@@ -246,13 +276,16 @@ impl<'s, 'a, 'w> ser::Serializer for &'s mut State<'a, 'w> {
     ) -> Result<Self::SerializeTupleVariant> {
         self.compound(Some(variant), Shape::List, len)
     }
+    #[inline]
     fn serialize_map(self, len: Option<usize>) -> Result<Self::SerializeMap> {
         let len = self.length(len)?;
         self.compound(None, Shape::Dict, len)
     }
+    #[inline]
     fn serialize_struct(self, _name: &'static str, len: usize) -> Result<Self::SerializeStruct> {
         self.compound(None, Shape::Dict, len)
     }
+    #[inline]
     fn serialize_struct_variant(
         self,
         _name: &'static str,
@@ -267,9 +300,11 @@ impl<'s, 'a, 'w> ser::Serializer for &'s mut State<'a, 'w> {
 impl ser::SerializeSeq for Compound<'_, '_, '_> {
     type Ok = ();
     type Error = Error;
+    #[inline]
     fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<()> {
         self.element(value)
     }
+    #[inline]
     fn end(self) -> Result<()> {
         Compound::end(self)
     }
@@ -278,9 +313,11 @@ impl ser::SerializeSeq for Compound<'_, '_, '_> {
 impl ser::SerializeTuple for Compound<'_, '_, '_> {
     type Ok = ();
     type Error = Error;
+    #[inline]
     fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<()> {
         self.element(value)
     }
+    #[inline]
     fn end(self) -> Result<()> {
         Compound::end(self)
     }
@@ -289,9 +326,11 @@ impl ser::SerializeTuple for Compound<'_, '_, '_> {
 impl ser::SerializeTupleStruct for Compound<'_, '_, '_> {
     type Ok = ();
     type Error = Error;
+    #[inline]
     fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<()> {
         self.element(value)
     }
+    #[inline]
     fn end(self) -> Result<()> {
         Compound::end(self)
     }
@@ -300,9 +339,11 @@ impl ser::SerializeTupleStruct for Compound<'_, '_, '_> {
 impl ser::SerializeTupleVariant for Compound<'_, '_, '_> {
     type Ok = ();
     type Error = Error;
+    #[inline]
     fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<()> {
         self.element(value)
     }
+    #[inline]
     fn end(self) -> Result<()> {
         Compound::end(self)
     }
@@ -311,15 +352,18 @@ impl ser::SerializeTupleVariant for Compound<'_, '_, '_> {
 impl ser::SerializeMap for Compound<'_, '_, '_> {
     type Ok = ();
     type Error = Error;
+    #[inline]
     fn serialize_key<T: Serialize + ?Sized>(&mut self, key: &T) -> Result<()> {
         self.state.saver.before_item(&mut self.inner)?;
         self.state.save(key)
     }
+    #[inline]
     fn serialize_value<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<()> {
         self.state.save(value)?;
         self.state.saver.after_item(&mut self.inner);
         Ok(())
     }
+    #[inline]
     fn end(self) -> Result<()> {
         Compound::end(self)
     }
@@ -328,9 +372,11 @@ impl ser::SerializeMap for Compound<'_, '_, '_> {
 impl ser::SerializeStruct for Compound<'_, '_, '_> {
     type Ok = ();
     type Error = Error;
+    #[inline]
     fn serialize_field<T: Serialize + ?Sized>(&mut self, key: &'static str, value: &T) -> Result<()> {
         self.field(key, value)
     }
+    #[inline]
     fn end(self) -> Result<()> {
         Compound::end(self)
     }
@@ -339,9 +385,11 @@ impl ser::SerializeStruct for Compound<'_, '_, '_> {
 impl ser::SerializeStructVariant for Compound<'_, '_, '_> {
     type Ok = ();
     type Error = Error;
+    #[inline]
     fn serialize_field<T: Serialize + ?Sized>(&mut self, key: &'static str, value: &T) -> Result<()> {
         self.field(key, value)
     }
+    #[inline]
     fn end(self) -> Result<()> {
         Compound::end(self)
     }

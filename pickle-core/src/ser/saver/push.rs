@@ -40,6 +40,7 @@ impl Saver<'_> {
     }
 
     /// Before an item: the MARK of a new batch, if one starts here.
+    #[inline]
     pub(crate) fn before_item(&mut self, pushed: &mut Pushed) -> Result<()> {
         if pushed.run_left == 0 {
             let n = pushed.batches.as_mut().map_or(0, |b| b.open_run(&mut self.out));
@@ -52,6 +53,7 @@ impl Saver<'_> {
     }
 
     /// After an item: the opcode that closes its batch, if it is the batch's last.
+    #[inline]
     pub(crate) fn after_item(&mut self, pushed: &mut Pushed) {
         pushed.run_left -= 1;
         if pushed.run_left == 0 {
@@ -76,6 +78,7 @@ impl Saver<'_> {
     }
 
     /// The depth of the containers being written.
+    #[inline]
     pub(crate) fn depth(&self) -> usize {
         self.depth
     }
