@@ -377,6 +377,26 @@ fn bad_input_is_a_typed_error_with_the_offset() {
     assert!(to_vec(&1, SerOptions::new().protocol(6)).is_err());
 }
 
+#[test]
+fn shared_objects_cannot_ask_for_exponential_work() {
+    if !python_available("shared_objects_cannot_ask_for_exponential_work") {
+        return;
+    }
+    // 2**40 leaves in a few hundred bytes: each level is a list of the previous one twice.
+    let asks = [("value = [0]\nfor _ in range(40):\n    value = [value, value]".to_string(), vec![2, 4])];
+    for bytes in &cpython_dumps(&asks)[0] {
+        let bytes = bytes.as_ref().unwrap();
+        let err = from_slice::<serde_json::Value>(bytes, DeOptions::new()).unwrap_err();
+        assert!(matches!(err.kind(), ErrorKind::LimitExceeded { .. }), "{err}");
+        assert!(err.offset().is_some(), "{err}");
+    }
+    // Sharing within the budget reads as copies.
+    let asks = [("row = [S('a'), S('b')]\nvalue = [row] * 100".to_string(), vec![4])];
+    let bytes = cpython_dumps(&asks)[0][0].clone().unwrap();
+    let rows: Vec<Vec<String>> = from_slice(&bytes, DeOptions::new()).unwrap();
+    assert_eq!(rows, vec![vec!["a".to_string(), "b".to_string()]; 100]);
+}
+
 // ----- Value and serde-pickle -----
 
 #[test]

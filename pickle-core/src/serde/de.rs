@@ -24,11 +24,35 @@ use crate::reconstruct::{Items, Kind, Node, Pairs};
 pub(crate) struct Context<'o> {
     options: &'o DeOptions,
     ancestors: Vec<u32>,
+    /// How many more values may be read. An object the pickle shares is read again each
+    /// time it is reached (serde has no sharing), so a few bytes of memo GETs could ask
+    /// for exponentially many values: the budget keeps the work in proportion to the input.
+    budget: u64,
+    limit: u64,
 }
 
+/// Values read per byte of pickle: every value costs a byte or more to write, so only
+/// objects reached many times through shared references come near it.
+const VALUES_PER_BYTE: u64 = 16;
+
 impl<'o> Context<'o> {
-    pub(crate) fn new(options: &'o DeOptions) -> Context<'o> {
-        Context { options, ancestors: Vec::new() }
+    /// The context of a load of a pickle of `length` bytes.
+    pub(crate) fn new(options: &'o DeOptions, length: u64) -> Context<'o> {
+        let limit = length.saturating_mul(VALUES_PER_BYTE).max(1 << 16);
+        Context { options, ancestors: Vec::new(), budget: limit, limit }
+    }
+
+    fn spend(&mut self, node: &Node<'_>) -> Result<()> {
+        match self.budget.checked_sub(1) {
+            Some(left) => {
+                self.budget = left;
+                Ok(())
+            }
+            None => {
+                let (what, limit) = ("values read (shared objects are read each time)", self.limit);
+                Err(node.at(Error::new(ErrorKind::LimitExceeded { what, limit })))
+            }
+        }
     }
 }
 
@@ -53,6 +77,7 @@ impl<'a, 'o> NodeDeserializer<'a, '_, 'o> {
     ) -> Result<V::Value> {
         let node = self.node;
         node.within_depth()?;
+        self.context.spend(&node)?;
         let container =
             matches!(node.kind(), Kind::Tuple | Kind::List | Kind::Dict | Kind::Set | Kind::FrozenSet | Kind::Object);
         let Some(index) = node.object_index().filter(|_| container) else {

@@ -61,7 +61,7 @@ pub fn from_slice<T: DeserializeOwned>(bytes: &[u8], options: DeOptions) -> Resu
     if rest > 0 {
         return Err(Error::new(ErrorKind::TrailingData(rest as u64)).at_offset(unpickler.position()));
     }
-    from_tree(&tree, &options)
+    from_tree(&tree, unpickler.position(), &options)
 }
 
 /// A `T` from the one pickle `reader` holds: after its STOP, the reader must be at its end
@@ -79,7 +79,7 @@ pub fn from_reader<R: Read, T: DeserializeOwned>(reader: R, options: DeOptions) 
     if past > 0 {
         return Err(Error::new(ErrorKind::TrailingData(past as u64)).at_offset(position));
     }
-    from_tree(&tree, &options)
+    from_tree(&tree, position, &options)
 }
 
 /// `value` as a [`Value`]: what loading its pickle gives (the same identities and all).
@@ -92,8 +92,9 @@ pub fn from_value<T: DeserializeOwned>(value: Value) -> Result<T> {
     from_slice(&crate::dumps(&value, crate::HIGHEST_PROTOCOL)?, DeOptions::new())
 }
 
-fn from_tree<T: DeserializeOwned>(tree: &Tree, options: &DeOptions) -> Result<T> {
-    let mut context = de::Context::new(options);
+/// A `T` from the graph of a pickle of `length` bytes.
+fn from_tree<T: DeserializeOwned>(tree: &Tree, length: u64, options: &DeOptions) -> Result<T> {
+    let mut context = de::Context::new(options, length);
     T::deserialize(de::NodeDeserializer { node: tree.root(), context: &mut context })
 }
 
