@@ -17,6 +17,12 @@
 //! - `typed_encode`: `pickle_core::dumps` of that typed value at the file's protocol, with
 //!   `typed_identical` saying whether the bytes equal the file's bytes.
 //!
+//! - `ours_serde_decode`, `ours_serde_encode`: the serde bridge, `pickle_core::serde::from_slice`
+//!   into the workload's serde type (`Vec<i64>`, `Vec<f64>`, `Vec<String>`, `Vec<SerdeRecord>`,
+//!   `Vec<SerdeReading>`; other workloads `null`) and `pickle_core::serde::to_vec` of it at the
+//!   file's protocol; `serde_typed_decode`, `serde_typed_encode`: serde-pickle's `from_slice`
+//!   and `to_vec` (protocol 3) of the same serde types, for a like-for-like comparison.
+//!
 //! - `copy`: for a pickle of one `bytes` value, or of a reduction whose first argument is one,
 //!   one `to_vec` of as many bytes as its payload (the copy limit an owned decode and an
 //!   encode are held to), and for a `bytes` value `borrowed_decode`: `pickle_core::loads_bytes`,
@@ -138,6 +144,44 @@ struct Tick {
     seq: i64,
 }
 
+/// The serde type of one record of the `records` workload (a dict on the Python side).
+#[derive(serde::Serialize, serde::Deserialize)]
+struct SerdeRecord {
+    id: i64,
+    name: String,
+    score: f64,
+    tags: Vec<String>,
+    active: bool,
+}
+
+/// The serde type of one `bench_classes.Reading`: serde reads a class instance as its state.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct SerdeReading {
+    sensor: String,
+    value: f64,
+    ts: i64,
+    tags: Vec<String>,
+}
+
+/// Times the serde bridge's decode into `T` and encode of it, and serde-pickle's of the same.
+fn serde_typed<T: serde::Serialize + serde::de::DeserializeOwned>(
+    out: &mut Map<String, Json>,
+    n: usize,
+    bytes: &[u8],
+    protocol: u8,
+) {
+    use pickle_core::serde::{from_slice, to_vec, DeOptions, SerOptions};
+    timed(out, "ours_serde_decode", n, || from_slice::<T>(bytes, DeOptions::new()));
+    timed(out, "serde_typed_decode", n, || serde_pickle::from_slice::<T>(bytes, serde_pickle::DeOptions::new()));
+    match from_slice::<T>(bytes, DeOptions::new()) {
+        Ok(value) => {
+            timed(out, "ours_serde_encode", n, || to_vec(&value, SerOptions::new().protocol(protocol)));
+            timed(out, "serde_typed_encode", n, || serde_pickle::to_vec(&value, serde_pickle::SerOptions::new()));
+        }
+        Err(e) => record(out, "ours_serde_encode", Err(format!("no value to encode: {e}"))),
+    }
+}
+
 /// Times the typed decode of `T`, and the encode of what it decoded.
 fn typed<T: Reconstruct + Reduce>(out: &mut Map<String, Json>, n: usize, bytes: &[u8], protocol: u8) {
     timed(out, "typed_decode", n, || pickle_core::loads::<T>(bytes));
@@ -243,6 +287,20 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             _ => {
                 out.insert("typed_decode".into(), Json::Null);
                 out.insert("typed_encode".into(), Json::Null);
+            }
+        }
+
+        // The serde bridge and serde-pickle, into and from the same serde types.
+        match name.split('-').next().unwrap_or("") {
+            "ints" => serde_typed::<Vec<i64>>(&mut out, n, &bytes, protocol),
+            "floats" => serde_typed::<Vec<f64>>(&mut out, n, &bytes, protocol),
+            "strs" => serde_typed::<Vec<String>>(&mut out, n, &bytes, protocol),
+            "records" => serde_typed::<Vec<SerdeRecord>>(&mut out, n, &bytes, protocol),
+            "objects" => serde_typed::<Vec<SerdeReading>>(&mut out, n, &bytes, protocol),
+            _ => {
+                for column in ["ours_serde_decode", "ours_serde_encode", "serde_typed_decode", "serde_typed_encode"] {
+                    out.insert(column.into(), Json::Null);
+                }
             }
         }
 

@@ -16,6 +16,9 @@
 //!   `rust_decimal`, `num-complex`, `indexmap`, `bytes`), pickle those types as CPython
 //!   pickles `datetime`, `uuid.UUID`, `decimal.Decimal`, `complex`, `dict`/`set` and
 //!   `bytes`, and load them from what CPython writes.
+//! - Feature `serde`: [`serde`](mod@crate::serde) pickles any `Serialize` type as the
+//!   equivalent Python object, byte for byte with CPython, and loads any `Deserialize`
+//!   type, with serde-pickle's functions and options.
 //!
 //! ```
 //! use pickle_core::{dumps, loads, Reconstruct, Reduce};
@@ -46,6 +49,8 @@ pub mod opcode;
 pub mod reconstruct;
 pub mod reduce;
 pub mod ser;
+#[cfg(feature = "serde")]
+pub mod serde;
 mod stack;
 pub mod value;
 

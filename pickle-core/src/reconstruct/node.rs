@@ -180,10 +180,7 @@ impl<'a> Node<'a> {
                 return result.map_err(|e| self.at(e));
             }
         }
-        if self.depth > self.tree.max_depth {
-            let limit = self.tree.max_depth as u64;
-            return Err(self.at(Error::new(ErrorKind::LimitExceeded { what: "nesting depth", limit })));
-        }
+        self.within_depth()?;
         let result = match self.item {
             // Only an object can lead deeper; an int or a float is rebuilt on the spot.
             Item::Obj(_) => crate::stack::grow(|| T::reconstruct(self)),
@@ -192,7 +189,25 @@ impl<'a> Node<'a> {
         result.map_err(|e| self.at(e))
     }
 
-    fn at(&self, error: Error) -> Error {
+    /// The error for a node nested past the depth limit.
+    pub(crate) fn within_depth(&self) -> Result<()> {
+        if self.depth > self.tree.max_depth {
+            let limit = self.tree.max_depth as u64;
+            return Err(self.at(Error::new(ErrorKind::LimitExceeded { what: "nesting depth", limit })));
+        }
+        Ok(())
+    }
+
+    /// The index of the object in the graph, for an object (not an atom).
+    pub(crate) fn object_index(&self) -> Option<u32> {
+        match self.item {
+            Item::Obj(i) => Some(i),
+            _ => None,
+        }
+    }
+
+    /// The error with this node's offset, unless it has one.
+    pub(crate) fn at(&self, error: Error) -> Error {
         match self.offset {
             Some(offset) => error.at_offset(offset),
             None => error,

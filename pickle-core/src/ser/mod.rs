@@ -14,11 +14,14 @@ pub(crate) use deepcopy::Copier;
 pub use hooks::{PersistentId, ReducerOverride, Registered};
 pub(crate) use output::{Output, FRAME_SIZE_TARGET};
 pub use saver::{ItemSink, PairSink};
+#[cfg(feature = "serde")]
+pub(crate) use saver::{Pushed, Saver, Shape};
 
 use crate::error::{Error, Result};
 use crate::reduce::{Reduce, Reduction};
 use crate::value::Value;
 use hooks::Hooks;
+#[cfg(not(feature = "serde"))]
 use saver::Saver;
 
 /// The protocol [`Pickler::new`] uses, as CPython 3.8+'s `pickle.DEFAULT_PROTOCOL`.
@@ -201,4 +204,17 @@ pub fn dumps_with<T: Reduce + ?Sized>(obj: &T, options: &PicklerOptions) -> Resu
 /// `pickle.dump(obj, file, protocol)`.
 pub fn dump<T: Reduce + ?Sized, W: Write>(obj: &T, writer: W, protocol: u8) -> Result<()> {
     Pickler::new(writer).protocol(protocol).dump(obj)
+}
+
+/// One pickle of what `save` writes with the pickler, into `writer` or (with `None`) the
+/// returned bytes: the serde bridge's way in.
+#[cfg(feature = "serde")]
+pub(crate) fn dump_by<W: Write>(
+    writer: Option<&mut W>,
+    options: &PicklerOptions,
+    save: impl FnOnce(&mut Saver<'_>) -> Result<()>,
+) -> Result<Vec<u8>> {
+    let mut hooks = Hooks::default();
+    let writer = writer.map(|w| w as &mut dyn Write);
+    Saver::new(Output::new(writer), &mut hooks, options)?.dump_by(save)
 }

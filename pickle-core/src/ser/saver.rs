@@ -20,7 +20,12 @@ use crate::opcode::{Opcode, BATCH_SIZE};
 use crate::reduce::{Arg, Atom, Builtin, Call, Fast, GlobalName, Mapping, Name, Reduce, Reduction, Sequence};
 use crate::value::{float_repr, PyString, Value};
 
+#[cfg(feature = "serde")]
+mod push;
 mod value;
+
+#[cfg(feature = "serde")]
+pub(crate) use push::{Pushed, Shape};
 
 /// CPython 3.11's default `sys.get_int_max_str_digits()`: the longest int, in decimal
 /// digits, that `repr` converts (and so that protocols 0 and 1 can write).
@@ -61,14 +66,19 @@ impl<'w> Saver<'w> {
     }
 
     /// CPython's `dump()`: PROTO, the object, STOP, and the last frame.
-    pub(crate) fn dump<T: Reduce + ?Sized>(mut self, obj: &T) -> Result<Vec<u8>> {
+    pub(crate) fn dump<T: Reduce + ?Sized>(self, obj: &T) -> Result<Vec<u8>> {
+        self.dump_by(|saver| saver.save(obj))
+    }
+
+    /// [`Saver::dump`] of what `save` writes: one object, by whichever path.
+    pub(crate) fn dump_by(mut self, save: impl FnOnce(&mut Self) -> Result<()>) -> Result<Vec<u8>> {
         if self.proto >= 2 {
             self.out.op_arg(Opcode::Proto, &[self.proto]);
         }
         if self.proto >= 4 {
             self.out.start_framing();
         }
-        self.save(obj).map_err(|e| {
+        save(&mut self).map_err(|e| {
             let written = self.out.position();
             e.after_written(written)
         })?;
@@ -500,18 +510,37 @@ impl<'w> Saver<'w> {
         key: MemoKey<'_>,
         write_items: impl FnOnce(&mut Self, usize) -> Result<()>,
     ) -> Result<()> {
+        if self.open_tuple(n) {
+            write_items(self, n)?;
+            self.close_tuple(n, key)?;
+        }
+        Ok(())
+    }
+
+    /// The start of a tuple of `n` items: EMPTY_TUPLE for none (and then `false`: the tuple
+    /// is complete), MARK unless TUPLE1-3 will close it.
+    fn open_tuple(&mut self, n: usize) -> bool {
         if n == 0 {
             match self.proto {
                 0 => self.out.bytes(&[Opcode::Mark.code(), Opcode::Tuple.code()]),
                 _ => self.out.op(Opcode::EmptyTuple),
             }
-            return Ok(());
+            return false;
         }
-        let short = n <= 3 && self.proto >= 2;
-        if !short {
+        if !self.short_tuple(n) {
             self.out.op(Opcode::Mark);
         }
-        write_items(self, n)?;
+        true
+    }
+
+    /// Whether a tuple of `n` items is written with TUPLE1, TUPLE2 or TUPLE3.
+    fn short_tuple(&self, n: usize) -> bool {
+        n <= 3 && self.proto >= 2
+    }
+
+    /// The end of a tuple of `n > 0` items, after them: its opcode and memo entry.
+    fn close_tuple(&mut self, n: usize, key: MemoKey<'_>) -> Result<()> {
+        let short = self.short_tuple(n);
         // The tuple is in the memo now only if one of its items contained it.
         if let Some(index) = key.identity.and_then(|id| self.memo.get_identity(id)) {
             if short {
@@ -555,14 +584,20 @@ impl<'w> Saver<'w> {
         key: MemoKey<'_>,
         write_items: impl FnOnce(&mut Self, Batch, usize) -> Result<()>,
     ) -> Result<()> {
-        self.empty_container(container.empty, container.text);
-        self.memo_put(&key)?;
-        if len > 0 {
-            let rule = container.batches;
-            let batch = if self.proto > 0 { Batch::Batched(rule) } else { Batch::Each(rule.single) };
+        if let Some(batch) = self.open_filled(container, len, key)? {
             write_items(self, batch, len)?;
         }
         Ok(())
+    }
+
+    /// The start of a list or dict of `len` items: the empty container and its memo entry;
+    /// the batching of its items, if it has any.
+    fn open_filled(&mut self, container: &Filled, len: usize, key: MemoKey<'_>) -> Result<Option<Batch>> {
+        self.empty_container(container.empty, container.text);
+        self.memo_put(&key)?;
+        let rule = container.batches;
+        let batch = if self.proto > 0 { Batch::Batched(rule) } else { Batch::Each(rule.single) };
+        Ok((len > 0).then_some(batch))
     }
 
     /// EMPTY_LIST/EMPTY_DICT, or MARK LIST/MARK DICT at protocol 0.
@@ -905,37 +940,20 @@ impl<'w> Saver<'w> {
         batch: Batch,
         mut save_run: impl FnMut(&mut Self, usize) -> Result<usize>,
     ) -> Result<usize> {
-        let rule = match batch {
-            Batch::Each(None) => return save_run(self, len),
-            Batch::Each(Some(op)) => {
-                let mut count = 0;
-                while count < len && save_run(self, 1)? == 1 {
-                    self.out.op(op);
-                    count += 1;
-                }
-                return Ok(count);
+        let mut batches = Batches::new(len, batch);
+        loop {
+            let n = batches.open_run(&mut self.out);
+            if n == 0 {
+                break;
             }
-            Batch::Batched(rule) => rule,
-        };
-        if let (1, Some(single)) = (len, rule.single) {
-            return self.save_batches(len, Batch::Each(Some(single)), save_run);
-        }
-        let mut count = 0;
-        while count < len {
-            let n = (len - count).min(BATCH_SIZE);
-            self.out.op(Opcode::Mark);
             let saved = save_run(self, n)?;
-            self.out.op(rule.close);
-            count += saved;
+            batches.close_run(&mut self.out, saved);
             if saved < n {
                 break;
             }
         }
-        if count % BATCH_SIZE == 0 && rule.trailing_empty_batch && count > 0 {
-            self.out.op(Opcode::Mark);
-            self.out.op(rule.close);
-        }
-        Ok(count)
+        batches.finish(&mut self.out);
+        Ok(batches.done)
     }
 
     #[inline]
@@ -985,6 +1003,64 @@ const LIST_BATCHES: BatchRule =
 const DICT_BATCHES: BatchRule =
     BatchRule { single: Some(Opcode::Setitem), close: Opcode::Setitems, trailing_empty_batch: true };
 const SET_BATCHES: BatchRule = BatchRule { single: None, close: Opcode::Additems, trailing_empty_batch: true };
+
+/// Where the items of a container of known length are in its batches: the one statement of
+/// CPython's batching rule, followed by [`Saver::save_batches`] (items in runs) and by the
+/// push path (items one at a time, as a serde serializer gives them).
+#[derive(Clone, Copy)]
+pub(crate) struct Batches {
+    len: usize,
+    batch: Batch,
+    /// Items written in closed runs.
+    done: usize,
+}
+
+impl Batches {
+    fn new(len: usize, batch: Batch) -> Batches {
+        let batch = match batch {
+            // A container of exactly one item is written without MARK.
+            Batch::Batched(BatchRule { single: Some(single), .. }) if len == 1 => Batch::Each(Some(single)),
+            batch => batch,
+        };
+        Batches { len, batch, done: 0 }
+    }
+
+    /// Opens the next run, writing its MARK if it has one; its length, 0 when all are done.
+    #[inline]
+    fn open_run(&mut self, out: &mut Output<'_>) -> usize {
+        let left = self.len - self.done;
+        match self.batch {
+            _ if left == 0 => 0,
+            Batch::Each(None) => left,
+            Batch::Each(Some(_)) => 1,
+            Batch::Batched(_) => {
+                out.op(Opcode::Mark);
+                left.min(BATCH_SIZE)
+            }
+        }
+    }
+
+    /// Closes the run after the `saved` items written in it.
+    #[inline]
+    fn close_run(&mut self, out: &mut Output<'_>, saved: usize) {
+        match self.batch {
+            Batch::Each(Some(op)) if saved > 0 => out.op(op),
+            Batch::Batched(rule) => out.op(rule.close),
+            _ => {}
+        }
+        self.done += saved;
+    }
+
+    /// After the last run: the C pickler's empty batch after a multiple of 1000 items.
+    fn finish(&self, out: &mut Output<'_>) {
+        if let Batch::Batched(rule) = self.batch {
+            if rule.trailing_empty_batch && self.done > 0 && self.done % BATCH_SIZE == 0 {
+                out.op(Opcode::Mark);
+                out.op(rule.close);
+            }
+        }
+    }
+}
 
 /// Where a sink sends what it receives: into a pickle, or into a copy (see
 /// [`deepcopy`](crate::deepcopy)).
