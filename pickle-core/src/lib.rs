@@ -16,6 +16,7 @@
 //!   `rust_decimal`, `num-complex`, `indexmap`, `bytes`), pickle those types as CPython
 //!   pickles `datetime`, `uuid.UUID`, `decimal.Decimal`, `complex`, `dict`/`set` and
 //!   `bytes`, and load them from what CPython writes.
+//! - Feature `numpy`: [`numpy::NdArray`], a numpy array as numpy pickles it, byte for byte.
 //!
 //! ```
 //! use pickle_core::{dumps, loads, Reconstruct, Reduce};
@@ -42,6 +43,8 @@ pub mod de;
 pub mod error;
 mod foreign;
 mod graph;
+#[cfg(feature = "numpy")]
+pub mod numpy;
 pub mod opcode;
 pub mod reconstruct;
 pub mod reduce;

@@ -40,8 +40,8 @@ fn class_args<'a>(node: &crate::Node<'a>, module: &str, name: &str) -> crate::Re
 /// Packed binary data as Python wrote it: `bytes`, or a str of Latin-1 code points, each a
 /// byte: a Python 2 str (decoded as Latin-1), or what protocols 0-2 give
 /// `_codecs.encode(s, 'latin1')` when the unpickler leaves that call as an object
-/// (`builtin_reductions` off). The one reader of `datetime` states.
-#[cfg(feature = "chrono")]
+/// (`builtin_reductions` off). The one reader of `datetime` states and numpy's array data.
+#[cfg(any(feature = "chrono", feature = "numpy"))]
 pub(crate) fn packed_bytes<'a>(state: &crate::Node<'a>) -> crate::Result<std::borrow::Cow<'a, [u8]>> {
     if let Some(bytes) = state.as_bytes() {
         return Ok(std::borrow::Cow::Borrowed(bytes));
@@ -55,7 +55,7 @@ pub(crate) fn packed_bytes<'a>(state: &crate::Node<'a>) -> crate::Result<std::bo
 }
 
 /// The str of the arguments `(s, 'latin1')` of `_codecs.encode`.
-#[cfg(feature = "chrono")]
+#[cfg(any(feature = "chrono", feature = "numpy"))]
 fn latin1_encoded<'a>(mut args: crate::Items<'a>) -> Option<crate::Node<'a>> {
     let (text, encoding) = (args.next()?, args.next()?);
     matches!(encoding.as_str()?.as_str()?, "latin1" | "latin-1").then_some(text)

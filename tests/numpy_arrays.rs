@@ -1,0 +1,185 @@
+//! `pickle_core::numpy::NdArray` (feature `numpy`) against the real numpy of `target/pyenv`:
+//! what numpy pickles at every protocol loads into an `NdArray` with numpy's own dtype,
+//! shape, order and data; an `NdArray` pickles to numpy's bytes, byte for byte, and numpy
+//! loads it back to an equal array; and a pickle that lies about its array is a typed error.
+
+mod common;
+
+use common::hex_encode;
+use common::numpy::{numpy_arrays, numpy_available, numpy_check, NumpyArray};
+use pickle_core::numpy::{Dtype, NdArray};
+use pickle_core::{dumps, loads, Arg, Bytes, Call, GlobalName, Reduce, Reduction, Result, Value};
+
+/// Arrays of every numeric dtype, both byte orders, 0 to 3 dimensions, C and Fortran order,
+/// empty ones, and data that is one of CPython's shared bytes objects (`b''`, `b'b'`).
+const ARRAYS: &[&str] = &[
+    "value = np.arange(3.0)",
+    "value = np.array(5, dtype='>i4')",
+    "value = np.array(-7, dtype='<i8')",
+    "value = np.array([True, False, True])",
+    "value = np.arange(-3, 3, dtype='i1')",
+    "value = np.array([0, 255, 98], dtype='u1')",
+    "value = np.array([98], dtype='u1')",
+    "value = np.array([], dtype='f8')",
+    "value = np.zeros((0, 3), dtype='c8')",
+    "value = np.zeros((2, 0), dtype='>f4', order='F')",
+    "value = np.arange(6, dtype='>u2').reshape(2, 3)",
+    "value = np.arange(6, dtype='<i2').reshape(2, 3, order='F')",
+    "value = np.asfortranarray(np.arange(12, dtype='>f4').reshape(3, 4))",
+    "value = np.ones((1, 5), order='F')",
+    "value = np.arange(24, dtype='u4').reshape(2, 3, 4)",
+    "value = np.asfortranarray(np.arange(24, dtype='>i8').reshape(2, 3, 4))",
+    "value = np.array([2**64 - 1, 0, 12345], dtype='>u8')",
+    "value = np.array([1 + 2j, -0.5j], dtype='>c16')",
+    "value = np.array([1 + 2j, float('nan')], dtype='<c8')",
+    "value = np.arange(4, dtype='f2')",
+    "value = np.arange(4, dtype='>f2')",
+    "value = np.array([np.nan, -np.inf, -0.0, 1e300])",
+    "value = np.arange(20000, dtype='>f8')",
+];
+
+/// The `NdArray` of what numpy says of an array, built from those facts (not from a pickle).
+fn built(numpy: &NumpyArray) -> NdArray {
+    let dtype = Dtype::from_descr(&numpy.descr).unwrap();
+    NdArray::new(dtype, numpy.shape.clone(), numpy.fortran, numpy.data.clone()).unwrap()
+}
+
+#[test]
+fn numpy_pickles_load_at_every_protocol() {
+    if !numpy_available("numpy_pickles_load_at_every_protocol") {
+        return;
+    }
+    let codes: Vec<String> = ARRAYS.iter().map(|&c| c.to_owned()).collect();
+    for (code, numpy) in codes.iter().zip(numpy_arrays(&codes)) {
+        for (p, pickle) in numpy.pickles.iter().enumerate() {
+            let array: NdArray = loads(pickle).unwrap_or_else(|e| panic!("{code} at protocol {p}: {e}"));
+            let at = format!("{code} at protocol {p}");
+            assert_eq!(array.descr(), numpy.descr, "{at}");
+            assert_eq!(array.shape(), numpy.shape, "{at}");
+            assert_eq!(array.is_fortran(), numpy.fortran, "{at}");
+            assert_eq!(array.data(), Some(&numpy.data[..]), "{at}");
+            assert_eq!(array, built(&numpy), "{at}");
+        }
+    }
+}
+
+#[test]
+fn ndarray_pickles_as_numpy_does() {
+    if !numpy_available("ndarray_pickles_as_numpy_does") {
+        return;
+    }
+    let codes: Vec<String> = ARRAYS.iter().map(|&c| c.to_owned()).collect();
+    let mut ours = Vec::new();
+    for (code, numpy) in codes.iter().zip(numpy_arrays(&codes)) {
+        let array = built(&numpy);
+        for (p, theirs) in numpy.pickles.iter().enumerate() {
+            let mine = dumps(&array, p as u8).unwrap();
+            assert!(
+                mine == *theirs,
+                "{code} at protocol {p}:\nours:  {}\nnumpy: {}",
+                hex_encode(&mine),
+                hex_encode(theirs)
+            );
+            ours.push((code.clone(), p as u8, mine));
+        }
+    }
+    for ((code, p, _), verdict) in ours.iter().zip(numpy_check(&ours)) {
+        verdict.unwrap_or_else(|e| panic!("{code} at protocol {p}: {e}"));
+    }
+}
+
+// ----- bad input -----
+
+/// The dtype numpy writes for `obj` and `byteorder`, with a state `fields` that may lie.
+struct FakeDtype {
+    obj: &'static str,
+    byteorder: &'static str,
+    names: Option<(&'static str,)>,
+}
+
+impl Reduce for FakeDtype {
+    fn reduce_ex(&self, _: u8) -> Result<Reduction<'_>> {
+        let state = (3, self.byteorder, None::<i64>, self.names, None::<i64>, -1, -1, 0);
+        let call = Call::new(GlobalName::new("numpy", "dtype"), (self.obj, false, true));
+        Ok(call.state(Arg::owned(state)).into())
+    }
+}
+
+/// numpy's array reduction with parts that may lie: any shape, dtype, class and data.
+struct FakeArray<S> {
+    class: &'static str,
+    shape: S,
+    dtype: FakeDtype,
+    data: Vec<u8>,
+}
+
+impl<S: Reduce> Reduce for FakeArray<S> {
+    fn reduce_ex(&self, _: u8) -> Result<Reduction<'_>> {
+        let args = (GlobalName::new("numpy", self.class), (0,), Bytes(&b"b"[..]));
+        let state = (1, &self.shape, &self.dtype, false, Bytes(&self.data[..]));
+        let call = Call::new(GlobalName::new("numpy._core.multiarray", "_reconstruct"), args);
+        Ok(call.state(Arg::owned(state)).into())
+    }
+}
+
+const F8: FakeDtype = FakeDtype { obj: "f8", byteorder: "<", names: None };
+
+fn fake<S: Reduce>(shape: S, dtype: FakeDtype, data: Vec<u8>) -> FakeArray<S> {
+    FakeArray { class: "ndarray", shape, dtype, data }
+}
+
+/// Loading `fake` at every protocol is an error whose message says `what`.
+fn refused<S: Reduce>(fake: &FakeArray<S>, what: &str) {
+    for p in 0..=5 {
+        let error = loads::<NdArray>(&dumps(fake, p).unwrap()).expect_err(what);
+        assert!(error.to_string().contains(what), "protocol {p}: {error} does not say {what:?}");
+        assert!(error.offset().is_some(), "protocol {p}: {error} has no offset");
+    }
+}
+
+#[test]
+fn a_size_the_data_does_not_pay_for_is_an_error() {
+    refused(&fake((3,), F8, vec![0; 16]), "does not fit 16 bytes");
+    refused(&fake((1usize << 62, 1usize << 62), F8, vec![]), "does not fit 0 bytes");
+    refused(&fake((usize::MAX,), F8, vec![0; 8]), "does not fit 8 bytes");
+    refused(&fake(Value::Tuple(vec![Value::Int(1); 65]), F8, vec![0; 8]), "at most 64");
+}
+
+#[test]
+fn numpy_refuses_the_same_lie() {
+    if !numpy_available("numpy_refuses_the_same_lie") {
+        return;
+    }
+    let lie = dumps(&fake((3,), F8, vec![0; 16]), 4).unwrap();
+    let verdict = numpy_check(&[("value = np.zeros(3)".to_owned(), 4, lie)]).pop().unwrap();
+    assert!(verdict.unwrap_err().contains("cannot load"));
+}
+
+#[test]
+fn what_ndarray_cannot_hold_is_an_error() {
+    refused(&fake((-1,), F8, vec![]), "");
+    refused(
+        &fake((2,), FakeDtype { obj: "O8", byteorder: "|", names: None }, vec![0; 16]),
+        "not a numeric numpy dtype",
+    );
+    refused(
+        &fake((1,), FakeDtype { obj: "U3", byteorder: "<", names: None }, vec![0; 12]),
+        "not a numeric numpy dtype",
+    );
+    refused(&fake((1,), FakeDtype { obj: "i3", byteorder: "<", names: None }, vec![0; 3]), "numpy has no dtype `i3`");
+    let structured = FakeDtype { obj: "V8", byteorder: "|", names: Some(("x",)) };
+    refused(&fake((1,), structured, vec![0; 8]), "structured numpy dtypes");
+    refused(&FakeArray { class: "matrix", shape: (1,), dtype: F8, data: vec![0; 8] }, "numpy.ndarray");
+}
+
+#[test]
+fn new_checks_the_size_of_the_data() {
+    let f8 = Dtype::from_descr("<f8").unwrap();
+    assert!(NdArray::new(f8, vec![2, 2], false, vec![0; 32]).is_ok());
+    assert!(NdArray::new(f8, vec![2, 2], false, vec![0; 31]).is_err());
+    assert!(NdArray::new(f8, vec![usize::MAX, 2], false, vec![]).is_err());
+    assert!(!NdArray::new(f8, vec![1, 4], true, vec![0; 32]).unwrap().is_fortran());
+    assert!(NdArray::new(f8, vec![2, 2], true, vec![0; 32]).unwrap().is_fortran());
+    assert_eq!(Dtype::from_descr(">i1").unwrap().descr(), "|i1");
+    assert!(Dtype::from_descr("<f3").is_err());
+}
