@@ -6,9 +6,11 @@
 mod common;
 
 use common::hex_encode;
-use common::numpy::{numpy_arrays, numpy_available, numpy_check, NumpyArray};
+use common::numpy::{numpy_arrays, numpy_available, numpy_check, numpy_dumps, NumpyArray};
 use pickle_core::numpy::{Dtype, NdArray};
-use pickle_core::{dumps, loads, Arg, Bytes, Call, GlobalName, Reduce, Reduction, Result, Value};
+use pickle_core::{
+    dumps, loads, loads_with, Arg, Bytes, Call, GlobalName, Reduce, Reduction, Result, UnpicklerOptions, Value,
+};
 
 /// Arrays of every numeric dtype, both byte orders, 0 to 3 dimensions, C and Fortran order,
 /// empty ones, and data that is one of CPython's shared bytes objects (`b''`, `b'b'`).
@@ -85,6 +87,41 @@ fn ndarray_pickles_as_numpy_does() {
     }
     for ((code, p, _), verdict) in ours.iter().zip(numpy_check(&ours)) {
         verdict.unwrap_or_else(|e| panic!("{code} at protocol {p}: {e}"));
+    }
+}
+
+/// Arrays in one list: numpy's dtypes of the machine's byte order are one object each, so the
+/// second array of one refers to the first's dtype (a memo GET); other orders do not share.
+#[test]
+fn arrays_of_one_dtype_share_it_as_numpy_does() {
+    if !numpy_available("arrays_of_one_dtype_share_it_as_numpy_does") {
+        return;
+    }
+    let parts = ["np.arange(2.0)", "np.arange(3, dtype='>f8')", "np.ones((2, 2))", "np.zeros(2, dtype='>f8')"];
+    let parts = [&parts[..], &["np.array([True])", "np.array(7, dtype='i1')", "np.array([False, True])"]].concat();
+    let singles: Vec<String> = parts.iter().map(|p| format!("value = {p}")).collect();
+    let arrays: Vec<NdArray> = numpy_arrays(&singles).iter().map(built).collect();
+    let list = format!("value = [{}]", parts.join(", "));
+    let theirs = numpy_dumps(&[list]).pop().unwrap();
+    for (p, theirs) in theirs.iter().enumerate() {
+        let mine = dumps(&arrays, p as u8).unwrap();
+        assert!(mine == *theirs, "protocol {p}:\nours:  {}\nnumpy: {}", hex_encode(&mine), hex_encode(theirs));
+        assert_eq!(loads::<Vec<NdArray>>(theirs).unwrap(), arrays, "protocol {p}");
+    }
+}
+
+/// With `builtin_reductions` off, the data of protocols 0 to 2 stays a call of
+/// `_codecs.encode`, which loads all the same.
+#[test]
+fn data_through_codecs_encode_loads_as_an_object_too() {
+    if !numpy_available("data_through_codecs_encode_loads_as_an_object_too") {
+        return;
+    }
+    let code = "value = np.array([1.5, -2.0, 255.0], dtype='>f4')".to_owned();
+    let numpy = numpy_arrays(&[code]).pop().unwrap();
+    let options = UnpicklerOptions { builtin_reductions: false, ..UnpicklerOptions::default() };
+    for pickle in &numpy.pickles[..3] {
+        assert_eq!(loads_with::<NdArray>(pickle, &options).unwrap(), built(&numpy));
     }
 }
 

@@ -45,6 +45,13 @@ pub fn numpy_arrays(codes: &[String]) -> Vec<NumpyArray> {
     reply.as_array().unwrap().iter().map(numpy_array).collect()
 }
 
+/// `pickle.dumps(value, p)` at protocols 0 to 5 in numpy, for each code (which binds `value`).
+pub fn numpy_dumps(codes: &[String]) -> Vec<Vec<Vec<u8>>> {
+    let reply = ask_python(VENV_PYTHON, NUMPY_SCRIPT, &json!({"op": "dumps", "cases": codes}));
+    let hex = |j: &Json| hex_decode(j.as_str().unwrap());
+    reply.as_array().unwrap().iter().map(|per| per.as_array().unwrap().iter().map(hex).collect()).collect()
+}
+
 fn numpy_array(j: &Json) -> NumpyArray {
     let hex = |j: &Json| hex_decode(j.as_str().unwrap());
     NumpyArray {

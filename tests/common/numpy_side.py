@@ -8,6 +8,10 @@ Reads one JSON request on stdin and answers on stdout:
       of it: {"descr": dtype.str, "shape": [...], "fortran": is_fortran, "data": "<hex of
       tobytes(order='A')>", "pickles": ["<hex of pickle.dumps(value, p)>" for p in 0..5]}.
 
+  {"op": "dumps", "cases": ["<code>", ...]}
+      Runs each code, which binds `value` to anything (a list of arrays), and answers
+      ["<hex of pickle.dumps(value, p)>" for p in 0..5] for each.
+
   {"op": "check", "cases": [{"code": "<code>", "protocol": p, "pickle": "<hex>"}, ...]}
       Loads each pickle with numpy and compares it with what numpy loads from its own
       pickle at protocol p of the array the code binds to `value` (below protocol 5 numpy
@@ -38,6 +42,12 @@ def array(code):
     }
 
 
+def dumps(code):
+    ns = {"np": np}
+    exec(code, ns)
+    return [pickle.dumps(ns["value"], p).hex() for p in range(6)]
+
+
 def check(case):
     ns = {"np": np}
     exec(case["code"], ns)
@@ -63,6 +73,8 @@ def main():
     request = json.load(sys.stdin)
     if request["op"] == "arrays":
         answer = [array(code) for code in request["cases"]]
+    elif request["op"] == "dumps":
+        answer = [dumps(code) for code in request["cases"]]
     elif request["op"] == "check":
         answer = [check(case) for case in request["cases"]]
     else:

@@ -49,6 +49,15 @@ impl ByteOrder {
         }
     }
 
+    /// The other order; `|` stays.
+    fn swapped(self) -> ByteOrder {
+        match self {
+            ByteOrder::Little => ByteOrder::Big,
+            ByteOrder::Big => ByteOrder::Little,
+            ByteOrder::NotApplicable => ByteOrder::NotApplicable,
+        }
+    }
+
     fn as_str(self) -> &'static str {
         match self {
             ByteOrder::Little => "<",
@@ -161,7 +170,18 @@ impl Reduce for Dtype {
     fn as_any(&self) -> Option<&dyn std::any::Any> {
         Some(self)
     }
+
+    /// numpy's dtypes of a numeric kind in the machine's byte order are one object each
+    /// (`np.zeros(1).dtype is np.dtype('f8')`), so arrays of one such dtype share it: a memo
+    /// GET after the first. Other byte orders make a new dtype object every time.
+    fn identity(&self) -> Option<usize> {
+        let index = self.kind as usize * 17 + self.itemsize();
+        (self.byteorder != ByteOrder::NATIVE.swapped()).then(|| &CANONICAL[index] as *const u8 as usize)
+    }
 }
+
+/// One address for each dtype numpy keeps as a single object, by kind and size.
+static CANONICAL: [u8; 5 * 17] = [0; 5 * 17];
 
 /// From `numpy.dtype(obj, align, copy)` and its BUILD state, as numpy 1.x and 2.x write it.
 /// Structured dtypes, subarrays and every kind but the numeric ones are errors.
