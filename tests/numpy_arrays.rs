@@ -38,6 +38,13 @@ const ARRAYS: &[&str] = &[
     "value = np.arange(4, dtype='>f2')",
     "value = np.array([np.nan, -np.inf, -0.0, 1e300])",
     "value = np.arange(20000, dtype='>f8')",
+    "value = np.array(['2020-01-01', 'NaT', '1969-12-31'], dtype='M8[D]')",
+    "value = np.array([1, -2, 3], dtype='>m8[25s]')",
+    "value = np.array(['2024-02-29T12:00:00.123456789'], dtype='<M8[ns]')",
+    "value = np.array([0, 1], dtype='m8')",
+    "value = np.array([5], dtype='>M8[3Y]').reshape(1, 1)",
+    "value = np.asfortranarray(np.arange(6, dtype='m8[us]').reshape(2, 3))",
+    "value = np.array([1], dtype='M8[s]')",
 ];
 
 /// The `NdArray` of what numpy says of an array, built from those facts (not from a pickle).
@@ -98,7 +105,8 @@ fn arrays_of_one_dtype_share_it_as_numpy_does() {
         return;
     }
     let parts = ["np.arange(2.0)", "np.arange(3, dtype='>f8')", "np.ones((2, 2))", "np.zeros(2, dtype='>f8')"];
-    let parts = [&parts[..], &["np.array([True])", "np.array(7, dtype='i1')", "np.array([False, True])"]].concat();
+    let more = ["np.array([True])", "np.array(7, dtype='i1')", "np.array([False, True])", "np.zeros(1, dtype='M8[s]')"];
+    let parts = [&parts[..], &more, &["np.zeros(2, dtype='M8[s]')"]].concat();
     let singles: Vec<String> = parts.iter().map(|p| format!("value = {p}")).collect();
     let arrays: Vec<NdArray> = numpy_arrays(&singles).iter().map(built).collect();
     let list = format!("value = [{}]", parts.join(", "));
@@ -127,19 +135,34 @@ fn data_through_codecs_encode_loads_as_an_object_too() {
 
 // ----- bad input -----
 
-/// The dtype numpy writes for `obj` and `byteorder`, with a state `fields` that may lie.
+/// The dtype numpy writes for `obj` and `byteorder`, with state `names` and a datetime unit
+/// item that may lie.
 struct FakeDtype {
     obj: &'static str,
     byteorder: &'static str,
     names: Option<(&'static str,)>,
+    unit: Option<Value>,
 }
 
 impl Reduce for FakeDtype {
     fn reduce_ex(&self, _: u8) -> Result<Reduction<'_>> {
-        let state = (3, self.byteorder, None::<i64>, self.names, None::<i64>, -1, -1, 0);
+        let state = match &self.unit {
+            None => Arg::owned((3, self.byteorder, None::<i64>, self.names, None::<i64>, -1, -1, 0)),
+            Some(unit) => Arg::owned((4, self.byteorder, None::<i64>, self.names, None::<i64>, -1, -1, 0, unit)),
+        };
         let call = Call::new(GlobalName::new("numpy", "dtype"), (self.obj, false, true));
-        Ok(call.state(Arg::owned(state)).into())
+        Ok(call.state(state).into())
     }
+}
+
+fn dtype(obj: &'static str, byteorder: &'static str) -> FakeDtype {
+    FakeDtype { obj, byteorder, names: None, unit: None }
+}
+
+/// A `datetime64[...]` dtype whose unit item is `({metadata}, (unit, count, den, 1))`.
+fn datetime(metadata: Vec<(Value, Value)>, unit: &[u8], count: i64, den: i64) -> FakeDtype {
+    let unit = Value::Tuple(vec![Value::Bytes(unit.to_vec()), Value::Int(count), Value::Int(den), Value::Int(1)]);
+    FakeDtype { unit: Some(Value::Tuple(vec![Value::Dict(metadata), unit])), ..dtype("M8", "<") }
 }
 
 /// numpy's array reduction with parts that may lie: any shape, dtype, class and data.
@@ -159,8 +182,6 @@ impl<S: Reduce> Reduce for FakeArray<S> {
     }
 }
 
-const F8: FakeDtype = FakeDtype { obj: "f8", byteorder: "<", names: None };
-
 fn fake<S: Reduce>(shape: S, dtype: FakeDtype, data: Vec<u8>) -> FakeArray<S> {
     FakeArray { class: "ndarray", shape, dtype, data }
 }
@@ -176,10 +197,10 @@ fn refused<S: Reduce>(fake: &FakeArray<S>, what: &str) {
 
 #[test]
 fn a_size_the_data_does_not_pay_for_is_an_error() {
-    refused(&fake((3,), F8, vec![0; 16]), "does not fit 16 bytes");
-    refused(&fake((1usize << 62, 1usize << 62), F8, vec![]), "does not fit 0 bytes");
-    refused(&fake((usize::MAX,), F8, vec![0; 8]), "does not fit 8 bytes");
-    refused(&fake(Value::Tuple(vec![Value::Int(1); 65]), F8, vec![0; 8]), "at most 64");
+    refused(&fake((3,), dtype("f8", "<"), vec![0; 16]), "does not fit 16 bytes");
+    refused(&fake((1usize << 62, 1usize << 62), dtype("f8", "<"), vec![]), "does not fit 0 bytes");
+    refused(&fake((usize::MAX,), dtype("f8", "<"), vec![0; 8]), "does not fit 8 bytes");
+    refused(&fake(Value::Tuple(vec![Value::Int(1); 65]), dtype("f8", "<"), vec![0; 8]), "at most 64");
 }
 
 #[test]
@@ -187,26 +208,27 @@ fn numpy_refuses_the_same_lie() {
     if !numpy_available("numpy_refuses_the_same_lie") {
         return;
     }
-    let lie = dumps(&fake((3,), F8, vec![0; 16]), 4).unwrap();
+    let lie = dumps(&fake((3,), dtype("f8", "<"), vec![0; 16]), 4).unwrap();
     let verdict = numpy_check(&[("value = np.zeros(3)".to_owned(), 4, lie)]).pop().unwrap();
     assert!(verdict.unwrap_err().contains("cannot load"));
 }
 
 #[test]
 fn what_ndarray_cannot_hold_is_an_error() {
-    refused(&fake((-1,), F8, vec![]), "");
-    refused(
-        &fake((2,), FakeDtype { obj: "O8", byteorder: "|", names: None }, vec![0; 16]),
-        "not a numeric numpy dtype",
-    );
-    refused(
-        &fake((1,), FakeDtype { obj: "U3", byteorder: "<", names: None }, vec![0; 12]),
-        "not a numeric numpy dtype",
-    );
-    refused(&fake((1,), FakeDtype { obj: "i3", byteorder: "<", names: None }, vec![0; 3]), "numpy has no dtype `i3`");
-    let structured = FakeDtype { obj: "V8", byteorder: "|", names: Some(("x",)) };
+    refused(&fake((-1,), dtype("f8", "<"), vec![]), "");
+    refused(&fake((2,), dtype("O8", "|"), vec![0; 16]), "not a numeric numpy dtype");
+    refused(&fake((1,), dtype("U3", "<"), vec![0; 12]), "not a numeric numpy dtype");
+    refused(&fake((1,), dtype("i3", "<"), vec![0; 3]), "numpy has no dtype `i3`");
+    let structured = FakeDtype { names: Some(("x",)), ..dtype("V8", "|") };
     refused(&fake((1,), structured, vec![0; 8]), "structured numpy dtypes");
-    refused(&FakeArray { class: "matrix", shape: (1,), dtype: F8, data: vec![0; 8] }, "numpy.ndarray");
+    assert!(loads::<NdArray>(&dumps(&fake((1,), datetime(vec![], b"ns", 1, 1), vec![0; 8]), 2).unwrap()).is_ok());
+    let metadata = vec![(Value::Int(1), Value::Int(2))];
+    refused(&fake((1,), datetime(metadata, b"ns", 1, 1), vec![0; 8]), "metadata is not supported");
+    refused(&fake((1,), datetime(vec![], b"ns", 1, 3), vec![0; 8]), "denominator");
+    refused(&fake((1,), datetime(vec![], b"xs", 1, 1), vec![0; 8]), "no such datetime unit");
+    refused(&fake((1,), datetime(vec![], b"s", 0, 1), vec![0; 8]), "no datetime unit 0 times s");
+    refused(&fake((1,), datetime(vec![], b"generic", 2, 1), vec![0; 8]), "no datetime unit 2 times generic");
+    refused(&FakeArray { class: "matrix", shape: (1,), dtype: dtype("f8", "<"), data: vec![0; 8] }, "numpy.ndarray");
 }
 
 #[test]
@@ -219,4 +241,9 @@ fn new_checks_the_size_of_the_data() {
     assert!(NdArray::new(f8, vec![2, 2], true, vec![0; 32]).unwrap().is_fortran());
     assert_eq!(Dtype::from_descr(">i1").unwrap().descr(), "|i1");
     assert!(Dtype::from_descr("<f3").is_err());
+    assert_eq!(Dtype::from_descr(">m8[25s]").unwrap().descr(), ">m8[25s]");
+    assert_eq!(Dtype::from_descr("<M8").unwrap().descr(), "<M8");
+    for bad in ["<M8[0s]", "<M8[s", "<M8[3generic]", "<f8[s]", "<M8[2147483648s]", "<M4[s]"] {
+        assert!(Dtype::from_descr(bad).is_err(), "{bad}");
+    }
 }

@@ -64,7 +64,7 @@ def check(case):
         and got.dtype.str == want.dtype.str
         and got.shape == want.shape
         and is_fortran(got) == is_fortran(want)
-        and np.array_equal(got, value, equal_nan=want.dtype.kind in "fc")
+        and np.array_equal(got, value, equal_nan=want.dtype.kind in "fcmM")
     )
     return None if same else f"loaded {got!r} ({got.dtype.str}), not {want!r} ({want.dtype.str})"
 

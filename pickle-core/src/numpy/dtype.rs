@@ -4,8 +4,11 @@
 //! `numpy.dtype(obj, False, True)` where `obj` is kind and size (`'f8'`), then BUILD with
 //! the state `(3, byteorder, subarray, names, fields, elsize, alignment, flags)`; the
 //! numeric kinds have no subarray, names or fields, `-1` for elsize and alignment and no
-//! flags. The one spelling of a dtype here is numpy's `dtype.str` (`'<f8'`, `'|b1'`).
+//! flags; `datetime64` and `timedelta64` have version 4 and their unit as a 9th item
+//! (see [`datetime`](super::datetime)). The one spelling of a dtype here is numpy's
+//! `dtype.str` (`'<f8'`, `'|b1'`, `'>M8[ns]'`).
 
+use super::datetime::{read_unit_state, unit_state, Unit};
 use crate::{Arg, Call, Error, GlobalName, Kind, Node, Reconstruct, Reduce, Reduction, Result};
 
 /// What kind of number an element is: the letter of numpy's `dtype.kind`.
@@ -22,6 +25,10 @@ pub enum DtypeKind {
     Float,
     /// `c`: a complex of two floats, 8 or 16 bytes.
     Complex,
+    /// `M`: `datetime64`, 8 bytes, with a [`Unit`].
+    Datetime,
+    /// `m`: `timedelta64`, 8 bytes, with a [`Unit`].
+    Timedelta,
 }
 
 /// The byte order of the elements: numpy's `dtype.byteorder` as `dtype.str` spells it.
@@ -67,13 +74,14 @@ impl ByteOrder {
     }
 }
 
-/// The element type of an [`NdArray`](super::NdArray): a numeric kind, its size in bytes and
-/// its byte order.
+/// The element type of an [`NdArray`](super::NdArray): a numeric kind, its size in bytes,
+/// its byte order and, for `datetime64` and `timedelta64`, its unit.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Dtype {
     kind: DtypeKind,
     itemsize: u8,
     byteorder: ByteOrder,
+    unit: Option<Unit>,
 }
 
 impl DtypeKind {
@@ -84,13 +92,14 @@ impl DtypeKind {
             DtypeKind::UInt => 'u',
             DtypeKind::Float => 'f',
             DtypeKind::Complex => 'c',
+            DtypeKind::Datetime => 'M',
+            DtypeKind::Timedelta => 'm',
         }
     }
 
     fn from_letter(c: char) -> Option<DtypeKind> {
-        [DtypeKind::Bool, DtypeKind::Int, DtypeKind::UInt, DtypeKind::Float, DtypeKind::Complex]
-            .into_iter()
-            .find(|k| k.letter() == c)
+        use DtypeKind::*;
+        [Bool, Int, UInt, Float, Complex, Datetime, Timedelta].into_iter().find(|k| k.letter() == c)
     }
 
     /// The sizes numpy has for the kind (without the platform's `long double`).
@@ -100,13 +109,19 @@ impl DtypeKind {
             DtypeKind::Int | DtypeKind::UInt => &[1, 2, 4, 8],
             DtypeKind::Float => &[2, 4, 8],
             DtypeKind::Complex => &[8, 16],
+            DtypeKind::Datetime | DtypeKind::Timedelta => &[8],
         }
+    }
+
+    fn has_unit(self) -> bool {
+        matches!(self, DtypeKind::Datetime | DtypeKind::Timedelta)
     }
 }
 
 impl Dtype {
     /// The dtype of `kind` in `itemsize` bytes, stored in `byteorder`. As in numpy, one-byte
     /// elements have no byte order (`|`), and `|` for wider ones means the machine's order.
+    /// `datetime64` and `timedelta64` get the generic unit (see [`with_unit`](Dtype::with_unit)).
     pub fn new(kind: DtypeKind, itemsize: u8, byteorder: ByteOrder) -> Result<Dtype> {
         if !kind.sizes().contains(&itemsize) {
             return Err(Error::custom(format_args!("numpy has no dtype `{}{itemsize}`", kind.letter())));
@@ -116,24 +131,45 @@ impl Dtype {
             (_, ByteOrder::NotApplicable) => ByteOrder::NATIVE,
             (_, order) => order,
         };
-        Ok(Dtype { kind, itemsize, byteorder })
+        let unit = kind.has_unit().then(|| Unit::new(super::TimeUnit::Generic, 1).expect("the generic unit"));
+        Ok(Dtype { kind, itemsize, byteorder, unit })
     }
 
-    /// The dtype numpy spells `descr` in `dtype.str`: `'<f8'`, `'>i2'`, `'|b1'` (`=` is
-    /// the machine's order).
+    /// The same `datetime64` or `timedelta64` dtype in `unit`; an error for other kinds.
+    pub fn with_unit(self, unit: Unit) -> Result<Dtype> {
+        match self.kind.has_unit() {
+            true => Ok(Dtype { unit: Some(unit), ..self }),
+            false => Err(Error::custom(format_args!("a `{}` dtype has no unit", self.descr()))),
+        }
+    }
+
+    /// The unit of a `datetime64` or `timedelta64` dtype.
+    pub fn unit(&self) -> Option<Unit> {
+        self.unit
+    }
+
+    /// The dtype numpy spells `descr` in `dtype.str`: `'<f8'`, `'>i2'`, `'|b1'`,
+    /// `'<M8[ns]'` (`=` is the machine's order).
     pub fn from_descr(descr: &str) -> Result<Dtype> {
         let unknown = || Error::custom(format_args!("not a numeric numpy dtype: {descr:?}"));
         let mut chars = descr.chars();
         let order = chars.next().and_then(ByteOrder::from_char).ok_or_else(unknown)?;
         let kind = chars.next().and_then(DtypeKind::from_letter).ok_or_else(unknown)?;
-        let size = chars.as_str();
-        let size = size.parse::<u8>().ok().filter(|_| size.bytes().all(|b| b.is_ascii_digit())).ok_or_else(unknown)?;
-        Dtype::new(kind, size, order)
+        let rest = chars.as_str();
+        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+        let size = rest[..digits].parse::<u8>().map_err(|_| unknown())?;
+        let dtype = Dtype::new(kind, size, order)?;
+        match (kind.has_unit(), &rest[digits..]) {
+            (false, "") => Ok(dtype),
+            (true, unit) => dtype.with_unit(Unit::from_brackets(unit).ok_or_else(unknown)?),
+            (false, _) => Err(unknown()),
+        }
     }
 
-    /// numpy's `dtype.str`: byte order, kind letter, size (`'<f8'`).
+    /// numpy's `dtype.str`: byte order, kind letter, size and unit (`'<f8'`, `'<M8[ns]'`).
     pub fn descr(&self) -> String {
-        format!("{}{}", self.byteorder.as_str(), self.kind_and_size())
+        let unit = self.unit.map(|u| u.brackets()).unwrap_or_default();
+        format!("{}{}{unit}", self.byteorder.as_str(), self.kind_and_size())
     }
 
     /// The kind.
@@ -151,20 +187,27 @@ impl Dtype {
         self.byteorder
     }
 
+    /// Whether numpy exports arrays of this dtype through the buffer protocol, which its
+    /// protocol 5 reduction needs: datetimes and timedeltas it does not.
+    pub(super) fn exports_buffer(&self) -> bool {
+        !self.kind.has_unit()
+    }
+
     /// What numpy's reduction passes to `numpy.dtype`: `'f8'`.
     fn kind_and_size(&self) -> String {
         format!("{}{}", self.kind.letter(), self.itemsize)
     }
 }
 
-/// The state numpy gives a numeric dtype's BUILD.
-type DtypeState = (i64, &'static str, Option<i64>, Option<i64>, Option<i64>, i64, i64, i64);
-
 impl Reduce for Dtype {
     fn reduce_ex(&self, _protocol: u8) -> Result<Reduction<'_>> {
-        let state: DtypeState = (3, self.byteorder.as_str(), None, None, None, -1, -1, 0);
+        let order = self.byteorder.as_str();
+        let state = match self.unit {
+            None => Arg::owned((3, order, None::<i64>, None::<i64>, None::<i64>, -1, -1, 0)),
+            Some(unit) => Arg::owned((4, order, None::<i64>, None::<i64>, None::<i64>, -1, -1, 0, unit_state(unit))),
+        };
         let call = Call::new(GlobalName::static_type("numpy", "dtype"), (self.kind_and_size(), false, true));
-        Ok(call.state(Arg::owned(state)).into())
+        Ok(call.state(state).into())
     }
 
     fn as_any(&self) -> Option<&dyn std::any::Any> {
@@ -176,12 +219,13 @@ impl Reduce for Dtype {
     /// GET after the first. Other byte orders make a new dtype object every time.
     fn identity(&self) -> Option<usize> {
         let index = self.kind as usize * 17 + self.itemsize();
-        (self.byteorder != ByteOrder::NATIVE.swapped()).then(|| &CANONICAL[index] as *const u8 as usize)
+        let canonical = self.unit.is_none() && self.byteorder != ByteOrder::NATIVE.swapped();
+        canonical.then(|| &CANONICAL[index] as *const u8 as usize)
     }
 }
 
 /// One address for each dtype numpy keeps as a single object, by kind and size.
-static CANONICAL: [u8; 5 * 17] = [0; 5 * 17];
+static CANONICAL: [u8; 7 * 17] = [0; 7 * 17];
 
 /// From `numpy.dtype(obj, align, copy)` and its BUILD state, as numpy 1.x and 2.x write it.
 /// Structured dtypes, subarrays and every kind but the numeric ones are errors.
@@ -190,11 +234,14 @@ impl Reconstruct for Dtype {
         let call = node.instance().filter(|i| i.is("numpy", "dtype")).ok_or_else(|| node.mismatch("`numpy.dtype`"))?;
         let obj = call.args().next().ok_or_else(|| node.error("`numpy.dtype` of no arguments"))?;
         let obj = obj.get::<String>()?;
-        let order = match call.state() {
-            Some(state) => state_byteorder(&state)?,
-            None => "=".to_owned(),
+        let Some(state) = call.state() else {
+            return Dtype::from_descr(&format!("={obj}")).map_err(|e| node.error(e));
         };
-        Dtype::from_descr(&format!("{order}{obj}")).map_err(|e| node.error(e))
+        let dtype = Dtype::from_descr(&format!("{}{obj}", state_byteorder(&state)?)).map_err(|e| node.error(e))?;
+        match (dtype.kind.has_unit(), state.items().and_then(|mut items| items.nth(8))) {
+            (true, Some(unit)) => dtype.with_unit(read_unit_state(&unit)?).map_err(|e| node.error(e)),
+            _ => Ok(dtype),
+        }
     }
 }
 

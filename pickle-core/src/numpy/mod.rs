@@ -1,4 +1,4 @@
-//! numpy arrays of numbers as numpy pickles them (feature `numpy`): [`NdArray`] and its
+//! numpy arrays of numbers, datetimes and timedeltas as numpy pickles them (feature `numpy`): [`NdArray`] and its
 //! [`Dtype`].
 //!
 //! numpy reduces an array (`array_reduce_ex` in `methods.c`) in one of two shapes:
@@ -8,7 +8,8 @@
 //!   or in Fortran order for an array that is Fortran- and not C-contiguous;
 //! - at protocol 5, for a contiguous array: `numpy._core.numeric._frombuffer(buffer, dtype,
 //!   shape, order)`, the buffer a `PickleBuffer` that goes in band as a `bytearray`
-//!   (BYTEARRAY8), `order` `'C'` or `'F'`.
+//!   (BYTEARRAY8), `order` `'C'` or `'F'`; but an array whose dtype exports no buffer
+//!   (`datetime64`, `timedelta64`) falls back on the first shape.
 //!
 //! numpy 1.x names the modules `numpy.core.multiarray` and `numpy.core.numeric`; both load.
 //! [`NdArray`] writes numpy 2.x's names, byte for byte with numpy 2.x's pickles.
@@ -16,6 +17,7 @@
 //! Nothing is trusted: a shape whose size does not match the data is an error, and the data
 //! is the pickle's own bytes, never an allocation of a size the pickle claims.
 
+mod datetime;
 mod dtype;
 
 use crate::foreign::packed_bytes;
@@ -23,6 +25,7 @@ use crate::reduce::{ByteArray, Bytes, Sequence};
 use crate::ser::ItemSink;
 use crate::{Arg, Builtin, Call, Error, GlobalName, Instance, Kind, Node, Reconstruct, Reduce, Reduction, Result};
 
+pub use datetime::{TimeUnit, Unit};
 pub use dtype::{ByteOrder, Dtype, DtypeKind};
 
 /// numpy's `NPY_MAXDIMS`: the most dimensions an array has.
@@ -135,7 +138,7 @@ static TYPECODE: Bytes<&[u8]> = Bytes(b"b");
 
 impl Reduce for NdArray {
     fn reduce_ex(&self, protocol: u8) -> Result<Reduction<'_>> {
-        if protocol >= 5 {
+        if protocol >= 5 && self.dtype.exports_buffer() {
             let args = (ByteArray(self.data.as_slice()), &self.dtype, Shape(&self.shape), self.order());
             return Ok(Call::new(GlobalName::new("numpy._core.numeric", "_frombuffer"), args).into());
         }
