@@ -1,13 +1,14 @@
-//! `pickle_core::numpy::NdArray` (feature `numpy`) against the real numpy of `target/pyenv`:
-//! what numpy pickles at every protocol loads into an `NdArray` with numpy's own dtype,
-//! shape, order and data; an `NdArray` pickles to numpy's bytes, byte for byte, and numpy
-//! loads it back to an equal array; and a pickle that lies about its array is a typed error.
+//! `pickle_core::numpy::NdArray` (feature `numpy`) against the real numpy, 2.x of
+//! `target/pyenv` and 1.x of `target/pyenv-numpy1`: what numpy pickles at every protocol
+//! loads into an `NdArray` with numpy's own dtype, shape, order and data; an `NdArray`
+//! pickles to numpy's bytes, byte for byte, with either's names, and numpy loads it back to
+//! an equal array; and a pickle that lies about its array is a typed error.
 
 mod common;
 
 use common::hex_encode;
-use common::numpy::{numpy_arrays, numpy_available, numpy_check, numpy_dumps, NumpyArray};
-use pickle_core::numpy::{Dtype, NdArray};
+use common::numpy::{numpy_arrays, numpy_available, numpy_check, numpy_dumps, NumpyArray, NUMPY1, NUMPY2};
+use pickle_core::numpy::{Dtype, Names, NdArray};
 use pickle_core::{
     dumps, loads, loads_with, Arg, Bytes, Call, GlobalName, Reduce, Reduction, Result, UnpicklerOptions, Value,
 };
@@ -53,13 +54,11 @@ fn built(numpy: &NumpyArray) -> NdArray {
     NdArray::new(dtype, numpy.shape.clone(), numpy.fortran, numpy.data.clone()).unwrap()
 }
 
-#[test]
-fn numpy_pickles_load_at_every_protocol() {
-    if !numpy_available("numpy_pickles_load_at_every_protocol") {
-        return;
-    }
+/// Every array of [`ARRAYS`] that numpy (`python`) pickles at protocols 0 to 5 loads with
+/// numpy's dtype, shape, order and data, remembering `names`.
+fn numpy_pickles_load(python: &str, names: Names) {
     let codes: Vec<String> = ARRAYS.iter().map(|&c| c.to_owned()).collect();
-    for (code, numpy) in codes.iter().zip(numpy_arrays(&codes)) {
+    for (code, numpy) in codes.iter().zip(numpy_arrays(python, &codes)) {
         for (p, pickle) in numpy.pickles.iter().enumerate() {
             let array: NdArray = loads(pickle).unwrap_or_else(|e| panic!("{code} at protocol {p}: {e}"));
             let at = format!("{code} at protocol {p}");
@@ -67,20 +66,18 @@ fn numpy_pickles_load_at_every_protocol() {
             assert_eq!(array.shape(), numpy.shape, "{at}");
             assert_eq!(array.is_fortran(), numpy.fortran, "{at}");
             assert_eq!(array.data(), Some(&numpy.data[..]), "{at}");
-            assert_eq!(array, built(&numpy), "{at}");
+            assert_eq!(array, built(&numpy).with_names(names), "{at}");
         }
     }
 }
 
-#[test]
-fn ndarray_pickles_as_numpy_does() {
-    if !numpy_available("ndarray_pickles_as_numpy_does") {
-        return;
-    }
+/// Every array of [`ARRAYS`], built from what numpy (`python`) says of it, pickles with
+/// `names` to numpy's bytes at protocols 0 to 5, and numpy loads them back.
+fn ndarray_pickles_as(python: &str, names: Names) {
     let codes: Vec<String> = ARRAYS.iter().map(|&c| c.to_owned()).collect();
     let mut ours = Vec::new();
-    for (code, numpy) in codes.iter().zip(numpy_arrays(&codes)) {
-        let array = built(&numpy);
+    for (code, numpy) in codes.iter().zip(numpy_arrays(python, &codes)) {
+        let array = built(&numpy).with_names(names);
         for (p, theirs) in numpy.pickles.iter().enumerate() {
             let mine = dumps(&array, p as u8).unwrap();
             assert!(
@@ -92,8 +89,36 @@ fn ndarray_pickles_as_numpy_does() {
             ours.push((code.clone(), p as u8, mine));
         }
     }
-    for ((code, p, _), verdict) in ours.iter().zip(numpy_check(&ours)) {
+    for ((code, p, _), verdict) in ours.iter().zip(numpy_check(python, &ours)) {
         verdict.unwrap_or_else(|e| panic!("{code} at protocol {p}: {e}"));
+    }
+}
+
+#[test]
+fn numpy_pickles_load_at_every_protocol() {
+    if numpy_available(NUMPY2, "numpy_pickles_load_at_every_protocol") {
+        numpy_pickles_load(NUMPY2, Names::Numpy2);
+    }
+}
+
+#[test]
+fn ndarray_pickles_as_numpy_does() {
+    if numpy_available(NUMPY2, "ndarray_pickles_as_numpy_does") {
+        ndarray_pickles_as(NUMPY2, Names::Numpy2);
+    }
+}
+
+#[test]
+fn numpy1_pickles_load_at_every_protocol() {
+    if numpy_available(NUMPY1, "numpy1_pickles_load_at_every_protocol") {
+        numpy_pickles_load(NUMPY1, Names::Numpy1);
+    }
+}
+
+#[test]
+fn ndarray_with_numpy1_names_pickles_as_numpy1_does() {
+    if numpy_available(NUMPY1, "ndarray_with_numpy1_names_pickles_as_numpy1_does") {
+        ndarray_pickles_as(NUMPY1, Names::Numpy1);
     }
 }
 
@@ -101,16 +126,16 @@ fn ndarray_pickles_as_numpy_does() {
 /// second array of one refers to the first's dtype (a memo GET); other orders do not share.
 #[test]
 fn arrays_of_one_dtype_share_it_as_numpy_does() {
-    if !numpy_available("arrays_of_one_dtype_share_it_as_numpy_does") {
+    if !numpy_available(NUMPY2, "arrays_of_one_dtype_share_it_as_numpy_does") {
         return;
     }
     let parts = ["np.arange(2.0)", "np.arange(3, dtype='>f8')", "np.ones((2, 2))", "np.zeros(2, dtype='>f8')"];
     let more = ["np.array([True])", "np.array(7, dtype='i1')", "np.array([False, True])", "np.zeros(1, dtype='M8[s]')"];
     let parts = [&parts[..], &more, &["np.zeros(2, dtype='M8[s]')"]].concat();
     let singles: Vec<String> = parts.iter().map(|p| format!("value = {p}")).collect();
-    let arrays: Vec<NdArray> = numpy_arrays(&singles).iter().map(built).collect();
+    let arrays: Vec<NdArray> = numpy_arrays(NUMPY2, &singles).iter().map(built).collect();
     let list = format!("value = [{}]", parts.join(", "));
-    let theirs = numpy_dumps(&[list]).pop().unwrap();
+    let theirs = numpy_dumps(NUMPY2, &[list]).pop().unwrap();
     for (p, theirs) in theirs.iter().enumerate() {
         let mine = dumps(&arrays, p as u8).unwrap();
         assert!(mine == *theirs, "protocol {p}:\nours:  {}\nnumpy: {}", hex_encode(&mine), hex_encode(theirs));
@@ -122,11 +147,11 @@ fn arrays_of_one_dtype_share_it_as_numpy_does() {
 /// `_codecs.encode`, which loads all the same.
 #[test]
 fn data_through_codecs_encode_loads_as_an_object_too() {
-    if !numpy_available("data_through_codecs_encode_loads_as_an_object_too") {
+    if !numpy_available(NUMPY2, "data_through_codecs_encode_loads_as_an_object_too") {
         return;
     }
     let code = "value = np.array([1.5, -2.0, 255.0], dtype='>f4')".to_owned();
-    let numpy = numpy_arrays(&[code]).pop().unwrap();
+    let numpy = numpy_arrays(NUMPY2, &[code]).pop().unwrap();
     let options = UnpicklerOptions { builtin_reductions: false, ..UnpicklerOptions::default() };
     for pickle in &numpy.pickles[..3] {
         assert_eq!(loads_with::<NdArray>(pickle, &options).unwrap(), built(&numpy));
@@ -205,11 +230,11 @@ fn a_size_the_data_does_not_pay_for_is_an_error() {
 
 #[test]
 fn numpy_refuses_the_same_lie() {
-    if !numpy_available("numpy_refuses_the_same_lie") {
+    if !numpy_available(NUMPY2, "numpy_refuses_the_same_lie") {
         return;
     }
     let lie = dumps(&fake((3,), dtype("f8", "<"), vec![0; 16]), 4).unwrap();
-    let verdict = numpy_check(&[("value = np.zeros(3)".to_owned(), 4, lie)]).pop().unwrap();
+    let verdict = numpy_check(NUMPY2, &[("value = np.zeros(3)".to_owned(), 4, lie)]).pop().unwrap();
     assert!(verdict.unwrap_err().contains("cannot load"));
 }
 

@@ -11,8 +11,9 @@
 //!   (BYTEARRAY8), `order` `'C'` or `'F'`; but an array whose dtype exports no buffer
 //!   (`datetime64`, `timedelta64`) falls back on the first shape.
 //!
-//! numpy 1.x names the modules `numpy.core.multiarray` and `numpy.core.numeric`; both load.
-//! [`NdArray`] writes numpy 2.x's names, byte for byte with numpy 2.x's pickles.
+//! numpy 1.x names the modules `numpy.core.multiarray` and `numpy.core.numeric`, and
+//! writes the same bytes otherwise. Both load; [`NdArray`] writes the names of the pickle it
+//! was loaded from, and numpy 2.x's for one built in Rust ([`Names`]).
 //!
 //! Nothing is trusted: a shape whose size does not match the data is an error, and the data
 //! is the pickle's own bytes, never an allocation of a size the pickle claims.
@@ -31,13 +32,45 @@ pub use dtype::{ByteOrder, Dtype, DtypeKind};
 /// numpy's `NPY_MAXDIMS`: the most dimensions an array has.
 const MAX_DIMS: usize = 64;
 
-/// A numpy array of numbers: its [`Dtype`], shape, memory order and raw data.
+/// Which numpy's module names an array pickles with.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Names {
+    /// numpy 2.x: `numpy._core.multiarray._reconstruct`, `numpy._core.numeric._frombuffer`.
+    /// numpy 1.x cannot load them.
+    #[default]
+    Numpy2,
+    /// numpy 1.x: `numpy.core.multiarray._reconstruct`, `numpy.core.numeric._frombuffer`,
+    /// which numpy 2.x loads too (with a deprecation warning).
+    Numpy1,
+}
+
+impl Names {
+    /// The module and name of `_reconstruct`.
+    fn reconstruct(self) -> (&'static str, &'static str) {
+        match self {
+            Names::Numpy2 => ("numpy._core.multiarray", "_reconstruct"),
+            Names::Numpy1 => ("numpy.core.multiarray", "_reconstruct"),
+        }
+    }
+
+    /// The module and name of `_frombuffer`.
+    fn frombuffer(self) -> (&'static str, &'static str) {
+        match self {
+            Names::Numpy2 => ("numpy._core.numeric", "_frombuffer"),
+            Names::Numpy1 => ("numpy.core.numeric", "_frombuffer"),
+        }
+    }
+}
+
+/// A numpy array of numbers: its [`Dtype`], shape, memory order and raw data, and the
+/// [`Names`] it pickles with.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NdArray {
     dtype: Dtype,
     shape: Vec<usize>,
     fortran: bool,
     data: Vec<u8>,
+    names: Names,
 }
 
 impl NdArray {
@@ -48,7 +81,18 @@ impl NdArray {
     pub fn new(dtype: Dtype, shape: Vec<usize>, fortran: bool, data: Vec<u8>) -> Result<NdArray> {
         check_size(&dtype, &shape, data.len()).map_err(Error::custom)?;
         let fortran = fortran && !is_c_contiguous_too(&shape);
-        Ok(NdArray { dtype, shape, fortran, data })
+        Ok(NdArray { dtype, shape, fortran, data, names: Names::default() })
+    }
+
+    /// The same array, pickling with numpy `names`.
+    pub fn with_names(self, names: Names) -> NdArray {
+        NdArray { names, ..self }
+    }
+
+    /// The names the array pickles with: those of the pickle it was loaded from, numpy 2.x's
+    /// by default.
+    pub fn names(&self) -> Names {
+        self.names
     }
 
     /// numpy's `dtype.str`: `'<f8'`, `'|b1'`.
@@ -140,12 +184,14 @@ impl Reduce for NdArray {
     fn reduce_ex(&self, protocol: u8) -> Result<Reduction<'_>> {
         if protocol >= 5 && self.dtype.exports_buffer() {
             let args = (ByteArray(self.data.as_slice()), &self.dtype, Shape(&self.shape), self.order());
-            return Ok(Call::new(GlobalName::new("numpy._core.numeric", "_frombuffer"), args).into());
+            let (module, name) = self.names.frombuffer();
+            return Ok(Call::new(GlobalName::new(module, name), args).into());
         }
         let ndarray = GlobalName::static_type("numpy", "ndarray");
         let args = (ndarray, (0i64,), &TYPECODE);
         let state = (1i64, Shape(&self.shape), &self.dtype, self.fortran, Bytes(self.data.as_slice()));
-        let call = Call::new(GlobalName::native("numpy._core.multiarray", "_reconstruct"), args);
+        let (module, name) = self.names.reconstruct();
+        let call = Call::new(GlobalName::native(module, name), args);
         Ok(call.state(Arg::owned(state)).into())
     }
 
@@ -156,26 +202,19 @@ impl Reduce for NdArray {
 
 // ----- loading -----
 
-/// Where numpy 2.x and 1.x put `_reconstruct` and `_frombuffer`.
-const RECONSTRUCT: [(&str, &str); 2] =
-    [("numpy._core.multiarray", "_reconstruct"), ("numpy.core.multiarray", "_reconstruct")];
-const FROMBUFFER: [(&str, &str); 2] = [("numpy._core.numeric", "_frombuffer"), ("numpy.core.numeric", "_frombuffer")];
-
-fn is_one_of(call: &Instance<'_>, names: &[(&str, &str)]) -> bool {
-    names.iter().any(|&(module, name)| call.is(module, name))
-}
-
 /// From what numpy 1.x and 2.x write for an array of numbers at every protocol.
 impl Reconstruct for NdArray {
     fn reconstruct(node: Node<'_>) -> Result<NdArray> {
         let call = node.instance().ok_or_else(|| node.mismatch("a numpy array"))?;
-        if is_one_of(&call, &RECONSTRUCT) {
-            from_reconstruct(&call)
-        } else if is_one_of(&call, &FROMBUFFER) {
-            from_frombuffer(&call)
-        } else {
-            Err(node.mismatch("a numpy array"))
+        for names in [Names::Numpy2, Names::Numpy1] {
+            let array = match (names.reconstruct(), names.frombuffer()) {
+                ((module, name), _) if call.is(module, name) => from_reconstruct(&call)?,
+                (_, (module, name)) if call.is(module, name) => from_frombuffer(&call)?,
+                _ => continue,
+            };
+            return Ok(array.with_names(names));
         }
+        Err(node.mismatch("a numpy array"))
     }
 }
 
