@@ -7,10 +7,13 @@
 mod common;
 
 use common::hex_encode;
-use common::numpy::{numpy_arrays, numpy_available, numpy_check, numpy_dumps, NumpyArray, NUMPY1, NUMPY2};
+use common::numpy::{
+    numpy_arrays, numpy_available, numpy_check, numpy_dumps, numpy_out_of_band, NumpyArray, NUMPY1, NUMPY2,
+};
 use pickle_core::numpy::{Dtype, Names, NdArray};
 use pickle_core::{
-    dumps, loads, loads_with, Arg, Bytes, Call, GlobalName, Reduce, Reduction, Result, UnpicklerOptions, Value,
+    dumps, loads, loads_with, Arg, Bytes, Call, GlobalName, Reduce, Reduction, Result, Unpickler, UnpicklerOptions,
+    Value,
 };
 
 /// Arrays of every numeric dtype, both byte orders, 0 to 3 dimensions, C and Fortran order,
@@ -155,6 +158,47 @@ fn data_through_codecs_encode_loads_as_an_object_too() {
     let options = UnpicklerOptions { builtin_reductions: false, ..UnpicklerOptions::default() };
     for pickle in &numpy.pickles[..3] {
         assert_eq!(loads_with::<NdArray>(pickle, &options).unwrap(), built(&numpy));
+    }
+}
+
+/// A dtype on its own pickles as numpy pickles it, and loads from numpy's pickle.
+#[test]
+fn dtypes_pickle_as_numpy_does() {
+    if !numpy_available(NUMPY2, "dtypes_pickle_as_numpy_does") {
+        return;
+    }
+    let descrs = ["<f8", ">f8", "|b1", "|u1", ">i2", "<c16", "<f2", "<M8[ns]", ">m8[25s]", "<M8"];
+    let codes: Vec<String> = descrs.iter().map(|d| format!("value = np.dtype('{d}')")).collect();
+    for (descr, theirs) in descrs.iter().zip(numpy_dumps(NUMPY2, &codes)) {
+        let dtype = Dtype::from_descr(descr).unwrap();
+        for (p, theirs) in theirs.iter().enumerate() {
+            assert_eq!(dumps(&dtype, p as u8).unwrap(), *theirs, "{descr} at protocol {p}");
+            assert_eq!(loads::<Dtype>(theirs).unwrap(), dtype, "{descr} at protocol {p}");
+        }
+    }
+}
+
+/// At protocol 5 with a `buffer_callback`, numpy writes the data out of band (NEXT_BUFFER,
+/// and READONLY_BUFFER for a read-only array): given the buffers, it loads.
+#[test]
+fn out_of_band_buffers_load() {
+    if !numpy_available(NUMPY2, "out_of_band_buffers_load") {
+        return;
+    }
+    let codes = [
+        "value = np.arange(6, dtype='>i4').reshape(2, 3, order='F')",
+        "value = np.frombuffer(b'abcdefgh', dtype='<u2')",
+        "value = np.zeros(0, dtype='c8')",
+    ];
+    let codes: Vec<String> = codes.iter().map(|&c| c.to_owned()).collect();
+    let facts = numpy_arrays(NUMPY2, &codes);
+    for ((code, (pickle, buffers)), numpy) in codes.iter().zip(numpy_out_of_band(NUMPY2, &codes)).zip(&facts) {
+        assert_eq!(buffers.len(), 1, "{code}: one buffer out of band");
+        let buffers = buffers.into_iter().map(Value::ByteArray);
+        let array: NdArray = Unpickler::from_slice(&pickle).buffers(buffers).load().unwrap();
+        assert_eq!(array, built(numpy), "{code}");
+        let without = loads::<NdArray>(&pickle).expect_err("no buffers given");
+        assert!(without.to_string().contains("out-of-band"), "{code}: {without}");
     }
 }
 

@@ -55,6 +55,15 @@ pub fn numpy_dumps(python: &str, codes: &[String]) -> Vec<Vec<Vec<u8>>> {
     reply.as_array().unwrap().iter().map(|per| per.as_array().unwrap().iter().map(hex).collect()).collect()
 }
 
+/// `pickle.dumps(value, 5, buffer_callback=...)` in numpy with every buffer out of band, for
+/// each code (which binds `value`): the pickle and the buffers.
+pub fn numpy_out_of_band(python: &str, codes: &[String]) -> Vec<(Vec<u8>, Vec<Vec<u8>>)> {
+    let reply = ask_python(python, NUMPY_SCRIPT, &json!({"op": "out_of_band", "cases": codes}));
+    let hex = |j: &Json| hex_decode(j.as_str().unwrap());
+    let each = |j: &Json| (hex(&j["pickle"]), j["buffers"].as_array().unwrap().iter().map(hex).collect());
+    reply.as_array().unwrap().iter().map(each).collect()
+}
+
 fn numpy_array(j: &Json) -> NumpyArray {
     let hex = |j: &Json| hex_decode(j.as_str().unwrap());
     NumpyArray {

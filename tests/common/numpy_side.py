@@ -12,6 +12,10 @@ Reads one JSON request on stdin and answers on stdout:
       Runs each code, which binds `value` to anything (a list of arrays), and answers
       ["<hex of pickle.dumps(value, p)>" for p in 0..5] for each.
 
+  {"op": "out_of_band", "cases": ["<code>", ...]}
+      Pickles each `value` at protocol 5 with a buffer_callback that takes every buffer
+      out of band, and answers {"pickle": "<hex>", "buffers": ["<hex>", ...]}.
+
   {"op": "check", "cases": [{"code": "<code>", "protocol": p, "pickle": "<hex>"}, ...]}
       Loads each pickle with numpy and compares it with what numpy loads from its own
       pickle at protocol p of the array the code binds to `value` (below protocol 5 numpy
@@ -48,6 +52,14 @@ def dumps(code):
     return [pickle.dumps(ns["value"], p).hex() for p in range(6)]
 
 
+def out_of_band(code):
+    ns = {"np": np}
+    exec(code, ns)
+    buffers = []
+    data = pickle.dumps(ns["value"], 5, buffer_callback=buffers.append)
+    return {"pickle": data.hex(), "buffers": [b.raw().tobytes().hex() for b in buffers]}
+
+
 def check(case):
     ns = {"np": np}
     exec(case["code"], ns)
@@ -75,6 +87,8 @@ def main():
         answer = [array(code) for code in request["cases"]]
     elif request["op"] == "dumps":
         answer = [dumps(code) for code in request["cases"]]
+    elif request["op"] == "out_of_band":
+        answer = [out_of_band(code) for code in request["cases"]]
     elif request["op"] == "check":
         answer = [check(case) for case in request["cases"]]
     else:
