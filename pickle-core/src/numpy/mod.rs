@@ -17,6 +17,18 @@
 //!
 //! Nothing is trusted: a shape whose size does not match the data is an error, and the data
 //! is the pickle's own bytes, never an allocation of a size the pickle claims.
+//!
+//! ```
+//! use pickle_core::numpy::{Dtype, NdArray};
+//! use pickle_core::{dumps, loads};
+//!
+//! // numpy: `np.array([[1, 2], [3, 4]], dtype='>i2', order='F')`
+//! let dtype = Dtype::from_descr(">i2")?;
+//! let array = NdArray::new(dtype, vec![2, 2], true, vec![0, 1, 0, 3, 0, 2, 0, 4])?;
+//! let loaded: NdArray = loads(&dumps(&array, 4)?)?;
+//! assert_eq!((loaded.descr().as_str(), loaded.shape(), loaded.is_fortran()), (">i2", &[2, 2][..], true));
+//! # Ok::<(), pickle_core::Error>(())
+//! ```
 
 mod datetime;
 mod dtype;
