@@ -1,6 +1,7 @@
 //! The real numpy for the numpy interop tests: numpy 2.x in `target/pyenv` and 1.x in
-//! `target/pyenv-numpy1` (which `.ci/run` makes), asked through `tests/common/numpy_side.py` (not `numpy.py`: the script's directory comes first on
-//! `sys.path`, and it would import itself as numpy).
+//! `target/pyenv-numpy1` (which `.ci/run` makes), asked through `tests/common/numpy_side.py`
+//! (not `numpy.py`: the script's directory comes first on `sys.path`, and it would import
+//! itself as numpy).
 //!
 //! Without numpy there, a test fails when `CI=true` and otherwise says loudly that it is
 //! skipped, as the CPython interop tests do without `python3`.

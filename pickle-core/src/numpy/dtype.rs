@@ -228,7 +228,8 @@ impl Reduce for Dtype {
 static CANONICAL: [u8; 7 * 17] = [0; 7 * 17];
 
 /// From `numpy.dtype(obj, align, copy)` and its BUILD state, as numpy 1.x and 2.x write it.
-/// Structured dtypes, subarrays and every kind but the numeric ones are errors.
+/// Structured dtypes, subarrays and every kind that is not a [`DtypeKind`] (strings, Python
+/// objects) are errors.
 impl Reconstruct for Dtype {
     fn reconstruct(node: Node<'_>) -> Result<Dtype> {
         let call = node.instance().filter(|i| i.is("numpy", "dtype")).ok_or_else(|| node.mismatch("`numpy.dtype`"))?;

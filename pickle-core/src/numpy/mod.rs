@@ -1,5 +1,5 @@
-//! numpy arrays of numbers, datetimes and timedeltas as numpy pickles them (feature `numpy`): [`NdArray`] and its
-//! [`Dtype`].
+//! numpy arrays of numbers, datetimes and timedeltas as numpy pickles them (feature
+//! `numpy`): [`NdArray`] and its [`Dtype`].
 //!
 //! numpy reduces an array (`array_reduce_ex` in `methods.c`) in one of two shapes:
 //!
@@ -74,8 +74,8 @@ impl Names {
     }
 }
 
-/// A numpy array of numbers: its [`Dtype`], shape, memory order and raw data, and the
-/// [`Names`] it pickles with.
+/// A numpy array of numbers, datetimes or timedeltas: its [`Dtype`], shape, memory order and
+/// raw data, and the [`Names`] it pickles with.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NdArray {
     dtype: Dtype,
@@ -214,7 +214,7 @@ impl Reduce for NdArray {
 
 // ----- loading -----
 
-/// From what numpy 1.x and 2.x write for an array of numbers at every protocol.
+/// From what numpy 1.x and 2.x write for an array of a [`Dtype`] at every protocol.
 impl Reconstruct for NdArray {
     fn reconstruct(node: Node<'_>) -> Result<NdArray> {
         let call = node.instance().ok_or_else(|| node.mismatch("a numpy array"))?;
