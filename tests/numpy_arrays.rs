@@ -272,6 +272,30 @@ fn a_size_the_data_does_not_pay_for_is_an_error() {
     refused(&fake(Value::Tuple(vec![Value::Int(1); 65]), dtype("f8", "<"), vec![0; 8]), "at most 64");
 }
 
+/// numpy's pickles cut short anywhere, or with any one byte changed, load or fail with a
+/// typed error: never a panic.
+#[test]
+fn damaged_numpy_pickles_never_panic() {
+    if !numpy_available(NUMPY2, "damaged_numpy_pickles_never_panic") {
+        return;
+    }
+    let codes = ["value = np.arange(3, dtype='>i2').reshape(1, 3)", "value = np.array([1], dtype='M8[25s]')"];
+    let codes: Vec<String> = codes.iter().map(|&c| c.to_owned()).collect();
+    for numpy in numpy_arrays(NUMPY2, &codes) {
+        for pickle in &numpy.pickles {
+            for end in 0..pickle.len() {
+                assert!(loads::<NdArray>(&pickle[..end]).is_err());
+            }
+            let changes: [fn(u8) -> u8; 4] = [|_| 0, |_| 0xff, |b| b ^ 1, |b| b ^ 0x80];
+            for (at, change) in (0..pickle.len()).flat_map(|at| changes.map(|c| (at, c))) {
+                let mut damaged = pickle.clone();
+                damaged[at] = change(damaged[at]);
+                let _ = loads::<NdArray>(&damaged);
+            }
+        }
+    }
+}
+
 #[test]
 fn numpy_refuses_the_same_lie() {
     if !numpy_available(NUMPY2, "numpy_refuses_the_same_lie") {
