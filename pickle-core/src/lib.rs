@@ -19,6 +19,7 @@
 //! - Feature `serde`: [`serde`](mod@crate::serde) pickles any `Serialize` type as the
 //!   equivalent Python object, byte for byte with CPython, and loads any `Deserialize`
 //!   type, with serde-pickle's functions and options.
+//! - Feature `numpy`: [`numpy::NdArray`], a numpy array as numpy pickles it, byte for byte.
 //!
 //! ```
 //! use pickle_core::{dumps, loads, Reconstruct, Reduce};
@@ -45,6 +46,8 @@ pub mod de;
 pub mod error;
 mod foreign;
 mod graph;
+#[cfg(feature = "numpy")]
+pub mod numpy;
 pub mod opcode;
 pub mod reconstruct;
 pub mod reduce;

@@ -7,6 +7,7 @@
 #![allow(dead_code)]
 
 pub mod matrix;
+pub mod numpy;
 pub mod seeds;
 
 use std::collections::{HashMap, HashSet};
@@ -43,20 +44,26 @@ pub fn python_available(test: &str) -> bool {
 
 /// Sends one request to `tests/common/cpython.py` and returns its answer.
 fn ask_cpython(request: &Json) -> Json {
-    let mut child = Command::new(interpreter())
-        .arg(CPYTHON_SCRIPT)
+    ask_python(&interpreter(), CPYTHON_SCRIPT, request)
+}
+
+/// Runs `script` with the interpreter `python`, sends it one JSON request on stdin and
+/// returns its JSON answer; fails with the script's stderr if it fails.
+pub fn ask_python(python: &str, script: &str, request: &Json) -> Json {
+    let mut child = Command::new(python)
+        .arg(script)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .expect("python3 starts");
+        .unwrap_or_else(|e| panic!("{python} starts: {e}"));
     let input = serde_json::to_vec(request).unwrap();
     let mut stdin = child.stdin.take().unwrap();
     let writer = std::thread::spawn(move || stdin.write_all(&input));
     let out = child.wait_with_output().expect("python3 runs");
     writer.join().unwrap().expect("request written");
-    assert!(out.status.success(), "cpython.py failed:\n{}", String::from_utf8_lossy(&out.stderr));
-    serde_json::from_slice(&out.stdout).expect("cpython.py answers JSON")
+    assert!(out.status.success(), "{script} failed:\n{}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).expect("the script answers JSON")
 }
 
 /// What CPython answered for one protocol: the pickle, or the error it raised.

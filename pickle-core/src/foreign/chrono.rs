@@ -17,6 +17,7 @@ use std::borrow::Cow;
 use ::chrono::{DateTime, Datelike, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, TimeDelta, Timelike, Utc};
 
 use super::class_args;
+use crate::foreign::packed_bytes;
 use crate::reconstruct::Stream;
 use crate::reduce::Bytes;
 use crate::{Call, Error, GlobalName, Node, Reconstruct, Reduce, Reduction, Result};
@@ -63,32 +64,11 @@ fn call_state<'a>(node: &Node<'a>, name: &str, len: usize) -> Result<(Cow<'a, [u
     let (Some(state), tz, None) = (args.next(), args.next(), args.next()) else {
         return Err(node.error(format!("expected `datetime.{name}` of its pickled state")));
     };
-    let bytes = state_bytes(&state)?;
+    let bytes = packed_bytes(&state)?;
     if bytes.len() != len {
         return Err(state.error(format!("a `datetime.{name}` state of {} bytes, not {len}", bytes.len())));
     }
     Ok((bytes, tz.filter(|tz| !tz.is_none())))
-}
-
-/// The packed state: `bytes`, or a str of Latin-1 code points, each a byte: a Python 2 str
-/// (decoded as Latin-1), or what protocols 0-2 give `_codecs.encode(s, 'latin1')` when the
-/// unpickler leaves that call as an object (`builtin_reductions` off).
-fn state_bytes<'a>(state: &Node<'a>) -> Result<Cow<'a, [u8]>> {
-    if let Some(bytes) = state.as_bytes() {
-        return Ok(Cow::Borrowed(bytes));
-    }
-    let text = match state.instance().filter(|call| call.is("_codecs", "encode")) {
-        Some(call) => latin1_encoded(call.args()),
-        None => Some(*state),
-    };
-    let latin1 = text.and_then(|text| text.as_str()?.to_latin1());
-    latin1.map(Cow::Owned).ok_or_else(|| state.mismatch("bytes"))
-}
-
-/// The str of the arguments `(s, 'latin1')` of `_codecs.encode`.
-fn latin1_encoded<'a>(mut args: crate::Items<'a>) -> Option<Node<'a>> {
-    let (text, encoding) = (args.next()?, args.next()?);
-    matches!(encoding.as_str()?.as_str()?, "latin1" | "latin-1").then_some(text)
 }
 
 /// The date of a 4-byte state, in Python's years 1 to 9999 (CPython refuses any other), or

@@ -36,3 +36,27 @@ fn class_args<'a>(node: &crate::Node<'a>, module: &str, name: &str) -> crate::Re
         .map(|i| i.args())
         .ok_or_else(|| node.mismatch(format_args!("`{module}.{name}`")))
 }
+
+/// Packed binary data as Python wrote it: `bytes`, or a str of Latin-1 code points, each a
+/// byte: a Python 2 str (decoded as Latin-1), or what protocols 0-2 give
+/// `_codecs.encode(s, 'latin1')` when the unpickler leaves that call as an object
+/// (`builtin_reductions` off). The one reader of `datetime` states and numpy's array data.
+#[cfg(any(feature = "chrono", feature = "numpy"))]
+pub(crate) fn packed_bytes<'a>(state: &crate::Node<'a>) -> crate::Result<std::borrow::Cow<'a, [u8]>> {
+    if let Some(bytes) = state.as_bytes() {
+        return Ok(std::borrow::Cow::Borrowed(bytes));
+    }
+    let text = match state.instance().filter(|call| call.is("_codecs", "encode")) {
+        Some(call) => latin1_encoded(call.args()),
+        None => Some(*state),
+    };
+    let latin1 = text.and_then(|text| text.as_str()?.to_latin1());
+    latin1.map(std::borrow::Cow::Owned).ok_or_else(|| state.mismatch("bytes"))
+}
+
+/// The str of the arguments `(s, 'latin1')` of `_codecs.encode`.
+#[cfg(any(feature = "chrono", feature = "numpy"))]
+fn latin1_encoded<'a>(mut args: crate::Items<'a>) -> Option<crate::Node<'a>> {
+    let (text, encoding) = (args.next()?, args.next()?);
+    matches!(encoding.as_str()?.as_str()?, "latin1" | "latin-1").then_some(text)
+}
