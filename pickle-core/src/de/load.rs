@@ -790,7 +790,8 @@ impl<'u, I: Input> Loader<'u, I> {
             },
             _ => None,
         };
-        let is_latin1_name = |s: Option<&PyString>| matches!(s.and_then(PyString::as_str), Some("latin1" | "latin-1"));
+        let is_latin1_name =
+            |s: Option<&PyString>| s.and_then(PyString::as_str).is_some_and(crate::value::is_latin1_codec);
         let items_of = |i: usize| match args.get(i)? {
             Item::Obj(o) => match self.graph.get(*o) {
                 Obj::List(v) | Obj::Tuple(v) | Obj::Set(v) | Obj::FrozenSet(v) => Some(v.clone()),

@@ -879,8 +879,8 @@ impl<'a> Stream for SliceStream<'a> {
         }
         let bytes = self.call(&[("_codecs", "encode")], |stream, _| {
             stream.tuple(2, |stream| {
-                let latin1: Vec<u8> = stream.text_with(|text| text.chars().map(|c| u8::try_from(c).ok()).collect())?;
-                stream.text_with(|encoding| matches!(encoding, "latin1" | "latin-1").then_some(()))?;
+                let latin1 = stream.text_with(|text| crate::value::latin1(text.as_bytes()))?;
+                stream.text_with(|encoding| crate::value::is_latin1_codec(encoding).then_some(()))?;
                 Some(latin1)
             })
         })?;

@@ -58,5 +58,5 @@ pub(crate) fn packed_bytes<'a>(state: &crate::Node<'a>) -> crate::Result<std::bo
 #[cfg(any(feature = "chrono", feature = "numpy"))]
 fn latin1_encoded<'a>(mut args: crate::Items<'a>) -> Option<crate::Node<'a>> {
     let (text, encoding) = (args.next()?, args.next()?);
-    matches!(encoding.as_str()?.as_str()?, "latin1" | "latin-1").then_some(text)
+    crate::value::is_latin1_codec(encoding.as_str()?.as_str()?).then_some(text)
 }

@@ -21,7 +21,7 @@ use num_traits::ToPrimitive;
 
 pub use repr::{bytes_repr, float_repr, str_repr};
 pub use shared::{Cycle, Shared};
-pub(crate) use string::utf8;
+pub(crate) use string::{is_latin1_codec, latin1, utf8};
 pub use string::{CodePoints, InvalidUtf8, PyString};
 
 /// A value without identity, written and read on the spot: what the pickler writes without

@@ -209,22 +209,7 @@ impl PyString {
     /// protocols 0 to 2 write `bytes` (`_codecs.encode(s, 'latin1')`), so a 16 MiB value
     /// goes through here: one pass over the UTF-8, no code point decoded in between.
     pub fn to_latin1(&self) -> Option<Vec<u8>> {
-        let utf8 = self.bytes();
-        let mut out = Vec::with_capacity(utf8.len());
-        let mut i = 0;
-        while let Some(&lead) = utf8.get(i) {
-            if lead < 0x80 {
-                out.push(lead);
-                i += 1;
-            } else if lead & 0xFE == 0xC2 {
-                // U+0080 to U+00FF: 110000xx 10xxxxxx (valid UTF-8, so the second is there).
-                out.push((lead & 0x03) << 6 | (utf8.get(i + 1)? & 0x3F));
-                i += 2;
-            } else {
-                return None;
-            }
-        }
-        Some(out)
+        latin1(self.bytes())
     }
 
     /// Whether the string holds a lone surrogate (and so is no Rust `str`).
@@ -284,6 +269,32 @@ impl fmt::Debug for PyString {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&crate::value::repr::str_repr(self.code_points()))
     }
+}
+
+/// `s.encode('latin1')` of UTF-8 text (`surrogatepass` bytes included): the code points as
+/// bytes, if all are below U+0100 (see [`PyString::to_latin1`]).
+pub(crate) fn latin1(utf8: &[u8]) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(utf8.len());
+    let mut i = 0;
+    while let Some(&lead) = utf8.get(i) {
+        if lead < 0x80 {
+            out.push(lead);
+            i += 1;
+        } else if lead & 0xFE == 0xC2 {
+            // U+0080 to U+00FF: 110000xx 10xxxxxx (valid UTF-8, so the second is there).
+            out.push((lead & 0x03) << 6 | (utf8.get(i + 1)? & 0x3F));
+            i += 2;
+        } else {
+            return None;
+        }
+    }
+    Some(out)
+}
+
+/// Whether `name` is a codec name `_codecs.encode` is given for Latin-1 as CPython's
+/// pickler writes it (`'latin1'`), or its other spelling.
+pub(crate) fn is_latin1_codec(name: &str) -> bool {
+    matches!(name, "latin1" | "latin-1")
 }
 
 /// `bytes` as a `str` if it is UTF-8. Long payloads are checked with SIMD (`simdutf8`),
