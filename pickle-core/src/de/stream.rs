@@ -288,6 +288,14 @@ impl<'a> SliceStream<'a> {
         (self.depth <= self.max_depth).then_some(())
     }
 
+    /// A container just read, whose items (if it `holds` any) were one level below it:
+    /// the general loader counts it one level deeper than them, which must be within
+    /// `max_depth`.
+    #[inline]
+    fn holding_within_depth(&self, holds: bool) -> Option<()> {
+        (!holds || self.depth < self.max_depth).then_some(())
+    }
+
     /// Takes the puts after an object (CPython writes at most one), giving each memo entry
     /// the str's `text` if it is one; [`SliceStream::put`] says the last index.
     #[inline(always)]
@@ -592,10 +600,7 @@ impl<'a> SliceStream<'a> {
         read?;
         self.reader.take_peeked();
         self.charge(SLOT_CHARGE * count)?;
-        // A container with items is one level deeper than them to the general loader.
-        if count > 0 && self.depth >= self.max_depth {
-            return None;
-        }
+        self.holding_within_depth(count > 0)?;
         self.puts(Kept::Other)
     }
 
@@ -617,10 +622,7 @@ impl<'a> SliceStream<'a> {
     /// Ends a container [`SliceStream::next_entry`] has no more entries of.
     fn close(&mut self, container: Container) -> Option<()> {
         self.depth -= 1;
-        // A container with items is one level deeper than them to the general loader.
-        if container.entries > 0 && self.depth >= self.max_depth {
-            return None;
-        }
+        self.holding_within_depth(container.entries > 0)?;
         self.put = container.own;
         Some(())
     }
@@ -778,10 +780,7 @@ impl<'a> Stream for SliceStream<'a> {
             return None;
         }
         self.charge(SLOT_CHARGE * len as u64)?;
-        // A tuple is one level deeper than its items to the general loader.
-        if self.depth >= self.max_depth {
-            return None;
-        }
+        self.holding_within_depth(true)?;
         self.puts(Kept::Other)?;
         Some(value)
     }

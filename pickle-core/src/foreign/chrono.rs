@@ -115,9 +115,7 @@ fn stream_naive<S: Stream, T>(
     len: usize,
     parse: fn(&[u8]) -> std::result::Result<T, String>,
 ) -> Option<T> {
-    stream.call(&[("datetime", name)], |stream, _| {
-        stream.tuple(1, |stream| stream.bytes_with(|state| (state.len() == len).then(|| parse(state).ok())?))
-    })
+    stream.call(&[("datetime", name)], |stream, _| stream.tuple(1, |stream| stream_state(stream, len, parse)))
 }
 
 fn naive(node: &Node<'_>, tz: Option<Node<'_>>, rust: &str) -> Result<()> {
@@ -252,6 +250,15 @@ impl Reconstruct for DateTime<FixedOffset> {
     }
 }
 
+/// A packed state of `len` bytes, as the typed fast path reads it, parsed by `parse`.
+fn stream_state<S: Stream, T>(
+    stream: &mut S,
+    len: usize,
+    parse: fn(&[u8]) -> std::result::Result<T, String>,
+) -> Option<T> {
+    stream.bytes_with(|state| if state.len() == len { parse(state).ok() } else { None })
+}
+
 /// The typed fast path's read of an aware `datetime.datetime(state, tzinfo)` whose tzinfo
 /// is a `datetime.timezone` of a fixed offset without a name: the local date and time, and
 /// the offset in seconds. The tzinfo, one object for many datetimes (`timezone.utc`), is
@@ -259,7 +266,7 @@ impl Reconstruct for DateTime<FixedOffset> {
 fn stream_aware<S: Stream>(stream: &mut S) -> Option<(NaiveDateTime, i32)> {
     stream.call(&[("datetime", "datetime")], |stream, _| {
         stream.tuple(2, |stream| {
-            let local = stream.bytes_with(|state| (state.len() == 10).then(|| datetime_from(state).ok())?)?;
+            let local = stream_state(stream, 10, datetime_from)?;
             let offset = stream.shared(|stream| {
                 let micros = stream.call(&[("datetime", "timezone")], |stream, _| stream.tuple(1, stream_micros))?;
                 offset_from(micros).ok()
