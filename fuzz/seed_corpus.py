@@ -118,6 +118,12 @@ def values():
     yield [(datetime.datetime(2024, 1, 2, 3, 4, 5, i, tzinfo=utc), decimal.Decimal(i).scaleb(-2)) for i in range(3)]
     yield [{"id": 1, "name": tag, "tags": [tag, "other"]}, {"id": 2, "name": "other", "tags": [tag]}]
     yield [{1}, set(), {2, 3}]
+    # Objects the typed path hands to the general loader among those it reads itself: a
+    # reduction among atoms, one fetching a str read before it, classes met again by GET.
+    od = collections.OrderedDict
+    yield [1, od(a=1), "x", 2**70, (7, od(b=tag)), {"id": 3, "extra": od(c=[tag])}]
+    yield [{"id": i, "extra": od(k=i)} for i in range(3)]
+    yield [(i, fractions.Fraction(i, 7), tag) for i in range(3)]
     yield ({"a"}, frozenset({"b"}))
     yield [shared, shared, (shared,)]
     yield cyclic

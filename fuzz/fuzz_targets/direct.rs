@@ -52,6 +52,15 @@ struct Record {
     score: Option<f64>,
 }
 
+/// A dict with a field of any shape, which the typed path hands to the general loader.
+#[derive(Reconstruct, Debug, PartialEq)]
+#[pickle(dict)]
+struct Loose {
+    id: i64,
+    #[pickle(default)]
+    extra: Value,
+}
+
 /// For each item, the position of the first that is the same allocation.
 fn sharing<T>(items: &[&Rc<T>]) -> Vec<usize> {
     items.iter().map(|s| items.iter().position(|t| Rc::ptr_eq(s, t)).unwrap_or(usize::MAX)).collect()
@@ -145,6 +154,12 @@ fuzz_target!(|data: &[u8]| {
             g.iter().map(|(t, _)| *t.offset()).collect::<Vec<_>>()
         );
     });
+    // Objects of shapes the typed path does not read, read by the general loader where they
+    // are and the typed path going on after them: `Value` items, entries and fields.
+    agree::<Vec<Value>>(data, equal);
+    agree::<Vec<(i64, Value, Option<String>)>>(data, equal);
+    agree::<HashMap<String, Value>>(data, equal);
+    agree::<Vec<Loose>>(data, equal);
     agree::<Vec<Record>>(data, same_records);
     agree::<Vec<Rc<Instance>>>(data, same_instances);
     // A bytes borrowed where it can be: what loads gives for Bytes, payload or error.

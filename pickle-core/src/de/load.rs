@@ -28,6 +28,43 @@ enum Flow {
     Stop(Item),
 }
 
+/// One object of a pickle in memory that a typed read hands to the general loader, where
+/// it does not read the object's shape itself (a class reduced its own way, a `Value`
+/// field): the object's opcodes run here, and the typed read goes on after them. The
+/// typed read gives what the object's opcodes need of what came before.
+pub(crate) struct Piece {
+    /// Where the object's opcodes end (the loader starts where its input is).
+    pub(crate) end: u64,
+    /// What the last PROTO said.
+    pub(crate) proto: u8,
+    pub(crate) budget: Budget,
+    /// Entries put so far: CPython's `memo_len`.
+    pub(crate) memo_len: u64,
+    /// The memo entries put before the object that its GETs fetch.
+    pub(crate) seeds: Vec<(u64, Obj)>,
+    /// How much deeper than the object its value may nest.
+    pub(crate) max_depth: usize,
+}
+
+/// What the general loader made of a [`Piece`].
+pub(crate) struct Pieced {
+    pub(crate) tree: Tree,
+    /// What is left of the allocation budget.
+    pub(crate) budget: Budget,
+    /// The memo entries the object's opcodes put.
+    pub(crate) puts: Vec<(u64, HandedBack)>,
+}
+
+/// What a typed read is told of a memo entry a [`Piece`]'s opcodes put, for a GET after it.
+pub(crate) enum HandedBack {
+    /// A global, by its module and name.
+    Global(Box<str>, Box<str>),
+    /// A str, by the offset of the opcode that made it.
+    Str(u64),
+    /// Anything else.
+    Other,
+}
+
 pub(crate) struct Loader<'u, I: Input> {
     reader: OpReader<&'u mut I>,
     options: &'u UnpicklerOptions,
@@ -94,27 +131,70 @@ impl<'u, I: Input> Loader<'u, I> {
     /// Reads one pickle, up to and including its STOP.
     pub(crate) fn load(mut self) -> Result<Tree> {
         let root = loop {
-            if let Some(int) = self.reader.next_small_int() {
-                // Ints, the bulk of many pickles, without a dispatch: see `args::small_int`.
-                self.push(Item::Int(int));
-                continue;
-            }
-            let (start, op) = self.reader.next()?;
-            self.graph.offset = start;
-            match self.step(op) {
-                Ok(Flow::Continue) => {}
-                Ok(Flow::Stop(root)) => break root,
-                Err(e) => return Err(e.at_offset(start).at_opcode(op)),
+            if let Flow::Stop(root) = self.next_opcode()? {
+                break root;
             }
         };
         let end = self.reader.offset();
-        self.finish(root).map_err(|e| e.at_offset(end))
+        let max_depth = self.options.max_depth;
+        self.finish(root, max_depth).map_err(|e| e.at_offset(end))
+    }
+
+    /// Reads one object of a pickle for a typed read that does not read its shape (see
+    /// [`Piece`]): the opcodes from where `input` is up to `piece.end`, which must leave one
+    /// object on the stack and no MARK.
+    pub(crate) fn piece(mut self, piece: Piece) -> Result<Pieced> {
+        self.reader.resume(piece.proto, piece.proto);
+        self.budget = piece.budget;
+        let seeded: Vec<u64> = piece.seeds.iter().map(|(index, _)| *index).collect();
+        let mut entries = Vec::with_capacity(seeded.len());
+        for (index, obj) in piece.seeds {
+            entries.push((index, self.graph.add(obj)?));
+        }
+        self.memo = Memo::resumed(self.memo.take_table(), entries, piece.memo_len);
+        while self.reader.offset() < piece.end {
+            if let Flow::Stop(_) = self.next_opcode()? {
+                return Err(Error::unpickling("a STOP inside an object"));
+            }
+        }
+        if self.stack.len() != 1 || !self.marks.is_empty() {
+            return Err(Error::unpickling("not one object"));
+        }
+        let root = self.stack.pop().expect("one object");
+        let puts = self.memo.take_entries().into_iter().filter(|(index, _)| !seeded.contains(index));
+        let puts = puts.map(|(index, item)| (index, self.handed_back(item))).collect();
+        let budget = self.budget;
+        let tree = self.finish(root, piece.max_depth)?;
+        Ok(Pieced { tree, budget, puts })
+    }
+
+    /// One opcode (or a run of small ints), its error placed at it.
+    #[inline(always)]
+    fn next_opcode(&mut self) -> Result<Flow> {
+        if let Some(int) = self.reader.next_small_int() {
+            // Ints, the bulk of many pickles, without a dispatch: see `args::small_int`.
+            self.push(Item::Int(int));
+            return Ok(Flow::Continue);
+        }
+        let (start, op) = self.reader.next()?;
+        self.graph.offset = start;
+        self.step(op).map_err(|e| e.at_offset(start).at_opcode(op))
+    }
+
+    /// What a typed read is told of the memo entry `item`.
+    fn handed_back(&self, item: Item) -> HandedBack {
+        let Item::Obj(i) = item else { return HandedBack::Other };
+        match self.graph.get(i) {
+            Obj::Global(g) => HandedBack::Global(g.module.as_str().into(), g.name.as_str().into()),
+            Obj::Str(_) => self.graph.offset_of(i).map_or(HandedBack::Other, HandedBack::Str),
+            _ => HandedBack::Other,
+        }
     }
 
     /// Gives dicts and sets Python's key semantics: frozensets first, in the order they
     /// were made (a frozenset's items were made before it), so that every frozenset is final
     /// when a key's hash or equality looks into it; then dicts and sets.
-    fn finish(mut self, root: Item) -> Result<Tree> {
+    fn finish(mut self, root: Item, max_depth: usize) -> Result<Tree> {
         let keyed = if self.graph.keyed > 0 { self.graph.len() } else { 0 };
         let mut keys = keys::Keys::default();
         let mut dicts_and_sets = Vec::new();
@@ -146,7 +226,7 @@ impl<'u, I: Input> Loader<'u, I> {
             }
         }
         let protocol = self.reader.protocol();
-        Ok(Tree::new(std::mem::take(&mut self.graph), root, protocol, self.options.max_depth))
+        Ok(Tree::new(std::mem::take(&mut self.graph), root, protocol, max_depth))
     }
 
     // ----- arguments -----

@@ -43,14 +43,16 @@ use rustc_hash::FxHashMap;
 use super::args::{Arg, Budget, OBJECT_CHARGE, SLOT_CHARGE};
 use super::extent;
 use super::globals::global;
-use super::input::SliceSource;
+use super::input::{Input, SliceSource};
+use super::load::{HandedBack, Loader, Piece};
 use super::memo::Memo;
 use super::reader::OpReader;
 use super::text::Int;
-use super::UnpicklerOptions;
+use super::{Hooks, UnpicklerOptions};
+use crate::graph::Obj;
 use crate::opcode::{Opcode, BATCH_SIZE};
-use crate::reconstruct::{Reconstruct, Stream};
-use crate::value::Atom;
+use crate::reconstruct::{Reconstruct, Stream, Tree};
+use crate::value::{Atom, Global, PyString};
 
 /// The one opcode reader, over the pickle in memory; a copy of it is a look ahead.
 type Reader<'a> = OpReader<SliceSource<'a>, false>;
@@ -119,6 +121,13 @@ const DICT: Shape =
 /// `copyreg._reconstructor`, which instances of plain classes call below protocol 2.
 const RECONSTRUCTOR: (&str, &str) = ("copyreg", "_reconstructor");
 
+/// Where a typed read of an object started: see [`SliceStream::piece_from`].
+#[derive(Clone, Copy)]
+struct Before {
+    offset: u64,
+    budget: Budget,
+}
+
 /// A set is filled by batches alone, even of one item.
 const SET: Shape = Shape { open: Opcode::EmptySet, batch: Opcode::Additems, single: None, per_entry: 1 };
 
@@ -155,9 +164,11 @@ impl Slot {
 
 /// A typed read of a pickle in memory; see the module documentation.
 #[doc(hidden)]
-pub struct SliceStream<'a> {
+pub struct SliceStream<'a, 'o> {
     /// The pickle, where memoized strs are found again.
     data: &'a [u8],
+    /// For the objects handed to the general loader ([`SliceStream::piece`]).
+    options: &'o UnpicklerOptions,
     reader: Reader<'a>,
     budget: Budget,
     max_memo: usize,
@@ -185,6 +196,9 @@ pub struct SliceStream<'a> {
     keys: [KnownKey; KNOWN_KEYS],
     /// How many more bytes [`SliceStream::entry_follows`] may look ahead over.
     lookahead: usize,
+    /// Where the first item of the last tuple without a MARK (TUPLE1 to TUPLE3) starts: no
+    /// [`SliceStream::piece`] starts there.
+    unmarked_tuple_at: u64,
 }
 
 /// The look ahead's budget beyond twice the pickle's length: room for short pickles of
@@ -219,12 +233,13 @@ enum Kept<'t, 'g> {
     Global(&'g str, &'g str),
 }
 
-impl<'a> SliceStream<'a> {
+impl<'a, 'o> SliceStream<'a, 'o> {
     /// A pass over `data`; globals are refused unless `policy` admits them, where there is
     /// one.
-    fn new(data: &'a [u8], options: &UnpicklerOptions, policy: Option<&'a super::ClassPolicy>, keep: bool) -> Self {
+    fn new(data: &'a [u8], options: &'o UnpicklerOptions, policy: Option<&'a super::ClassPolicy>, keep: bool) -> Self {
         SliceStream {
             data,
+            options,
             reader: OpReader::new(SliceSource::new(data), options.max_line),
             budget: Budget::new(options.max_alloc),
             max_memo: options.max_memo,
@@ -241,6 +256,7 @@ impl<'a> SliceStream<'a> {
             globals: Vec::new(),
             keys: [KnownKey::NONE; KNOWN_KEYS],
             lookahead: data.len().saturating_mul(2).saturating_add(LOOKAHEAD_SLACK),
+            unmarked_tuple_at: u64::MAX,
         }
     }
 
@@ -348,18 +364,23 @@ impl<'a> SliceStream<'a> {
     }
 
     /// The memo entry of `kept`.
+    #[inline(always)]
     fn slot(&mut self, kept: Kept<'a, '_>) -> Slot {
         match kept {
             // The text is a slice of `data`, which is shorter than 4 GiB here.
             Kept::Text(text) => {
                 Slot { start: (text.as_ptr() as usize - self.data.as_ptr() as usize) as u32, len: text.len() as u32 }
             }
-            Kept::Global(module, name) => {
-                self.globals.push((module.into(), name.into()));
-                Slot { start: Slot::GLOBAL, len: (self.globals.len() - 1) as u32 }
-            }
+            Kept::Global(module, name) => self.global_slot(module.into(), name.into()),
             Kept::Other => Slot::OTHER,
         }
+    }
+
+    /// The memo entry of a global, kept in [`SliceStream::globals`].
+    #[cold]
+    fn global_slot(&mut self, module: Box<str>, name: Box<str>) -> Slot {
+        self.globals.push((module, name));
+        Slot { start: Slot::GLOBAL, len: (self.globals.len() - 1) as u32 }
     }
 
     /// The index of a put that comes after a FRAME, taken; `Some(None)` if another opcode
@@ -379,8 +400,12 @@ impl<'a> SliceStream<'a> {
     /// The text of the str memoized at `index`; a first pass stops at any GET.
     fn memo_text(&mut self, index: usize) -> Option<&'a str> {
         self.fetches |= !self.keep;
-        let slot = *self.memo.get(index as u64)?;
-        // The markers (not a str, a global) are no place in the data.
+        self.slot_text(*self.memo.get(index as u64)?)
+    }
+
+    /// The text of a str's memo entry; `None` for the markers (not a str, a global), which
+    /// are no place in the data.
+    fn slot_text(&self, slot: Slot) -> Option<&'a str> {
         if slot.start >= Slot::GLOBAL {
             return None;
         }
@@ -407,19 +432,34 @@ impl<'a> SliceStream<'a> {
     /// The str or GET of one that `op`, peeked, starts: its text.
     #[inline]
     fn text(&mut self, op: Opcode) -> Option<&'a str> {
+        let text = self.bare_text(op)?;
+        self.after_text(op, text)?;
+        Some(text)
+    }
+
+    /// The text of the str or GET of one that `op`, peeked, starts, without the puts after
+    /// it ([`SliceStream::after_text`]).
+    #[inline]
+    fn bare_text(&mut self, op: Opcode) -> Option<&'a str> {
         match op {
-            Opcode::ShortBinunicode | Opcode::Binunicode | Opcode::Binunicode8 => {}
+            Opcode::ShortBinunicode | Opcode::Binunicode | Opcode::Binunicode8 => {
+                crate::value::utf8(self.payload(op)?).ok()
+            }
             Opcode::Binget | Opcode::LongBinget => {
                 let index = usize::try_from(self.reader.next_get()?).ok()?;
-                let text = self.memo_text(index)?;
-                self.after_get()?;
-                return Some(text);
+                self.memo_text(index)
             }
-            _ => return None,
+            _ => None,
         }
-        let text = crate::value::utf8(self.payload(op)?).ok()?;
-        self.puts(Kept::Text(text))?;
-        Some(text)
+    }
+
+    /// Past the str or GET of one that `op` started, whose `text` was read.
+    #[inline(always)]
+    fn after_text(&mut self, op: Opcode, text: &'a str) -> Option<()> {
+        match op {
+            Opcode::Binget | Opcode::LongBinget => self.after_get(),
+            _ => self.puts(Kept::Text(text)),
+        }
     }
 
     /// Past a GET of an object already read.
@@ -477,11 +517,13 @@ impl<'a> SliceStream<'a> {
     /// or a LONG1 longer than 8 bytes).
     #[cold]
     fn number<T: Reconstruct>(&mut self, op: Opcode) -> Option<T> {
+        let start = self.reader.offset();
         self.reader.take_peeked();
         let atom = match op {
-            Opcode::Long1 => match Int::from_signed_le(self.reader.payload(op)?) {
-                Int::Small(int) => Atom::Int(int),
-                Int::Big(_) => return None,
+            // Beyond 64 bits: the general loader's.
+            Opcode::Long1 => match self.reader.payload(op).map(Int::from_signed_le) {
+                Some(Int::Small(int)) => Atom::Int(int),
+                _ => return self.piece_at(start),
             },
             _ => match self.reader.arg(op, &mut Budget::new(0)).ok()? {
                 Arg::Float(float) => Atom::Float(float),
@@ -489,15 +531,156 @@ impl<'a> SliceStream<'a> {
                 _ => return None,
             },
         };
-        self.atom(atom)
+        self.atom(atom, start)
     }
 
-    /// An atom read: `T`'s value of it (an atom memoized is never fetched here).
+    /// An atom read, which started at `start`: `T`'s value of it (an atom memoized is never
+    /// fetched here), or the object it starts handed to the general loader where `T` takes
+    /// no atom without a [`Tree`].
     #[inline]
-    fn atom<T: Reconstruct>(&mut self, atom: Atom) -> Option<T> {
-        let value = T::from_atom(atom)?.ok()?;
+    fn atom<T: Reconstruct>(&mut self, atom: Atom, start: u64) -> Option<T> {
+        let value = match T::from_atom(atom) {
+            Some(value) => value.ok()?,
+            None => return self.piece_at(start),
+        };
         self.puts(Kept::Other)?;
         Some(value)
+    }
+
+    /// Where an object read now starts, to go back to.
+    #[inline(always)]
+    fn before(&self) -> Before {
+        Before { offset: self.reader.offset(), budget: self.budget }
+    }
+
+    /// Back at `start`, where an object began whose reading charged nothing, taken as a
+    /// [`SliceStream::piece`]: an atom may be the first opcode of a larger object (a
+    /// tuple's first item), which only a look ahead tells.
+    #[cold]
+    fn piece_at<T: Reconstruct>(&mut self, start: u64) -> Option<T> {
+        let budget = self.budget;
+        self.piece_from(Before { offset: start, budget })
+    }
+
+    /// Back where an object started, before what reading it charged, taken as a
+    /// [`SliceStream::piece`]: a str may be the first opcode of a larger object (a
+    /// global's module name), which only a look ahead tells.
+    #[cold]
+    fn piece_from<T: Reconstruct>(&mut self, before: Before) -> Option<T> {
+        let tree = self.rewound_piece(before)?;
+        T::from_tree(tree).ok()
+    }
+
+    #[inline(never)]
+    fn rewound_piece(&mut self, before: Before) -> Option<Tree> {
+        if !self.reader.input().rewind(before.offset) {
+            return None;
+        }
+        self.budget = before.budget;
+        self.piece_tree()
+    }
+
+    /// One object of any shape, read by the general loader (a [`Piece`]) and given to `T`:
+    /// the fast path's answer to a type that does not read the shape here (a class
+    /// reduced its own way, a `Value`), so the pass goes on after it rather than the
+    /// general loader reading the pickle again from its start. It ends where
+    /// [`extent::object`] says.
+    ///
+    /// `None` where the object fetches something read before it that cannot be handed over
+    /// (what is neither a str nor a global, or an object built as a shared pointer, whose
+    /// identity the general loader would keep), where the general loader or `T` refuses
+    /// it, and at the first item of a tuple closed by TUPLE1 to TUPLE3: the stack effects
+    /// do not tell the item there from the tuple (`d 7 TUPLE2` is a tuple whose first
+    /// item is `d` and an object followed by `7`, then a TUPLE2 of the two, alike; BUILD
+    /// takes two objects and leaves one as TUPLE2 does). The general loader then decides
+    /// from the start.
+    #[cold]
+    fn piece<T: Reconstruct>(&mut self) -> Option<T> {
+        let tree = self.piece_tree()?;
+        T::from_tree(tree).ok()
+    }
+
+    /// [`SliceStream::piece`]'s tree, one copy for every `T`.
+    #[inline(never)]
+    fn piece_tree(&mut self) -> Option<Tree> {
+        self.within_depth()?;
+        let start = self.reader.offset();
+        if start == self.unmarked_tuple_at {
+            return None;
+        }
+        let extent = extent::object(&mut self.reader.clone(), &mut self.lookahead, self.memo.len())?;
+        // A first pass keeps no memo entries, so it does not know whether the object puts
+        // at an index put before, which CPython replaces (and MEMOIZE's index after it
+        // differs): a GET there stops it, as any GET does. A pass that keeps them leaves an
+        // index put twice to the general loader.
+        if extent.fetches && !self.keep {
+            self.fetches = true;
+            return None;
+        }
+        if self.keep && extent.put.iter().any(|&index| self.memo.get(index).is_some()) {
+            return None;
+        }
+        let seeds = extent.fetched_before.iter().map(|&index| Some((index, self.seed(index)?)));
+        let piece = Piece {
+            end: extent.end,
+            proto: self.reader.proto(),
+            budget: self.budget,
+            memo_len: self.memo.len(),
+            seeds: seeds.collect::<Option<_>>()?,
+            max_depth: self.max_depth - self.depth,
+        };
+        let mut source = SliceSource::new(self.data);
+        source.skip(start as usize);
+        let pieced = Loader::new(&mut source, self.options, &mut Hooks::default()).piece(piece).ok()?;
+        self.budget = pieced.budget;
+        for (index, global) in pieced.puts {
+            self.put_handed_back(index, global)?;
+        }
+        self.reader.input().skip((extent.end - start) as usize);
+        self.put = None;
+        Some(pieced.tree)
+    }
+
+    /// The memo entry a GET in an object handed to the general loader fetches from before
+    /// it, as the loader's object.
+    fn seed(&self, index: u64) -> Option<Obj> {
+        if self.built.contains_key(&usize::try_from(index).ok()?) {
+            return None;
+        }
+        let slot = *self.memo.get(index)?;
+        if slot.start == Slot::GLOBAL {
+            let (module, name) = self.globals.get(slot.len as usize)?;
+            return Some(Obj::Global(Box::new(Global::new(&**module, &**name))));
+        }
+        Some(Obj::Str(PyString::from(self.slot_text(slot)?)))
+    }
+
+    /// A memo entry put by an object the general loader read, as this path keeps one: a
+    /// global's names, a str's place in the data (where its opcode holds it as UTF-8), or
+    /// the marker of an object a GET here does not take.
+    fn put_handed_back(&mut self, index: u64, handed: HandedBack) -> Option<()> {
+        // An index put twice: left to the general loader.
+        if self.keep && self.memo.get(index).is_some() {
+            return None;
+        }
+        if let Some(key) = self.memo.put_at(index, self.max_memo).ok()? {
+            let slot = match handed {
+                HandedBack::Global(module, name) => self.global_slot(module, name),
+                HandedBack::Str(offset) => self.str_at(offset).map_or(Slot::OTHER, |text| self.slot(Kept::Text(text))),
+                HandedBack::Other => Slot::OTHER,
+            };
+            self.memo.fill(key, slot);
+        }
+        Some(())
+    }
+
+    /// The text of the str whose opcode is at `offset`, if the opcode holds it as UTF-8.
+    fn str_at(&self, offset: u64) -> Option<&'a str> {
+        let mut reader: Reader<'a> = OpReader::new(SliceSource::new(self.data), usize::MAX);
+        reader.input().skip(usize::try_from(offset).ok()?);
+        let op = Opcode::from_byte(reader.peek().ok()??)?;
+        reader.take_peeked();
+        crate::value::utf8(reader.payload(op)?).ok()
     }
 
     /// Opens a container of this shape: its opening opcode and its puts, one level deeper
@@ -719,18 +902,21 @@ impl<'a> SliceStream<'a> {
     }
 }
 
-impl<'a> Stream for SliceStream<'a> {
+impl<'a> Stream for SliceStream<'a, '_> {
     /// A number, bool, `None` or str, as `T` takes it: the default [`Reconstruct::stream`].
     /// Inlined into the loops over items, whose type is known there.
     #[inline(always)]
     fn scalar<T: Reconstruct>(&mut self) -> Option<T> {
+        let start = self.reader.offset();
         if let Some(int) = self.reader.next_small_int() {
-            return self.atom(Atom::Int(int));
+            return self.atom(Atom::Int(int), start);
         }
         if let Some(float) = self.reader.next_float() {
-            return self.atom(Atom::Float(float));
+            return self.atom(Atom::Float(float), start);
         }
         let op = Opcode::from_byte(self.peek()?)?;
+        // Past any FRAME.
+        let before = self.before();
         let atom = match op {
             Opcode::Binfloat | Opcode::Binint1 | Opcode::Binint2 | Opcode::Binint | Opcode::Long1 => {
                 return self.number(op)
@@ -738,10 +924,25 @@ impl<'a> Stream for SliceStream<'a> {
             Opcode::None => Atom::None,
             Opcode::Newtrue => Atom::Bool(true),
             Opcode::Newfalse => Atom::Bool(false),
-            _ => return T::from_text(self.text(op)?)?.ok(),
+            Opcode::ShortBinunicode
+            | Opcode::Binunicode
+            | Opcode::Binunicode8
+            | Opcode::Binget
+            | Opcode::LongBinget => {
+                // A GET of what is not a str (a global, say) charged nothing: the general
+                // loader's object, from the GET on.
+                let Some(text) = self.bare_text(op) else {
+                    return matches!(op, Opcode::Binget | Opcode::LongBinget).then(|| self.piece_at(before.offset))?;
+                };
+                // A `T` that takes no text: the object the str starts is the general loader's.
+                let Some(value) = T::from_text(text) else { return self.piece_from(before) };
+                self.after_text(op, text)?;
+                return value.ok();
+            }
+            _ => return self.piece(),
         };
         self.reader.take_peeked();
-        self.atom(atom)
+        self.atom(atom, before.offset)
     }
 
     /// A list, each item a `T`.
@@ -763,6 +964,9 @@ impl<'a> Stream for SliceStream<'a> {
         let marked = len > 3 || self.reader.proto() < 2;
         if marked && !self.eat(Opcode::Mark)? {
             return None;
+        }
+        if !marked {
+            self.unmarked_tuple_at = self.reader.offset();
         }
         self.object()?;
         self.depth += 1;
@@ -992,6 +1196,55 @@ mod tests {
         let dict = b"\x80\x04\x95\x10\x00\x00\x00\x00\x00\x00\x00]\x94}\x94\x8c\x01k\x94]\x94K\x01asa.";
         let map = std::collections::HashMap::from([("k".to_owned(), vec![1i64])]);
         assert_eq!(typed::<Vec<std::collections::HashMap<String, Vec<i64>>>>(dict), Some(vec![map]));
+    }
+
+    /// What the general loader, from a reader, makes of `bytes`.
+    fn general<T: crate::Reconstruct>(bytes: &[u8]) -> T {
+        crate::Unpickler::new(bytes).load().unwrap()
+    }
+
+    /// Objects whose shape this path does not read (reductions, for a `Value`, a big int)
+    /// are read by the general loader where they are, and the pass goes on after them;
+    /// what they fetch from before them is handed over, and what they put is known after.
+    #[test]
+    fn hands_objects_of_other_shapes_to_the_general_loader_and_goes_on() {
+        use num_bigint::BigInt;
+        // pickle.dumps([1, OrderedDict(a=1), 'x'], 4): a reduction among atoms.
+        let reduced = b"\x80\x04\x953\x00\x00\x00\x00\x00\x00\x00]\x94(K\x01\x8c\x0bcollections\x94\x8c\x0bOrderedDict\x94\x93\x94)R\x94\x8c\x01a\x94K\x01s\x8c\x01x\x94e.";
+        let items = typed::<Vec<Value>>(reduced).expect("read here");
+        assert_eq!(items, general::<Vec<Value>>(reduced));
+        assert_eq!(items.len(), 3);
+        // pickle.dumps([s, {'k': s}], 2), s = 'shared': the dict fetches the str read here.
+        let fetching = b"\x80\x02]q\x00(X\x06\x00\x00\x00sharedq\x01}q\x02X\x01\x00\x00\x00kq\x03h\x01se.";
+        assert_eq!(typed::<Vec<Value>>(fetching).expect("read here"), general::<Vec<Value>>(fetching));
+        // pickle.dumps([2**70, 3], 2): an int beyond 64 bits.
+        let big = b"\x80\x02]q\x00(\x8a\t\x00\x00\x00\x00\x00\x00\x00\x00@K\x03e.";
+        let ints = typed::<Vec<BigInt>>(big).expect("read here");
+        assert_eq!(ints, [BigInt::from(2).pow(70), BigInt::from(3)]);
+        // pickle.dumps((7, {'a': [1, 2]}), 4): the second item of a tuple.
+        let pair = b"\x80\x04\x95\x14\x00\x00\x00\x00\x00\x00\x00K\x07}\x94\x8c\x01a\x94]\x94(K\x01K\x02es\x86\x94.";
+        let (seven, dict) = typed::<(i64, Value)>(pair).expect("read here");
+        assert_eq!((seven, dict), general::<(i64, Value)>(pair));
+        // pickle.dumps(((1, 2), 7), 4): the first item of a tuple, which the stack effects
+        // do not tell from the tuple, is left to the general loader.
+        let nested = b"\x80\x04\x95\x0b\x00\x00\x00\x00\x00\x00\x00K\x01K\x02\x86\x94K\x07\x86\x94.";
+        assert!(typed::<(Value, i64)>(nested).is_none());
+        let (first, seven) = crate::loads::<(Value, i64)>(nested).unwrap();
+        assert_eq!((first, seven), (Value::Tuple(vec![Value::Int(1), Value::Int(2)]), 7));
+        // pickle.dumps([OrderedDict(a=1), OrderedDict(b=2)], 2): the second fetches the
+        // class the first put, inside the general loader's object.
+        let classes = b"\x80\x02]q\x00(ccollections\nOrderedDict\nq\x01)Rq\x02X\x01\x00\x00\x00aq\x03K\x01sh\x01)Rq\x04X\x01\x00\x00\x00bq\x05K\x02se.";
+        assert_eq!(typed::<Vec<Value>>(classes).expect("read here"), general::<Vec<Value>>(classes));
+        // Found by fuzzing: the object's MEMOIZE puts again at index 1, which a list before
+        // it put (CPython replaces the entry, and the memo's length, where MEMOIZE puts next,
+        // stays), and a GET of 1 follows.
+        let again = b"](]q\x01(K\x01M\x00\x01\x94\x94(K\x01K\x02t\x94h\x01tq\x02e.";
+        assert_eq!(crate::loads::<Vec<Value>>(again).unwrap(), general::<Vec<Value>>(again));
+        // pickle.dumps([x, {'k': x}], 2), x = [1]: a list one object put and a later one
+        // fetches is not handed over (its identity is the general loader's).
+        let again = b"\x80\x02]q\x00(]q\x01K\x01a}q\x02X\x01\x00\x00\x00kq\x03h\x01se.";
+        assert!(typed::<Vec<Value>>(again).is_none());
+        assert_eq!(crate::loads::<Vec<Value>>(again).unwrap(), general::<Vec<Value>>(again));
     }
 
     #[test]
