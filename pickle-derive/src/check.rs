@@ -607,16 +607,9 @@ fn check_field<'a>(
                 field_error = true;
                 continue;
             };
-            if role == Role::Slot && *protocols.start() < 2 && lowest < 2 {
+            if role == Role::Slot && lowest < 2 {
                 field_error = true;
-                errors.push(
-                    Error::custom(
-                        "`__slots__` cannot be pickled below protocol 2 (CPython refuses it): put `slots` on the type \
-                         (its fields are then slots, and protocols 0 and 1 are refused as CPython refuses them), and \
-                         give `state` to the fields the instance's `__dict__` holds",
-                    )
-                    .with_span(&range.span()),
-                );
+                errors.push(slot_without_slots(&shown).with_span(&range.span()));
                 continue;
             }
             if newobj_without_state && matches!(role, Role::Arg | Role::Kwarg) && *protocols.start() < 2 && lowest < 2 {
@@ -708,6 +701,20 @@ fn check_field<'a>(
     // The binding carries the field type's span, so a trait error on it points at the field.
     let binding = format_ident!("__field{}", index, span = f.ty.span());
     FieldModel { field: f, binding, member, py_name, roles }
+}
+
+/// A `slot` field on a type without `slots`. A class with `__slots__` (and no `__getstate__`)
+/// cannot be pickled below protocol 2, at any range: CPython refuses it, and a dict state
+/// written there instead loads into an object whose slot is unset. The fix CPython agrees
+/// with is `slots` on the type, written out.
+fn slot_without_slots(field: &str) -> Error {
+    Error::custom(format!(
+        "field `{field}` is a slot, and a class with `__slots__` cannot be pickled below protocol 2 (CPython \
+         refuses it; a `state` role there instead loads into an object whose slot is unset): put `slots` on the \
+         type, as in `#[pickle(module = \"pkg.mod\", slots)]`, which makes every field a slot and refuses \
+         protocols 0 and 1 as CPython does, then mark the fields the instance's `__dict__` holds \
+         `#[pickle(state)]`"
+    ))
 }
 
 /// The first run of protocols without a role.
