@@ -33,6 +33,10 @@ pub struct Container {
     /// `state_setter = "pkg.mod.func"`: called as `func(obj, state)` instead of BUILD.
     #[darling(default)]
     pub state_setter: Option<SpannedValue<String>>,
+    /// `base = "tuple"`, `"list"` or `"dict"`: the builtin the class derives from, the `base`
+    /// of `copyreg._reconstructor(cls, base, state)` below protocol 2.
+    #[darling(default)]
+    pub base: Option<SpannedValue<String>>,
     /// `args = <expr>`: the whole argument tuple, an expression that may use `self`.
     #[darling(default)]
     pub args: Option<syn::Expr>,

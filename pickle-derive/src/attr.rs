@@ -85,6 +85,43 @@ impl Role {
     }
 }
 
+/// The builtin a class derives from: what `copyreg._reconstructor(cls, base, state)` names
+/// below protocol 2, where `object.__reduce_ex__` keeps the builtin's data in `state`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Base {
+    /// A plain class: `_reconstructor(cls, object, None)`.
+    Object,
+    /// A namedtuple or tuple subclass: the `arg` fields are the tuple.
+    Tuple,
+    /// A list subclass: the `list_items` field is the list.
+    List,
+    /// A dict subclass: the `dict_items` field is the dict.
+    Dict,
+}
+
+impl Base {
+    /// The base `base = "..."` names, if it is one the derive knows.
+    pub fn named(name: &str) -> Option<Base> {
+        match name {
+            "object" => Some(Base::Object),
+            "tuple" => Some(Base::Tuple),
+            "list" => Some(Base::List),
+            "dict" => Some(Base::Dict),
+            _ => None,
+        }
+    }
+
+    /// Its name in `builtins`.
+    pub fn python_name(self) -> &'static str {
+        match self {
+            Base::Object => "object",
+            Base::Tuple => "tuple",
+            Base::List => "list",
+            Base::Dict => "dict",
+        }
+    }
+}
+
 /// Why a Python name is not one, if it is not: `module = "pkg.mod"`, `name = "Outer.Inner"`.
 pub fn dotted_name_problem(name: &str) -> Option<&'static str> {
     if name.is_empty() {

@@ -58,15 +58,67 @@ impl Sequence for Args<'_> {
     }
 }
 
+/// The items of a `list_items` field as one list: the base state of a list subclass, which
+/// `copyreg._reconstructor(cls, list, [items])` takes below protocol 2.
+pub struct BaseList<'a>(Vec<Arg<'a>>);
+
+/// The items of a `list_items` field, gathered for [`BaseList`].
+pub fn base_list<'a>(items: Box<dyn Iterator<Item = Arg<'a>> + 'a>) -> BaseList<'a> {
+    BaseList(items.collect())
+}
+
+impl Reduce for BaseList<'_> {
+    fn reduce_ex(&self, _: u8) -> Result<Reduction<'_>> {
+        Ok(Reduction::Builtin(Builtin::List(self)))
+    }
+}
+
+impl Sequence for BaseList<'_> {
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+    fn get(&self, index: usize) -> Option<&dyn Reduce> {
+        self.0.get(index).map(|a| a.get() as &dyn Reduce)
+    }
+    fn save_items(&self, sink: &mut ItemSink<'_, '_>) -> Result<()> {
+        sink.save_all(self.0.iter().map(|a| a.get() as &dyn Reduce))
+    }
+}
+
+/// The pairs of a `dict_items` field as one dict: the base state of a dict subclass, which
+/// `copyreg._reconstructor(cls, dict, {pairs})` takes below protocol 2.
+pub struct BaseDict<'a>(Vec<(Arg<'a>, Arg<'a>)>);
+
+/// The pairs of a `dict_items` field, gathered for [`BaseDict`].
+pub fn base_dict<'a>(pairs: Box<dyn Iterator<Item = (Arg<'a>, Arg<'a>)> + 'a>) -> BaseDict<'a> {
+    BaseDict(pairs.collect())
+}
+
+impl Reduce for BaseDict<'_> {
+    fn reduce_ex(&self, _: u8) -> Result<Reduction<'_>> {
+        Ok(Reduction::Builtin(Builtin::Dict(self)))
+    }
+}
+
+impl crate::reduce::Mapping for BaseDict<'_> {
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+    fn save_pairs(&self, sink: &mut crate::ser::PairSink<'_, '_>) -> Result<()> {
+        sink.save_all(self.0.iter().map(|(k, v)| (k.get() as &dyn Reduce, v.get() as &dyn Reduce)))
+    }
+}
+
 /// `copyreg.__newobj__`, `copyreg.__newobj_ex__`, `copyreg._reconstructor`, `builtins.object`.
 pub fn copyreg(name: &'static str) -> GlobalName<'static> {
     GlobalName::new("copyreg", name)
 }
 
 /// The state of a reduction: the attribute dict, or `(dict or None, slots)` with slots.
-/// With `none_when_empty`, an empty dict (and no slots) is no state at all, as
-/// `object.__getstate__` returns None for an empty `__dict__`.
+/// With `none_when_empty`, an empty dict (and no slots) is no state at all and an empty
+/// slots dict is no slots, as `object.__getstate__` returns them.
 pub fn state<'a>(dict: Attrs<'a>, slots: Option<Attrs<'a>>, none_when_empty: bool) -> Option<Arg<'a>> {
+    let slots = slots.filter(|s| !(none_when_empty && s.is_empty()));
     match slots {
         Some(slots) => {
             let dict = if dict.is_empty() { None } else { Some(dict) };

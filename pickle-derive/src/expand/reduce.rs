@@ -6,7 +6,7 @@ use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
 
 use super::with_bounds;
-use crate::attr::Role;
+use crate::attr::{Base, Role};
 use crate::check::{Case, Class, ClassKind, FieldModel, Model, Shape};
 
 pub fn reduce(model: &Model<'_>) -> TokenStream {
@@ -252,6 +252,34 @@ fn attrs(fields: Vec<&FieldModel<'_>>) -> TokenStream {
     quote!(__pickle::Attrs::with_capacity(#n) #(#pushes)*)
 }
 
+/// `copyreg._reconstructor(cls, base, state)`, `object.__reduce_ex__`'s call below protocol
+/// 2: the base's state is `None` for `object`, else the builtin's data (`base(self)`).
+fn reconstructor_call(class: &Class<'_>, protocol: u8, arg_exprs: &[TokenStream]) -> TokenStream {
+    let name = class_name(class);
+    let base = class.base.python_name();
+    let base_state = match class.base {
+        Base::Object => quote!(::core::option::Option::None::<i32>),
+        Base::Tuple => quote!(__pickle::__private::Args(::std::vec![#(#arg_exprs),*])),
+        Base::List => items_of(class, protocol, Role::ListItems, quote!(base_list), quote!(list_items)),
+        Base::Dict => items_of(class, protocol, Role::DictItems, quote!(base_dict), quote!(dict_items)),
+    };
+    quote! {
+        __pickle::Call::new(
+            __pickle::__private::copyreg("_reconstructor"),
+            (#name, __pickle::GlobalName::new("builtins", #base), #base_state),
+        )
+    }
+}
+
+/// The items (or pairs) of the field with `role` at `protocol`, gathered as one builtin.
+fn items_of(class: &Class<'_>, protocol: u8, role: Role, gather: TokenStream, iterate: TokenStream) -> TokenStream {
+    let Some(f) = class.fields_with(protocol, role).next() else {
+        return quote!(::core::option::Option::None::<i32>);
+    };
+    let binding = &f.binding;
+    quote_spanned!(f.field.ty.span()=> __pickle::__private::#gather(__pickle::__private::#iterate(#binding)))
+}
+
 /// The reduction at protocols where the fields' roles are those of `protocol`.
 fn segment_call(class: &Class<'_>, protocol: u8) -> TokenStream {
     let name = class_name(class);
@@ -267,12 +295,7 @@ fn segment_call(class: &Class<'_>, protocol: u8) -> TokenStream {
             quote!(__pickle::Call::new(__pickle::GlobalName::new(#module, #function), #args_tuple))
         }
         // Below protocol 2, object.__reduce_ex__ ignores __getnewargs__: _reconstructor.
-        _ if class.newobj && protocol < 2 => quote! {
-            __pickle::Call::new(
-                __pickle::__private::copyreg("_reconstructor"),
-                (#name, __pickle::GlobalName::new("builtins", "object"), ::core::option::Option::None::<i32>),
-            )
-        },
+        _ if class.newobj && protocol < 2 => reconstructor_call(class, protocol, &arg_exprs),
         _ if class.newobj && !kwargs.is_empty() => {
             let kwargs = attrs(kwargs);
             quote! {
@@ -290,16 +313,14 @@ fn segment_call(class: &Class<'_>, protocol: u8) -> TokenStream {
         },
         _ if class.custom_call => quote!(__pickle::Call::new(#name, #args_tuple)),
         // No arguments: object.__reduce_ex__'s shape for a plain class.
-        _ if protocol < 2 => quote! {
-            __pickle::Call::new(
-                __pickle::__private::copyreg("_reconstructor"),
-                (#name, __pickle::GlobalName::new("builtins", "object"), ::core::option::Option::None::<i32>),
-            )
-        },
+        _ if protocol < 2 => reconstructor_call(class, protocol, &arg_exprs),
         _ => quote!(__pickle::Call::new(__pickle::__private::copyreg("__newobj__"), (#name,))),
     };
     let state_fields: Vec<&FieldModel<'_>> = class.fields_with(protocol, Role::State).collect();
     let slot_fields: Vec<&FieldModel<'_>> = class.fields_with(protocol, Role::Slot).collect();
+    // `object.__reduce_ex__` writes no state for an empty `__dict__`; a class's own
+    // `__reduce__` writes what it returns.
+    let object_state = class.newobj || !class.custom_call;
     let state = if let Some(expr) = class.state_expr {
         quote!(let __call = __call.state(__pickle::__private::owned(#expr));)
     } else if !state_fields.is_empty() || !slot_fields.is_empty() {
@@ -311,7 +332,7 @@ fn segment_call(class: &Class<'_>, protocol: u8) -> TokenStream {
             quote!(::core::option::Option::Some(#slots))
         };
         quote! {
-            let __call = match __pickle::__private::state(#dict, #slots, false) {
+            let __call = match __pickle::__private::state(#dict, #slots, #object_state) {
                 ::core::option::Option::Some(__state) => __call.state(__state),
                 ::core::option::Option::None => __call,
             };
@@ -319,12 +340,14 @@ fn segment_call(class: &Class<'_>, protocol: u8) -> TokenStream {
     } else {
         quote!()
     };
-    let items = class.fields_with(protocol, Role::ListItems).map(|f| {
+    // Below protocol 2 a list or dict base holds the items: nothing is appended after.
+    let in_base = |base: Base| protocol < 2 && class.base == base;
+    let items = class.fields_with(protocol, Role::ListItems).filter(|_| !in_base(Base::List)).map(|f| {
         let binding = &f.binding;
         let span = f.field.ty.span();
         quote_spanned!(span=> let __call = __call.list_items(__pickle::__private::list_items(#binding));)
     });
-    let pairs = class.fields_with(protocol, Role::DictItems).map(|f| {
+    let pairs = class.fields_with(protocol, Role::DictItems).filter(|_| !in_base(Base::Dict)).map(|f| {
         let binding = &f.binding;
         let span = f.field.ty.span();
         quote_spanned!(span=> let __call = __call.dict_items(__pickle::__private::dict_items(#binding));)

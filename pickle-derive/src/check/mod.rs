@@ -8,8 +8,10 @@ use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote};
 use syn::spanned::Spanned;
 
+mod base;
+
 use crate::ast::{Container, Field, Variant};
-use crate::attr::{dotted_name_problem, Role, HIGHEST_PROTOCOL};
+use crate::attr::{dotted_name_problem, Base, Role, HIGHEST_PROTOCOL};
 
 /// Which derive is checking: some attributes only make sense one way.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -46,6 +48,8 @@ pub struct Class<'a> {
     pub name: String,
     pub kind: ClassKind,
     pub newobj: bool,
+    /// `base = "..."`: the builtin named by `copyreg._reconstructor` below protocol 2.
+    pub base: Base,
     pub state_setter: Option<(String, String)>,
     pub args_expr: Option<&'a syn::Expr>,
     pub state_expr: Option<&'a syn::Expr>,
@@ -117,6 +121,7 @@ pub fn check(input: &Container, side: Side) -> darling::Result<Model<'_>> {
                     global: input.global.as_ref(),
                     reconstructor: input.reconstructor.as_ref(),
                     state_setter: input.state_setter.as_ref(),
+                    base: input.base.as_ref(),
                     newobj: input.newobj.is_present(),
                     slots: input.slots.is_present(),
                     args: input.args.as_ref(),
@@ -194,7 +199,7 @@ fn check_enum_level(errors: &mut darling::error::Accumulator, input: &Container)
             .with_span(&constructor.span()),
         );
     }
-    let struct_only: [(&str, Option<Span>); 7] = [
+    let struct_only: [(&str, Option<Span>); 8] = [
         ("dict", input.dict.is_present().then(|| input.dict.span())),
         ("global", input.global.as_ref().map(|g| g.span())),
         ("reconstructor", input.reconstructor.as_ref().map(|g| g.span())),
@@ -202,6 +207,7 @@ fn check_enum_level(errors: &mut darling::error::Accumulator, input: &Container)
         ("newobj", input.newobj.is_present().then(|| input.newobj.span())),
         ("slots", input.slots.is_present().then(|| input.slots.span())),
         ("args", input.args.as_ref().map(|a| a.span())),
+        ("base", input.base.as_ref().map(|b| b.span())),
     ];
     for (what, span) in struct_only {
         if let Some(span) = span {
@@ -229,6 +235,7 @@ struct ClassAttrs<'a> {
     global: Option<&'a SpannedValue<String>>,
     reconstructor: Option<&'a SpannedValue<String>>,
     state_setter: Option<&'a SpannedValue<String>>,
+    base: Option<&'a SpannedValue<String>>,
     newobj: bool,
     slots: bool,
     args: Option<&'a syn::Expr>,
@@ -294,6 +301,7 @@ fn check_variant<'a>(
             global: None,
             reconstructor: v.reconstructor.as_ref(),
             state_setter: v.state_setter.as_ref(),
+            base: None,
             newobj: v.newobj.is_present(),
             slots: v.slots.is_present(),
             args: None,
@@ -390,6 +398,7 @@ fn check_class<'a>(
     if attrs.dict.is_some() {
         check_dict(errors, &attrs, fields);
     }
+    let base = base::checked_base(errors, &attrs);
     let args_arity = if attrs.side == Side::Load { check_load_side(errors, &attrs) } else { None };
     let lowest = if attrs.slots { 2 } else { 0 };
     let tuple_struct = fields.style == ast::Style::Tuple;
@@ -399,7 +408,7 @@ fn check_class<'a>(
         None
     } else if attrs.slots {
         Some(Role::Slot)
-    } else if tuple_struct {
+    } else if tuple_struct || base == Base::Tuple {
         Some(Role::Arg)
     } else {
         Some(Role::State)
@@ -413,7 +422,8 @@ fn check_class<'a>(
                 default_role,
                 lowest,
                 global: attrs.global.is_some(),
-                newobj_without_state: attrs.newobj && attrs.state.is_none(),
+                // A tuple base keeps the arguments below 2: they are its items.
+                newobj_without_state: attrs.newobj && attrs.state.is_none() && base != Base::Tuple,
             };
             check_field(errors, f, i, rules)
         })
@@ -430,12 +440,14 @@ fn check_class<'a>(
     };
     let custom_call = attrs.args.is_some()
         || models.iter().any(|f| f.roles.iter().any(|r| matches!(r, Some(Role::Arg | Role::Kwarg))));
+    base::check_base_fields(errors, &attrs, base, custom_call, &models);
     let class = Class {
         custom_call,
         module: attrs.module.unwrap_or_default(),
         name: name?,
         kind,
         newobj: attrs.newobj,
+        base,
         state_setter,
         args_expr: attrs.args,
         state_expr: attrs.state,
@@ -618,7 +630,8 @@ fn check_field<'a>(
                     Error::custom(format!(
                         "with `newobj`, protocols 0 and 1 pickle the object as `object.__reduce_ex__` does, without \
                          arguments, so this field would be lost there: write `{}(since = 2)` and `state(until = 1)`, \
-                         or give the whole state with `state = ...`",
+                         give the whole state with `state = ...`, or, for a namedtuple, add `base = \"tuple\"`, \
+                         which keeps the arguments in the tuple",
                         role.attribute()
                     ))
                     .with_span(&range.span()),
@@ -662,7 +675,8 @@ fn check_field<'a>(
                     "with `newobj`, protocols 0 and 1 pickle the object as `object.__reduce_ex__` does, without \
                      arguments, so field `{shown}` would be lost there: give it \
                      `#[pickle(arg(since = 2), state(until = 1), rename = \"attr\")]` with the attribute Python keeps \
-                     it in, or give the whole state with `state = ...`"
+                     it in, give the whole state with `state = ...`, or, for a namedtuple, add \
+                     `base = \"tuple\"`, which keeps them in the tuple"
                 ))
                 .with_span(&field_span(f)),
             );
