@@ -27,6 +27,28 @@ class Bare(list):
 
 class Registry(dict):
     """A dict subclass with an attribute of its own."""
+
+class Money:
+    """Reduced to a classmethod: CPython writes `getattr(Money, 'from_cents')`."""
+    def __init__(self, cents):
+        self.cents = cents
+    @classmethod
+    def from_cents(cls, cents):
+        return cls(cents)
+    def __reduce__(self):
+        return (Money.from_cents, (self.cents,))
+    def __eq__(self, other):
+        return type(other) is Money and other.cents == self.cents
+
+class Price:
+    """Reduced to a staticmethod: a function whose qualname is `Price.make`."""
+    def __init__(self, cents):
+        self.cents = cents
+    @staticmethod
+    def make(cents):
+        return Price(cents)
+    def __reduce__(self):
+        return (Price.make, (self.cents,))
 ''', m.__dict__)
 "#;
 
@@ -68,6 +90,32 @@ struct Registry {
     #[pickle(dict_items)]
     entries: BTreeMap<String, i64>,
     label: String,
+}
+
+/// `Money`, whose `__reduce__` returns `(Money.from_cents, (cents,))`.
+#[derive(Reduce, Reconstruct, Debug, PartialEq)]
+#[pickle(module = "classes_mod", classmethod = "from_cents")]
+struct Money {
+    #[pickle(arg)]
+    cents: i64,
+}
+
+/// `Price`, whose `__reduce__` returns `(Price.make, (cents,))`, a staticmethod: the module
+/// and the qualname are told apart by the colon.
+#[derive(Reduce, Reconstruct, Debug, PartialEq)]
+#[pickle(module = "classes_mod", reconstructor = "classes_mod:Price.make")]
+struct Price {
+    #[pickle(arg)]
+    cents: i64,
+}
+
+/// `Money` as it was written before `classmethod`: the path split at its last dot, into a
+/// module `classes_mod.Money` that does not exist.
+#[derive(Reduce, Debug)]
+#[pickle(module = "classes_mod", name = "Money", reconstructor = "classes_mod.Money.from_cents")]
+struct MoneySplitWrong {
+    #[pickle(arg)]
+    cents: i64,
 }
 
 fn coord() -> Coord {
@@ -123,4 +171,36 @@ fn builtin_bases_load_what_cpython_writes() {
     check_loads("list subclass", TAGS, &tags());
     check_loads("list subclass without attributes", "Bare([1, 2])", &Bare { items: vec![1, 2] });
     check_loads("dict subclass", REGISTRY, &registry());
+}
+
+#[test]
+fn class_attributes_as_callables_pickle_and_load_as_in_cpython() {
+    if !python_available("class_attributes_as_callables_pickle_and_load_as_in_cpython") {
+        return;
+    }
+    let money = Money { cents: 250 };
+    let two = vec![Money { cents: 1 }, Money { cents: 2 }];
+    let price = Price { cents: 99 };
+    let prices = vec![Price { cents: 1 }, Price { cents: 2 }];
+    assert_same_pickles(&[
+        Case::with_python("classmethod", py("Money(250)"), &money),
+        Case::with_python("two classmethod calls", py("[Money(1), Money(2)]"), &two),
+        Case::with_python("staticmethod", py("Price(99)"), &price),
+        Case::with_python("two staticmethod calls", py("[Price(1), Price(2)]"), &prices),
+    ]);
+    check_loads("classmethod", "Money(250)", &money);
+    check_loads("two classmethod calls", "[Money(1), Money(2)]", &two);
+    check_loads("staticmethod", "Price(99)", &price);
+}
+
+#[test]
+fn a_callable_split_in_the_wrong_place_is_told_apart_on_load() {
+    for protocol in 0..=5 {
+        let bytes = dumps(&MoneySplitWrong { cents: 1 }, protocol).unwrap();
+        let error = loads::<Money>(&bytes).unwrap_err().to_string();
+        assert!(
+            error.contains("`classes_mod:Money.from_cents`") && error.contains("`classes_mod.Money:from_cents`"),
+            "protocol {protocol}: {error}"
+        );
+    }
 }

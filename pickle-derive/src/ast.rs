@@ -24,6 +24,10 @@ pub struct Container {
     /// `reconstructor = "pkg.mod.func"`: the callable is this function, not the class.
     #[darling(default)]
     pub reconstructor: Option<SpannedValue<String>>,
+    /// `classmethod = "from_cents"`: the callable is a classmethod, `cls.from_cents`, written
+    /// as CPython writes a bound method: `getattr(cls, 'from_cents')`.
+    #[darling(default)]
+    pub classmethod: Option<SpannedValue<String>>,
     /// `newobj`: like `__getnewargs(_ex)__`: from protocol 2 the args go to `cls.__new__`.
     #[darling(default)]
     pub newobj: Flag,

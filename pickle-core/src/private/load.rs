@@ -55,14 +55,26 @@ pub fn is_class(node: Node<'_>, module: &str, name: &str) -> bool {
     node.instance().is_some_and(|i| i.is(module, name))
 }
 
+/// The error for an object that is not an instance of `module.name`. When the two names read
+/// as the same dotted text (`m.Money.from_cents` split after `m` or after `Money`), both are
+/// written `module:qualname`, as `pkgutil.resolve_name` reads them, so they differ.
+fn class_mismatch(node: Node<'_>, module: &str, name: &str, ty: &str) -> Error {
+    let found = node.instance().and_then(|i| i.class());
+    match found {
+        Some(g) if format!("{}.{}", g.module, g.name) == format!("{module}.{name}") => {
+            let found = format!("`{}:{}`", g.module, g.name);
+            node.mismatch_found(format_args!("`{module}:{name}` for `{ty}`"), found)
+        }
+        _ => node.mismatch(format_args!("`{module}.{name}` for `{ty}`")),
+    }
+}
+
 impl<'a> Fields<'a> {
     /// The instance `node` must be: of the class `module.name`, or built by the function
     /// `module.name` (a custom reconstructor).
     pub fn of_class(node: Node<'a>, module: &str, name: &str, ty: &'static str) -> Result<Fields<'a>> {
-        let instance = node
-            .instance()
-            .filter(|i| i.is(module, name))
-            .ok_or_else(|| node.mismatch(format_args!("`{module}.{name}` for `{ty}`")))?;
+        let instance =
+            node.instance().filter(|i| i.is(module, name)).ok_or_else(|| class_mismatch(node, module, name, ty))?;
         if instance.has_custom_state() {
             let found = instance.state().map(|s| s.describe()).unwrap_or_default();
             return Err(node.error(format_args!(

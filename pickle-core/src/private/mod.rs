@@ -109,6 +109,25 @@ impl crate::reduce::Mapping for BaseDict<'_> {
     }
 }
 
+/// A classmethod as a callable: the bound method `cls.name`, which CPython pickles as
+/// `getattr(cls, 'name')` at every protocol (`method.__reduce__`).
+pub struct ClassAttribute {
+    class: GlobalName<'static>,
+    name: &'static str,
+}
+
+/// The classmethod `name` of `class` (module and qualname), as a callable.
+pub fn class_attribute(module: &'static str, class: &'static str, name: &'static str) -> Arg<'static> {
+    Arg::owned(ClassAttribute { class: GlobalName::new(module, class), name })
+}
+
+impl Reduce for ClassAttribute {
+    fn reduce_ex(&self, _: u8) -> Result<Reduction<'_>> {
+        let class = GlobalName::new(&*self.class.module, &*self.class.name);
+        Ok(crate::Call::new(GlobalName::new("builtins", "getattr"), (class, StaticName(self.name))).into())
+    }
+}
+
 /// `copyreg.__newobj__`, `copyreg.__newobj_ex__`, `copyreg._reconstructor`, `builtins.object`.
 pub fn copyreg(name: &'static str) -> GlobalName<'static> {
     GlobalName::new("copyreg", name)

@@ -360,6 +360,11 @@ impl<'a> Node<'a> {
         self.at(Error::new(ErrorKind::Mismatch { expected: expected.to_string(), found: self.describe() }))
     }
 
+    /// [`mismatch`](Node::mismatch) with what was found said by the caller.
+    pub(crate) fn mismatch_found(&self, expected: impl fmt::Display, found: String) -> Error {
+        self.at(Error::new(ErrorKind::Mismatch { expected: expected.to_string(), found }))
+    }
+
     /// An error about this node, such as a missing attribute.
     pub fn error(&self, message: impl fmt::Display) -> Error {
         self.at(Error::new(ErrorKind::Reconstruct(message.to_string())))

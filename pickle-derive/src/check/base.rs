@@ -51,6 +51,7 @@ fn conflicts(attrs: &ClassAttrs<'_>) -> Vec<(&'static str, &'static str)> {
         ("global", attrs.global.is_some(), "the value is a name"),
         ("dict", attrs.dict.is_some(), "the value is a plain dict"),
         ("reconstructor", attrs.reconstructor.is_some(), "a function of yours makes the object"),
+        ("classmethod", attrs.classmethod.is_some(), "a classmethod makes the object"),
         ("args", attrs.args.is_some(), "the class's own `__reduce__` names the call"),
         ("slots", attrs.slots, "the class is refused below protocol 2"),
     ];

@@ -73,12 +73,29 @@ pub struct Class<'a> {
 pub enum ClassKind {
     /// `cls(*args)`, or `object.__reduce_ex__`'s shape when there are no args.
     Class,
-    /// `reconstructor = "pkg.mod.func"`.
-    Reconstructor(String, String),
+    /// `reconstructor = "pkg.mod.func"` or `classmethod = "from_cents"`.
+    Reconstructor(Callable),
     /// `global = "SPAM"`: the value is a global name.
     Global(String, String),
     /// `dict`: the value is a plain dict of its fields.
     Dict,
+}
+
+/// A callable other than the class: a function, or a classmethod.
+pub struct Callable {
+    pub module: String,
+    /// The qualname in the module: `func`, `Money.make`, `Money.from_cents`.
+    pub qualname: String,
+    /// A classmethod: a bound method, which CPython writes as `getattr(cls, name)` at every
+    /// protocol (a function with a dotted qualname is STACK_GLOBAL from protocol 4).
+    pub bound_method: bool,
+}
+
+impl Callable {
+    /// The class and method of a bound method: `Money` and `from_cents`.
+    pub fn class_and_method(&self) -> (&str, &str) {
+        self.qualname.rsplit_once('.').unwrap_or(("", &self.qualname))
+    }
 }
 
 pub struct FieldModel<'a> {
@@ -120,6 +137,7 @@ pub fn check(input: &Container, side: Side) -> darling::Result<Model<'_>> {
                     name: input.name.as_ref(),
                     global: input.global.as_ref(),
                     reconstructor: input.reconstructor.as_ref(),
+                    classmethod: input.classmethod.as_ref(),
                     state_setter: input.state_setter.as_ref(),
                     base: input.base.as_ref(),
                     newobj: input.newobj.is_present(),
@@ -199,7 +217,7 @@ fn check_enum_level(errors: &mut darling::error::Accumulator, input: &Container)
             .with_span(&constructor.span()),
         );
     }
-    let struct_only: [(&str, Option<Span>); 8] = [
+    let struct_only: [(&str, Option<Span>); 9] = [
         ("dict", input.dict.is_present().then(|| input.dict.span())),
         ("global", input.global.as_ref().map(|g| g.span())),
         ("reconstructor", input.reconstructor.as_ref().map(|g| g.span())),
@@ -208,6 +226,7 @@ fn check_enum_level(errors: &mut darling::error::Accumulator, input: &Container)
         ("slots", input.slots.is_present().then(|| input.slots.span())),
         ("args", input.args.as_ref().map(|a| a.span())),
         ("base", input.base.as_ref().map(|b| b.span())),
+        ("classmethod", input.classmethod.as_ref().map(|c| c.span())),
     ];
     for (what, span) in struct_only {
         if let Some(span) = span {
@@ -234,6 +253,7 @@ struct ClassAttrs<'a> {
     name: Option<&'a SpannedValue<String>>,
     global: Option<&'a SpannedValue<String>>,
     reconstructor: Option<&'a SpannedValue<String>>,
+    classmethod: Option<&'a SpannedValue<String>>,
     state_setter: Option<&'a SpannedValue<String>>,
     base: Option<&'a SpannedValue<String>>,
     newobj: bool,
@@ -300,6 +320,7 @@ fn check_variant<'a>(
             name: v.name.as_ref(),
             global: None,
             reconstructor: v.reconstructor.as_ref(),
+            classmethod: None,
             state_setter: v.state_setter.as_ref(),
             base: None,
             newobj: v.newobj.is_present(),
@@ -331,8 +352,15 @@ fn checked_name(value: &SpannedValue<String>, what: &str) -> darling::Result<Str
     }
 }
 
-/// A checked `pkg.mod.func` split into module and name.
+/// A checked `pkg.mod.func` split into module and name; `pkg.mod:Class.func` (the form of
+/// `pkgutil.resolve_name`) splits at the colon, for a qualname with dots.
 fn checked_path(value: &SpannedValue<String>, what: &str) -> darling::Result<(String, String)> {
+    if let Some((module, qualname)) = value.split_once(':') {
+        let part = |text: &str, of: &str| {
+            checked_name(&SpannedValue::new(text.to_owned(), value.span()), &format!("{of} of the {what}"))
+        };
+        return Ok((part(module, "module")?, part(qualname, "qualname")?));
+    }
     let path = checked_name(value, what)?;
     match path.rsplit_once('.') {
         Some((module, name)) => Ok((module.to_owned(), name.to_owned())),
@@ -341,6 +369,26 @@ fn checked_path(value: &SpannedValue<String>, what: &str) -> darling::Result<(St
         ))
         .with_span(&value.span())),
     }
+}
+
+/// A checked `classmethod = "..."`: `from_cents` (a method of the class itself),
+/// `Factory.create` (of another class of the module), or `pkg.mod:Factory.create`.
+fn checked_classmethod(value: &SpannedValue<String>, class: (String, String)) -> darling::Result<Callable> {
+    let (module, qualname) = match value.split_once(':') {
+        Some(_) => checked_path(value, "classmethod")?,
+        None => {
+            let name = checked_name(value, "classmethod")?;
+            let qualname = if name.contains('.') { name } else { format!("{}.{name}", class.1) };
+            (class.0, qualname)
+        }
+    };
+    if !qualname.contains('.') {
+        return Err(Error::custom(format!(
+            "a classmethod is an attribute of a class, and `{qualname}` names no class: write `classmethod = \"{module}:Class.{qualname}\"`, or `reconstructor = ...` for a plain function"
+        ))
+        .with_span(&value.span()));
+    }
+    Ok(Callable { module, qualname, bound_method: true })
 }
 
 fn check_class<'a>(
@@ -352,7 +400,25 @@ fn check_class<'a>(
         Some(n) => errors.handle(checked_name(n, "name")),
         None => Some(attrs.ident.to_string()),
     };
-    let reconstructor = attrs.reconstructor.and_then(|r| errors.handle(checked_path(r, "reconstructor")));
+    let reconstructor = match (attrs.reconstructor, attrs.classmethod) {
+        (Some(r), None) => errors.handle(checked_path(r, "reconstructor")).map(|(module, qualname)| Callable {
+            module,
+            qualname,
+            bound_method: false,
+        }),
+        (None, Some(c)) => {
+            let class = (attrs.module.clone().unwrap_or_default(), name.clone().unwrap_or_default());
+            errors.handle(checked_classmethod(c, class))
+        }
+        (Some(_), Some(c)) => {
+            errors.push(
+                Error::custom("`reconstructor` names a function and `classmethod` a method: choose one")
+                    .with_span(&c.span()),
+            );
+            None
+        }
+        (None, None) => None,
+    };
     let state_setter = attrs.state_setter.and_then(|s| errors.handle(checked_path(s, "state_setter")));
     let global = attrs.global.and_then(|g| match &attrs.module {
         Some(m) if !m.is_empty() => errors.handle(checked_name(g, "global")).map(|n| (m.clone(), n)),
@@ -361,6 +427,7 @@ fn check_class<'a>(
     if attrs.global.is_some() {
         let conflicts = [
             ("reconstructor", attrs.reconstructor.map(|r| r.span())),
+            ("classmethod", attrs.classmethod.map(|c| c.span())),
             ("state_setter", attrs.state_setter.map(|s| s.span())),
             ("args", attrs.args.map(|a| a.span())),
             ("state", attrs.state.map(|s| s.span())),
@@ -381,7 +448,7 @@ fn check_class<'a>(
             .with_span(&args.span()),
         );
     }
-    if let (true, Some(r)) = (attrs.newobj, attrs.reconstructor) {
+    if let (true, Some(r)) = (attrs.newobj, attrs.reconstructor.or(attrs.classmethod)) {
         errors.push(
             Error::custom("`newobj` calls `cls.__new__`, `reconstructor` calls a function: choose one")
                 .with_span(&r.span()),
@@ -435,7 +502,7 @@ fn check_class<'a>(
     let kind = match (global, reconstructor) {
         _ if attrs.dict.is_some() => ClassKind::Dict,
         (Some((m, n)), _) => ClassKind::Global(m, n),
-        (None, Some((m, n))) => ClassKind::Reconstructor(m, n),
+        (None, Some(callable)) => ClassKind::Reconstructor(callable),
         (None, None) => ClassKind::Class,
     };
     let custom_call = attrs.args.is_some()
@@ -482,6 +549,7 @@ fn check_dict(errors: &mut darling::error::Accumulator, attrs: &ClassAttrs<'_>, 
         ("name", attrs.name.map(|n| n.span())),
         ("global", attrs.global.map(|g| g.span())),
         ("reconstructor", attrs.reconstructor.map(|r| r.span())),
+        ("classmethod", attrs.classmethod.map(|c| c.span())),
         ("state_setter", attrs.state_setter.map(|s| s.span())),
         ("args", attrs.args.map(|a| a.span())),
         ("state", attrs.state.map(|s| s.span())),

@@ -99,7 +99,8 @@ fn enum_body(model: &Model<'_>, cases: &[Case<'_>], rust_name: &str) -> TokenStr
     let classes = cases.iter().filter_map(|c| match c {
         Case::Class { ident, class, .. } => {
             let (module, name) = match &class.kind {
-                ClassKind::Reconstructor(m, n) | ClassKind::Global(m, n) => (m.clone(), n.clone()),
+                ClassKind::Reconstructor(c) => (c.module.clone(), c.qualname.clone()),
+                ClassKind::Global(m, n) => (m.clone(), n.clone()),
                 ClassKind::Class | ClassKind::Dict => (class.module.clone(), class.name.clone()),
             };
             expected.push(format!("`{module}.{name}`"));
@@ -144,8 +145,9 @@ fn class_body(class: &Class<'_>, rust_name: &str, path: TokenStream) -> TokenStr
     }
     let fields = match &class.kind {
         ClassKind::Dict => quote!(__pickle::__private::DictFields::of_dict(__node, #rust_name)?),
-        ClassKind::Reconstructor(module, function) => {
-            quote!(__pickle::__private::Fields::of_class(__node, #module, #function, #rust_name)?)
+        ClassKind::Reconstructor(callable) => {
+            let (module, qualname) = (&callable.module, &callable.qualname);
+            quote!(__pickle::__private::Fields::of_class(__node, #module, #qualname, #rust_name)?)
         }
         _ => {
             let (module, name) = (&class.module, &class.name);

@@ -7,7 +7,7 @@ use syn::spanned::Spanned;
 
 use super::with_bounds;
 use crate::attr::{Base, Role};
-use crate::check::{Case, Class, ClassKind, FieldModel, Model, Shape};
+use crate::check::{Callable, Case, Class, ClassKind, FieldModel, Model, Shape};
 
 pub fn reduce(model: &Model<'_>) -> TokenStream {
     let input = model.input;
@@ -252,6 +252,16 @@ fn attrs(fields: Vec<&FieldModel<'_>>) -> TokenStream {
     quote!(__pickle::Attrs::with_capacity(#n) #(#pushes)*)
 }
 
+/// A function by its global name; a classmethod as the bound method CPython writes.
+fn callable_name(callable: &Callable) -> TokenStream {
+    let (module, qualname) = (&callable.module, &callable.qualname);
+    if !callable.bound_method {
+        return quote!(__pickle::GlobalName::new(#module, #qualname));
+    }
+    let (class, method) = callable.class_and_method();
+    quote!(__pickle::__private::class_attribute(#module, #class, #method))
+}
+
 /// `copyreg._reconstructor(cls, base, state)`, `object.__reduce_ex__`'s call below protocol
 /// 2: the base's state is `None` for `object`, else the builtin's data (`base(self)`).
 fn reconstructor_call(class: &Class<'_>, protocol: u8, arg_exprs: &[TokenStream]) -> TokenStream {
@@ -291,8 +301,9 @@ fn segment_call(class: &Class<'_>, protocol: u8) -> TokenStream {
         None => quote!(__pickle::__private::Args(::std::vec![#(#arg_exprs),*])),
     };
     let call = match &class.kind {
-        ClassKind::Reconstructor(module, function) => {
-            quote!(__pickle::Call::new(__pickle::GlobalName::new(#module, #function), #args_tuple))
+        ClassKind::Reconstructor(callable) => {
+            let callable = callable_name(callable);
+            quote!(__pickle::Call::new(#callable, #args_tuple))
         }
         // Below protocol 2, object.__reduce_ex__ ignores __getnewargs__: _reconstructor.
         _ if class.newobj && protocol < 2 => reconstructor_call(class, protocol, &arg_exprs),
