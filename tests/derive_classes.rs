@@ -15,7 +15,7 @@ const PYTHON_CLASSES: &str = r#"
 import sys, types
 m = types.ModuleType('classes_mod'); sys.modules['classes_mod'] = m
 exec('''
-import collections
+import collections, functools
 
 Coord = collections.namedtuple('Coord', 'x y')
 
@@ -39,6 +39,26 @@ class Money:
         return (Money.from_cents, (self.cents,))
     def __eq__(self, other):
         return type(other) is Money and other.cents == self.cents
+
+class Report:
+    """A lazily cached attribute: `summary` is in `__dict__` once computed, absent before."""
+    def __init__(self, title):
+        self.title = title
+    @functools.cached_property
+    def summary(self):
+        return self.title.upper()
+
+class Lazy:
+    """Nothing but a cached attribute: no state at all until it is computed."""
+    @functools.cached_property
+    def value(self):
+        return 42
+
+class Point3:
+    """A slot that may be unset."""
+    __slots__ = ('x', 'z')
+    def __init__(self, x):
+        self.x = x
 
 class Price:
     """Reduced to a staticmethod: a function whose qualname is `Price.make`."""
@@ -118,6 +138,32 @@ struct MoneySplitWrong {
     cents: i64,
 }
 
+/// `Report`, whose `functools.cached_property` `summary` may not be computed yet.
+#[derive(Reduce, Reconstruct, Debug, PartialEq)]
+#[pickle(module = "classes_mod")]
+struct Report {
+    title: String,
+    #[pickle(absent_if_none)]
+    summary: Option<String>,
+}
+
+/// `Lazy`: its only attribute is cached, so an instance may have no state.
+#[derive(Reduce, Reconstruct, Debug, PartialEq)]
+#[pickle(module = "classes_mod")]
+struct Lazy {
+    #[pickle(absent_if_none)]
+    value: Option<i64>,
+}
+
+/// `Point3`, with `__slots__ = ('x', 'z')` and `z` unset until assigned.
+#[derive(Reduce, Reconstruct, Debug, PartialEq)]
+#[pickle(module = "classes_mod", slots)]
+struct Point3 {
+    x: i64,
+    #[pickle(absent_if_none)]
+    z: Option<i64>,
+}
+
 fn coord() -> Coord {
     Coord { x: 3, y: "north".into() }
 }
@@ -152,12 +198,22 @@ fn builtin_bases_pickle_as_cpython_pickles_them() {
 
 /// Loads CPython's pickle at each protocol into `T`, and our own pickle back.
 fn check_loads<T: Reconstruct + Reduce + PartialEq + std::fmt::Debug>(name: &str, code: &str, want: &T) {
-    let answers = cpython_dumps(&[(py(code), (0..=5).collect())]);
-    for (p, answer) in answers[0].iter().enumerate() {
+    check_loads_from(0, name, code, want)
+}
+
+/// [`check_loads`] from protocol `lowest` (2 for `__slots__`, which CPython refuses below).
+fn check_loads_from<T: Reconstruct + Reduce + PartialEq + std::fmt::Debug>(
+    lowest: u8,
+    name: &str,
+    code: &str,
+    want: &T,
+) {
+    let answers = cpython_dumps(&[(py(code), (lowest..=5).collect())]);
+    for (p, answer) in (lowest..).zip(&answers[0]) {
         let bytes = answer.as_ref().unwrap_or_else(|e| panic!("{name}: CPython at {p}: {e}"));
         let got: T = loads(bytes).unwrap_or_else(|e| panic!("{name} at protocol {p}: {e}"));
         assert_eq!(&got, want, "{name} at protocol {p}");
-        let ours: T = loads(&dumps(want, p as u8).unwrap()).unwrap_or_else(|e| panic!("{name}: ours at {p}: {e}"));
+        let ours: T = loads(&dumps(want, p).unwrap()).unwrap_or_else(|e| panic!("{name}: ours at {p}: {e}"));
         assert_eq!(&ours, want, "{name}: our pickle at protocol {p}");
     }
 }
@@ -203,4 +259,33 @@ fn a_callable_split_in_the_wrong_place_is_told_apart_on_load() {
             "protocol {protocol}: {error}"
         );
     }
+}
+
+const COMPUTED_REPORT: &str = "(lambda r: (r.summary, r)[1])(Report('q'))";
+const COMPUTED_LAZY: &str = "(lambda l: (l.value, l)[1])(Lazy())";
+const POINT3_WITH_Z: &str = "(lambda p: (setattr(p, 'z', 3), p)[1])(Point3(1))";
+
+#[test]
+fn absent_attributes_are_left_out_and_load_as_none() {
+    if !python_available("absent_attributes_are_left_out_and_load_as_none") {
+        return;
+    }
+    let fresh = Report { title: "q".into(), summary: None };
+    let computed = Report { title: "q".into(), summary: Some("Q".into()) };
+    let (lazy, cached) = (Lazy { value: None }, Lazy { value: Some(42) });
+    let (unset, set) = (Point3 { x: 1, z: None }, Point3 { x: 1, z: Some(3) });
+    assert_same_pickles(&[
+        Case::with_python("cached attribute not computed", py("Report('q')"), &fresh),
+        Case::with_python("cached attribute computed", py(COMPUTED_REPORT), &computed),
+        Case::with_python("no attribute at all", py("Lazy()"), &lazy),
+        Case::with_python("only a cached attribute", py(COMPUTED_LAZY), &cached),
+        Case::with_python("unset slot", py("Point3(1)"), &unset),
+        Case::with_python("set slot", py(POINT3_WITH_Z), &set),
+    ]);
+    check_loads("cached attribute not computed", "Report('q')", &fresh);
+    check_loads("cached attribute computed", COMPUTED_REPORT, &computed);
+    check_loads("no attribute at all", "Lazy()", &lazy);
+    check_loads("only a cached attribute", COMPUTED_LAZY, &cached);
+    check_loads_from(2, "unset slot", "Point3(1)", &unset);
+    check_loads_from(2, "set slot", POINT3_WITH_Z, &set);
 }

@@ -116,6 +116,10 @@ pub struct Field {
     /// `skip`: never pickled; rebuilt with `Default` or `default = path` on load.
     #[darling(default)]
     pub skip: Flag,
+    /// `absent_if_none`: an `Option` field whose `None` is an attribute the instance does not
+    /// have (a lazily cached one): left out of the state, and `None` when the state lacks it.
+    #[darling(default)]
+    pub absent_if_none: Flag,
     /// `rename = "py_name"`: the Python attribute name.
     #[darling(default)]
     pub rename: Option<SpannedValue<String>>,

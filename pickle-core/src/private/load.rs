@@ -359,6 +359,28 @@ where
     }
 }
 
+/// The value of an `absent_if_none` field whose attribute the pickle does not have: `None`.
+pub fn absent<T: Absent>() -> T {
+    T::absent()
+}
+
+/// A type whose value can say "the attribute is absent" (`absent_if_none`).
+#[diagnostic::on_unimplemented(
+    message = "an `absent_if_none` field must be an `Option`, whose `None` is the absent attribute; `{Self}` is not",
+    label = "this field is not an `Option`",
+    note = "make the field `Option<T>`, or remove `absent_if_none`"
+)]
+pub trait Absent {
+    /// The value.
+    fn absent() -> Self;
+}
+
+impl<T> Absent for Option<T> {
+    fn absent() -> Self {
+        None
+    }
+}
+
 /// The value of a `skip` field without `default = path`.
 pub fn skipped<T: SkippedDefault>() -> T {
     T::skipped()

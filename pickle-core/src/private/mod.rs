@@ -251,6 +251,34 @@ impl<'a, K: Reduce + 'a, V: Reduce + 'a> PairRef<'a> for &'a (K, V) {
     }
 }
 
+/// An `absent_if_none` field: `None` is an attribute the instance does not have.
+#[diagnostic::on_unimplemented(
+    message = "an `absent_if_none` field must be an `Option`, whose `None` is the absent attribute; `{Self}` is not",
+    label = "this field is not an `Option`",
+    note = "make the field `Option<T>`, or remove `absent_if_none`"
+)]
+pub trait MaybeAbsent {
+    /// The attribute's type when present.
+    type Present: Reduce;
+    /// The attribute, if the instance has it.
+    fn present(&self) -> Option<&Self::Present>;
+}
+
+impl<T: Reduce> MaybeAbsent for Option<T> {
+    type Present = T;
+    fn present(&self) -> Option<&T> {
+        self.as_ref()
+    }
+}
+
+/// `attrs` with the field's attribute when it is present.
+pub fn with_present<'a, F: MaybeAbsent>(attrs: Attrs<'a>, name: &'static str, field: &'a F) -> Attrs<'a> {
+    match field.present() {
+        Some(value) => attrs.with_static(name, Arg::Ref(value)),
+        None => attrs,
+    }
+}
+
 /// A borrowed field as an argument.
 pub fn arg<'a, T: Reduce + 'a>(value: &'a T) -> Arg<'a> {
     Arg::Ref(value)

@@ -8,6 +8,7 @@ use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote};
 use syn::spanned::Spanned;
 
+mod absent;
 mod base;
 
 use crate::ast::{Container, Field, Variant};
@@ -492,7 +493,9 @@ fn check_class<'a>(
                 // A tuple base keeps the arguments below 2: they are its items.
                 newobj_without_state: attrs.newobj && attrs.state.is_none() && base != Base::Tuple,
             };
-            check_field(errors, f, i, rules)
+            let model = check_field(errors, f, i, rules);
+            absent::check_absent(errors, &attrs, f, &model.roles);
+            model
         })
         .collect();
 

@@ -204,13 +204,13 @@ fn dict_stream(class: &Class<'_>, rust_name: &str) -> Option<TokenStream> {
     });
     let values = class.fields.iter().map(|f| {
         let (member, binding) = (&f.member, &f.binding);
-        let value = match (f.field.skip.is_present(), &f.field.default) {
+        let value = match (f.field.skip.is_present(), may_be_missing(f)) {
             (true, _) => default_value(f),
-            (false, Some(_)) => {
+            (false, true) => {
                 let default = default_value(f);
                 quote!(match #binding { ::core::option::Option::Some(__v) => __v, ::core::option::Option::None => #default })
             }
-            (false, None) => quote!(#binding?),
+            (false, false) => quote!(#binding?),
         };
         quote!(#member: #value)
     });
@@ -320,6 +320,9 @@ fn construct(class: &Class<'_>, path: &TokenStream) -> TokenStream {
 /// A skipped field's value, or a missing one's when it has `default`.
 fn default_value(f: &FieldModel<'_>) -> TokenStream {
     let ty = &f.field.ty;
+    if f.field.absent_if_none.is_present() {
+        return quote_spanned!(ty.span()=> __pickle::__private::absent::<#ty>());
+    }
     match &f.field.default {
         Some(DefaultValue::Function(path)) => quote_spanned!(path.span()=> #path()),
         Some(DefaultValue::Trait) => {
@@ -327,6 +330,11 @@ fn default_value(f: &FieldModel<'_>) -> TokenStream {
         }
         None => quote_spanned!(ty.span()=> __pickle::__private::skipped::<#ty>()),
     }
+}
+
+/// Whether a field the pickle lacks has a value: `default`, or `absent_if_none`'s `None`.
+fn may_be_missing(f: &FieldModel<'_>) -> bool {
+    f.field.default.is_some() || f.field.absent_if_none.is_present()
 }
 
 /// The expression that finds and rebuilds one field.
@@ -360,9 +368,9 @@ fn field_value(class: &Class<'_>, f: &FieldModel<'_>, rust_name: &str) -> TokenS
                 __pickle::__private::dict_items_field::<#ty>(__p, #rust_name, #shown)?,
         }
     });
-    let missing = match f.field.default {
-        Some(_) => default_value(f),
-        None => quote!(return ::core::result::Result::Err(__fields.missing(#shown))),
+    let missing = match may_be_missing(f) {
+        true => default_value(f),
+        false => quote!(return ::core::result::Result::Err(__fields.missing(#shown))),
     };
     quote! {
         match __fields.find(&[#(#sources),*]) {

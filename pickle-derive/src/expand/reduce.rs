@@ -243,13 +243,24 @@ fn field_arg(f: &FieldModel<'_>) -> TokenStream {
     }
 }
 
+/// The attributes of `fields`, each under its Python name; an `absent_if_none` field only
+/// when it holds a value.
 fn attrs(fields: Vec<&FieldModel<'_>>) -> TokenStream {
     let pushes = fields.iter().map(|f| {
-        let (name, arg) = (&f.py_name, field_arg(f));
-        quote!(.with_static(#name, #arg))
+        let name = &f.py_name;
+        if f.field.absent_if_none.is_present() {
+            let (binding, span) = (&f.binding, f.field.ty.span());
+            return quote_spanned!(span=> let __attrs = __pickle::__private::with_present(__attrs, #name, #binding););
+        }
+        let arg = field_arg(f);
+        quote!(let __attrs = __attrs.with_static(#name, #arg);)
     });
     let n = fields.len();
-    quote!(__pickle::Attrs::with_capacity(#n) #(#pushes)*)
+    quote!({
+        let __attrs = __pickle::Attrs::with_capacity(#n);
+        #(#pushes)*
+        __attrs
+    })
 }
 
 /// A function by its global name; a classmethod as the bound method CPython writes.
