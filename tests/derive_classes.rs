@@ -15,7 +15,7 @@ const PYTHON_CLASSES: &str = r#"
 import sys, types
 m = types.ModuleType('classes_mod'); sys.modules['classes_mod'] = m
 exec('''
-import collections, functools
+import collections, dataclasses, functools
 
 Coord = collections.namedtuple('Coord', 'x y')
 
@@ -59,6 +59,34 @@ class Point3:
     __slots__ = ('x', 'z')
     def __init__(self, x):
         self.x = x
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Frozen:
+    """A frozen slots dataclass: its `__getstate__` returns the field values as a list."""
+    x: int
+    y: int
+
+class Temp:
+    """A tuple state, set back by `__setstate__`."""
+    def __init__(self, c, unit):
+        self.c, self.unit = c, unit
+    def __getstate__(self):
+        return (self.c, self.unit)
+    def __setstate__(self, state):
+        self.c, self.unit = state
+    def __eq__(self, other):
+        return type(other) is Temp and (other.c, other.unit) == (self.c, self.unit)
+
+class Disk:
+    """A cached attribute left out by `__getstate__` and recomputed by `__setstate__`."""
+    def __init__(self, r):
+        self.r = r
+        self.area = 3 * r * r
+    def __getstate__(self):
+        return {'r': self.r}
+    def __setstate__(self, state):
+        self.r = state['r']
+        self.area = 3 * self.r * self.r
 
 class Price:
     """Reduced to a staticmethod: a function whose qualname is `Price.make`."""
@@ -162,6 +190,52 @@ struct Point3 {
     x: i64,
     #[pickle(absent_if_none)]
     z: Option<i64>,
+}
+
+/// The frozen slots dataclass `Frozen(x, y)`: its state is the list `[x, y]`.
+#[derive(Reduce, Reconstruct, Debug, PartialEq)]
+#[pickle(module = "classes_mod", state = [self.x, self.y], from_state = Frozen::from_state)]
+struct Frozen {
+    x: i64,
+    y: i64,
+}
+
+impl Frozen {
+    fn from_state(state: Vec<i64>) -> Result<Frozen, String> {
+        match state[..] {
+            [x, y] => Ok(Frozen { x, y }),
+            _ => Err(format!("Frozen has two fields, and its state has {} values", state.len())),
+        }
+    }
+}
+
+/// `Temp`, whose `__getstate__` returns `(c, unit)`.
+#[derive(Reduce, Reconstruct, Debug, PartialEq)]
+#[pickle(module = "classes_mod", state = (&self.c, &self.unit), from_state = Temp::from_state)]
+struct Temp {
+    c: f64,
+    unit: String,
+}
+
+impl Temp {
+    fn from_state((c, unit): (f64, String)) -> Temp {
+        Temp { c, unit }
+    }
+}
+
+/// `Disk`: `area` is never pickled, and `__setstate__` computes it again.
+#[derive(Reduce, Reconstruct, Debug, PartialEq)]
+#[pickle(module = "classes_mod", setstate = Disk::recompute)]
+struct Disk {
+    r: i64,
+    #[pickle(skip)]
+    area: i64,
+}
+
+impl Disk {
+    fn recompute(&mut self) {
+        self.area = 3 * self.r * self.r;
+    }
 }
 
 fn coord() -> Coord {
@@ -288,4 +362,36 @@ fn absent_attributes_are_left_out_and_load_as_none() {
     check_loads("only a cached attribute", COMPUTED_LAZY, &cached);
     check_loads_from(2, "unset slot", "Point3(1)", &unset);
     check_loads_from(2, "set slot", POINT3_WITH_Z, &set);
+}
+
+#[test]
+fn custom_states_load_through_from_state_and_setstate() {
+    if !python_available("custom_states_load_through_from_state_and_setstate") {
+        return;
+    }
+    let frozen = Frozen { x: 1, y: 2 };
+    let temp = Temp { c: 21.5, unit: "C".into() };
+    let disk = Disk { r: 2, area: 12 };
+    assert_same_pickles(&[
+        Case::with_python("frozen slots dataclass", py("Frozen(1, 2)"), &frozen),
+        Case::with_python("tuple state", py("Temp(21.5, 'C')"), &temp),
+        Case::with_python("state without the cached attribute", py("Disk(2)"), &disk),
+    ]);
+    check_loads("frozen slots dataclass", "Frozen(1, 2)", &frozen);
+    check_loads("tuple state", "Temp(21.5, 'C')", &temp);
+    check_loads("state without the cached attribute", "Disk(2)", &disk);
+}
+
+/// A `Frozen` whose state has three values, which `Frozen::from_state` refuses.
+#[derive(Reduce)]
+#[pickle(module = "classes_mod", name = "Frozen", state = [1i64, 2, 3])]
+struct FrozenOfThree;
+
+#[test]
+fn a_from_state_error_is_the_load_error() {
+    for protocol in 0..=5 {
+        let bytes = dumps(&FrozenOfThree, protocol).unwrap();
+        let error = loads::<Frozen>(&bytes).unwrap_err().to_string();
+        assert!(error.contains("its state has 3 values"), "protocol {protocol}: {error}");
+    }
 }

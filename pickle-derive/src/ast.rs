@@ -54,6 +54,14 @@ pub struct Container {
     /// `constructor = path`: the Rust function that plays the callable on load.
     #[darling(default)]
     pub constructor: Option<syn::Path>,
+    /// `from_state = path`: load side, the inverse of `state = <expr>`: a function from the
+    /// state as Python wrote it to `Self`, `fn(S) -> Self` (or `Result<Self, E>`).
+    #[darling(default)]
+    pub from_state: Option<syn::Path>,
+    /// `setstate = path`: load side, what `__setstate__` does after the state is in place:
+    /// `fn(&mut Self)` (or `-> Result<(), E>`), to recompute skipped fields or check the value.
+    #[darling(default)]
+    pub setstate: Option<syn::Path>,
     /// `ignore_unknown`: attributes the type does not know are ignored on load.
     #[darling(default)]
     pub ignore_unknown: Flag,

@@ -94,6 +94,33 @@ impl<'a> Fields<'a> {
         })
     }
 
+    /// The instance `node` must be, for a type that takes the whole state (`from_state`):
+    /// the state may be anything a `__getstate__` returns, and is read by [`Fields::state`].
+    pub fn of_class_with_state(node: Node<'a>, module: &str, name: &str, ty: &'static str) -> Result<Fields<'a>> {
+        let instance =
+            node.instance().filter(|i| i.is(module, name)).ok_or_else(|| class_mismatch(node, module, name, ty))?;
+        Ok(Fields {
+            instance,
+            ty,
+            args: vec![false; instance.args().len()],
+            kwargs: vec![false; instance.kwargs().len()],
+            // The state is read whole: its entries are no field's to take.
+            attributes: vec![true; instance.attributes().len()],
+            slots: vec![true; instance.slots().len()],
+            list_items: instance.list_items().len() == 0,
+            dict_items: instance.dict_items().len() == 0,
+        })
+    }
+
+    /// The whole state, as `__setstate__` receives it, for `from_state`.
+    pub fn state<S: Reconstruct>(&self) -> Result<S> {
+        let node = self.instance.node();
+        let state = self.instance.state().ok_or_else(|| {
+            node.error(format_args!("{} has no state, and `{}` is made from its state", self.class_name(), self.ty))
+        })?;
+        state.get().map_err(|e| e.in_field(self.ty, "(state)"))
+    }
+
     /// Where the field is: its role at the pickle's protocol first, then its roles at the
     /// other protocols, nearest first, so that a pickle written at a protocol that is not
     /// the one it says (a hand-written `__reduce_ex__`) still loads.
@@ -356,6 +383,29 @@ where
 {
     fn load_pairs(pairs: Pairs<'_>) -> Result<C> {
         crate::reconstruct::collect_pairs(pairs)
+    }
+}
+
+/// Runs a `setstate` hook on the loaded value: `fn(&mut T)` or `fn(&mut T) -> Result<(), E>`.
+pub fn set_state<T, R: HookResult>(value: &mut T, hook: impl FnOnce(&mut T) -> R) -> Result<()> {
+    hook(value).into_result()
+}
+
+/// What a `setstate` hook returns: nothing, or a `Result`.
+pub trait HookResult {
+    /// Nothing, or the hook's error.
+    fn into_result(self) -> Result<()>;
+}
+
+impl HookResult for () {
+    fn into_result(self) -> Result<()> {
+        Ok(())
+    }
+}
+
+impl<E: std::fmt::Display> HookResult for std::result::Result<(), E> {
+    fn into_result(self) -> Result<()> {
+        self.map_err(Error::custom)
     }
 }
 

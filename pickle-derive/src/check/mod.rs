@@ -56,6 +56,10 @@ pub struct Class<'a> {
     pub state_expr: Option<&'a syn::Expr>,
     /// `constructor = path`: the Rust function that plays the callable on load.
     pub constructor: Option<&'a syn::Path>,
+    /// `from_state = path`: the function that makes the value from the whole state on load.
+    pub from_state: Option<&'a syn::Path>,
+    /// `setstate = path`: the function run on the loaded value, as `__setstate__` runs.
+    pub setstate: Option<&'a syn::Path>,
     /// How many arguments `args = (...)` has: what the constructor takes then.
     pub args_arity: Option<usize>,
     /// `ignore_unknown`: what no field takes is dropped on load.
@@ -146,6 +150,8 @@ pub fn check(input: &Container, side: Side) -> darling::Result<Model<'_>> {
                     args: input.args.as_ref(),
                     state: input.state.as_ref(),
                     constructor: input.constructor.as_ref(),
+                    from_state: input.from_state.as_ref(),
+                    setstate: input.setstate.as_ref(),
                     ignore_unknown: input.ignore_unknown.is_present(),
                     dict: input.dict.is_present().then(|| input.dict.span()),
                     module_span: input.module.as_ref().map(|m| m.span()),
@@ -239,6 +245,16 @@ fn check_enum_level(errors: &mut darling::error::Accumulator, input: &Container)
             );
         }
     }
+    let load_hooks = [("from_state", &input.from_state), ("setstate", &input.setstate)];
+    for (what, path) in load_hooks.into_iter().filter_map(|(w, p)| p.as_ref().map(|p| (w, p))) {
+        errors.push(
+            Error::custom(format!(
+                "`{what}` loads one struct; an enum loads each variant from its own class or member: remove it, or \
+                 implement `Reconstruct` by hand"
+            ))
+            .with_span(&path.span()),
+        );
+    }
     if let Some(state) = &input.state {
         errors.push(
             Error::custom("`state = ...` is for structs: give the data variants' fields the role `state`")
@@ -262,6 +278,8 @@ struct ClassAttrs<'a> {
     args: Option<&'a syn::Expr>,
     state: Option<&'a syn::Expr>,
     constructor: Option<&'a syn::Path>,
+    from_state: Option<&'a syn::Path>,
+    setstate: Option<&'a syn::Path>,
     ignore_unknown: bool,
     dict: Option<Span>,
     /// Where `module = ...` is, for errors about it.
@@ -329,6 +347,8 @@ fn check_variant<'a>(
             args: None,
             state: None,
             constructor: None,
+            from_state: None,
+            setstate: None,
             ignore_unknown: input.ignore_unknown.is_present(),
             dict: None,
             module_span: None,
@@ -522,6 +542,8 @@ fn check_class<'a>(
         args_expr: attrs.args,
         state_expr: attrs.state,
         constructor: attrs.constructor,
+        from_state: attrs.from_state,
+        setstate: attrs.setstate,
         args_arity,
         ignore_unknown: attrs.ignore_unknown,
         lowest,
@@ -601,15 +623,7 @@ fn check_dict(errors: &mut darling::error::Accumulator, attrs: &ClassAttrs<'_>, 
 /// What only `#[derive(Reconstruct)]` refuses: expressions it cannot run backwards. Returns
 /// the arity of `args = (...)` when a constructor takes it.
 fn check_load_side(errors: &mut darling::error::Accumulator, attrs: &ClassAttrs<'_>) -> Option<usize> {
-    if let Some(state) = attrs.state {
-        errors.push(
-            Error::custom(
-                "`state = ...` computes the state when pickling, and loading cannot run an expression backwards: \
-                 give the fields the roles `state` or `slot`, or implement `Reconstruct` by hand",
-            )
-            .with_span(&state.span()),
-        );
-    }
+    check_from_state(errors, attrs);
     let (Some(args), Some(_)) = (attrs.args, attrs.constructor) else { return None };
     match args {
         syn::Expr::Tuple(tuple) => Some(tuple.elems.len()),
@@ -623,6 +637,38 @@ fn check_load_side(errors: &mut darling::error::Accumulator, attrs: &ClassAttrs<
             );
             None
         }
+    }
+}
+
+/// `state = <expr>` needs its inverse, `from_state = path`, to load; and `from_state` needs
+/// a whole state to read, which it does not share with `constructor`.
+fn check_from_state(errors: &mut darling::error::Accumulator, attrs: &ClassAttrs<'_>) {
+    match (attrs.state, attrs.from_state) {
+        (Some(state), None) => errors.push(
+            Error::custom(
+                "`state = ...` computes the state when pickling, and loading cannot run an expression backwards: \
+                 add its inverse, `from_state = path::to::function` taking the state and returning `Self`, or give \
+                 the fields the roles `state` or `slot`",
+            )
+            .with_span(&state.span()),
+        ),
+        (None, Some(from_state)) => errors.push(
+            Error::custom(
+                "`from_state` is the inverse of `state = <expr>`, which this type does not have: add \
+                 `state = <expr>`, or use `setstate = path` to adjust the fields loaded from the state dict",
+            )
+            .with_span(&from_state.span()),
+        ),
+        _ => {}
+    }
+    if let (Some(_), Some(from_state)) = (attrs.constructor, attrs.from_state) {
+        errors.push(
+            Error::custom(
+                "`constructor` and `from_state` both make the value: choose one, or put the work in one \
+                 function",
+            )
+            .with_span(&from_state.span()),
+        );
     }
 }
 

@@ -149,12 +149,18 @@ fn class_body(class: &Class<'_>, rust_name: &str, path: TokenStream) -> TokenStr
             let (module, qualname) = (&callable.module, &callable.qualname);
             quote!(__pickle::__private::Fields::of_class(__node, #module, #qualname, #rust_name)?)
         }
+        _ if class.from_state.is_some() => {
+            let (module, name) = (&class.module, &class.name);
+            quote!(__pickle::__private::Fields::of_class_with_state(__node, #module, #name, #rust_name)?)
+        }
         _ => {
             let (module, name) = (&class.module, &class.name);
             quote!(__pickle::__private::Fields::of_class(__node, #module, #name, #rust_name)?)
         }
     };
-    let lets = class.fields.iter().map(|f| {
+    // With `from_state`, the fields without a role are made by it.
+    let loaded = |f: &&FieldModel<'_>| class.from_state.is_none() || f.roles.iter().any(Option::is_some);
+    let lets = class.fields.iter().filter(loaded).map(|f| {
         let binding = &f.binding;
         let value = field_value(class, f, rust_name);
         quote!(let #binding = #value;)
@@ -179,7 +185,10 @@ fn dict_stream(class: &Class<'_>, rust_name: &str) -> Option<TokenStream> {
         && class.state_setter.is_none()
         && class.args_expr.is_none()
         && class.state_expr.is_none();
-    if !(matches!(class.kind, ClassKind::Dict) || plain_class) || class.constructor.is_some() {
+    if !(matches!(class.kind, ClassKind::Dict) || plain_class)
+        || class.constructor.is_some()
+        || class.setstate.is_some()
+    {
         return None;
     }
     let streamed: Vec<&FieldModel<'_>> = class.fields.iter().filter(|f| !f.field.skip.is_present()).collect();
@@ -249,6 +258,7 @@ fn call_stream(class: &Class<'_>) -> Option<TokenStream> {
         && class.args_expr.is_none()
         && class.state_expr.is_none()
         && class.constructor.is_none()
+        && class.setstate.is_none()
         && !class.name.contains('.');
     let args: Vec<&FieldModel<'_>> = class.fields.iter().filter(|f| !f.field.skip.is_present()).collect();
     let arg_only = |f: &&FieldModel<'_>| f.field.with_module.is_none() && f.roles.iter().all(|r| *r == Some(Role::Arg));
@@ -277,21 +287,42 @@ fn call_stream(class: &Class<'_>) -> Option<TokenStream> {
     })
 }
 
-/// Makes the value from the field bindings: a struct expression, or the constructor's
-/// answer with the fields it does not take assigned after.
+/// Makes the value from the field bindings, then runs `setstate`.
 fn construct(class: &Class<'_>, path: &TokenStream) -> TokenStream {
     let ignore_unknown = class.ignore_unknown;
     let ignore_args = class.args_expr.is_some() && class.constructor.is_none();
     let finish = quote!(__fields.finish(#ignore_unknown, #ignore_args)?;);
+    let make = make_value(class, path);
+    let setstate =
+        class.setstate.map(|hook| quote_spanned!(hook.span()=> __pickle::__private::set_state(&mut __this, #hook)?;));
+    quote! {
+        #make
+        #finish
+        #setstate
+        ::core::result::Result::Ok(__this)
+    }
+}
+
+/// Binds `__this`: a struct expression, or the constructor's (or `from_state`'s) answer
+/// with the fields it does not take assigned after.
+fn make_value(class: &Class<'_>, path: &TokenStream) -> TokenStream {
+    if let Some(from_state) = class.from_state {
+        let assigned = class.fields.iter().filter(|f| f.roles.iter().any(Option::is_some));
+        let assignments = assigned.map(|f| {
+            let (member, binding) = (&f.member, &f.binding);
+            quote!(__this.#member = #binding;)
+        });
+        return quote! {
+            let mut __this: Self = __pickle::__private::constructed(#from_state(__fields.state()?))?;
+            #(#assignments)*
+        };
+    }
     let Some(constructor) = class.constructor else {
         let fields = class.fields.iter().map(|f| {
             let (member, binding) = (&f.member, &f.binding);
             quote!(#member: #binding)
         });
-        return quote! {
-            #finish
-            ::core::result::Result::Ok(#path { #(#fields),* })
-        };
+        return quote!(let mut __this = #path { #(#fields),* };);
     };
     let (args, assigned): (Vec<TokenStream>, Vec<&FieldModel<'_>>) = match class.args_arity {
         Some(arity) => {
@@ -312,8 +343,6 @@ fn construct(class: &Class<'_>, path: &TokenStream) -> TokenStream {
     quote! {
         let mut __this: Self = __pickle::__private::constructed(#constructor(#(#args),*))?;
         #(#assignments)*
-        #finish
-        ::core::result::Result::Ok(__this)
     }
 }
 
