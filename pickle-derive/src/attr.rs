@@ -4,8 +4,8 @@ use darling::ast::NestedMeta;
 use darling::util::SpannedValue;
 use darling::FromMeta;
 
-/// The highest pickle protocol.
-pub const HIGHEST_PROTOCOL: u8 = 5;
+/// The highest pickle protocol, and how many there are: `pickle-core` reads the same.
+pub use pickle_protocol::{HIGHEST_PROTOCOL, PROTOCOL_COUNT};
 
 /// A role's protocol range: `state`, `state(since = 2)`, `arg(until = 1)`,
 /// `list_items(since = 2, until = 3)`. Both ends are inclusive.

@@ -7,6 +7,7 @@
 use crate::error::{Error, Result};
 use crate::reconstruct::{Instance, Items, Node, Pairs, Reconstruct};
 use crate::value::PyString;
+use pickle_protocol::PROTOCOL_COUNT;
 
 /// Where a field's value is at one protocol: its role there.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -124,9 +125,9 @@ impl<'a> Fields<'a> {
     /// Where the field is: its role at the pickle's protocol first, then its roles at the
     /// other protocols, nearest first, so that a pickle written at a protocol that is not
     /// the one it says (a hand-written `__reduce_ex__`) still loads.
-    pub fn find(&mut self, roles: &[Option<Source>; 6]) -> Found<'a> {
-        let protocol = usize::from(self.instance.node().protocol().min(5));
-        let mut order: [usize; 6] = [0, 1, 2, 3, 4, 5];
+    pub fn find(&mut self, roles: &[Option<Source>; PROTOCOL_COUNT]) -> Found<'a> {
+        let protocol = usize::from(self.instance.node().protocol().min(pickle_protocol::HIGHEST_PROTOCOL));
+        let mut order: [usize; PROTOCOL_COUNT] = std::array::from_fn(|p| p);
         order.sort_by_key(|&p| p.abs_diff(protocol));
         for (k, &p) in order.iter().enumerate() {
             let Some(source) = roles[p] else { continue };
@@ -255,7 +256,7 @@ impl<'a> DictFields<'a> {
     }
 
     /// The entry of the field: its key is its Python name at every protocol.
-    pub fn find(&mut self, roles: &[Option<Source>; 6]) -> Found<'a> {
+    pub fn find(&mut self, roles: &[Option<Source>; PROTOCOL_COUNT]) -> Found<'a> {
         let Some(Source::State(name)) = roles.iter().flatten().next() else { return Found::Missing };
         take_named(self.pairs.clone(), &mut self.used, name).unwrap_or(Found::Missing)
     }

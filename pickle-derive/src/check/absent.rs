@@ -6,14 +6,14 @@ use darling::Error;
 
 use super::ClassAttrs;
 use crate::ast::Field;
-use crate::attr::Role;
+use crate::attr::{Role, PROTOCOL_COUNT};
 
 /// Reports every attribute or role of `f` that `absent_if_none` cannot go with.
 pub(super) fn check_absent(
     errors: &mut darling::error::Accumulator,
     attrs: &ClassAttrs<'_>,
     f: &Field,
-    roles: &[Option<Role>; 6],
+    roles: &[Option<Role>; PROTOCOL_COUNT],
 ) {
     if !f.absent_if_none.is_present() {
         return;

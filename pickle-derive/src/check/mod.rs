@@ -12,7 +12,7 @@ mod absent;
 mod base;
 
 use crate::ast::{Container, Field, Variant};
-use crate::attr::{dotted_name_problem, Base, Role, HIGHEST_PROTOCOL};
+use crate::attr::{dotted_name_problem, Base, Role, HIGHEST_PROTOCOL, PROTOCOL_COUNT};
 
 /// Which derive is checking: some attributes only make sense one way.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -110,7 +110,7 @@ pub struct FieldModel<'a> {
     /// `self.x` or `self.0` for structs.
     pub member: syn::Member,
     pub py_name: String,
-    pub roles: [Option<Role>; 6],
+    pub roles: [Option<Role>; PROTOCOL_COUNT],
 }
 
 impl<'a> Class<'a> {
@@ -706,7 +706,7 @@ fn check_field<'a>(
         },
         None => shown.clone(),
     };
-    let mut roles: [Option<Role>; 6] = [None; 6];
+    let mut roles: [Option<Role>; PROTOCOL_COUNT] = [None; PROTOCOL_COUNT];
     let declared = [
         (Role::Arg, &f.arg),
         (Role::Kwarg, &f.kwarg),
@@ -783,7 +783,7 @@ fn check_field<'a>(
                 .with_span(&field_span(f)),
             );
         }
-        roles = [None; 6];
+        roles = [None; PROTOCOL_COUNT];
     } else if !any_role {
         if newobj_without_state && default_role == Some(Role::Arg) && lowest < 2 {
             // A tuple struct's fields are arguments by default; `newobj` has none below 2.
@@ -849,7 +849,7 @@ fn slot_without_slots(field: &str) -> Error {
 }
 
 /// The first run of protocols without a role.
-fn first_gap(roles: &[Option<Role>; 6], lowest: u8) -> Option<(u8, u8)> {
+fn first_gap(roles: &[Option<Role>; PROTOCOL_COUNT], lowest: u8) -> Option<(u8, u8)> {
     let first = (lowest..=HIGHEST_PROTOCOL).find(|&p| roles[p as usize].is_none())?;
     let last = (first..=HIGHEST_PROTOCOL).take_while(|&p| roles[p as usize].is_none()).last().unwrap_or(first);
     Some((first, last))
