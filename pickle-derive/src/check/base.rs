@@ -33,7 +33,7 @@ pub(super) fn checked_base(errors: &mut darling::error::Accumulator, attrs: &Cla
             .with_span(&written.span()),
         );
     }
-    if base == Base::Tuple && !attrs.newobj {
+    if base == Base::Tuple && attrs.newobj.is_none() {
         errors.push(
             Error::custom(
                 "a namedtuple is rebuilt by `cls.__new__(cls, *items)` from protocol 2 (its `__getnewargs__`): add \
@@ -53,7 +53,7 @@ fn conflicts(attrs: &ClassAttrs<'_>) -> Vec<(&'static str, &'static str)> {
         ("reconstructor", attrs.reconstructor.is_some(), "a function of yours makes the object"),
         ("classmethod", attrs.classmethod.is_some(), "a classmethod makes the object"),
         ("args", attrs.args.is_some(), "the class's own `__reduce__` names the call"),
-        ("slots", attrs.slots, "the class is refused below protocol 2"),
+        ("slots", attrs.slots.is_some(), "the class is refused below protocol 2"),
     ];
     present.into_iter().filter(|(_, on, _)| *on).map(|(what, _, why)| (what, why)).collect()
 }
@@ -68,7 +68,7 @@ pub(super) fn check_base_fields(
     fields: &[FieldModel<'_>],
 ) {
     let Some(written) = attrs.base else { return };
-    if base != Base::Tuple && custom_call && !attrs.newobj {
+    if base != Base::Tuple && custom_call && attrs.newobj.is_none() {
         errors.push(
             Error::custom(
                 "with `arg` fields and no `newobj`, the class's own `__reduce__` calls it at every protocol, and \

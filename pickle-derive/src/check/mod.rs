@@ -145,8 +145,8 @@ pub fn check(input: &Container, side: Side) -> darling::Result<Model<'_>> {
                     classmethod: input.classmethod.as_ref(),
                     state_setter: input.state_setter.as_ref(),
                     base: input.base.as_ref(),
-                    newobj: input.newobj.is_present(),
-                    slots: input.slots.is_present(),
+                    newobj: flag_span(&input.newobj),
+                    slots: flag_span(&input.slots),
                     args: input.args.as_ref(),
                     state: input.state.as_ref(),
                     constructor: input.constructor.as_ref(),
@@ -273,8 +273,10 @@ struct ClassAttrs<'a> {
     classmethod: Option<&'a SpannedValue<String>>,
     state_setter: Option<&'a SpannedValue<String>>,
     base: Option<&'a SpannedValue<String>>,
-    newobj: bool,
-    slots: bool,
+    /// Where `newobj` is written, if it is.
+    newobj: Option<Span>,
+    /// Where `slots` is written, if it is.
+    slots: Option<Span>,
     args: Option<&'a syn::Expr>,
     state: Option<&'a syn::Expr>,
     constructor: Option<&'a syn::Path>,
@@ -342,8 +344,8 @@ fn check_variant<'a>(
             classmethod: None,
             state_setter: v.state_setter.as_ref(),
             base: None,
-            newobj: v.newobj.is_present(),
-            slots: v.slots.is_present(),
+            newobj: flag_span(&v.newobj),
+            slots: flag_span(&v.slots),
             args: None,
             state: None,
             constructor: None,
@@ -357,6 +359,11 @@ fn check_variant<'a>(
         &v.fields,
     )?;
     Some(Case::Class { ident: &v.ident, style: v.fields.style, class: Box::new(class) })
+}
+
+/// Where a flag such as `newobj` is written, if it is: errors about it point there.
+fn flag_span(flag: &darling::util::Flag) -> Option<Span> {
+    flag.is_present().then(|| flag.span())
 }
 
 /// A checked dotted name.
@@ -461,7 +468,7 @@ fn check_class<'a>(
             );
         }
     }
-    if let (true, Some(args)) = (attrs.newobj, attrs.args) {
+    if let (Some(_), Some(args)) = (attrs.newobj, attrs.args) {
         errors.push(
             Error::custom(
                 "`newobj` builds `(cls, *args)` from `arg` fields; it cannot take `args = ...`: use `arg` fields",
@@ -469,18 +476,18 @@ fn check_class<'a>(
             .with_span(&args.span()),
         );
     }
-    if let (true, Some(r)) = (attrs.newobj, attrs.reconstructor.or(attrs.classmethod)) {
+    if let (Some(_), Some(r)) = (attrs.newobj, attrs.reconstructor.or(attrs.classmethod)) {
         errors.push(
             Error::custom("`newobj` calls `cls.__new__`, `reconstructor` calls a function: choose one")
                 .with_span(&r.span()),
         );
     }
-    if attrs.slots && fields.style == ast::Style::Tuple {
+    if let (Some(slots), ast::Style::Tuple) = (attrs.slots, fields.style) {
         errors.push(
             Error::custom(
                 "`slots` name each field in Python, and a tuple struct's fields have no names: use named fields",
             )
-            .with_span(&attrs.span),
+            .with_span(&slots),
         );
     }
     if attrs.dict.is_some() {
@@ -488,13 +495,13 @@ fn check_class<'a>(
     }
     let base = base::checked_base(errors, &attrs);
     let args_arity = if attrs.side == Side::Load { check_load_side(errors, &attrs) } else { None };
-    let lowest = if attrs.slots { 2 } else { 0 };
+    let lowest = if attrs.slots.is_some() { 2 } else { 0 };
     let tuple_struct = fields.style == ast::Style::Tuple;
     // A field without a role is an entry of the state dict, a slot with `slots`, an argument
     // in a tuple struct; with `state = ...` it is part of that expression and has no role.
     let default_role = if attrs.state.is_some() {
         None
-    } else if attrs.slots {
+    } else if attrs.slots.is_some() {
         Some(Role::Slot)
     } else if tuple_struct || base == Base::Tuple {
         Some(Role::Arg)
@@ -511,7 +518,7 @@ fn check_class<'a>(
                 lowest,
                 global: attrs.global.is_some(),
                 // A tuple base keeps the arguments below 2: they are its items.
-                newobj_without_state: attrs.newobj && attrs.state.is_none() && base != Base::Tuple,
+                newobj_without_state: attrs.newobj.is_some() && attrs.state.is_none() && base != Base::Tuple,
             };
             let model = check_field(errors, f, i, rules);
             absent::check_absent(errors, &attrs, f, &model.roles);
@@ -536,7 +543,7 @@ fn check_class<'a>(
         module: attrs.module.unwrap_or_default(),
         name: name?,
         kind,
-        newobj: attrs.newobj,
+        newobj: attrs.newobj.is_some(),
         base,
         state_setter,
         args_expr: attrs.args,
@@ -579,8 +586,8 @@ fn check_dict(errors: &mut darling::error::Accumulator, attrs: &ClassAttrs<'_>, 
         ("args", attrs.args.map(|a| a.span())),
         ("state", attrs.state.map(|s| s.span())),
         ("constructor", attrs.constructor.map(|c| c.span())),
-        ("newobj", attrs.newobj.then_some(attrs.span)),
-        ("slots", attrs.slots.then_some(attrs.span)),
+        ("newobj", attrs.newobj),
+        ("slots", attrs.slots),
     ];
     for (what, span) in class_only.into_iter().filter_map(|(w, s)| s.map(|s| (w, s))) {
         errors.push(
@@ -868,7 +875,7 @@ fn check_across_fields(
     lowest: u8,
 ) {
     for f in fields {
-        if !attrs.newobj {
+        if attrs.newobj.is_none() {
             for range in &f.field.kwarg {
                 errors.push(
                     Error::custom(
