@@ -387,27 +387,10 @@ where
     }
 }
 
-/// Runs a `setstate` hook on the loaded value: `fn(&mut T)` or `fn(&mut T) -> Result<(), E>`.
-pub fn set_state<T, R: HookResult>(value: &mut T, hook: impl FnOnce(&mut T) -> R) -> Result<()> {
-    hook(value).into_result()
-}
-
-/// What a `setstate` hook returns: nothing, or a `Result`.
-pub trait HookResult {
-    /// Nothing, or the hook's error.
-    fn into_result(self) -> Result<()>;
-}
-
-impl HookResult for () {
-    fn into_result(self) -> Result<()> {
-        Ok(())
-    }
-}
-
-impl<E: std::fmt::Display> HookResult for std::result::Result<(), E> {
-    fn into_result(self) -> Result<()> {
-        self.map_err(Error::custom)
-    }
+/// Runs a `setstate` hook on the loaded value: `fn(&mut T)` or `fn(&mut T) -> Result<(), E>`
+/// (what it returns is [`Constructed`], as a constructor's answer is).
+pub fn set_state<T, R: Constructed<()>>(value: &mut T, hook: impl FnOnce(&mut T) -> R) -> Result<()> {
+    hook(value).constructed()
 }
 
 /// The value of an `absent_if_none` field whose attribute the pickle does not have: `None`.

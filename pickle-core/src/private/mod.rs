@@ -60,28 +60,16 @@ impl Sequence for Args<'_> {
 
 /// The items of a `list_items` field as one list: the base state of a list subclass, which
 /// `copyreg._reconstructor(cls, list, [items])` takes below protocol 2.
-pub struct BaseList<'a>(Vec<Arg<'a>>);
+pub struct BaseList<'a>(Args<'a>);
 
 /// The items of a `list_items` field, gathered for [`BaseList`].
 pub fn base_list<'a>(items: Box<dyn Iterator<Item = Arg<'a>> + 'a>) -> BaseList<'a> {
-    BaseList(items.collect())
+    BaseList(Args(items.collect()))
 }
 
 impl Reduce for BaseList<'_> {
     fn reduce_ex(&self, _: u8) -> Result<Reduction<'_>> {
-        Ok(Reduction::Builtin(Builtin::List(self)))
-    }
-}
-
-impl Sequence for BaseList<'_> {
-    fn len(&self) -> usize {
-        self.0.len()
-    }
-    fn get(&self, index: usize) -> Option<&dyn Reduce> {
-        self.0.get(index).map(|a| a.get() as &dyn Reduce)
-    }
-    fn save_items(&self, sink: &mut ItemSink<'_, '_>) -> Result<()> {
-        sink.save_all(self.0.iter().map(|a| a.get() as &dyn Reduce))
+        Ok(Reduction::Builtin(Builtin::List(&self.0)))
     }
 }
 

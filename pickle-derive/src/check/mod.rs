@@ -289,6 +289,23 @@ struct ClassAttrs<'a> {
     side: Side,
 }
 
+impl ClassAttrs<'_> {
+    /// The attributes written that say how the object is made and filled, which neither a
+    /// `global` nor a `dict` value has: each with where it is written.
+    fn making_attributes(&self) -> Vec<(&'static str, Span)> {
+        let all = [
+            ("reconstructor", self.reconstructor.map(|r| r.span())),
+            ("classmethod", self.classmethod.map(|c| c.span())),
+            ("state_setter", self.state_setter.map(|s| s.span())),
+            ("args", self.args.map(|a| a.span())),
+            ("state", self.state.map(|s| s.span())),
+            ("constructor", self.constructor.map(|c| c.span())),
+            ("from_state", self.from_state.map(|f| f.span())),
+        ];
+        all.into_iter().filter_map(|(what, span)| span.map(|s| (what, s))).collect()
+    }
+}
+
 fn check_variant<'a>(
     errors: &mut darling::error::Accumulator,
     input: &'a Container,
@@ -453,15 +470,7 @@ fn check_class<'a>(
         _ => errors.handle(checked_path(g, "global")),
     });
     if attrs.global.is_some() {
-        let conflicts = [
-            ("reconstructor", attrs.reconstructor.map(|r| r.span())),
-            ("classmethod", attrs.classmethod.map(|c| c.span())),
-            ("state_setter", attrs.state_setter.map(|s| s.span())),
-            ("args", attrs.args.map(|a| a.span())),
-            ("state", attrs.state.map(|s| s.span())),
-            ("constructor", attrs.constructor.map(|c| c.span())),
-        ];
-        for (what, span) in conflicts.into_iter().filter_map(|(w, s)| s.map(|s| (w, s))) {
+        for (what, span) in attrs.making_attributes() {
             errors.push(
                 Error::custom(format!("`global` pickles the value as a name; `{what}` would be ignored"))
                     .with_span(&span),
@@ -576,20 +585,15 @@ fn check_class<'a>(
 /// `dict` makes the value a plain dict: nothing that describes a class applies, and every
 /// field is an entry.
 fn check_dict(errors: &mut darling::error::Accumulator, attrs: &ClassAttrs<'_>, fields: &ast::Fields<Field>) {
-    let class_only = [
+    let naming = [
         ("module", attrs.module_span),
         ("name", attrs.name.map(|n| n.span())),
         ("global", attrs.global.map(|g| g.span())),
-        ("reconstructor", attrs.reconstructor.map(|r| r.span())),
-        ("classmethod", attrs.classmethod.map(|c| c.span())),
-        ("state_setter", attrs.state_setter.map(|s| s.span())),
-        ("args", attrs.args.map(|a| a.span())),
-        ("state", attrs.state.map(|s| s.span())),
-        ("constructor", attrs.constructor.map(|c| c.span())),
         ("newobj", attrs.newobj),
         ("slots", attrs.slots),
     ];
-    for (what, span) in class_only.into_iter().filter_map(|(w, s)| s.map(|s| (w, s))) {
+    let named = naming.into_iter().filter_map(|(w, s)| s.map(|s| (w, s)));
+    for (what, span) in named.chain(attrs.making_attributes()) {
         errors.push(
             Error::custom(format!(
                 "`{what}` describes a class, and `dict` pickles the value as a plain dict: remove one of them"
