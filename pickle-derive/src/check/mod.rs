@@ -139,14 +139,14 @@ pub fn check(input: &Container, side: Side) -> darling::Result<Model<'_>> {
                     ident: &input.ident,
                     span: input.ident.span(),
                     module: module.clone(),
-                    name: input.name.as_ref(),
+                    name: input.class.name.as_ref(),
                     global: input.global.as_ref(),
-                    reconstructor: input.reconstructor.as_ref(),
+                    reconstructor: input.class.reconstructor.as_ref(),
                     classmethod: input.classmethod.as_ref(),
-                    state_setter: input.state_setter.as_ref(),
+                    state_setter: input.class.state_setter.as_ref(),
                     base: input.base.as_ref(),
-                    newobj: flag_span(&input.newobj),
-                    slots: flag_span(&input.slots),
+                    newobj: flag_span(&input.class.newobj),
+                    slots: flag_span(&input.class.slots),
                     args: input.args.as_ref(),
                     state: input.state.as_ref(),
                     constructor: input.constructor.as_ref(),
@@ -224,26 +224,20 @@ fn check_enum_level(errors: &mut darling::error::Accumulator, input: &Container)
             .with_span(&constructor.span()),
         );
     }
-    let struct_only: [(&str, Option<Span>); 9] = [
-        ("dict", input.dict.is_present().then(|| input.dict.span())),
+    let struct_only = [
+        ("dict", flag_span(&input.dict)),
         ("global", input.global.as_ref().map(|g| g.span())),
-        ("reconstructor", input.reconstructor.as_ref().map(|g| g.span())),
-        ("state_setter", input.state_setter.as_ref().map(|g| g.span())),
-        ("newobj", input.newobj.is_present().then(|| input.newobj.span())),
-        ("slots", input.slots.is_present().then(|| input.slots.span())),
         ("args", input.args.as_ref().map(|a| a.span())),
         ("base", input.base.as_ref().map(|b| b.span())),
         ("classmethod", input.classmethod.as_ref().map(|c| c.span())),
     ];
-    for (what, span) in struct_only {
-        if let Some(span) = span {
-            errors.push(
-                Error::custom(format!(
-                    "`{what}` describes one class; on an enum, put it on the data variant it is about"
-                ))
+    // `name` names the enum's class; the other class options are the data variants'.
+    let variant_options = input.class.written().into_iter().filter(|(what, _)| *what != "name");
+    for (what, span) in struct_only.into_iter().filter_map(|(w, s)| s.map(|s| (w, s))).chain(variant_options) {
+        errors.push(
+            Error::custom(format!("`{what}` describes one class; on an enum, put it on the data variant it is about"))
                 .with_span(&span),
-            );
-        }
+        );
     }
     let load_hooks = [("from_state", &input.from_state), ("setstate", &input.setstate)];
     for (what, path) in load_hooks.into_iter().filter_map(|(w, p)| p.as_ref().map(|p| (w, p))) {
@@ -315,14 +309,7 @@ fn check_variant<'a>(
     side: Side,
 ) -> Option<Case<'a>> {
     if v.fields.is_empty() && v.fields.style != ast::Style::Struct {
-        let class_only = [
-            ("newobj", v.newobj.is_present().then(|| v.newobj.span())),
-            ("slots", v.slots.is_present().then(|| v.slots.span())),
-            ("name", v.name.as_ref().map(|n| n.span())),
-            ("reconstructor", v.reconstructor.as_ref().map(|r| r.span())),
-            ("state_setter", v.state_setter.as_ref().map(|s| s.span())),
-        ];
-        for (what, span) in class_only.into_iter().filter_map(|(w, s)| s.map(|s| (w, s))) {
+        for (what, span) in v.class.written() {
             errors.push(
                 Error::custom(format!(
                     "`{what}` is for data variants, which are classes; a unit variant is an `enum.Enum` member of the \
@@ -355,14 +342,14 @@ fn check_variant<'a>(
             ident: &v.ident,
             span: v.ident.span(),
             module: module.clone().or_else(|| input.global.as_ref().map(|_| String::new())),
-            name: v.name.as_ref(),
+            name: v.class.name.as_ref(),
             global: None,
-            reconstructor: v.reconstructor.as_ref(),
+            reconstructor: v.class.reconstructor.as_ref(),
             classmethod: None,
-            state_setter: v.state_setter.as_ref(),
+            state_setter: v.class.state_setter.as_ref(),
             base: None,
-            newobj: flag_span(&v.newobj),
-            slots: flag_span(&v.slots),
+            newobj: flag_span(&v.class.newobj),
+            slots: flag_span(&v.class.slots),
             args: None,
             state: None,
             constructor: None,

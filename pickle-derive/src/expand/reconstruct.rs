@@ -72,7 +72,7 @@ fn enum_body(model: &Model<'_>, cases: &[Case<'_>], rust_name: &str) -> TokenStr
         })
         .or_else(|| input.module.as_ref().map(|m| (**m).clone()))
         .unwrap_or_default();
-    let enum_name = input.name.as_ref().map_or_else(|| input.ident.to_string(), |n| (**n).clone());
+    let enum_name = input.class.name.as_ref().map_or_else(|| input.ident.to_string(), |n| (**n).clone());
     let mut expected = Vec::new();
     let members: Vec<TokenStream> = cases
         .iter()

@@ -57,7 +57,7 @@ pub fn reduce(model: &Model<'_>) -> TokenStream {
                     Case::Member { .. } => None,
                 });
                 let module = module.or_else(|| input.module.as_ref().map(|m| (**m).clone())).unwrap_or_default();
-                let name = input.name.as_ref().map_or_else(|| ident.to_string(), |n| (**n).clone());
+                let name = input.class.name.as_ref().map_or_else(|| ident.to_string(), |n| (**n).clone());
                 quote!(__pickle::GlobalName::new(#module, #name))
             };
             let reduce_arms = cases.iter().map(|case| match case {
