@@ -2,7 +2,8 @@
 //!
 //! One attribute language, `#[pickle(...)]`, describes the Python class a Rust type
 //! mirrors; see `pickle-core`'s documentation of the derives. The entry points are thin:
-//! parse (`ast`, darling receivers), check (`check`, all errors at once), expand (`expand`);
+//! parse (`ast`, darling receivers), check (`check`, all errors at once) into a `model`,
+//! expand (`expand`);
 //! on errors, unknown attribute names get the closest known one (`unknown`), and a stand-in
 //! impl (`fallback`) keeps them from cascading.
 
@@ -11,6 +12,7 @@ mod attr;
 mod check;
 mod expand;
 mod fallback;
+mod model;
 mod unknown;
 
 use check::Side;

@@ -6,8 +6,9 @@
 use darling::util::SpannedValue;
 use darling::Error;
 
-use super::{ClassAttrs, FieldModel};
+use super::ClassAttrs;
 use crate::attr::{Base, Role};
+use crate::model::FieldModel;
 
 /// The base `base = "..."` names (`object` when there is none), with its conflicts reported.
 pub(super) fn checked_base(errors: &mut darling::error::Accumulator, attrs: &ClassAttrs<'_>) -> Base {

@@ -7,7 +7,7 @@ use syn::spanned::Spanned;
 
 use super::with_bounds;
 use crate::attr::{DefaultValue, Role, HIGHEST_PROTOCOL};
-use crate::check::{Case, Class, ClassKind, FieldModel, Model, Shape};
+use crate::model::{Case, Class, ClassKind, FieldModel, Model, Shape};
 
 pub fn reconstruct(model: &Model<'_>) -> TokenStream {
     let input = model.input;

@@ -7,7 +7,7 @@ use syn::spanned::Spanned;
 
 use super::with_bounds;
 use crate::attr::{Base, Role};
-use crate::check::{Callable, Case, Class, ClassKind, FieldModel, Model, Shape};
+use crate::model::{Callable, Case, Class, ClassKind, FieldModel, Model, Shape};
 
 pub fn reduce(model: &Model<'_>) -> TokenStream {
     let input = model.input;
