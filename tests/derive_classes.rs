@@ -88,6 +88,23 @@ class Disk:
         self.r = state['r']
         self.area = 3 * self.r * self.r
 
+class Point2:
+    """`__getnewargs__` returns (x, name), which `__init__` also keeps in `__dict__`."""
+    def __new__(cls, x, name):
+        return object.__new__(cls)
+    def __init__(self, x, name):
+        self.x, self.name = x, name
+    def __getnewargs__(self):
+        return (self.x, self.name)
+
+class Tagged:
+    """`__reduce__` calls the class with `tag` and gives `__dict__`, which holds it too."""
+    def __init__(self, tag):
+        self.tag = tag
+        self.count = 0
+    def __reduce__(self):
+        return (Tagged, (self.tag,), self.__dict__)
+
 class Price:
     """Reduced to a staticmethod: a function whose qualname is `Price.make`."""
     def __init__(self, cents):
@@ -236,6 +253,26 @@ impl Disk {
     fn recompute(&mut self) {
         self.area = 3 * self.r * self.r;
     }
+}
+
+/// `Point2`: from protocol 2 `x` and `name` are arguments of `__new__` and entries of
+/// `__dict__` both; below it, entries only.
+#[derive(Reduce, Reconstruct, Debug, PartialEq)]
+#[pickle(module = "classes_mod", newobj)]
+struct Point2 {
+    #[pickle(arg(since = 2), state)]
+    x: i64,
+    #[pickle(arg(since = 2), state)]
+    name: String,
+}
+
+/// `Tagged`: `tag` is the argument of the class and an entry of `__dict__`.
+#[derive(Reduce, Reconstruct, Debug, PartialEq)]
+#[pickle(module = "classes_mod")]
+struct Tagged {
+    #[pickle(arg, state)]
+    tag: String,
+    count: i64,
 }
 
 fn coord() -> Coord {
@@ -394,4 +431,20 @@ fn a_from_state_error_is_the_load_error() {
         let error = loads::<Frozen>(&bytes).unwrap_err().to_string();
         assert!(error.contains("its state has 3 values"), "protocol {protocol}: {error}");
     }
+}
+
+#[test]
+fn an_argument_kept_in_the_dict_too_is_written_twice_as_one_object() {
+    if !python_available("an_argument_kept_in_the_dict_too_is_written_twice_as_one_object") {
+        return;
+    }
+    let point = Point2 { x: 3, name: "p".into() };
+    let tagged = Tagged { tag: "t".into(), count: 0 };
+    assert_same_pickles(&[
+        Case::with_python("__getnewargs__ and __dict__", py("Point2(3, 'p')"), &point),
+        Case::with_python("__reduce__ with __dict__", py("Tagged('t')"), &tagged),
+        Case::with_python("longer names", py("Point2(3, 'name' * 3)"), &Point2 { x: 3, name: "name".repeat(3) }),
+    ]);
+    check_loads("__getnewargs__ and __dict__", "Point2(3, 'p')", &point);
+    check_loads("__reduce__ with __dict__", "Tagged('t')", &tagged);
 }

@@ -96,6 +96,9 @@ pub struct FieldModel<'a> {
     pub member: syn::Member,
     pub py_name: String,
     pub roles: [Option<Role>; PROTOCOL_COUNT],
+    /// At each protocol, whether an `arg` (or `kwarg`) field is also an entry of the state
+    /// dict, as Python keeps an argument in `__dict__` too.
+    pub also_state: [bool; PROTOCOL_COUNT],
 }
 
 impl<'a> Class<'a> {
@@ -104,10 +107,17 @@ impl<'a> Class<'a> {
         self.fields.iter().filter(move |f| f.roles[protocol as usize] == Some(role))
     }
 
+    /// The entries of the state dict at `protocol`, in declaration order: `state` fields,
+    /// and arguments Python keeps in `__dict__` too.
+    pub fn state_entries(&self, protocol: u8) -> impl Iterator<Item = &FieldModel<'a>> {
+        let p = protocol as usize;
+        self.fields.iter().filter(move |f| f.roles[p] == Some(Role::State) || f.also_state[p])
+    }
+
     /// Whether the struct has a state at `protocol`.
     pub fn has_state(&self, protocol: u8) -> bool {
         self.state_expr.is_some()
-            || self.fields_with(protocol, Role::State).next().is_some()
+            || self.state_entries(protocol).next().is_some()
             || self.fields_with(protocol, Role::Slot).next().is_some()
     }
 }

@@ -170,6 +170,12 @@ impl<'a> Fields<'a> {
         }
     }
 
+    /// Takes the state entry `name` if the pickle has it: an argument Python keeps in
+    /// `__dict__` too, whose value the field has from the argument.
+    pub fn also_in_state(&mut self, name: &str) {
+        let _ = take_named(self.instance.attributes(), &mut self.attributes, name);
+    }
+
     /// The positional argument `index`, for a `constructor` that takes `args = ...`.
     pub fn arg<T: Reconstruct>(&mut self, index: usize) -> Result<T> {
         match self.take(Source::Arg(index), true) {

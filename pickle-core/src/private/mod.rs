@@ -267,6 +267,42 @@ pub fn with_present<'a, F: MaybeAbsent>(attrs: Attrs<'a>, name: &'static str, fi
     }
 }
 
+/// A field written twice, as an argument and as an entry of the state dict, which Python
+/// writes as one object (the second time a memo GET): known to the memo by its address.
+/// The address is tagged with the top bit and the type's size, so that no `Rc`, enum member
+/// or enclosing value at the same address (a struct's first field shares the struct's) is
+/// taken for it.
+pub struct Kept<'a, T: ?Sized>(&'a T);
+
+/// A field kept twice (see [`Kept`]).
+pub fn kept<'a, T: Reduce + 'a>(value: &'a T) -> Arg<'a> {
+    Arg::owned(Kept(value))
+}
+
+impl<T: Reduce + ?Sized> Reduce for Kept<'_, T> {
+    fn reduce_ex(&self, protocol: u8) -> Result<Reduction<'_>> {
+        self.0.reduce_ex(protocol)
+    }
+    fn identity(&self) -> Option<usize> {
+        let address = self.0 as *const T as *const () as usize;
+        let tag = (1usize << (usize::BITS - 1)) | (std::mem::size_of_val(self.0) << (usize::BITS - 16));
+        self.0.identity().or(Some(address ^ tag))
+    }
+    fn as_any(&self) -> Option<&dyn Any> {
+        self.0.as_any()
+    }
+    fn python_class(&self) -> Option<GlobalName<'_>> {
+        self.0.python_class()
+    }
+    fn fast(&self) -> crate::reduce::Fast<'_> {
+        match self.0.fast() {
+            // An atom has no identity; a str written fast would lose this one.
+            crate::reduce::Fast::Atom(atom) => crate::reduce::Fast::Atom(atom),
+            _ => crate::reduce::Fast::Reduce,
+        }
+    }
+}
+
 /// A borrowed field as an argument.
 pub fn arg<'a, T: Reduce + 'a>(value: &'a T) -> Arg<'a> {
     Arg::Ref(value)

@@ -45,6 +45,9 @@ pub(super) fn check_field<'a>(
         None => shown.clone(),
     };
     let mut roles: [Option<Role>; PROTOCOL_COUNT] = [None; PROTOCOL_COUNT];
+    let mut also_state = [false; PROTOCOL_COUNT];
+    // The range that gave each protocol its role, to tell a field kept twice from a mistake.
+    let mut placed_by = [None; PROTOCOL_COUNT];
     let declared = [
         (Role::Arg, &f.arg),
         (Role::Kwarg, &f.kwarg),
@@ -93,21 +96,24 @@ pub(super) fn check_field<'a>(
                 );
                 continue;
             }
+            let bounds = (*protocols.start(), *protocols.end());
             for p in protocols {
-                match roles[p as usize] {
-                    Some(other) => {
+                match place_role(&mut roles, &mut also_state, &mut placed_by, p, (role, bounds)) {
+                    Err(other) => {
                         field_error = true;
                         errors.push(
                             Error::custom(format!(
                                 "field `{shown}` is already `{}` at protocol {p}; a field has one role per protocol: \
-                                 give each role its own range, like `arg(until = 1)` and `state(since = 2)`",
+                                 give each role its own range, like `arg(until = 1)` and `state(since = 2)` (an \
+                                 argument Python also keeps in `__dict__` is `arg` and `state` with one range inside \
+                                 the other, like `arg, state`)",
                                 other.attribute()
                             ))
                             .with_span(&range.span()),
                         );
                         break;
                     }
-                    None => roles[p as usize] = Some(role),
+                    Ok(()) => {}
                 }
             }
         }
@@ -122,6 +128,7 @@ pub(super) fn check_field<'a>(
             );
         }
         roles = [None; PROTOCOL_COUNT];
+        also_state = [false; PROTOCOL_COUNT];
     } else if !any_role {
         if newobj_without_state && default_role == Some(Role::Arg) && lowest < 2 {
             // A tuple struct's fields are arguments by default; `newobj` has none below 2.
@@ -169,7 +176,34 @@ pub(super) fn check_field<'a>(
     }
     // The binding carries the field type's span, so a trait error on it points at the field.
     let binding = format_ident!("__field{}", index, span = f.ty.span());
-    FieldModel { field: f, binding, member, py_name, roles }
+    FieldModel { field: f, binding, member, py_name, roles, also_state }
+}
+
+/// Gives the field `role` (from the range `range`) at protocol `p`, or says which role it
+/// has there already. An argument that is also `state` is both, as Python keeps an argument
+/// of `__new__` (or of the class) in `__dict__` too, when one range lies within the other
+/// (`arg, state`, `arg(since = 2), state`): its role is the argument's, and `also_state` says
+/// the state dict has it as well. Ranges that only overlap (`arg(until = 2), state(since =
+/// 2)`) are a mistake.
+fn place_role(
+    roles: &mut [Option<Role>; PROTOCOL_COUNT],
+    also_state: &mut [bool; PROTOCOL_COUNT],
+    placed_by: &mut [Option<(u8, u8)>; PROTOCOL_COUNT],
+    p: u8,
+    (role, range): (Role, (u8, u8)),
+) -> Result<(), Role> {
+    let p = p as usize;
+    let nested = |(a, b): (u8, u8), (c, d): (u8, u8)| (a <= c && d <= b) || (c <= a && b <= d);
+    match (roles[p], placed_by[p]) {
+        (None, _) => (roles[p], placed_by[p]) = (Some(role), Some(range)),
+        (Some(Role::Arg | Role::Kwarg), Some(arg_range))
+            if role == Role::State && !also_state[p] && nested(arg_range, range) =>
+        {
+            also_state[p] = true
+        }
+        (Some(other), _) => return Err(other),
+    }
+    Ok(())
 }
 
 /// A `slot` field on a type without `slots`. A class with `__slots__` (and no `__getstate__`)

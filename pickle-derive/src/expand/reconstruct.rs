@@ -261,7 +261,9 @@ fn call_stream(class: &Class<'_>) -> Option<TokenStream> {
         && class.setstate.is_none()
         && !class.name.contains('.');
     let args: Vec<&FieldModel<'_>> = class.fields.iter().filter(|f| !f.field.skip.is_present()).collect();
-    let arg_only = |f: &&FieldModel<'_>| f.field.with_module.is_none() && f.roles.iter().all(|r| *r == Some(Role::Arg));
+    let arg_only = |f: &&FieldModel<'_>| {
+        f.field.with_module.is_none() && f.roles.iter().all(|r| *r == Some(Role::Arg)) && !f.also_state.contains(&true)
+    };
     if !plain_call || args.is_empty() || !args.iter().all(arg_only) {
         return None;
     }
@@ -401,14 +403,24 @@ fn field_value(class: &Class<'_>, f: &FieldModel<'_>, rust_name: &str) -> TokenS
         true => default_value(f),
         false => quote!(return ::core::result::Result::Err(__fields.missing(#shown))),
     };
-    quote! {
+    let value = quote! {
         match __fields.find(&[#(#sources),*]) {
             #node_arm
             #items_arm
             #pairs_arm
             _ => #missing,
         }
+    };
+    if !f.also_state.contains(&true) {
+        return value;
     }
+    // The argument is the value; its copy in `__dict__` is the field's too.
+    let name = &f.py_name;
+    quote!({
+        let __value = #value;
+        __fields.also_in_state(#name);
+        __value
+    })
 }
 
 /// The field's name in errors: its identifier, or its index.

@@ -233,12 +233,14 @@ fn class_reduction(class: &Class<'_>) -> TokenStream {
     }
 }
 
-/// A field as an argument: borrowed, or converted by its `with` module.
+/// A field as an argument: borrowed, or converted by its `with` module; one object in the
+/// memo when it is written twice (an argument kept in `__dict__` too).
 fn field_arg(f: &FieldModel<'_>) -> TokenStream {
     let binding = &f.binding;
     let span = f.field.ty.span();
     match &f.field.with_module {
         Some(module) => quote_spanned!(span=> __pickle::__private::owned(#module::reduce(#binding))),
+        None if f.also_state.contains(&true) => quote_spanned!(span=> __pickle::__private::kept(#binding)),
         None => quote_spanned!(span=> __pickle::__private::arg(#binding)),
     }
 }
@@ -338,7 +340,7 @@ fn segment_call(class: &Class<'_>, protocol: u8) -> TokenStream {
         _ if protocol < 2 => reconstructor_call(class, protocol, &arg_exprs),
         _ => quote!(__pickle::Call::new(__pickle::__private::copyreg("__newobj__"), (#name,))),
     };
-    let state_fields: Vec<&FieldModel<'_>> = class.fields_with(protocol, Role::State).collect();
+    let state_fields: Vec<&FieldModel<'_>> = class.state_entries(protocol).collect();
     let slot_fields: Vec<&FieldModel<'_>> = class.fields_with(protocol, Role::Slot).collect();
     // `object.__reduce_ex__` writes no state for an empty `__dict__`; a class's own
     // `__reduce__` writes what it returns.
