@@ -174,6 +174,14 @@ struct Price {
     cents: i64,
 }
 
+/// `Price` without `module`: the reconstructor's module is the class's.
+#[derive(Reduce, Reconstruct, Debug, PartialEq)]
+#[pickle(name = "Price", reconstructor = "classes_mod:Price.make")]
+struct PriceWithoutModule {
+    #[pickle(arg)]
+    cents: i64,
+}
+
 /// `Money` as it was written before `classmethod`: the path split at its last dot, into a
 /// module `classes_mod.Money` that does not exist.
 #[derive(Reduce, Debug)]
@@ -354,7 +362,9 @@ fn class_attributes_as_callables_pickle_and_load_as_in_cpython() {
         Case::with_python("two classmethod calls", py("[Money(1), Money(2)]"), &two),
         Case::with_python("staticmethod", py("Price(99)"), &price),
         Case::with_python("two staticmethod calls", py("[Price(1), Price(2)]"), &prices),
+        Case::with_python("no module but the reconstructor's", py("Price(99)"), &PriceWithoutModule { cents: 99 }),
     ]);
+    check_loads("no module but the reconstructor's", "Price(99)", &PriceWithoutModule { cents: 99 });
     check_loads("classmethod", "Money(250)", &money);
     check_loads("two classmethod calls", "[Money(1), Money(2)]", &two);
     check_loads("staticmethod", "Price(99)", &price);

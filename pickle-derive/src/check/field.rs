@@ -98,22 +98,19 @@ pub(super) fn check_field<'a>(
             }
             let bounds = (*protocols.start(), *protocols.end());
             for p in protocols {
-                match place_role(&mut roles, &mut also_state, &mut placed_by, p, (role, bounds)) {
-                    Err(other) => {
-                        field_error = true;
-                        errors.push(
-                            Error::custom(format!(
-                                "field `{shown}` is already `{}` at protocol {p}; a field has one role per protocol: \
-                                 give each role its own range, like `arg(until = 1)` and `state(since = 2)` (an \
-                                 argument Python also keeps in `__dict__` is `arg` and `state` with one range inside \
-                                 the other, like `arg, state`)",
-                                other.attribute()
-                            ))
-                            .with_span(&range.span()),
-                        );
-                        break;
-                    }
-                    Ok(()) => {}
+                if let Err(other) = place_role(&mut roles, &mut also_state, &mut placed_by, p, (role, bounds)) {
+                    field_error = true;
+                    errors.push(
+                        Error::custom(format!(
+                            "field `{shown}` is already `{}` at protocol {p}; a field has one role per protocol: give \
+                             each role its own range, like `arg(until = 1)` and `state(since = 2)` (an argument Python \
+                             also keeps in `__dict__` is `arg` and `state` with one range inside the other, like \
+                             `arg, state`)",
+                            other.attribute()
+                        ))
+                        .with_span(&range.span()),
+                    );
+                    break;
                 }
             }
         }

@@ -82,7 +82,8 @@ pub fn check(input: &Container, side: Side) -> darling::Result<Model<'_>> {
             (cases.len() == variants.len()).then_some(Shape::Enum(cases))
         }
     };
-    if module.is_none() && input.module.is_none() && !global_is_full_path(input) && !input.dict.is_present() {
+    let named_elsewhere = global_is_full_path(input) || reconstructor_has_module(input) || input.dict.is_present();
+    if module.is_none() && input.module.is_none() && !named_elsewhere {
         errors.push(
             Error::custom("the Python module is missing: add `#[pickle(module = \"pkg.mod\")]`")
                 .with_span(&input.ident),
@@ -112,6 +113,12 @@ fn check_member_values(errors: &mut darling::error::Accumulator, cases: &[Case<'
             );
         }
     }
+}
+
+/// `reconstructor = "pkg.mod.func"` on a struct: the class is taken to be in `pkg.mod` too.
+fn reconstructor_has_module(input: &Container) -> bool {
+    matches!(input.data, ast::Data::Struct(_))
+        && input.class.reconstructor.as_ref().is_some_and(|r| r.contains('.') || r.contains(':'))
 }
 
 fn global_is_full_path(input: &Container) -> bool {
@@ -387,7 +394,12 @@ fn check_class<'a>(
     base::check_base_fields(errors, &attrs, base, custom_call, &models);
     let class = Class {
         custom_call,
-        module: attrs.module.unwrap_or_default(),
+        // Without `module`, the class is in its reconstructor's module.
+        module: match (attrs.module, &kind) {
+            (Some(module), _) => module,
+            (None, ClassKind::Reconstructor(callable)) => callable.module.clone(),
+            (None, _) => String::new(),
+        },
         name: name?,
         kind,
         newobj: attrs.newobj.is_some(),
