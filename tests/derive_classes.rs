@@ -283,6 +283,17 @@ struct Tagged {
     count: i64,
 }
 
+/// A plain dict whose key `note` is there only when set: `#[pickle(dict)]` with an
+/// `absent_if_none` field.
+#[derive(Reduce, Reconstruct, Debug, PartialEq)]
+#[pickle(dict)]
+struct Entry {
+    id: i64,
+    #[pickle(absent_if_none)]
+    note: Option<String>,
+    tags: Vec<String>,
+}
+
 fn coord() -> Coord {
     Coord { x: 3, y: "north".into() }
 }
@@ -408,6 +419,16 @@ fn absent_attributes_are_left_out_and_load_as_none() {
     check_loads("no attribute at all", "Lazy()", &lazy);
     check_loads("only a cached attribute", COMPUTED_LAZY, &cached);
     check_loads_from(2, "unset slot", "Point3(1)", &unset);
+    let (bare, noted) =
+        (Entry { id: 1, note: None, tags: vec!["a".into()] }, Entry { id: 2, note: Some("n".into()), tags: vec![] });
+    const BARE: &str = "{'id': 1, 'tags': ['a']}";
+    const NOTED: &str = "{'id': 2, 'note': 'n', 'tags': []}";
+    assert_same_pickles(&[
+        Case::with_python("dict without the key", py(BARE), &bare),
+        Case::with_python("dict with the key", py(NOTED), &noted),
+    ]);
+    check_loads("dict without the key", BARE, &bare);
+    check_loads("dict with the key", NOTED, &noted);
     check_loads_from(2, "set slot", POINT3_WITH_Z, &set);
 }
 

@@ -4,14 +4,12 @@
 
 use darling::Error;
 
-use super::ClassAttrs;
 use crate::ast::Field;
 use crate::attr::{Role, PROTOCOL_COUNT};
 
 /// Reports every attribute or role of `f` that `absent_if_none` cannot go with.
 pub(super) fn check_absent(
     errors: &mut darling::error::Accumulator,
-    attrs: &ClassAttrs<'_>,
     f: &Field,
     roles: &[Option<Role>; PROTOCOL_COUNT],
 ) {
@@ -28,9 +26,6 @@ pub(super) fn check_absent(
     }
     if f.with_module.is_some() {
         refuse("`absent_if_none` writes the value inside the `Option` itself: remove `with`".into());
-    }
-    if attrs.dict.is_some() {
-        refuse("a `dict` struct writes every field as a key: `absent_if_none` is for the attributes of a class".into());
     }
     let other = roles.iter().flatten().find(|r| !matches!(r, Role::State | Role::Slot));
     if let Some(role) = other {

@@ -375,7 +375,7 @@ fn check_class<'a>(
                 newobj_without_state: attrs.newobj.is_some() && attrs.state.is_none() && base != Base::Tuple,
             };
             let model = check_field(errors, f, i, rules);
-            absent::check_absent(errors, &attrs, f, &model.roles);
+            absent::check_absent(errors, f, &model.roles);
             model
         })
         .collect();

@@ -144,6 +144,16 @@ fn dict_mapping(
     ty_generics: &syn::TypeGenerics<'_>,
     where_clause: Option<&syn::WhereClause>,
 ) -> TokenStream {
+    if fields.iter().any(|f| f.field.absent_if_none.is_present()) {
+        let (len, save) = (mapping_len(&fields), save_present_pairs(class, &fields));
+        return quote! {
+            #[automatically_derived]
+            impl #impl_generics __pickle::Mapping for #ident #ty_generics #where_clause {
+                #len
+                #save
+            }
+        };
+    }
     let n = fields.len();
     let bindings = class.fields.iter().map(|f| {
         let (binding, member) = (&f.binding, &f.member);
@@ -171,6 +181,60 @@ fn dict_mapping(
                 let __pairs: [(&dyn __pickle::Reduce, &dyn __pickle::Reduce); #n] = [#(#pairs),*];
                 __sink.save_all(__pairs)
             }
+        }
+    }
+}
+
+/// `Mapping::len` of a dict struct with `absent_if_none` fields: the keys present.
+fn mapping_len(fields: &[&FieldModel<'_>]) -> TokenStream {
+    let (absent, always): (Vec<&&FieldModel<'_>>, Vec<_>) =
+        fields.iter().partition(|f| f.field.absent_if_none.is_present());
+    let always = always.len();
+    let counted = absent.iter().map(|f| {
+        let member = &f.member;
+        quote!(usize::from(__pickle::__private::MaybeAbsent::present(&self.#member).is_some()))
+    });
+    quote! {
+        fn len(&self) -> usize {
+            #always #(+ #counted)*
+        }
+    }
+}
+
+/// `Mapping::save_pairs` of a dict struct with `absent_if_none` fields: a key only for a
+/// field that holds a value, in declaration order.
+fn save_present_pairs(class: &Class<'_>, fields: &[&FieldModel<'_>]) -> TokenStream {
+    let bindings = class.fields.iter().map(|f| {
+        let (binding, member) = (&f.binding, &f.member);
+        quote!(let #binding = &self.#member;)
+    });
+    let n = fields.len();
+    let args = fields.iter().enumerate().filter(|(_, f)| !f.field.absent_if_none.is_present()).map(|(i, f)| {
+        let (arg, value) = (quote::format_ident!("__arg{}", i), field_arg(f));
+        quote!(let #arg = #value;)
+    });
+    let pushes = fields.iter().enumerate().map(|(i, f)| {
+        let (binding, name) = (&f.binding, &f.py_name);
+        let key = quote!(&__pickle::__private::StaticName(#name) as &dyn __pickle::Reduce);
+        if f.field.absent_if_none.is_present() {
+            return quote! {
+                if let ::core::option::Option::Some(__value) = __pickle::__private::MaybeAbsent::present(#binding) {
+                    __pairs.push((#key, __value as &dyn __pickle::Reduce));
+                }
+            };
+        }
+        let arg = quote::format_ident!("__arg{}", i);
+        quote!(__pairs.push((#key, #arg.get()));)
+    });
+    quote! {
+        #[allow(unused_variables)]
+        fn save_pairs(&self, __sink: &mut __pickle::ser::PairSink<'_, '_>) -> __pickle::Result<()> {
+            #(#bindings)*
+            #(#args)*
+            let mut __pairs: ::std::vec::Vec<(&dyn __pickle::Reduce, &dyn __pickle::Reduce)> =
+                ::std::vec::Vec::with_capacity(#n);
+            #(#pushes)*
+            __sink.save_all(__pairs)
         }
     }
 }
