@@ -105,6 +105,14 @@ class Tagged:
     def __reduce__(self):
         return (Tagged, (self.tag,), self.__dict__)
 
+class TreeNode:
+    """A tree whose children point back at their parent: a cycle."""
+    def __init__(self, parent=None):
+        self.parent = parent
+        self.children = []
+        if parent is not None:
+            parent.children.append(self)
+
 class Price:
     """Reduced to a staticmethod: a function whose qualname is `Price.make`."""
     def __init__(self, cents):
@@ -294,6 +302,15 @@ struct Entry {
     tags: Vec<String>,
 }
 
+/// `TreeNode` as Rust can hold it: shared children, no parent link (an `Rc` cycle is not
+/// held by derived types yet).
+#[derive(Reduce, Reconstruct, Debug, PartialEq)]
+#[pickle(module = "classes_mod")]
+struct TreeNode {
+    parent: Option<std::rc::Rc<TreeNode>>,
+    children: Vec<std::rc::Rc<TreeNode>>,
+}
+
 fn coord() -> Coord {
     Coord { x: 3, y: "north".into() }
 }
@@ -478,4 +495,16 @@ fn an_argument_kept_in_the_dict_too_is_written_twice_as_one_object() {
     ]);
     check_loads("__getnewargs__ and __dict__", "Point2(3, 'p')", &point);
     check_loads("__reduce__ with __dict__", "Tagged('t')", &tagged);
+}
+
+#[test]
+fn a_cycle_through_a_parent_link_is_refused_with_the_type_as_written() {
+    if !python_available("a_cycle_through_a_parent_link_is_refused_with_the_type_as_written") {
+        return;
+    }
+    let answers = cpython_dumps(&[(py("(lambda root: (TreeNode(root), root)[1])(TreeNode())"), (0..=5).collect())]);
+    for (p, answer) in answers[0].iter().enumerate() {
+        let error = loads::<TreeNode>(answer.as_ref().unwrap()).unwrap_err().to_string();
+        assert!(error.contains("contains itself, and a `Rc<TreeNode>` cannot"), "protocol {p}: {error}");
+    }
 }

@@ -382,7 +382,7 @@ impl<'a> Node<'a> {
             Some(None) => {
                 return Err(self.error(format!(
                     "this object contains itself, and a `{}` cannot: load the cycle as a `Value`",
-                    std::any::type_name::<T>()
+                    short_type_name(std::any::type_name::<T>())
                 )))
             }
             None => {}
@@ -405,6 +405,23 @@ impl fmt::Debug for Node<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Node").field("kind", &self.kind()).field("offset", &self.offset).finish()
     }
+}
+
+/// A Rust type's name as its user writes it: `Rc<Node>`, not `alloc::rc::Rc<app::Node>`.
+fn short_type_name(full: &str) -> String {
+    let mut short = String::with_capacity(full.len());
+    let mut word = String::new();
+    for c in full.chars().chain(std::iter::once(' ')) {
+        if c.is_alphanumeric() || c == '_' || c == ':' {
+            word.push(c);
+            continue;
+        }
+        short.push_str(word.rsplit("::").next().unwrap_or(&word));
+        word.clear();
+        short.push(c);
+    }
+    short.pop();
+    short
 }
 
 fn python_type_name(kind: Kind) -> &'static str {
@@ -509,5 +526,17 @@ impl<'a> Pairs<'a> {
     /// The value of the first pair whose key is the `str` `key`.
     pub fn get(&self, key: &str) -> Option<Node<'a>> {
         self.clone().find(|(k, _)| k.as_str().and_then(PyString::as_str) == Some(key)).map(|(_, v)| v)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::short_type_name;
+
+    #[test]
+    fn type_names_lose_their_paths() {
+        assert_eq!(short_type_name("alloc::rc::Rc<app::tree::Node>"), "Rc<Node>");
+        assert_eq!(short_type_name("(i64, alloc::string::String)"), "(i64, String)");
+        assert_eq!(short_type_name("core::option::Option<&[u8]>"), "Option<&[u8]>");
     }
 }
