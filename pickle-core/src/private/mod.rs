@@ -308,6 +308,35 @@ pub fn arg<'a, T: Reduce + 'a>(value: &'a T) -> Arg<'a> {
     Arg::Ref(value)
 }
 
+/// What a `with` module's `reduce` returns: a value that pickles as the field's Python object.
+#[diagnostic::on_unimplemented(
+    message = "a `with` module's `reduce` must return a value that implements `Reduce`; it returns `{Self}`",
+    label = "the field's `with` module returns this",
+    note = "write `pub fn reduce(value: &T) -> impl Reduce` (a builtin such as `f64`, `String`, a tuple, or a type that \
+            implements `Reduce`), not a `Reduction` or a `Result`; `pub fn reconstruct(node: Node<'_>) -> Result<T>` \
+            loads it back"
+)]
+pub trait WithReduced {
+    /// The answer as an argument.
+    fn into_arg<'a>(self) -> Arg<'a>
+    where
+        Self: 'a;
+}
+
+impl<T: Reduce> WithReduced for T {
+    fn into_arg<'a>(self) -> Arg<'a>
+    where
+        Self: 'a,
+    {
+        Arg::owned(self)
+    }
+}
+
+/// A `with` module's answer as an argument.
+pub fn with_reduced<'a, T: WithReduced + 'a>(value: T) -> Arg<'a> {
+    value.into_arg()
+}
+
 /// A `with` module's answer as an argument.
 pub fn owned<'a, T: Reduce + 'a>(value: T) -> Arg<'a> {
     Arg::owned(value)

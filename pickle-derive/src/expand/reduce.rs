@@ -303,7 +303,7 @@ fn field_arg(f: &FieldModel<'_>) -> TokenStream {
     let binding = &f.binding;
     let span = f.field.ty.span();
     match &f.field.with_module {
-        Some(module) => quote_spanned!(span=> __pickle::__private::owned(#module::reduce(#binding))),
+        Some(module) => quote_spanned!(span=> __pickle::__private::with_reduced(#module::reduce(#binding))),
         None if f.also_state.contains(&true) => quote_spanned!(span=> __pickle::__private::kept(#binding)),
         None => quote_spanned!(span=> __pickle::__private::arg(#binding)),
     }
