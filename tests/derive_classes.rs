@@ -113,6 +113,15 @@ class TreeNode:
         if parent is not None:
             parent.children.append(self)
 
+class Sensor:
+    """Called with its name; the rest is a tuple state for `__setstate__`."""
+    def __init__(self, name, low=0, high=0):
+        self.name, self.low, self.high = name, low, high
+    def __reduce__(self):
+        return (Sensor, (self.name,), (self.low, self.high))
+    def __setstate__(self, state):
+        self.low, self.high = state
+
 class Price:
     """Reduced to a staticmethod: a function whose qualname is `Price.make`."""
     def __init__(self, cents):
@@ -311,6 +320,35 @@ struct TreeNode {
     children: Vec<std::rc::Rc<TreeNode>>,
 }
 
+/// `Sensor`: `name` is the argument, assigned after `from_state` made the rest from the
+/// tuple state; `setstate` checks the value once it is whole.
+#[derive(Reduce, Reconstruct, Debug, PartialEq)]
+#[pickle(
+    module = "classes_mod",
+    state = (self.low, self.high),
+    from_state = Sensor::from_state,
+    setstate = Sensor::check
+)]
+struct Sensor {
+    #[pickle(arg)]
+    name: String,
+    low: i64,
+    high: i64,
+}
+
+impl Sensor {
+    fn from_state((low, high): (i64, i64)) -> Sensor {
+        Sensor { name: String::new(), low, high }
+    }
+
+    fn check(&mut self) -> Result<(), String> {
+        match self.low <= self.high {
+            true => Ok(()),
+            false => Err(format!("sensor {}: low {} above high {}", self.name, self.low, self.high)),
+        }
+    }
+}
+
 fn coord() -> Coord {
     Coord { x: 3, y: "north".into() }
 }
@@ -465,6 +503,12 @@ fn custom_states_load_through_from_state_and_setstate() {
     check_loads("frozen slots dataclass", "Frozen(1, 2)", &frozen);
     check_loads("tuple state", "Temp(21.5, 'C')", &temp);
     check_loads("state without the cached attribute", "Disk(2)", &disk);
+    let sensor = Sensor { name: "t1".into(), low: 1, high: 5 };
+    assert_same_pickles(&[Case::with_python("argument and tuple state", py("Sensor('t1', 1, 5)"), &sensor)]);
+    check_loads("argument and tuple state", "Sensor('t1', 1, 5)", &sensor);
+    let answers = cpython_dumps(&[(py("Sensor('t2', 9, 5)"), vec![2])]);
+    let error = loads::<Sensor>(answers[0][0].as_ref().unwrap()).unwrap_err().to_string();
+    assert!(error.contains("sensor t2: low 9 above high 5"), "{error}");
 }
 
 /// A `Frozen` whose state has three values, which `Frozen::from_state` refuses.
