@@ -552,3 +552,18 @@ fn a_cycle_through_a_parent_link_is_refused_with_the_type_as_written() {
         assert!(error.contains("contains itself, and a `Rc<TreeNode>` cannot"), "protocol {p}: {error}");
     }
 }
+
+/// A Python int of any size in a derived field, through `pickle_core::BigInt` alone.
+#[derive(Reduce, Reconstruct, Debug, PartialEq)]
+#[pickle(module = "classes_mod", name = "Report")]
+struct Huge {
+    title: pickle_core::BigInt,
+}
+
+#[test]
+fn a_bigint_field_needs_no_dependency_of_its_own() {
+    let huge = Huge { title: pickle_core::BigInt::from(1u128 << 100) };
+    for protocol in 0..=5 {
+        assert_eq!(loads::<Huge>(&dumps(&huge, protocol).unwrap()).unwrap(), huge);
+    }
+}

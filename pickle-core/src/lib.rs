@@ -70,6 +70,10 @@ pub use ser::{
 };
 pub use value::{Cycle, Global, Object, PyString, Shared, Value};
 
+/// Python's arbitrary-precision `int`, as fields and `Value`s hold it: `num_bigint::BigInt`,
+/// re-exported so that a derived type's field needs no dependency of its own.
+pub use num_bigint::BigInt;
+
 /// `#[derive(Reduce)]`: pickle a type as the Python class it mirrors.
 ///
 /// The container attributes name the class and choose its shape; each field gets a role
