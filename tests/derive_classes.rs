@@ -122,6 +122,13 @@ class Sensor:
     def __setstate__(self, state):
         self.low, self.high = state
 
+import enum
+
+class Perm(enum.Flag):
+    R = 4
+    W = 2
+    X = 1
+
 class Price:
     """Reduced to a staticmethod: a function whose qualname is `Price.make`."""
     def __init__(self, cents):
@@ -349,6 +356,11 @@ impl Sensor {
     }
 }
 
+/// `Perm`, an `enum.Flag`: every combination pickles as `Perm(value)`.
+#[derive(Reduce, Reconstruct, Debug, PartialEq)]
+#[pickle(module = "classes_mod")]
+struct Perm(u8);
+
 fn coord() -> Coord {
     Coord { x: 3, y: "north".into() }
 }
@@ -566,4 +578,17 @@ fn a_bigint_field_needs_no_dependency_of_its_own() {
     for protocol in 0..=5 {
         assert_eq!(loads::<Huge>(&dumps(&huge, protocol).unwrap()).unwrap(), huge);
     }
+}
+
+#[test]
+fn flag_combinations_pickle_as_their_value() {
+    if !python_available("flag_combinations_pickle_as_their_value") {
+        return;
+    }
+    let (read, read_write) = (Perm(4), Perm(6));
+    assert_same_pickles(&[
+        Case::with_python("one flag", py("Perm.R"), &read),
+        Case::with_python("two flags", py("Perm.R | Perm.W"), &read_write),
+    ]);
+    check_loads("two flags", "Perm.R | Perm.W", &read_write);
 }
