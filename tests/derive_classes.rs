@@ -129,6 +129,11 @@ class Perm(enum.Flag):
     W = 2
     X = 1
 
+class Doc:
+    """A frozenset attribute (of ints, whose order does not depend on the hash seed)."""
+    def __init__(self, pages):
+        self.pages = frozenset(pages)
+
 class Price:
     """Reduced to a staticmethod: a function whose qualname is `Price.make`."""
     def __init__(self, cents):
@@ -361,6 +366,13 @@ impl Sensor {
 #[pickle(module = "classes_mod")]
 struct Perm(u8);
 
+/// `Doc`, whose `pages` is a frozenset.
+#[derive(Reduce, Reconstruct, Debug, PartialEq)]
+#[pickle(module = "classes_mod")]
+struct Doc {
+    pages: pickle_core::FrozenSet<std::collections::BTreeSet<i64>>,
+}
+
 fn coord() -> Coord {
     Coord { x: 3, y: "north".into() }
 }
@@ -591,4 +603,14 @@ fn flag_combinations_pickle_as_their_value() {
         Case::with_python("two flags", py("Perm.R | Perm.W"), &read_write),
     ]);
     check_loads("two flags", "Perm.R | Perm.W", &read_write);
+}
+
+#[test]
+fn a_frozenset_field_pickles_as_frozenset() {
+    if !python_available("a_frozenset_field_pickles_as_frozenset") {
+        return;
+    }
+    let doc = Doc { pages: pickle_core::FrozenSet([1, 2, 3].into()) };
+    assert_same_pickles(&[Case::with_python("frozenset attribute", py("Doc([3, 1, 2])"), &doc)]);
+    check_loads("frozenset attribute", "Doc([3, 1, 2])", &doc);
 }

@@ -63,7 +63,9 @@ pub use de::{
 };
 pub use error::{Error, ErrorKind, Result};
 pub use reconstruct::{Instance, Items, Kind, Node, Pairs, Persistent, Reconstruct, Registry};
-pub use reduce::{Arg, Attrs, Builtin, ByteArray, Bytes, Call, GlobalName, Mapping, Name, Reduce, Reduction, Sequence};
+pub use reduce::{
+    Arg, Attrs, Builtin, ByteArray, Bytes, Call, FrozenSet, GlobalName, Mapping, Name, Reduce, Reduction, Sequence,
+};
 pub use ser::{
     deepcopy, dump, dumps, dumps_with, PersistentId, Pickler, PicklerOptions, ReducerOverride, Registered,
     DEFAULT_PROTOCOL, HIGHEST_PROTOCOL,

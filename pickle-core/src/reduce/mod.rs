@@ -19,7 +19,7 @@ use crate::ser::{ItemSink, PairSink};
 pub use crate::value::Atom;
 use crate::value::{PyString, Value};
 
-pub use impls::{ByteArray, Bytes};
+pub use impls::{ByteArray, Bytes, FrozenSet};
 
 /// A value that can be pickled: the Rust form of `__reduce_ex__`.
 ///
