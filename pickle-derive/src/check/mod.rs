@@ -41,7 +41,6 @@ pub fn check(input: &Container, side: Side) -> darling::Result<Model<'_>> {
                 &mut errors,
                 ClassAttrs {
                     ident: &input.ident,
-                    span: input.ident.span(),
                     module: module.clone(),
                     name: input.class.name.as_ref(),
                     global: input.global.as_ref(),
@@ -170,7 +169,6 @@ fn check_enum_level(errors: &mut darling::error::Accumulator, input: &Container)
 
 struct ClassAttrs<'a> {
     ident: &'a syn::Ident,
-    span: Span,
     module: Option<String>,
     name: Option<&'a SpannedValue<String>>,
     global: Option<&'a SpannedValue<String>>,
@@ -251,7 +249,6 @@ fn check_variant<'a>(
         errors,
         ClassAttrs {
             ident: &v.ident,
-            span: v.ident.span(),
             module: module.clone().or_else(|| input.global.as_ref().map(|_| String::new())),
             name: v.class.name.as_ref(),
             global: None,
@@ -451,12 +448,12 @@ fn check_dict(errors: &mut darling::error::Accumulator, attrs: &ClassAttrs<'_>, 
             .with_span(&span),
         );
     }
-    if fields.style == ast::Style::Tuple {
+    if let (ast::Style::Tuple, Some(dict)) = (fields.style, attrs.dict) {
         errors.push(
             Error::custom(
                 "`dict` keys each field by its name, and a tuple struct's fields have none: use named fields",
             )
-            .with_span(&attrs.span),
+            .with_span(&dict),
         );
     }
     for f in &fields.fields {
