@@ -373,6 +373,16 @@ struct Doc {
     pages: pickle_core::FrozenSet<std::collections::BTreeSet<i64>>,
 }
 
+/// Data variants that are a namedtuple and a class built by a classmethod.
+#[derive(Reduce, Reconstruct, Debug, PartialEq)]
+#[pickle(module = "classes_mod")]
+enum Held {
+    #[pickle(name = "Coord", newobj, base = "tuple")]
+    Coord { x: i64, y: String },
+    #[pickle(name = "Money", classmethod = "from_cents")]
+    Money(i64),
+}
+
 fn coord() -> Coord {
     Coord { x: 3, y: "north".into() }
 }
@@ -613,4 +623,14 @@ fn a_frozenset_field_pickles_as_frozenset() {
     let doc = Doc { pages: pickle_core::FrozenSet([1, 2, 3].into()) };
     assert_same_pickles(&[Case::with_python("frozenset attribute", py("Doc([3, 1, 2])"), &doc)]);
     check_loads("frozenset attribute", "Doc([3, 1, 2])", &doc);
+}
+
+#[test]
+fn data_variants_take_a_base_and_a_classmethod() {
+    if !python_available("data_variants_take_a_base_and_a_classmethod") {
+        return;
+    }
+    let held = vec![Held::Coord { x: 3, y: "north".into() }, Held::Money(5)];
+    assert_same_pickles(&[Case::with_python("variants", py("[Coord(3, 'north'), Money(5)]"), &held)]);
+    check_loads("variants", "[Coord(3, 'north'), Money(5)]", &held);
 }

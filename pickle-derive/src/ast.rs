@@ -20,12 +20,6 @@ pub struct Container {
     pub module: Option<SpannedValue<String>>,
     /// `global = "SPAM"`: `__reduce__` returns a string; the value is the global `module.SPAM`.
     pub global: Option<SpannedValue<String>>,
-    /// `classmethod = "from_cents"`: the callable is a classmethod, `cls.from_cents`, written
-    /// as CPython writes a bound method: `getattr(cls, 'from_cents')`.
-    pub classmethod: Option<SpannedValue<String>>,
-    /// `base = "tuple"`, `"list"` or `"dict"`: the builtin the class derives from, the `base`
-    /// of `copyreg._reconstructor(cls, base, state)` below protocol 2.
-    pub base: Option<SpannedValue<String>>,
     /// `args = <expr>`: the whole argument tuple, an expression that may use `self`.
     pub args: Option<syn::Expr>,
     /// `state = <expr>`: the whole state (what `__getstate__` returns), may use `self`.
@@ -76,6 +70,12 @@ pub struct ClassOptions {
     pub slots: Flag,
     /// `state_setter = "pkg.mod.func"`: called as `func(obj, state)` instead of BUILD.
     pub state_setter: Option<SpannedValue<String>>,
+    /// `classmethod = "from_cents"`: the callable is a classmethod, `cls.from_cents`, written
+    /// as CPython writes a bound method: `getattr(cls, 'from_cents')`.
+    pub classmethod: Option<SpannedValue<String>>,
+    /// `base = "tuple"`, `"list"` or `"dict"`: the builtin the class derives from, the `base`
+    /// of `copyreg._reconstructor(cls, base, state)` below protocol 2.
+    pub base: Option<SpannedValue<String>>,
 }
 
 impl ClassOptions {
@@ -88,6 +88,8 @@ impl ClassOptions {
             ("newobj", flag(&self.newobj)),
             ("slots", flag(&self.slots)),
             ("state_setter", self.state_setter.as_ref().map(|s| s.span())),
+            ("classmethod", self.classmethod.as_ref().map(|c| c.span())),
+            ("base", self.base.as_ref().map(|b| b.span())),
         ];
         all.into_iter().filter_map(|(what, span)| span.map(|s| (what, s))).collect()
     }

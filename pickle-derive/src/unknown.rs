@@ -28,7 +28,7 @@ const CONTAINER: &[&str] = &[
 ];
 
 /// The attributes of an enum variant.
-const VARIANT: &[&str] = &["name", "value", "newobj", "slots", "reconstructor", "state_setter"];
+const VARIANT: &[&str] = &["name", "value", "newobj", "slots", "reconstructor", "state_setter", "classmethod", "base"];
 
 /// The attributes of a field.
 const FIELD: &[&str] = &[

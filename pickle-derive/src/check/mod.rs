@@ -45,9 +45,9 @@ pub fn check(input: &Container, side: Side) -> darling::Result<Model<'_>> {
                     name: input.class.name.as_ref(),
                     global: input.global.as_ref(),
                     reconstructor: input.class.reconstructor.as_ref(),
-                    classmethod: input.classmethod.as_ref(),
+                    classmethod: input.class.classmethod.as_ref(),
                     state_setter: input.class.state_setter.as_ref(),
-                    base: input.base.as_ref(),
+                    base: input.class.base.as_ref(),
                     newobj: flag_span(&input.class.newobj),
                     slots: flag_span(&input.class.slots),
                     args: input.args.as_ref(),
@@ -138,8 +138,6 @@ fn check_enum_level(errors: &mut darling::error::Accumulator, input: &Container)
         ("dict", flag_span(&input.dict)),
         ("global", input.global.as_ref().map(|g| g.span())),
         ("args", input.args.as_ref().map(|a| a.span())),
-        ("base", input.base.as_ref().map(|b| b.span())),
-        ("classmethod", input.classmethod.as_ref().map(|c| c.span())),
     ];
     // `name` names the enum's class; the other class options are the data variants'.
     let variant_options = input.class.written().into_iter().filter(|(what, _)| *what != "name");
@@ -253,9 +251,9 @@ fn check_variant<'a>(
             name: v.class.name.as_ref(),
             global: None,
             reconstructor: v.class.reconstructor.as_ref(),
-            classmethod: None,
+            classmethod: v.class.classmethod.as_ref(),
             state_setter: v.class.state_setter.as_ref(),
-            base: None,
+            base: v.class.base.as_ref(),
             newobj: flag_span(&v.class.newobj),
             slots: flag_span(&v.class.slots),
             args: None,
