@@ -134,6 +134,15 @@ class Doc:
     def __init__(self, pages):
         self.pages = frozenset(pages)
 
+class Branch:
+    """A tree node whose children point back at it: `parent` is set before `children`."""
+    def __init__(self, name, parent=None):
+        self.name = name
+        self.parent = parent
+        self.children = []
+        if parent is not None:
+            parent.children.append(self)
+
 class Price:
     """Reduced to a staticmethod: a function whose qualname is `Price.make`."""
     def __init__(self, cents):
@@ -381,6 +390,27 @@ enum Held {
     Coord { x: i64, y: String },
     #[pickle(name = "Money", classmethod = "from_cents")]
     Money(i64),
+}
+
+/// `Branch`, held as Rust holds a tree with parent links: nodes in `Rc<RefCell<_>>`, the
+/// parent a `Weak`.
+#[derive(Reduce, Reconstruct, Debug, Default)]
+#[pickle(module = "classes_mod")]
+struct Branch {
+    name: String,
+    parent: Option<std::rc::Weak<std::cell::RefCell<Branch>>>,
+    children: Vec<std::rc::Rc<std::cell::RefCell<Branch>>>,
+}
+
+/// A root with two children, each pointing back at it.
+fn tree() -> std::rc::Rc<std::cell::RefCell<Branch>> {
+    let root = std::rc::Rc::new(std::cell::RefCell::new(Branch { name: "root".into(), ..Branch::default() }));
+    for name in ["a", "b"] {
+        let parent = Some(std::rc::Rc::downgrade(&root));
+        let child = Branch { name: name.into(), parent, children: vec![] };
+        root.borrow_mut().children.push(std::rc::Rc::new(std::cell::RefCell::new(child)));
+    }
+    root
 }
 
 fn coord() -> Coord {
@@ -633,4 +663,28 @@ fn data_variants_take_a_base_and_a_classmethod() {
     let held = vec![Held::Coord { x: 3, y: "north".into() }, Held::Money(5)];
     assert_same_pickles(&[Case::with_python("variants", py("[Coord(3, 'north'), Money(5)]"), &held)]);
     check_loads("variants", "[Coord(3, 'north'), Money(5)]", &held);
+}
+
+const TREE: &str = "(lambda root: (Branch('a', root), Branch('b', root), root)[2])(Branch('root'))";
+
+#[test]
+fn a_tree_with_parent_links_pickles_and_loads_through_weak() {
+    if !python_available("a_tree_with_parent_links_pickles_and_loads_through_weak") {
+        return;
+    }
+    let root = tree();
+    assert_same_pickles(&[Case::with_python("tree with parent links", py(TREE), &root)]);
+    let answers = cpython_dumps(&[(py(TREE), (0..=5).collect())]);
+    for (p, answer) in answers[0].iter().enumerate() {
+        let loaded: std::rc::Rc<std::cell::RefCell<Branch>> = loads(answer.as_ref().unwrap()).unwrap();
+        let root = loaded.borrow();
+        assert_eq!(root.name, "root", "protocol {p}");
+        assert!(root.parent.is_none(), "protocol {p}");
+        let names: Vec<String> = root.children.iter().map(|c| c.borrow().name.clone()).collect();
+        assert_eq!(names, ["a", "b"], "protocol {p}");
+        for child in &root.children {
+            let parent = child.borrow().parent.as_ref().and_then(std::rc::Weak::upgrade).expect("a live parent");
+            assert!(std::rc::Rc::ptr_eq(&parent, &loaded), "protocol {p}: the child points at the root");
+        }
+    }
 }

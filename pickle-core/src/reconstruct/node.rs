@@ -10,6 +10,7 @@ use std::borrow::Cow;
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::fmt;
+use std::rc::Rc;
 
 use num_bigint::BigInt;
 
@@ -381,7 +382,8 @@ impl<'a> Node<'a> {
             Some(Some(done)) => return Ok(done.downcast_ref::<T>().expect("entries are keyed by type").clone()),
             Some(None) => {
                 return Err(self.error(format!(
-                    "this object contains itself, and a `{}` cannot: load the cycle as a `Value`",
+                    "this object contains itself, and a `{}` cannot: hold the link back as a `Weak<RefCell<_>>` \
+                     (the objects in `Rc<RefCell<_>>`), or load the cycle as a `Value`",
                     short_type_name(std::any::type_name::<T>())
                 )))
             }
@@ -398,6 +400,37 @@ impl<'a> Node<'a> {
                 Err(e)
             }
         }
+    }
+}
+
+impl<'a> Node<'a> {
+    /// [`shared`](Node::shared) for an `Rc<RefCell<T>>` that its own contents may point back
+    /// at through `Weak` ([`being_built`](Node::being_built)): the `Rc` is made first with
+    /// `T::default()`, and the value built by `build` is put in it.
+    pub(crate) fn shared_cyclic<T: Default + 'static>(
+        self,
+        build: impl FnOnce(Node<'a>) -> Result<T>,
+    ) -> Result<Rc<RefCell<T>>> {
+        let Item::Obj(index) = self.item else { return build(self).map(|v| Rc::new(RefCell::new(v))) };
+        let placeholder = Rc::new(RefCell::new(T::default()));
+        let weak_key = (index, TypeId::of::<std::rc::Weak<RefCell<T>>>());
+        let result = self.shared(|node| {
+            node.tree.shared.borrow_mut().insert(weak_key, Some(Box::new(Rc::downgrade(&placeholder))));
+            let value = build(node);
+            node.tree.shared.borrow_mut().remove(&weak_key);
+            *placeholder.borrow_mut() = value?;
+            Ok(Rc::clone(&placeholder))
+        });
+        result
+    }
+
+    /// A `Weak` to the `Rc<RefCell<T>>` of this object while it is being built: the back
+    /// link of a child to its parent.
+    pub(crate) fn being_built<T: 'static>(&self) -> Option<std::rc::Weak<T>> {
+        let Item::Obj(index) = self.item else { return None };
+        let key = (index, TypeId::of::<std::rc::Weak<T>>());
+        let shared = self.tree.shared.borrow();
+        shared.get(&key)?.as_ref()?.downcast_ref::<std::rc::Weak<T>>().cloned()
     }
 }
 

@@ -6,6 +6,7 @@
 //! global name ([`Reduction::Global`]) or a [`Call`] (the tuple form). Reductions borrow
 //! from the value, so pickling never clones fields.
 
+mod cyclic;
 mod impls;
 
 use std::borrow::Cow;
