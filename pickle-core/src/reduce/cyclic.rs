@@ -45,7 +45,7 @@ impl<T: Reduce> Reduce for Weak<T> {
     }
 
     fn identity(&self) -> Option<usize> {
-        (self.strong_count() > 0).then(|| Weak::as_ptr(self) as *const () as usize)
+        (self.strong_count() > 0).then_some(Weak::as_ptr(self) as *const () as usize)
     }
 }
 
