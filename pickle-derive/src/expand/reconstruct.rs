@@ -377,7 +377,10 @@ fn field_value(class: &Class<'_>, f: &FieldModel<'_>, rust_name: &str) -> TokenS
     let span = ty.span();
     let shown = field_label(f);
     let sources = (0..=HIGHEST_PROTOCOL).map(|p| source(class, f, p));
+    // A field that is only list or dict items is never one object: no `Reconstruct` needed.
+    let one_object = f.roles.iter().flatten().any(|r| matches!(r, Role::Arg | Role::Kwarg | Role::State | Role::Slot));
     let node_arm = match &f.field.with_module {
+        _ if !one_object => quote!(),
         Some(module) => quote_spanned! {span=>
             __pickle::__private::Found::Node(__n) =>
                 __pickle::__private::field_with(#module::reconstruct(__n), #rust_name, #shown)?,
