@@ -18,7 +18,7 @@ pub(super) fn check_across_fields(
     lowest: u8,
 ) {
     for f in fields {
-        if attrs.newobj.is_none() {
+        if attrs.newobj().is_none() {
             for range in &f.field.kwarg {
                 errors.push(
                     Error::custom(
@@ -28,7 +28,7 @@ pub(super) fn check_across_fields(
                 );
             }
         }
-        if attrs.args.is_some() {
+        if attrs.args().is_some() {
             for range in &f.field.arg {
                 errors.push(
                     Error::custom("`args = ...` gives the whole argument tuple; a field cannot also be an `arg`")
@@ -36,7 +36,7 @@ pub(super) fn check_across_fields(
                 );
             }
         }
-        if attrs.state.is_some() {
+        if attrs.state().is_some() {
             for range in f.field.state.iter().chain(&f.field.slot) {
                 errors.push(
                     Error::custom("`state = ...` gives the whole state; a field cannot also be `state` or `slot`")

@@ -12,7 +12,7 @@ use crate::model::FieldModel;
 
 /// The base `base = "..."` names (`object` when there is none), with its conflicts reported.
 pub(super) fn checked_base(errors: &mut darling::error::Accumulator, attrs: &ClassAttrs<'_>) -> Base {
-    let Some(written) = attrs.base else { return Base::Object };
+    let Some(written) = attrs.base() else { return Base::Object };
     let Some(base) = Base::named(written) else {
         errors.push(
             Error::custom(format!(
@@ -34,7 +34,7 @@ pub(super) fn checked_base(errors: &mut darling::error::Accumulator, attrs: &Cla
             .with_span(&written.span()),
         );
     }
-    if base == Base::Tuple && attrs.newobj.is_none() {
+    if base == Base::Tuple && attrs.newobj().is_none() {
         errors.push(
             Error::custom(
                 "a namedtuple is rebuilt by `cls.__new__(cls, *items)` from protocol 2 (its `__getnewargs__`): add \
@@ -49,12 +49,12 @@ pub(super) fn checked_base(errors: &mut darling::error::Accumulator, attrs: &Cla
 /// The attributes that make `base` meaningless, and why.
 fn conflicts(attrs: &ClassAttrs<'_>) -> Vec<(&'static str, &'static str)> {
     let present = [
-        ("global", attrs.global.is_some(), "the value is a name"),
-        ("dict", attrs.dict.is_some(), "the value is a plain dict"),
-        ("reconstructor", attrs.reconstructor.is_some(), "a function of yours makes the object"),
-        ("classmethod", attrs.classmethod.is_some(), "a classmethod makes the object"),
-        ("args", attrs.args.is_some(), "the class's own `__reduce__` names the call"),
-        ("slots", attrs.slots.is_some(), "the class is refused below protocol 2"),
+        ("global", attrs.global().is_some(), "the value is a name"),
+        ("dict", attrs.dict().is_some(), "the value is a plain dict"),
+        ("reconstructor", attrs.reconstructor().is_some(), "a function of yours makes the object"),
+        ("classmethod", attrs.classmethod().is_some(), "a classmethod makes the object"),
+        ("args", attrs.args().is_some(), "the class's own `__reduce__` names the call"),
+        ("slots", attrs.slots().is_some(), "the class is refused below protocol 2"),
     ];
     present.into_iter().filter(|(_, on, _)| *on).map(|(what, _, why)| (what, why)).collect()
 }
@@ -68,8 +68,8 @@ pub(super) fn check_base_fields(
     custom_call: bool,
     fields: &[FieldModel<'_>],
 ) {
-    let Some(written) = attrs.base else { return };
-    if base != Base::Tuple && custom_call && attrs.newobj.is_none() {
+    let Some(written) = attrs.base() else { return };
+    if base != Base::Tuple && custom_call && attrs.newobj().is_none() {
         errors.push(
             Error::custom(
                 "with `arg` fields and no `newobj`, the class's own `__reduce__` calls it at every protocol, and \

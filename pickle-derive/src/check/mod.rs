@@ -18,7 +18,7 @@ use across::check_across_fields;
 use field::{check_field, FieldRules};
 use names::{checked_classmethod, checked_name, checked_path};
 
-use crate::ast::{Container, Field, Variant};
+use crate::ast::{ClassOptions, Container, Field, Variant};
 use crate::attr::{Base, Role, HIGHEST_PROTOCOL};
 use crate::model::{Callable, Case, Class, ClassKind, FieldModel, Model, Shape};
 
@@ -42,22 +42,9 @@ pub fn check(input: &Container, side: Side) -> darling::Result<Model<'_>> {
                 ClassAttrs {
                     ident: &input.ident,
                     module: module.clone(),
-                    name: input.class.name.as_ref(),
-                    global: input.global.as_ref(),
-                    reconstructor: input.class.reconstructor.as_ref(),
-                    classmethod: input.class.classmethod.as_ref(),
-                    state_setter: input.class.state_setter.as_ref(),
-                    base: input.class.base.as_ref(),
-                    newobj: flag_span(&input.class.newobj),
-                    slots: flag_span(&input.class.slots),
-                    args: input.args.as_ref(),
-                    state: input.state.as_ref(),
-                    constructor: input.constructor.as_ref(),
-                    from_state: input.from_state.as_ref(),
-                    setstate: input.setstate.as_ref(),
+                    class: &input.class,
+                    own: Some(input),
                     ignore_unknown: input.ignore_unknown.is_present(),
-                    dict: input.dict.is_present().then(|| input.dict.span()),
-                    module_span: input.module.as_ref().map(|m| m.span()),
                     side,
                 },
                 fields,
@@ -165,29 +152,69 @@ fn check_enum_level(errors: &mut darling::error::Accumulator, input: &Container)
     }
 }
 
+/// What one class is told by its attributes: a struct's, or a data variant's (which has
+/// only the class options).
 struct ClassAttrs<'a> {
     ident: &'a syn::Ident,
     module: Option<String>,
-    name: Option<&'a SpannedValue<String>>,
-    global: Option<&'a SpannedValue<String>>,
-    reconstructor: Option<&'a SpannedValue<String>>,
-    classmethod: Option<&'a SpannedValue<String>>,
-    state_setter: Option<&'a SpannedValue<String>>,
-    base: Option<&'a SpannedValue<String>>,
-    /// Where `newobj` is written, if it is.
-    newobj: Option<Span>,
-    /// Where `slots` is written, if it is.
-    slots: Option<Span>,
-    args: Option<&'a syn::Expr>,
-    state: Option<&'a syn::Expr>,
-    constructor: Option<&'a syn::Path>,
-    from_state: Option<&'a syn::Path>,
-    setstate: Option<&'a syn::Path>,
+    /// The options every class has.
+    class: &'a ClassOptions,
+    /// The struct, for the options only a struct has; `None` for a data variant.
+    own: Option<&'a Container>,
     ignore_unknown: bool,
-    dict: Option<Span>,
-    /// Where `module = ...` is, for errors about it.
-    module_span: Option<Span>,
     side: Side,
+}
+
+impl<'a> ClassAttrs<'a> {
+    fn name(&self) -> Option<&'a SpannedValue<String>> {
+        self.class.name.as_ref()
+    }
+    fn reconstructor(&self) -> Option<&'a SpannedValue<String>> {
+        self.class.reconstructor.as_ref()
+    }
+    fn classmethod(&self) -> Option<&'a SpannedValue<String>> {
+        self.class.classmethod.as_ref()
+    }
+    fn state_setter(&self) -> Option<&'a SpannedValue<String>> {
+        self.class.state_setter.as_ref()
+    }
+    fn base(&self) -> Option<&'a SpannedValue<String>> {
+        self.class.base.as_ref()
+    }
+    /// Where `newobj` is written, if it is.
+    fn newobj(&self) -> Option<Span> {
+        flag_span(&self.class.newobj)
+    }
+    /// Where `slots` is written, if it is.
+    fn slots(&self) -> Option<Span> {
+        flag_span(&self.class.slots)
+    }
+    fn global(&self) -> Option<&'a SpannedValue<String>> {
+        self.own.and_then(|c| c.global.as_ref())
+    }
+    fn args(&self) -> Option<&'a syn::Expr> {
+        self.own.and_then(|c| c.args.as_ref())
+    }
+    fn state(&self) -> Option<&'a syn::Expr> {
+        self.own.and_then(|c| c.state.as_ref())
+    }
+    fn constructor(&self) -> Option<&'a syn::Path> {
+        self.own.and_then(|c| c.constructor.as_ref())
+    }
+    fn from_state(&self) -> Option<&'a syn::Path> {
+        self.own.and_then(|c| c.from_state.as_ref())
+    }
+    fn setstate(&self) -> Option<&'a syn::Path> {
+        self.own.and_then(|c| c.setstate.as_ref())
+    }
+    /// Where `dict` is written, if it is.
+    fn dict(&self) -> Option<Span> {
+        self.own.and_then(|c| flag_span(&c.dict))
+    }
+    /// Where `module = ...` is written, for errors about it.
+    fn module_span(&self) -> Option<Span> {
+        self.own.and_then(|c| c.module.as_ref()).map(|m| m.span())
+    }
 }
 
 impl ClassAttrs<'_> {
@@ -195,13 +222,13 @@ impl ClassAttrs<'_> {
     /// `global` nor a `dict` value has: each with where it is written.
     fn making_attributes(&self) -> Vec<(&'static str, Span)> {
         let all = [
-            ("reconstructor", self.reconstructor.map(|r| r.span())),
-            ("classmethod", self.classmethod.map(|c| c.span())),
-            ("state_setter", self.state_setter.map(|s| s.span())),
-            ("args", self.args.map(|a| a.span())),
-            ("state", self.state.map(|s| s.span())),
-            ("constructor", self.constructor.map(|c| c.span())),
-            ("from_state", self.from_state.map(|f| f.span())),
+            ("reconstructor", self.reconstructor().map(|r| r.span())),
+            ("classmethod", self.classmethod().map(|c| c.span())),
+            ("state_setter", self.state_setter().map(|s| s.span())),
+            ("args", self.args().map(|a| a.span())),
+            ("state", self.state().map(|s| s.span())),
+            ("constructor", self.constructor().map(|c| c.span())),
+            ("from_state", self.from_state().map(|f| f.span())),
         ];
         all.into_iter().filter_map(|(what, span)| span.map(|s| (what, s))).collect()
     }
@@ -248,22 +275,9 @@ fn check_variant<'a>(
         ClassAttrs {
             ident: &v.ident,
             module: module.clone().or_else(|| input.global.as_ref().map(|_| String::new())),
-            name: v.class.name.as_ref(),
-            global: None,
-            reconstructor: v.class.reconstructor.as_ref(),
-            classmethod: v.class.classmethod.as_ref(),
-            state_setter: v.class.state_setter.as_ref(),
-            base: v.class.base.as_ref(),
-            newobj: flag_span(&v.class.newobj),
-            slots: flag_span(&v.class.slots),
-            args: None,
-            state: None,
-            constructor: None,
-            from_state: None,
-            setstate: None,
+            class: &v.class,
+            own: None,
             ignore_unknown: input.ignore_unknown.is_present(),
-            dict: None,
-            module_span: None,
             side,
         },
         &v.fields,
@@ -281,11 +295,11 @@ fn check_class<'a>(
     attrs: ClassAttrs<'a>,
     fields: &'a ast::Fields<Field>,
 ) -> Option<Class<'a>> {
-    let name = match attrs.name {
+    let name = match attrs.name() {
         Some(n) => errors.handle(checked_name(n, "name")),
         None => Some(attrs.ident.to_string()),
     };
-    let reconstructor = match (attrs.reconstructor, attrs.classmethod) {
+    let reconstructor = match (attrs.reconstructor(), attrs.classmethod()) {
         (Some(r), None) => errors.handle(checked_path(r, "reconstructor")).map(|(module, qualname)| Callable {
             module,
             qualname,
@@ -304,12 +318,12 @@ fn check_class<'a>(
         }
         (None, None) => None,
     };
-    let state_setter = attrs.state_setter.and_then(|s| errors.handle(checked_path(s, "state_setter")));
-    let global = attrs.global.and_then(|g| match &attrs.module {
+    let state_setter = attrs.state_setter().and_then(|s| errors.handle(checked_path(s, "state_setter")));
+    let global = attrs.global().and_then(|g| match &attrs.module {
         Some(m) if !m.is_empty() => errors.handle(checked_name(g, "global")).map(|n| (m.clone(), n)),
         _ => errors.handle(checked_path(g, "global")),
     });
-    if attrs.global.is_some() {
+    if attrs.global().is_some() {
         for (what, span) in attrs.making_attributes() {
             errors.push(
                 Error::custom(format!("`global` pickles the value as a name; `{what}` would be ignored"))
@@ -317,7 +331,7 @@ fn check_class<'a>(
             );
         }
     }
-    if let (Some(_), Some(args)) = (attrs.newobj, attrs.args) {
+    if let (Some(_), Some(args)) = (attrs.newobj(), attrs.args()) {
         errors.push(
             Error::custom(
                 "`newobj` builds `(cls, *args)` from `arg` fields; it cannot take `args = ...`: use `arg` fields",
@@ -325,13 +339,13 @@ fn check_class<'a>(
             .with_span(&args.span()),
         );
     }
-    if let (Some(_), Some(r)) = (attrs.newobj, attrs.reconstructor.or(attrs.classmethod)) {
+    if let (Some(_), Some(r)) = (attrs.newobj(), attrs.reconstructor().or(attrs.classmethod())) {
         errors.push(
             Error::custom("`newobj` calls `cls.__new__`, `reconstructor` calls a function: choose one")
                 .with_span(&r.span()),
         );
     }
-    if let (Some(slots), ast::Style::Tuple) = (attrs.slots, fields.style) {
+    if let (Some(slots), ast::Style::Tuple) = (attrs.slots(), fields.style) {
         errors.push(
             Error::custom(
                 "`slots` name each field in Python, and a tuple struct's fields have no names: use named fields",
@@ -339,18 +353,18 @@ fn check_class<'a>(
             .with_span(&slots),
         );
     }
-    if attrs.dict.is_some() {
+    if attrs.dict().is_some() {
         check_dict(errors, &attrs, fields);
     }
     let base = base::checked_base(errors, &attrs);
     let args_arity = if attrs.side == Side::Load { check_load_side(errors, &attrs) } else { None };
-    let lowest = if attrs.slots.is_some() { 2 } else { 0 };
+    let lowest = if attrs.slots().is_some() { 2 } else { 0 };
     let tuple_struct = fields.style == ast::Style::Tuple;
     // A field without a role is an entry of the state dict, a slot with `slots`, an argument
     // in a tuple struct; with `state = ...` it is part of that expression and has no role.
-    let default_role = if attrs.state.is_some() {
+    let default_role = if attrs.state().is_some() {
         None
-    } else if attrs.slots.is_some() {
+    } else if attrs.slots().is_some() {
         Some(Role::Slot)
     } else if tuple_struct || base == Base::Tuple {
         Some(Role::Arg)
@@ -365,9 +379,9 @@ fn check_class<'a>(
             let rules = FieldRules {
                 default_role,
                 lowest,
-                global: attrs.global.is_some(),
+                global: attrs.global().is_some(),
                 // A tuple base keeps the arguments below 2: they are its items.
-                newobj_without_state: attrs.newobj.is_some() && attrs.state.is_none() && base != Base::Tuple,
+                newobj_without_state: attrs.newobj().is_some() && attrs.state().is_none() && base != Base::Tuple,
             };
             let model = check_field(errors, f, i, rules);
             absent::check_absent(errors, f, &model.roles);
@@ -379,39 +393,39 @@ fn check_class<'a>(
 
     let segments = segments(&models, lowest);
     let kind = match (global, reconstructor) {
-        _ if attrs.dict.is_some() => ClassKind::Dict,
+        _ if attrs.dict().is_some() => ClassKind::Dict,
         (Some((m, n)), _) => ClassKind::Global(m, n),
         (None, Some(callable)) => ClassKind::Reconstructor(callable),
         (None, None) => ClassKind::Class,
     };
-    let custom_call = attrs.args.is_some()
+    let custom_call = attrs.args().is_some()
         || models.iter().any(|f| f.roles.iter().any(|r| matches!(r, Some(Role::Arg | Role::Kwarg))));
     base::check_base_fields(errors, &attrs, base, custom_call, &models);
     let class = Class {
         custom_call,
         // Without `module`, the class is in its reconstructor's module.
-        module: match (attrs.module, &kind) {
+        module: match (attrs.module.clone(), &kind) {
             (Some(module), _) => module,
             (None, ClassKind::Reconstructor(callable)) => callable.module.clone(),
             (None, _) => String::new(),
         },
         name: name?,
         kind,
-        newobj: attrs.newobj.is_some(),
+        newobj: attrs.newobj().is_some(),
         base,
         state_setter,
-        args_expr: attrs.args,
-        state_expr: attrs.state,
-        constructor: attrs.constructor,
-        from_state: attrs.from_state,
-        setstate: attrs.setstate,
+        args_expr: attrs.args(),
+        state_expr: attrs.state(),
+        constructor: attrs.constructor(),
+        from_state: attrs.from_state(),
+        setstate: attrs.setstate(),
         args_arity,
         ignore_unknown: attrs.ignore_unknown,
         lowest,
         fields: models,
         segments,
     };
-    if let Some(setter) = attrs.state_setter {
+    if let Some(setter) = attrs.state_setter() {
         for p in class.lowest..=HIGHEST_PROTOCOL {
             if !class.has_state(p) {
                 errors.push(
@@ -431,11 +445,11 @@ fn check_class<'a>(
 /// field is an entry.
 fn check_dict(errors: &mut darling::error::Accumulator, attrs: &ClassAttrs<'_>, fields: &ast::Fields<Field>) {
     let naming = [
-        ("module", attrs.module_span),
-        ("name", attrs.name.map(|n| n.span())),
-        ("global", attrs.global.map(|g| g.span())),
-        ("newobj", attrs.newobj),
-        ("slots", attrs.slots),
+        ("module", attrs.module_span()),
+        ("name", attrs.name().map(|n| n.span())),
+        ("global", attrs.global().map(|g| g.span())),
+        ("newobj", attrs.newobj()),
+        ("slots", attrs.slots()),
     ];
     let named = naming.into_iter().filter_map(|(w, s)| s.map(|s| (w, s)));
     for (what, span) in named.chain(attrs.making_attributes()) {
@@ -446,7 +460,7 @@ fn check_dict(errors: &mut darling::error::Accumulator, attrs: &ClassAttrs<'_>, 
             .with_span(&span),
         );
     }
-    if let (ast::Style::Tuple, Some(dict)) = (fields.style, attrs.dict) {
+    if let (ast::Style::Tuple, Some(dict)) = (fields.style, attrs.dict()) {
         errors.push(
             Error::custom(
                 "`dict` keys each field by its name, and a tuple struct's fields have none: use named fields",
@@ -480,7 +494,7 @@ fn check_dict(errors: &mut darling::error::Accumulator, attrs: &ClassAttrs<'_>, 
 /// the arity of `args = (...)` when a constructor takes it.
 fn check_load_side(errors: &mut darling::error::Accumulator, attrs: &ClassAttrs<'_>) -> Option<usize> {
     check_from_state(errors, attrs);
-    let (Some(args), Some(_)) = (attrs.args, attrs.constructor) else { return None };
+    let (Some(args), Some(_)) = (attrs.args(), attrs.constructor()) else { return None };
     match args {
         syn::Expr::Tuple(tuple) => Some(tuple.elems.len()),
         _ => {
@@ -499,7 +513,7 @@ fn check_load_side(errors: &mut darling::error::Accumulator, attrs: &ClassAttrs<
 /// `state = <expr>` needs its inverse, `from_state = path`, to load; and `from_state` needs
 /// a whole state to read, which it does not share with `constructor`.
 fn check_from_state(errors: &mut darling::error::Accumulator, attrs: &ClassAttrs<'_>) {
-    match (attrs.state, attrs.from_state) {
+    match (attrs.state(), attrs.from_state()) {
         (Some(state), None) => errors.push(
             Error::custom(
                 "`state = ...` computes the state when pickling, and loading cannot run an expression backwards: \
@@ -517,7 +531,7 @@ fn check_from_state(errors: &mut darling::error::Accumulator, attrs: &ClassAttrs
         ),
         _ => {}
     }
-    if let (Some(_), Some(from_state)) = (attrs.constructor, attrs.from_state) {
+    if let (Some(_), Some(from_state)) = (attrs.constructor(), attrs.from_state()) {
         errors.push(
             Error::custom(
                 "`constructor` and `from_state` both make the value: choose one, or put the work in one \
