@@ -201,7 +201,8 @@ impl<'a> ClassAttrs<'a> {
     fn constructor(&self) -> Option<&'a syn::Path> {
         self.own.and_then(|c| c.constructor.as_ref())
     }
-    fn from_state(&self) -> Option<&'a syn::Path> {
+    /// `from_state = path`, the inverse of `state = <expr>`.
+    fn inverse_of_state(&self) -> Option<&'a syn::Path> {
         self.own.and_then(|c| c.from_state.as_ref())
     }
     fn setstate(&self) -> Option<&'a syn::Path> {
@@ -228,7 +229,7 @@ impl ClassAttrs<'_> {
             ("args", self.args().map(|a| a.span())),
             ("state", self.state().map(|s| s.span())),
             ("constructor", self.constructor().map(|c| c.span())),
-            ("from_state", self.from_state().map(|f| f.span())),
+            ("from_state", self.inverse_of_state().map(|f| f.span())),
         ];
         all.into_iter().filter_map(|(what, span)| span.map(|s| (what, s))).collect()
     }
@@ -417,7 +418,7 @@ fn check_class<'a>(
         args_expr: attrs.args(),
         state_expr: attrs.state(),
         constructor: attrs.constructor(),
-        from_state: attrs.from_state(),
+        from_state: attrs.inverse_of_state(),
         setstate: attrs.setstate(),
         args_arity,
         ignore_unknown: attrs.ignore_unknown,
@@ -513,7 +514,7 @@ fn check_load_side(errors: &mut darling::error::Accumulator, attrs: &ClassAttrs<
 /// `state = <expr>` needs its inverse, `from_state = path`, to load; and `from_state` needs
 /// a whole state to read, which it does not share with `constructor`.
 fn check_from_state(errors: &mut darling::error::Accumulator, attrs: &ClassAttrs<'_>) {
-    match (attrs.state(), attrs.from_state()) {
+    match (attrs.state(), attrs.inverse_of_state()) {
         (Some(state), None) => errors.push(
             Error::custom(
                 "`state = ...` computes the state when pickling, and loading cannot run an expression backwards: \
@@ -531,7 +532,7 @@ fn check_from_state(errors: &mut darling::error::Accumulator, attrs: &ClassAttrs
         ),
         _ => {}
     }
-    if let (Some(_), Some(from_state)) = (attrs.constructor(), attrs.from_state()) {
+    if let (Some(_), Some(from_state)) = (attrs.constructor(), attrs.inverse_of_state()) {
         errors.push(
             Error::custom(
                 "`constructor` and `from_state` both make the value: choose one, or put the work in one \
