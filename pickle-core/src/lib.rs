@@ -63,12 +63,18 @@ pub use de::{
 };
 pub use error::{Error, ErrorKind, Result};
 pub use reconstruct::{Instance, Items, Kind, Node, Pairs, Persistent, Reconstruct, Registry};
-pub use reduce::{Arg, Attrs, Builtin, ByteArray, Bytes, Call, GlobalName, Mapping, Name, Reduce, Reduction, Sequence};
+pub use reduce::{
+    Arg, Attrs, Builtin, ByteArray, Bytes, Call, FrozenSet, GlobalName, Mapping, Name, Reduce, Reduction, Sequence,
+};
 pub use ser::{
     deepcopy, dump, dumps, dumps_with, PersistentId, Pickler, PicklerOptions, ReducerOverride, Registered,
     DEFAULT_PROTOCOL, HIGHEST_PROTOCOL,
 };
 pub use value::{Cycle, Global, Object, PyString, Shared, Value};
+
+/// Python's arbitrary-precision `int`, as fields and `Value`s hold it: `num_bigint::BigInt`,
+/// re-exported so that a derived type's field needs no dependency of its own.
+pub use num_bigint::BigInt;
 
 /// `#[derive(Reduce)]`: pickle a type as the Python class it mirrors.
 ///

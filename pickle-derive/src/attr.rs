@@ -4,8 +4,8 @@ use darling::ast::NestedMeta;
 use darling::util::SpannedValue;
 use darling::FromMeta;
 
-/// The highest pickle protocol.
-pub const HIGHEST_PROTOCOL: u8 = 5;
+/// The highest pickle protocol, and how many there are: `pickle-core` reads the same.
+pub use pickle_protocol::{HIGHEST_PROTOCOL, PROTOCOL_COUNT};
 
 /// A role's protocol range: `state`, `state(since = 2)`, `arg(until = 1)`,
 /// `list_items(since = 2, until = 3)`. Both ends are inclusive.
@@ -81,6 +81,43 @@ impl Role {
             Role::Slot => "slot",
             Role::ListItems => "list_items",
             Role::DictItems => "dict_items",
+        }
+    }
+}
+
+/// The builtin a class derives from: what `copyreg._reconstructor(cls, base, state)` names
+/// below protocol 2, where `object.__reduce_ex__` keeps the builtin's data in `state`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Base {
+    /// A plain class: `_reconstructor(cls, object, None)`.
+    Object,
+    /// A namedtuple or tuple subclass: the `arg` fields are the tuple.
+    Tuple,
+    /// A list subclass: the `list_items` field is the list.
+    List,
+    /// A dict subclass: the `dict_items` field is the dict.
+    Dict,
+}
+
+impl Base {
+    /// The base `base = "..."` names, if it is one the derive knows.
+    pub fn named(name: &str) -> Option<Base> {
+        match name {
+            "object" => Some(Base::Object),
+            "tuple" => Some(Base::Tuple),
+            "list" => Some(Base::List),
+            "dict" => Some(Base::Dict),
+            _ => None,
+        }
+    }
+
+    /// Its name in `builtins`.
+    pub fn python_name(self) -> &'static str {
+        match self {
+            Base::Object => "object",
+            Base::Tuple => "tuple",
+            Base::List => "list",
+            Base::Dict => "dict",
         }
     }
 }

@@ -2,12 +2,18 @@
 //!
 //! One attribute language, `#[pickle(...)]`, describes the Python class a Rust type
 //! mirrors; see `pickle-core`'s documentation of the derives. The entry points are thin:
-//! parse (`ast`, darling receivers), check (`check`, all errors at once), expand (`expand`).
+//! parse (`ast`, darling receivers), check (`check`, all errors at once) into a `model`,
+//! expand (`expand`);
+//! on errors, unknown attribute names get the closest known one (`unknown`), and a stand-in
+//! impl (`fallback`) keeps them from cascading.
 
 mod ast;
 mod attr;
 mod check;
 mod expand;
+mod fallback;
+mod model;
+mod unknown;
 
 use check::Side;
 use darling::FromDeriveInput;
@@ -24,7 +30,7 @@ pub fn derive_reduce(input: TokenStream) -> TokenStream {
     }
     ast::Container::from_derive_input(&input)
         .and_then(|container| check::check(&container, Side::Save).map(|model| expand::reduce::reduce(&model)))
-        .unwrap_or_else(darling::Error::write_errors)
+        .unwrap_or_else(|errors| fallback::reduce(&input, unknown::explain(&input, errors)))
         .into()
 }
 
@@ -41,6 +47,6 @@ pub fn derive_reconstruct(input: TokenStream) -> TokenStream {
         .and_then(|container| {
             check::check(&container, Side::Load).map(|model| expand::reconstruct::reconstruct(&model))
         })
-        .unwrap_or_else(darling::Error::write_errors)
+        .unwrap_or_else(|errors| fallback::reconstruct(&input, unknown::explain(&input, errors)))
         .into()
 }

@@ -7,6 +7,7 @@
 use crate::error::{Error, Result};
 use crate::reconstruct::{Instance, Items, Node, Pairs, Reconstruct};
 use crate::value::PyString;
+use pickle_protocol::PROTOCOL_COUNT;
 
 /// Where a field's value is at one protocol: its role there.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -55,14 +56,26 @@ pub fn is_class(node: Node<'_>, module: &str, name: &str) -> bool {
     node.instance().is_some_and(|i| i.is(module, name))
 }
 
+/// The error for an object that is not an instance of `module.name`. When the two names read
+/// as the same dotted text (`m.Money.from_cents` split after `m` or after `Money`), both are
+/// written `module:qualname`, as `pkgutil.resolve_name` reads them, so they differ.
+fn class_mismatch(node: Node<'_>, module: &str, name: &str, ty: &str) -> Error {
+    let found = node.instance().and_then(|i| i.class());
+    match found {
+        Some(g) if format!("{}.{}", g.module, g.name) == format!("{module}.{name}") => {
+            let found = format!("`{}:{}`", g.module, g.name);
+            node.mismatch_found(format_args!("`{module}:{name}` for `{ty}`"), found)
+        }
+        _ => node.mismatch(format_args!("`{module}.{name}` for `{ty}`")),
+    }
+}
+
 impl<'a> Fields<'a> {
     /// The instance `node` must be: of the class `module.name`, or built by the function
     /// `module.name` (a custom reconstructor).
     pub fn of_class(node: Node<'a>, module: &str, name: &str, ty: &'static str) -> Result<Fields<'a>> {
-        let instance = node
-            .instance()
-            .filter(|i| i.is(module, name))
-            .ok_or_else(|| node.mismatch(format_args!("`{module}.{name}` for `{ty}`")))?;
+        let instance =
+            node.instance().filter(|i| i.is(module, name)).ok_or_else(|| class_mismatch(node, module, name, ty))?;
         if instance.has_custom_state() {
             let found = instance.state().map(|s| s.describe()).unwrap_or_default();
             return Err(node.error(format_args!(
@@ -82,12 +95,39 @@ impl<'a> Fields<'a> {
         })
     }
 
+    /// The instance `node` must be, for a type that takes the whole state (`from_state`):
+    /// the state may be anything a `__getstate__` returns, and is read by [`Fields::state`].
+    pub fn of_class_with_state(node: Node<'a>, module: &str, name: &str, ty: &'static str) -> Result<Fields<'a>> {
+        let instance =
+            node.instance().filter(|i| i.is(module, name)).ok_or_else(|| class_mismatch(node, module, name, ty))?;
+        Ok(Fields {
+            instance,
+            ty,
+            args: vec![false; instance.args().len()],
+            kwargs: vec![false; instance.kwargs().len()],
+            // The state is read whole: its entries are no field's to take.
+            attributes: vec![true; instance.attributes().len()],
+            slots: vec![true; instance.slots().len()],
+            list_items: instance.list_items().len() == 0,
+            dict_items: instance.dict_items().len() == 0,
+        })
+    }
+
+    /// The whole state, as `__setstate__` receives it, for `from_state`.
+    pub fn state<S: Reconstruct>(&self) -> Result<S> {
+        let node = self.instance.node();
+        let state = self.instance.state().ok_or_else(|| {
+            node.error(format_args!("{} has no state, and `{}` is made from its state", self.class_name(), self.ty))
+        })?;
+        state.get().map_err(|e| e.in_field(self.ty, "(state)"))
+    }
+
     /// Where the field is: its role at the pickle's protocol first, then its roles at the
     /// other protocols, nearest first, so that a pickle written at a protocol that is not
     /// the one it says (a hand-written `__reduce_ex__`) still loads.
-    pub fn find(&mut self, roles: &[Option<Source>; 6]) -> Found<'a> {
-        let protocol = usize::from(self.instance.node().protocol().min(5));
-        let mut order: [usize; 6] = [0, 1, 2, 3, 4, 5];
+    pub fn find(&mut self, roles: &[Option<Source>; PROTOCOL_COUNT]) -> Found<'a> {
+        let protocol = usize::from(self.instance.node().protocol().min(pickle_protocol::HIGHEST_PROTOCOL));
+        let mut order: [usize; PROTOCOL_COUNT] = std::array::from_fn(|p| p);
         order.sort_by_key(|&p| p.abs_diff(protocol));
         for (k, &p) in order.iter().enumerate() {
             let Some(source) = roles[p] else { continue };
@@ -128,6 +168,12 @@ impl<'a> Fields<'a> {
                 })
             }
         }
+    }
+
+    /// Takes the state entry `name` if the pickle has it: an argument Python keeps in
+    /// `__dict__` too, whose value the field has from the argument.
+    pub fn also_in_state(&mut self, name: &str) {
+        let _ = take_named(self.instance.attributes(), &mut self.attributes, name);
     }
 
     /// The positional argument `index`, for a `constructor` that takes `args = ...`.
@@ -216,7 +262,7 @@ impl<'a> DictFields<'a> {
     }
 
     /// The entry of the field: its key is its Python name at every protocol.
-    pub fn find(&mut self, roles: &[Option<Source>; 6]) -> Found<'a> {
+    pub fn find(&mut self, roles: &[Option<Source>; PROTOCOL_COUNT]) -> Found<'a> {
         let Some(Source::State(name)) = roles.iter().flatten().next() else { return Found::Missing };
         take_named(self.pairs.clone(), &mut self.used, name).unwrap_or(Found::Missing)
     }
@@ -344,6 +390,34 @@ where
 {
     fn load_pairs(pairs: Pairs<'_>) -> Result<C> {
         crate::reconstruct::collect_pairs(pairs)
+    }
+}
+
+/// Runs a `setstate` hook on the loaded value: `fn(&mut T)` or `fn(&mut T) -> Result<(), E>`
+/// (what it returns is [`Constructed`], as a constructor's answer is).
+pub fn set_state<T, R: Constructed<()>>(value: &mut T, hook: impl FnOnce(&mut T) -> R) -> Result<()> {
+    hook(value).constructed()
+}
+
+/// The value of an `absent_if_none` field whose attribute the pickle does not have: `None`.
+pub fn absent<T: Absent>() -> T {
+    T::absent()
+}
+
+/// A type whose value can say "the attribute is absent" (`absent_if_none`).
+#[diagnostic::on_unimplemented(
+    message = "an `absent_if_none` field must be an `Option`, whose `None` is the absent attribute; `{Self}` is not",
+    label = "this field is not an `Option`",
+    note = "make the field `Option<T>`, or remove `absent_if_none`"
+)]
+pub trait Absent {
+    /// The value.
+    fn absent() -> Self;
+}
+
+impl<T> Absent for Option<T> {
+    fn absent() -> Self {
+        None
     }
 }
 

@@ -58,15 +58,74 @@ impl Sequence for Args<'_> {
     }
 }
 
+/// The items of a `list_items` field as one list: the base state of a list subclass, which
+/// `copyreg._reconstructor(cls, list, [items])` takes below protocol 2.
+pub struct BaseList<'a>(Args<'a>);
+
+/// The items of a `list_items` field, gathered for [`BaseList`].
+pub fn base_list<'a>(items: Box<dyn Iterator<Item = Arg<'a>> + 'a>) -> BaseList<'a> {
+    BaseList(Args(items.collect()))
+}
+
+impl Reduce for BaseList<'_> {
+    fn reduce_ex(&self, _: u8) -> Result<Reduction<'_>> {
+        Ok(Reduction::Builtin(Builtin::List(&self.0)))
+    }
+}
+
+/// The pairs of a `dict_items` field as one dict: the base state of a dict subclass, which
+/// `copyreg._reconstructor(cls, dict, {pairs})` takes below protocol 2.
+pub struct BaseDict<'a>(Vec<(Arg<'a>, Arg<'a>)>);
+
+/// The pairs of a `dict_items` field, gathered for [`BaseDict`].
+pub fn base_dict<'a>(pairs: Box<dyn Iterator<Item = (Arg<'a>, Arg<'a>)> + 'a>) -> BaseDict<'a> {
+    BaseDict(pairs.collect())
+}
+
+impl Reduce for BaseDict<'_> {
+    fn reduce_ex(&self, _: u8) -> Result<Reduction<'_>> {
+        Ok(Reduction::Builtin(Builtin::Dict(self)))
+    }
+}
+
+impl crate::reduce::Mapping for BaseDict<'_> {
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+    fn save_pairs(&self, sink: &mut crate::ser::PairSink<'_, '_>) -> Result<()> {
+        sink.save_all(self.0.iter().map(|(k, v)| (k.get() as &dyn Reduce, v.get() as &dyn Reduce)))
+    }
+}
+
+/// A classmethod as a callable: the bound method `cls.name`, which CPython pickles as
+/// `getattr(cls, 'name')` at every protocol (`method.__reduce__`).
+pub struct ClassAttribute {
+    class: GlobalName<'static>,
+    name: &'static str,
+}
+
+/// The classmethod `name` of `class` (module and qualname), as a callable.
+pub fn class_attribute(module: &'static str, class: &'static str, name: &'static str) -> Arg<'static> {
+    Arg::owned(ClassAttribute { class: GlobalName::new(module, class), name })
+}
+
+impl Reduce for ClassAttribute {
+    fn reduce_ex(&self, _: u8) -> Result<Reduction<'_>> {
+        let class = GlobalName::new(&*self.class.module, &*self.class.name);
+        Ok(crate::Call::new(GlobalName::new("builtins", "getattr"), (class, StaticName(self.name))).into())
+    }
+}
+
 /// `copyreg.__newobj__`, `copyreg.__newobj_ex__`, `copyreg._reconstructor`, `builtins.object`.
 pub fn copyreg(name: &'static str) -> GlobalName<'static> {
     GlobalName::new("copyreg", name)
 }
 
 /// The state of a reduction: the attribute dict, or `(dict or None, slots)` with slots.
-/// With `none_when_empty`, an empty dict (and no slots) is no state at all, as
-/// `object.__getstate__` returns None for an empty `__dict__`.
+/// With `none_when_empty`, an empty dict (and no slots) is no state at all and an empty
+/// slots dict is no slots, as `object.__getstate__` returns them.
 pub fn state<'a>(dict: Attrs<'a>, slots: Option<Attrs<'a>>, none_when_empty: bool) -> Option<Arg<'a>> {
+    let slots = slots.filter(|s| !(none_when_empty && s.is_empty()));
     match slots {
         Some(slots) => {
             let dict = if dict.is_empty() { None } else { Some(dict) };
@@ -180,9 +239,102 @@ impl<'a, K: Reduce + 'a, V: Reduce + 'a> PairRef<'a> for &'a (K, V) {
     }
 }
 
+/// An `absent_if_none` field: `None` is an attribute the instance does not have.
+#[diagnostic::on_unimplemented(
+    message = "an `absent_if_none` field must be an `Option`, whose `None` is the absent attribute; `{Self}` is not",
+    label = "this field is not an `Option`",
+    note = "make the field `Option<T>`, or remove `absent_if_none`"
+)]
+pub trait MaybeAbsent {
+    /// The attribute's type when present.
+    type Present: Reduce;
+    /// The attribute, if the instance has it.
+    fn present(&self) -> Option<&Self::Present>;
+}
+
+impl<T: Reduce> MaybeAbsent for Option<T> {
+    type Present = T;
+    fn present(&self) -> Option<&T> {
+        self.as_ref()
+    }
+}
+
+/// `attrs` with the field's attribute when it is present.
+pub fn with_present<'a, F: MaybeAbsent>(attrs: Attrs<'a>, name: &'static str, field: &'a F) -> Attrs<'a> {
+    match field.present() {
+        Some(value) => attrs.with_static(name, Arg::Ref(value)),
+        None => attrs,
+    }
+}
+
+/// A field written twice, as an argument and as an entry of the state dict, which Python
+/// writes as one object (the second time a memo GET): known to the memo by its address.
+/// The address is tagged with the top bit and the type's size, so that no `Rc`, enum member
+/// or enclosing value at the same address (a struct's first field shares the struct's) is
+/// taken for it.
+pub struct Kept<'a, T: ?Sized>(&'a T);
+
+/// A field kept twice (see [`Kept`]).
+pub fn kept<'a, T: Reduce + 'a>(value: &'a T) -> Arg<'a> {
+    Arg::owned(Kept(value))
+}
+
+impl<T: Reduce + ?Sized> Reduce for Kept<'_, T> {
+    fn reduce_ex(&self, protocol: u8) -> Result<Reduction<'_>> {
+        self.0.reduce_ex(protocol)
+    }
+    fn identity(&self) -> Option<usize> {
+        let address = self.0 as *const T as *const () as usize;
+        let tag = (1usize << (usize::BITS - 1)) | (std::mem::size_of_val(self.0) << (usize::BITS - 16));
+        self.0.identity().or(Some(address ^ tag))
+    }
+    fn as_any(&self) -> Option<&dyn Any> {
+        self.0.as_any()
+    }
+    fn python_class(&self) -> Option<GlobalName<'_>> {
+        self.0.python_class()
+    }
+    fn fast(&self) -> crate::reduce::Fast<'_> {
+        match self.0.fast() {
+            // An atom has no identity; a str written fast would lose this one.
+            crate::reduce::Fast::Atom(atom) => crate::reduce::Fast::Atom(atom),
+            _ => crate::reduce::Fast::Reduce,
+        }
+    }
+}
+
 /// A borrowed field as an argument.
 pub fn arg<'a, T: Reduce + 'a>(value: &'a T) -> Arg<'a> {
     Arg::Ref(value)
+}
+
+/// What a `with` module's `reduce` returns: a value that pickles as the field's Python object.
+#[diagnostic::on_unimplemented(
+    message = "a `with` module's `reduce` must return a value that implements `Reduce`; it returns `{Self}`",
+    label = "the field's `with` module returns this",
+    note = "write `pub fn reduce(value: &T) -> impl Reduce` (a builtin such as `f64`, `String`, a tuple, or a type that \
+            implements `Reduce`), not a `Reduction` or a `Result`; `pub fn reconstruct(node: Node<'_>) -> Result<T>` \
+            loads it back"
+)]
+pub trait WithReduced {
+    /// The answer as an argument.
+    fn into_arg<'a>(self) -> Arg<'a>
+    where
+        Self: 'a;
+}
+
+impl<T: Reduce> WithReduced for T {
+    fn into_arg<'a>(self) -> Arg<'a>
+    where
+        Self: 'a,
+    {
+        Arg::owned(self)
+    }
+}
+
+/// A `with` module's answer as an argument.
+pub fn with_reduced<'a, T: WithReduced + 'a>(value: T) -> Arg<'a> {
+    value.into_arg()
 }
 
 /// A `with` module's answer as an argument.

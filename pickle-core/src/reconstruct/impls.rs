@@ -15,7 +15,7 @@ use num_traits::ToPrimitive;
 
 use super::{Node, Reconstruct, Stream, Tree};
 use crate::error::Result;
-use crate::reduce::{ByteArray, Bytes};
+use crate::reduce::{ByteArray, Bytes, FrozenSet};
 use crate::value::{Atom, Global, PyString, Value};
 
 macro_rules! integers {
@@ -165,6 +165,13 @@ impl Reconstruct for ByteArray {
             .or_else(|| node.as_bytes())
             .map(|b| ByteArray(b.to_vec()))
             .ok_or_else(|| node.mismatch("bytearray"))
+    }
+}
+
+/// A `frozenset` (or a `set`), as the set type inside.
+impl<S: Reconstruct> Reconstruct for FrozenSet<S> {
+    fn reconstruct(node: Node<'_>) -> Result<FrozenSet<S>> {
+        S::reconstruct(node).map(FrozenSet)
     }
 }
 

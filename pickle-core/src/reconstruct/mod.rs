@@ -7,6 +7,7 @@
 //! its fields. `#[derive(Reconstruct)]` writes that from the same `#[pickle(...)]`
 //! attributes `#[derive(Reduce)]` reads.
 
+mod cyclic;
 mod impls;
 mod instance;
 mod node;

@@ -10,6 +10,7 @@ use std::borrow::Cow;
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::fmt;
+use std::rc::Rc;
 
 use num_bigint::BigInt;
 
@@ -360,6 +361,11 @@ impl<'a> Node<'a> {
         self.at(Error::new(ErrorKind::Mismatch { expected: expected.to_string(), found: self.describe() }))
     }
 
+    /// [`mismatch`](Node::mismatch) with what was found said by the caller.
+    pub(crate) fn mismatch_found(&self, expected: impl fmt::Display, found: String) -> Error {
+        self.at(Error::new(ErrorKind::Mismatch { expected: expected.to_string(), found }))
+    }
+
     /// An error about this node, such as a missing attribute.
     pub fn error(&self, message: impl fmt::Display) -> Error {
         self.at(Error::new(ErrorKind::Reconstruct(message.to_string())))
@@ -376,8 +382,9 @@ impl<'a> Node<'a> {
             Some(Some(done)) => return Ok(done.downcast_ref::<T>().expect("entries are keyed by type").clone()),
             Some(None) => {
                 return Err(self.error(format!(
-                    "this object contains itself, and a `{}` cannot: load the cycle as a `Value`",
-                    std::any::type_name::<T>()
+                    "this object contains itself, and a `{}` cannot: hold the link back as a `Weak<RefCell<_>>` \
+                     (the objects in `Rc<RefCell<_>>`), or load the cycle as a `Value`",
+                    short_type_name(std::any::type_name::<T>())
                 )))
             }
             None => {}
@@ -396,10 +403,58 @@ impl<'a> Node<'a> {
     }
 }
 
+impl<'a> Node<'a> {
+    /// [`shared`](Node::shared) for an `Rc<RefCell<T>>` that its own contents may point back
+    /// at through `Weak` ([`being_built`](Node::being_built)): the `Rc` is made first with
+    /// `T::default()`, and the value built by `build` is put in it.
+    pub(crate) fn shared_cyclic<T: Default + 'static>(
+        self,
+        build: impl FnOnce(Node<'a>) -> Result<T>,
+    ) -> Result<Rc<RefCell<T>>> {
+        let Item::Obj(index) = self.item else { return build(self).map(|v| Rc::new(RefCell::new(v))) };
+        let placeholder = Rc::new(RefCell::new(T::default()));
+        let weak_key = (index, TypeId::of::<std::rc::Weak<RefCell<T>>>());
+        let result = self.shared(|node| {
+            node.tree.shared.borrow_mut().insert(weak_key, Some(Box::new(Rc::downgrade(&placeholder))));
+            let value = build(node);
+            node.tree.shared.borrow_mut().remove(&weak_key);
+            *placeholder.borrow_mut() = value?;
+            Ok(Rc::clone(&placeholder))
+        });
+        result
+    }
+
+    /// A `Weak` to the `Rc<RefCell<T>>` of this object while it is being built: the back
+    /// link of a child to its parent.
+    pub(crate) fn being_built<T: 'static>(&self) -> Option<std::rc::Weak<T>> {
+        let Item::Obj(index) = self.item else { return None };
+        let key = (index, TypeId::of::<std::rc::Weak<T>>());
+        let shared = self.tree.shared.borrow();
+        shared.get(&key)?.as_ref()?.downcast_ref::<std::rc::Weak<T>>().cloned()
+    }
+}
+
 impl fmt::Debug for Node<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Node").field("kind", &self.kind()).field("offset", &self.offset).finish()
     }
+}
+
+/// A Rust type's name as its user writes it: `Rc<Node>`, not `alloc::rc::Rc<app::Node>`.
+fn short_type_name(full: &str) -> String {
+    let mut short = String::with_capacity(full.len());
+    let mut word = String::new();
+    for c in full.chars().chain(std::iter::once(' ')) {
+        if c.is_alphanumeric() || c == '_' || c == ':' {
+            word.push(c);
+            continue;
+        }
+        short.push_str(word.rsplit("::").next().unwrap_or(&word));
+        word.clear();
+        short.push(c);
+    }
+    short.pop();
+    short
 }
 
 fn python_type_name(kind: Kind) -> &'static str {
@@ -504,5 +559,17 @@ impl<'a> Pairs<'a> {
     /// The value of the first pair whose key is the `str` `key`.
     pub fn get(&self, key: &str) -> Option<Node<'a>> {
         self.clone().find(|(k, _)| k.as_str().and_then(PyString::as_str) == Some(key)).map(|(_, v)| v)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::short_type_name;
+
+    #[test]
+    fn type_names_lose_their_paths() {
+        assert_eq!(short_type_name("alloc::rc::Rc<app::tree::Node>"), "Rc<Node>");
+        assert_eq!(short_type_name("(i64, alloc::string::String)"), "(i64, String)");
+        assert_eq!(short_type_name("core::option::Option<&[u8]>"), "Option<&[u8]>");
     }
 }

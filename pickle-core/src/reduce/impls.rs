@@ -10,6 +10,7 @@
 //! | tuples up to 12, `()` | `tuple` |
 //! | `HashMap`, `BTreeMap` | `dict` |
 //! | `HashSet`, `BTreeSet` | `set` |
+//! | `FrozenSet(set)` | `frozenset` |
 //! | `Option<T>` | `None` or `T` |
 //! | `Box`, `&`, `Cow` | the value itself |
 //! | `Rc`, `Arc` | the value, as one shared object |
@@ -218,6 +219,20 @@ impl<B: AsRef<[u8]>> Reduce for Bytes<B> {
 impl<B: AsRef<[u8]>> Reduce for ByteArray<B> {
     fn reduce_ex(&self, _: u8) -> Result<Reduction<'_>> {
         builtin(Builtin::ByteArray(self.0.as_ref()))
+    }
+}
+
+/// Python `frozenset`: `FrozenSet(set)` of a `HashSet` or `BTreeSet` (or an `IndexSet`),
+/// which alone pickle as `set`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FrozenSet<S>(pub S);
+
+impl<S: Reduce> Reduce for FrozenSet<S> {
+    fn reduce_ex(&self, protocol: u8) -> Result<Reduction<'_>> {
+        match self.0.reduce_ex(protocol)? {
+            Reduction::Builtin(Builtin::Set(items)) => builtin(Builtin::FrozenSet(items)),
+            _ => Err(crate::Error::pickling("a FrozenSet holds a set: a HashSet, a BTreeSet or an IndexSet")),
+        }
     }
 }
 

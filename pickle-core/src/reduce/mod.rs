@@ -6,6 +6,7 @@
 //! global name ([`Reduction::Global`]) or a [`Call`] (the tuple form). Reductions borrow
 //! from the value, so pickling never clones fields.
 
+mod cyclic;
 mod impls;
 
 use std::borrow::Cow;
@@ -19,7 +20,7 @@ use crate::ser::{ItemSink, PairSink};
 pub use crate::value::Atom;
 use crate::value::{PyString, Value};
 
-pub use impls::{ByteArray, Bytes};
+pub use impls::{ByteArray, Bytes, FrozenSet};
 
 /// A value that can be pickled: the Rust form of `__reduce_ex__`.
 ///

@@ -25,9 +25,10 @@ use hooks::Hooks;
 use saver::Saver;
 
 /// The protocol [`Pickler::new`] uses, as CPython 3.8+'s `pickle.DEFAULT_PROTOCOL`.
-pub const DEFAULT_PROTOCOL: u8 = 4;
-/// The highest protocol there is, as CPython 3.8+'s `pickle.HIGHEST_PROTOCOL`.
-pub const HIGHEST_PROTOCOL: u8 = 5;
+pub const DEFAULT_PROTOCOL: u8 = pickle_protocol::DEFAULT_PROTOCOL;
+/// The highest protocol there is, as CPython 3.8+'s `pickle.HIGHEST_PROTOCOL` (the number
+/// `pickle-derive` checks protocol ranges against: both read it from `pickle-protocol`).
+pub const HIGHEST_PROTOCOL: u8 = pickle_protocol::HIGHEST_PROTOCOL;
 
 /// The options of a [`Pickler`], as CPython's `Pickler` takes them.
 #[derive(Clone, Debug)]

@@ -1,12 +1,12 @@
 //! Code generation: [`reduce`] writes `Reduce::reduce_ex`, [`reconstruct`] writes
-//! `Reconstruct::reconstruct`, both from one checked [`Model`](crate::check::Model).
+//! `Reconstruct::reconstruct`, both from one checked [`Model`](crate::model::Model).
 
 pub mod reconstruct;
 pub mod reduce;
 
 use quote::ToTokens;
 
-use crate::check::{Case, Class, FieldModel, Model, Shape};
+use crate::model::{Case, Class, FieldModel, Model, Shape};
 
 /// The generics with bounds for the fields whose types use a type parameter, as serde
 /// infers them: `bounds` says what one such field needs (fields converted by a `with`

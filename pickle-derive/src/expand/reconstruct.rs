@@ -7,7 +7,7 @@ use syn::spanned::Spanned;
 
 use super::with_bounds;
 use crate::attr::{DefaultValue, Role, HIGHEST_PROTOCOL};
-use crate::check::{Case, Class, ClassKind, FieldModel, Model, Shape};
+use crate::model::{Case, Class, ClassKind, FieldModel, Model, Shape};
 
 pub fn reconstruct(model: &Model<'_>) -> TokenStream {
     let input = model.input;
@@ -72,7 +72,7 @@ fn enum_body(model: &Model<'_>, cases: &[Case<'_>], rust_name: &str) -> TokenStr
         })
         .or_else(|| input.module.as_ref().map(|m| (**m).clone()))
         .unwrap_or_default();
-    let enum_name = input.name.as_ref().map_or_else(|| input.ident.to_string(), |n| (**n).clone());
+    let enum_name = input.class.name.as_ref().map_or_else(|| input.ident.to_string(), |n| (**n).clone());
     let mut expected = Vec::new();
     let members: Vec<TokenStream> = cases
         .iter()
@@ -99,7 +99,8 @@ fn enum_body(model: &Model<'_>, cases: &[Case<'_>], rust_name: &str) -> TokenStr
     let classes = cases.iter().filter_map(|c| match c {
         Case::Class { ident, class, .. } => {
             let (module, name) = match &class.kind {
-                ClassKind::Reconstructor(m, n) | ClassKind::Global(m, n) => (m.clone(), n.clone()),
+                ClassKind::Reconstructor(c) => (c.module.clone(), c.qualname.clone()),
+                ClassKind::Global(m, n) => (m.clone(), n.clone()),
                 ClassKind::Class | ClassKind::Dict => (class.module.clone(), class.name.clone()),
             };
             expected.push(format!("`{module}.{name}`"));
@@ -144,15 +145,22 @@ fn class_body(class: &Class<'_>, rust_name: &str, path: TokenStream) -> TokenStr
     }
     let fields = match &class.kind {
         ClassKind::Dict => quote!(__pickle::__private::DictFields::of_dict(__node, #rust_name)?),
-        ClassKind::Reconstructor(module, function) => {
-            quote!(__pickle::__private::Fields::of_class(__node, #module, #function, #rust_name)?)
+        ClassKind::Reconstructor(callable) => {
+            let (module, qualname) = (&callable.module, &callable.qualname);
+            quote!(__pickle::__private::Fields::of_class(__node, #module, #qualname, #rust_name)?)
+        }
+        _ if class.from_state.is_some() => {
+            let (module, name) = (&class.module, &class.name);
+            quote!(__pickle::__private::Fields::of_class_with_state(__node, #module, #name, #rust_name)?)
         }
         _ => {
             let (module, name) = (&class.module, &class.name);
             quote!(__pickle::__private::Fields::of_class(__node, #module, #name, #rust_name)?)
         }
     };
-    let lets = class.fields.iter().map(|f| {
+    // With `from_state`, the fields without a role are made by it.
+    let loaded = |f: &&FieldModel<'_>| class.from_state.is_none() || f.roles.iter().any(Option::is_some);
+    let lets = class.fields.iter().filter(loaded).map(|f| {
         let binding = &f.binding;
         let value = field_value(class, f, rust_name);
         quote!(let #binding = #value;)
@@ -177,7 +185,10 @@ fn dict_stream(class: &Class<'_>, rust_name: &str) -> Option<TokenStream> {
         && class.state_setter.is_none()
         && class.args_expr.is_none()
         && class.state_expr.is_none();
-    if !(matches!(class.kind, ClassKind::Dict) || plain_class) || class.constructor.is_some() {
+    if !(matches!(class.kind, ClassKind::Dict) || plain_class)
+        || class.constructor.is_some()
+        || class.setstate.is_some()
+    {
         return None;
     }
     let streamed: Vec<&FieldModel<'_>> = class.fields.iter().filter(|f| !f.field.skip.is_present()).collect();
@@ -202,13 +213,13 @@ fn dict_stream(class: &Class<'_>, rust_name: &str) -> Option<TokenStream> {
     });
     let values = class.fields.iter().map(|f| {
         let (member, binding) = (&f.member, &f.binding);
-        let value = match (f.field.skip.is_present(), &f.field.default) {
+        let value = match (f.field.skip.is_present(), may_be_missing(f)) {
             (true, _) => default_value(f),
-            (false, Some(_)) => {
+            (false, true) => {
                 let default = default_value(f);
                 quote!(match #binding { ::core::option::Option::Some(__v) => __v, ::core::option::Option::None => #default })
             }
-            (false, None) => quote!(#binding?),
+            (false, false) => quote!(#binding?),
         };
         quote!(#member: #value)
     });
@@ -247,9 +258,12 @@ fn call_stream(class: &Class<'_>) -> Option<TokenStream> {
         && class.args_expr.is_none()
         && class.state_expr.is_none()
         && class.constructor.is_none()
+        && class.setstate.is_none()
         && !class.name.contains('.');
     let args: Vec<&FieldModel<'_>> = class.fields.iter().filter(|f| !f.field.skip.is_present()).collect();
-    let arg_only = |f: &&FieldModel<'_>| f.field.with_module.is_none() && f.roles.iter().all(|r| *r == Some(Role::Arg));
+    let arg_only = |f: &&FieldModel<'_>| {
+        f.field.with_module.is_none() && f.roles.iter().all(|r| *r == Some(Role::Arg)) && !f.also_state.contains(&true)
+    };
     if !plain_call || args.is_empty() || !args.iter().all(arg_only) {
         return None;
     }
@@ -275,21 +289,42 @@ fn call_stream(class: &Class<'_>) -> Option<TokenStream> {
     })
 }
 
-/// Makes the value from the field bindings: a struct expression, or the constructor's
-/// answer with the fields it does not take assigned after.
+/// Makes the value from the field bindings, then runs `setstate`.
 fn construct(class: &Class<'_>, path: &TokenStream) -> TokenStream {
     let ignore_unknown = class.ignore_unknown;
     let ignore_args = class.args_expr.is_some() && class.constructor.is_none();
     let finish = quote!(__fields.finish(#ignore_unknown, #ignore_args)?;);
+    let make = make_value(class, path);
+    let setstate =
+        class.setstate.map(|hook| quote_spanned!(hook.span()=> __pickle::__private::set_state(&mut __this, #hook)?;));
+    quote! {
+        #make
+        #finish
+        #setstate
+        ::core::result::Result::Ok(__this)
+    }
+}
+
+/// Binds `__this`: a struct expression, or the constructor's (or `from_state`'s) answer
+/// with the fields it does not take assigned after.
+fn make_value(class: &Class<'_>, path: &TokenStream) -> TokenStream {
+    if let Some(from_state) = class.from_state {
+        let assigned = class.fields.iter().filter(|f| f.roles.iter().any(Option::is_some));
+        let assignments = assigned.map(|f| {
+            let (member, binding) = (&f.member, &f.binding);
+            quote!(__this.#member = #binding;)
+        });
+        return quote! {
+            let mut __this: Self = __pickle::__private::constructed(#from_state(__fields.state()?))?;
+            #(#assignments)*
+        };
+    }
     let Some(constructor) = class.constructor else {
         let fields = class.fields.iter().map(|f| {
             let (member, binding) = (&f.member, &f.binding);
             quote!(#member: #binding)
         });
-        return quote! {
-            #finish
-            ::core::result::Result::Ok(#path { #(#fields),* })
-        };
+        return quote!(let mut __this = #path { #(#fields),* };);
     };
     let (args, assigned): (Vec<TokenStream>, Vec<&FieldModel<'_>>) = match class.args_arity {
         Some(arity) => {
@@ -310,14 +345,15 @@ fn construct(class: &Class<'_>, path: &TokenStream) -> TokenStream {
     quote! {
         let mut __this: Self = __pickle::__private::constructed(#constructor(#(#args),*))?;
         #(#assignments)*
-        #finish
-        ::core::result::Result::Ok(__this)
     }
 }
 
 /// A skipped field's value, or a missing one's when it has `default`.
 fn default_value(f: &FieldModel<'_>) -> TokenStream {
     let ty = &f.field.ty;
+    if f.field.absent_if_none.is_present() {
+        return quote_spanned!(ty.span()=> __pickle::__private::absent::<#ty>());
+    }
     match &f.field.default {
         Some(DefaultValue::Function(path)) => quote_spanned!(path.span()=> #path()),
         Some(DefaultValue::Trait) => {
@@ -325,6 +361,11 @@ fn default_value(f: &FieldModel<'_>) -> TokenStream {
         }
         None => quote_spanned!(ty.span()=> __pickle::__private::skipped::<#ty>()),
     }
+}
+
+/// Whether a field the pickle lacks has a value: `default`, or `absent_if_none`'s `None`.
+fn may_be_missing(f: &FieldModel<'_>) -> bool {
+    f.field.default.is_some() || f.field.absent_if_none.is_present()
 }
 
 /// The expression that finds and rebuilds one field.
@@ -336,7 +377,10 @@ fn field_value(class: &Class<'_>, f: &FieldModel<'_>, rust_name: &str) -> TokenS
     let span = ty.span();
     let shown = field_label(f);
     let sources = (0..=HIGHEST_PROTOCOL).map(|p| source(class, f, p));
+    // A field that is only list or dict items is never one object: no `Reconstruct` needed.
+    let one_object = f.roles.iter().flatten().any(|r| matches!(r, Role::Arg | Role::Kwarg | Role::State | Role::Slot));
     let node_arm = match &f.field.with_module {
+        _ if !one_object => quote!(),
         Some(module) => quote_spanned! {span=>
             __pickle::__private::Found::Node(__n) =>
                 __pickle::__private::field_with(#module::reconstruct(__n), #rust_name, #shown)?,
@@ -358,18 +402,28 @@ fn field_value(class: &Class<'_>, f: &FieldModel<'_>, rust_name: &str) -> TokenS
                 __pickle::__private::dict_items_field::<#ty>(__p, #rust_name, #shown)?,
         }
     });
-    let missing = match f.field.default {
-        Some(_) => default_value(f),
-        None => quote!(return ::core::result::Result::Err(__fields.missing(#shown))),
+    let missing = match may_be_missing(f) {
+        true => default_value(f),
+        false => quote!(return ::core::result::Result::Err(__fields.missing(#shown))),
     };
-    quote! {
+    let value = quote! {
         match __fields.find(&[#(#sources),*]) {
             #node_arm
             #items_arm
             #pairs_arm
             _ => #missing,
         }
+    };
+    if !f.also_state.contains(&true) {
+        return value;
     }
+    // The argument is the value; its copy in `__dict__` is the field's too.
+    let name = &f.py_name;
+    quote!({
+        let __value = #value;
+        __fields.also_in_state(#name);
+        __value
+    })
 }
 
 /// The field's name in errors: its identifier, or its index.

@@ -6,8 +6,8 @@ use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
 
 use super::with_bounds;
-use crate::attr::Role;
-use crate::check::{Case, Class, ClassKind, FieldModel, Model, Shape};
+use crate::attr::{Base, Role};
+use crate::model::{Callable, Case, Class, ClassKind, FieldModel, Model, Shape};
 
 pub fn reduce(model: &Model<'_>) -> TokenStream {
     let input = model.input;
@@ -57,7 +57,7 @@ pub fn reduce(model: &Model<'_>) -> TokenStream {
                     Case::Member { .. } => None,
                 });
                 let module = module.or_else(|| input.module.as_ref().map(|m| (**m).clone())).unwrap_or_default();
-                let name = input.name.as_ref().map_or_else(|| ident.to_string(), |n| (**n).clone());
+                let name = input.class.name.as_ref().map_or_else(|| ident.to_string(), |n| (**n).clone());
                 quote!(__pickle::GlobalName::new(#module, #name))
             };
             let reduce_arms = cases.iter().map(|case| match case {
@@ -144,6 +144,16 @@ fn dict_mapping(
     ty_generics: &syn::TypeGenerics<'_>,
     where_clause: Option<&syn::WhereClause>,
 ) -> TokenStream {
+    if fields.iter().any(|f| f.field.absent_if_none.is_present()) {
+        let (len, save) = (mapping_len(&fields), save_present_pairs(class, &fields));
+        return quote! {
+            #[automatically_derived]
+            impl #impl_generics __pickle::Mapping for #ident #ty_generics #where_clause {
+                #len
+                #save
+            }
+        };
+    }
     let n = fields.len();
     let bindings = class.fields.iter().map(|f| {
         let (binding, member) = (&f.binding, &f.member);
@@ -171,6 +181,60 @@ fn dict_mapping(
                 let __pairs: [(&dyn __pickle::Reduce, &dyn __pickle::Reduce); #n] = [#(#pairs),*];
                 __sink.save_all(__pairs)
             }
+        }
+    }
+}
+
+/// `Mapping::len` of a dict struct with `absent_if_none` fields: the keys present.
+fn mapping_len(fields: &[&FieldModel<'_>]) -> TokenStream {
+    let (absent, always): (Vec<&&FieldModel<'_>>, Vec<_>) =
+        fields.iter().partition(|f| f.field.absent_if_none.is_present());
+    let always = always.len();
+    let counted = absent.iter().map(|f| {
+        let member = &f.member;
+        quote!(usize::from(__pickle::__private::MaybeAbsent::present(&self.#member).is_some()))
+    });
+    quote! {
+        fn len(&self) -> usize {
+            #always #(+ #counted)*
+        }
+    }
+}
+
+/// `Mapping::save_pairs` of a dict struct with `absent_if_none` fields: a key only for a
+/// field that holds a value, in declaration order.
+fn save_present_pairs(class: &Class<'_>, fields: &[&FieldModel<'_>]) -> TokenStream {
+    let bindings = class.fields.iter().map(|f| {
+        let (binding, member) = (&f.binding, &f.member);
+        quote!(let #binding = &self.#member;)
+    });
+    let n = fields.len();
+    let args = fields.iter().enumerate().filter(|(_, f)| !f.field.absent_if_none.is_present()).map(|(i, f)| {
+        let (arg, value) = (quote::format_ident!("__arg{}", i), field_arg(f));
+        quote!(let #arg = #value;)
+    });
+    let pushes = fields.iter().enumerate().map(|(i, f)| {
+        let (binding, name) = (&f.binding, &f.py_name);
+        let key = quote!(&__pickle::__private::StaticName(#name) as &dyn __pickle::Reduce);
+        if f.field.absent_if_none.is_present() {
+            return quote! {
+                if let ::core::option::Option::Some(__value) = __pickle::__private::MaybeAbsent::present(#binding) {
+                    __pairs.push((#key, __value as &dyn __pickle::Reduce));
+                }
+            };
+        }
+        let arg = quote::format_ident!("__arg{}", i);
+        quote!(__pairs.push((#key, #arg.get()));)
+    });
+    quote! {
+        #[allow(unused_variables)]
+        fn save_pairs(&self, __sink: &mut __pickle::ser::PairSink<'_, '_>) -> __pickle::Result<()> {
+            #(#bindings)*
+            #(#args)*
+            let mut __pairs: ::std::vec::Vec<(&dyn __pickle::Reduce, &dyn __pickle::Reduce)> =
+                ::std::vec::Vec::with_capacity(#n);
+            #(#pushes)*
+            __sink.save_all(__pairs)
         }
     }
 }
@@ -233,23 +297,74 @@ fn class_reduction(class: &Class<'_>) -> TokenStream {
     }
 }
 
-/// A field as an argument: borrowed, or converted by its `with` module.
+/// A field as an argument: borrowed, or converted by its `with` module; one object in the
+/// memo when it is written twice (an argument kept in `__dict__` too).
 fn field_arg(f: &FieldModel<'_>) -> TokenStream {
     let binding = &f.binding;
     let span = f.field.ty.span();
     match &f.field.with_module {
-        Some(module) => quote_spanned!(span=> __pickle::__private::owned(#module::reduce(#binding))),
+        Some(module) => quote_spanned!(span=> __pickle::__private::with_reduced(#module::reduce(#binding))),
+        None if f.also_state.contains(&true) => quote_spanned!(span=> __pickle::__private::kept(#binding)),
         None => quote_spanned!(span=> __pickle::__private::arg(#binding)),
     }
 }
 
+/// The attributes of `fields`, each under its Python name; an `absent_if_none` field only
+/// when it holds a value.
 fn attrs(fields: Vec<&FieldModel<'_>>) -> TokenStream {
     let pushes = fields.iter().map(|f| {
-        let (name, arg) = (&f.py_name, field_arg(f));
-        quote!(.with_static(#name, #arg))
+        let name = &f.py_name;
+        if f.field.absent_if_none.is_present() {
+            let (binding, span) = (&f.binding, f.field.ty.span());
+            return quote_spanned!(span=> let __attrs = __pickle::__private::with_present(__attrs, #name, #binding););
+        }
+        let arg = field_arg(f);
+        quote!(let __attrs = __attrs.with_static(#name, #arg);)
     });
     let n = fields.len();
-    quote!(__pickle::Attrs::with_capacity(#n) #(#pushes)*)
+    quote!({
+        let __attrs = __pickle::Attrs::with_capacity(#n);
+        #(#pushes)*
+        __attrs
+    })
+}
+
+/// A function by its global name; a classmethod as the bound method CPython writes.
+fn callable_name(callable: &Callable) -> TokenStream {
+    let (module, qualname) = (&callable.module, &callable.qualname);
+    if !callable.bound_method {
+        return quote!(__pickle::GlobalName::new(#module, #qualname));
+    }
+    let (class, method) = callable.class_and_method();
+    quote!(__pickle::__private::class_attribute(#module, #class, #method))
+}
+
+/// `copyreg._reconstructor(cls, base, state)`, `object.__reduce_ex__`'s call below protocol
+/// 2: the base's state is `None` for `object`, else the builtin's data (`base(self)`).
+fn reconstructor_call(class: &Class<'_>, protocol: u8, arg_exprs: &[TokenStream]) -> TokenStream {
+    let name = class_name(class);
+    let base = class.base.python_name();
+    let base_state = match class.base {
+        Base::Object => quote!(::core::option::Option::None::<i32>),
+        Base::Tuple => quote!(__pickle::__private::Args(::std::vec![#(#arg_exprs),*])),
+        Base::List => items_of(class, protocol, Role::ListItems, quote!(base_list), quote!(list_items)),
+        Base::Dict => items_of(class, protocol, Role::DictItems, quote!(base_dict), quote!(dict_items)),
+    };
+    quote! {
+        __pickle::Call::new(
+            __pickle::__private::copyreg("_reconstructor"),
+            (#name, __pickle::GlobalName::new("builtins", #base), #base_state),
+        )
+    }
+}
+
+/// The items (or pairs) of the field with `role` at `protocol`, gathered as one builtin.
+fn items_of(class: &Class<'_>, protocol: u8, role: Role, gather: TokenStream, iterate: TokenStream) -> TokenStream {
+    let Some(f) = class.fields_with(protocol, role).next() else {
+        return quote!(::core::option::Option::None::<i32>);
+    };
+    let binding = &f.binding;
+    quote_spanned!(f.field.ty.span()=> __pickle::__private::#gather(__pickle::__private::#iterate(#binding)))
 }
 
 /// The reduction at protocols where the fields' roles are those of `protocol`.
@@ -263,16 +378,12 @@ fn segment_call(class: &Class<'_>, protocol: u8) -> TokenStream {
         None => quote!(__pickle::__private::Args(::std::vec![#(#arg_exprs),*])),
     };
     let call = match &class.kind {
-        ClassKind::Reconstructor(module, function) => {
-            quote!(__pickle::Call::new(__pickle::GlobalName::new(#module, #function), #args_tuple))
+        ClassKind::Reconstructor(callable) => {
+            let callable = callable_name(callable);
+            quote!(__pickle::Call::new(#callable, #args_tuple))
         }
         // Below protocol 2, object.__reduce_ex__ ignores __getnewargs__: _reconstructor.
-        _ if class.newobj && protocol < 2 => quote! {
-            __pickle::Call::new(
-                __pickle::__private::copyreg("_reconstructor"),
-                (#name, __pickle::GlobalName::new("builtins", "object"), ::core::option::Option::None::<i32>),
-            )
-        },
+        _ if class.newobj && protocol < 2 => reconstructor_call(class, protocol, &arg_exprs),
         _ if class.newobj && !kwargs.is_empty() => {
             let kwargs = attrs(kwargs);
             quote! {
@@ -290,16 +401,14 @@ fn segment_call(class: &Class<'_>, protocol: u8) -> TokenStream {
         },
         _ if class.custom_call => quote!(__pickle::Call::new(#name, #args_tuple)),
         // No arguments: object.__reduce_ex__'s shape for a plain class.
-        _ if protocol < 2 => quote! {
-            __pickle::Call::new(
-                __pickle::__private::copyreg("_reconstructor"),
-                (#name, __pickle::GlobalName::new("builtins", "object"), ::core::option::Option::None::<i32>),
-            )
-        },
+        _ if protocol < 2 => reconstructor_call(class, protocol, &arg_exprs),
         _ => quote!(__pickle::Call::new(__pickle::__private::copyreg("__newobj__"), (#name,))),
     };
-    let state_fields: Vec<&FieldModel<'_>> = class.fields_with(protocol, Role::State).collect();
+    let state_fields: Vec<&FieldModel<'_>> = class.state_entries(protocol).collect();
     let slot_fields: Vec<&FieldModel<'_>> = class.fields_with(protocol, Role::Slot).collect();
+    // `object.__reduce_ex__` writes no state for an empty `__dict__`; a class's own
+    // `__reduce__` writes what it returns.
+    let object_state = class.newobj || !class.custom_call;
     let state = if let Some(expr) = class.state_expr {
         quote!(let __call = __call.state(__pickle::__private::owned(#expr));)
     } else if !state_fields.is_empty() || !slot_fields.is_empty() {
@@ -311,7 +420,7 @@ fn segment_call(class: &Class<'_>, protocol: u8) -> TokenStream {
             quote!(::core::option::Option::Some(#slots))
         };
         quote! {
-            let __call = match __pickle::__private::state(#dict, #slots, false) {
+            let __call = match __pickle::__private::state(#dict, #slots, #object_state) {
                 ::core::option::Option::Some(__state) => __call.state(__state),
                 ::core::option::Option::None => __call,
             };
@@ -319,12 +428,14 @@ fn segment_call(class: &Class<'_>, protocol: u8) -> TokenStream {
     } else {
         quote!()
     };
-    let items = class.fields_with(protocol, Role::ListItems).map(|f| {
+    // Below protocol 2 a list or dict base holds the items: nothing is appended after.
+    let in_base = |base: Base| protocol < 2 && class.base == base;
+    let items = class.fields_with(protocol, Role::ListItems).filter(|_| !in_base(Base::List)).map(|f| {
         let binding = &f.binding;
         let span = f.field.ty.span();
         quote_spanned!(span=> let __call = __call.list_items(__pickle::__private::list_items(#binding));)
     });
-    let pairs = class.fields_with(protocol, Role::DictItems).map(|f| {
+    let pairs = class.fields_with(protocol, Role::DictItems).filter(|_| !in_base(Base::Dict)).map(|f| {
         let binding = &f.binding;
         let span = f.field.ty.span();
         quote_spanned!(span=> let __call = __call.dict_items(__pickle::__private::dict_items(#binding));)
