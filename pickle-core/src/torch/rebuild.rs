@@ -61,7 +61,7 @@ impl Storages {
             ("torch._utils", "_rebuild_tensor_v3") => self.tensor_v3(args)?,
             ("torch._utils", "_rebuild_tensor") => self.tensor_v1(args)?,
             ("torch._utils", "_rebuild_parameter" | "_rebuild_parameter_with_state") => self.parameter(args)?,
-            ("torch._tensor", "_rebuild_from_type_v2") => self.from_type_v2(args)?,
+            ("torch._tensor", "_rebuild_from_type_v2") => self.subclass_v2(args)?,
             ("torch._utils", name) if UNSUPPORTED.contains(&name) => {
                 return Err(TorchError::UnsupportedTensor(format!("torch._utils.{name}")))
             }
@@ -113,7 +113,7 @@ impl Storages {
     }
 
     /// `_rebuild_from_type_v2(func, new_type, args, state)`: `func(*args)` is the tensor.
-    fn from_type_v2(&self, args: &[Value]) -> TorchResult<Tensor> {
+    fn subclass_v2(&self, args: &[Value]) -> TorchResult<Tensor> {
         let [func, new_type, inner_args, _state] = args else {
             return Err(TorchError::malformed("_rebuild_from_type_v2 takes 4 arguments"));
         };
