@@ -25,7 +25,7 @@ fn records() -> Vec<(PathBuf, Json)> {
         .filter(|(_, j): &(PathBuf, Json)| j.get("tensors").is_some())
         .collect();
     out.sort_by(|a, b| a.0.cmp(&b.0));
-    assert!(out.len() >= 12, "fixtures missing: {}", out.len());
+    assert!(out.len() >= 13, "fixtures missing: {}", out.len());
     out
 }
 
@@ -80,6 +80,8 @@ fn compare(checkpoint: &Checkpoint, record: &Json) {
         assert_eq!(tensor.storage_offset() as u64, torch["storage_offset"].as_u64().unwrap(), "{at}");
         assert_eq!(tensor.requires_grad(), torch["requires_grad"].as_bool().unwrap(), "{at}");
         assert_eq!(tensor.is_parameter(), torch["is_parameter"].as_bool().unwrap(), "{at}");
+        assert_eq!(tensor.is_conj(), torch["is_conj"].as_bool().unwrap(), "{at}");
+        assert_eq!(tensor.is_neg(), torch["is_neg"].as_bool().unwrap(), "{at}");
         assert_eq!(tensor.storage().nbytes(), torch["storage_nbytes"].as_u64().unwrap(), "{at}");
         let bytes = tensor.to_contiguous_bytes().unwrap_or_else(|e| panic!("{at}: {e}"));
         assert_eq!(hex(&bytes), torch["data_hex"].as_str().unwrap(), "{at}");

@@ -33,8 +33,9 @@ def dtype_name(dtype):
 
 
 def contiguous_bytes(t):
-    """The tensor's elements in C order, little-endian, as torch holds them on this machine."""
-    c = t.detach().clone(memory_format=torch.contiguous_format)
+    """The tensor's elements in C order, little-endian, as torch holds them on this machine,
+    with lazy conjugation and negation applied."""
+    c = t.detach().resolve_conj().resolve_neg().clone(memory_format=torch.contiguous_format)
     if c.numel() == 0:
         return b""
     return bytes(c.untyped_storage().tolist())[: c.numel() * c.element_size()]
@@ -65,6 +66,8 @@ def record(obj):
                 "storage_offset": t.storage_offset(),
                 "requires_grad": t.requires_grad,
                 "is_parameter": isinstance(t, torch.nn.Parameter),
+                "is_conj": t.is_conj(),
+                "is_neg": t.is_neg(),
                 "storage_nbytes": t.untyped_storage().nbytes(),
                 "data_hex": data.hex(),
                 "sha256": hashlib.sha256(data).hexdigest(),
@@ -244,6 +247,16 @@ def main():
     save(net.state_dict(), "zip_state_dict", note="an OrderedDict with its _metadata")
     save({"model": net.state_dict(), "optimizer": opt.state_dict(), "epoch": 3}, "zip_training")
     save({"model": net.state_dict(), "optimizer": opt.state_dict()}, "legacy_training", legacy=True)
+    # Lazily conjugated and negated views (metadata), Python state on a tensor
+    # (`_rebuild_from_type_v2`) and on a parameter (`_rebuild_parameter_with_state`).
+    z = torch.complex(values(torch.float32, 4), values(torch.float32, 4).flip(0))
+    with_attr = values(torch.float32, 3)
+    with_attr.note = "kept by torch"
+    param_attr = torch.nn.Parameter(values(torch.float64, 2))
+    param_attr.tag = 7
+    # (`neg` views a storage of its own: torch saves no storage under two dtypes.)
+    state = {"conj": z.conj(), "neg": z.clone().conj().imag, "with_attr": with_attr, "param_attr": param_attr}
+    save(state, "zip_tensor_state", note="conj and neg bits, tensors with Python state")
     # A whole module: refused by weights_only, read by the inert mode.
     save(net, "zip_full_model", note="torch.save(model): its class is a __main__ global")
     # Big-endian: the same tensors, each with its own storage, rewritten as a big-endian

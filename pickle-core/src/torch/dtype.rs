@@ -129,6 +129,39 @@ impl DType {
         }
     }
 
+    /// Whether it is a complex type.
+    pub fn is_complex(self) -> bool {
+        matches!(self, DType::Complex32 | DType::Complex64 | DType::Complex128)
+    }
+
+    /// Whether it is a signed or unsigned integer type (not `bool`).
+    pub fn is_integer(self) -> bool {
+        use DType::*;
+        matches!(self, Int8 | Int16 | Int32 | Int64 | UInt8 | UInt16 | UInt32 | UInt64)
+    }
+
+    /// Whether torch's negative bit can be applied to it here: signed integers (wrapping), and
+    /// the floats whose sign is one bit (not the `fnuz` kinds, whose negative zero is NaN,
+    /// nor `float8_e8m0fnu`, which has no sign).
+    pub(crate) fn negates(self) -> bool {
+        use DType::*;
+        matches!(
+            self,
+            Int8 | Int16
+                | Int32
+                | Int64
+                | Float64
+                | Float32
+                | Float16
+                | BFloat16
+                | Float8E4M3Fn
+                | Float8E5M2
+                | Complex32
+                | Complex64
+                | Complex128
+        )
+    }
+
     /// The unit a byte-order change reverses: the element, or each half of a complex (as
     /// torch's `byteswap` does).
     pub fn swap_unit(self) -> usize {

@@ -147,7 +147,7 @@ impl Storages {
             (Some(dtype), StorageKind::Typed(_)) => dtype,
             (None, StorageKind::Untyped) => return Err(TorchError::malformed("an untyped storage with no dtype")),
         };
-        refuse_bits(metadata)?;
+        let (conj, neg) = metadata_bits(metadata)?;
         let tensor = Tensor {
             dtype,
             shape: dims(size, "size")?,
@@ -155,6 +155,8 @@ impl Storages {
             storage_offset: count(offset, "storage_offset")?,
             requires_grad: requires_grad.map_or(Ok(false), |r| flag(r, "requires_grad"))?,
             is_parameter: false,
+            conj,
+            neg,
             storage: self.storage(&id)?,
         };
         tensor.check_view()?;
@@ -201,17 +203,25 @@ fn dtype_global(value: &Value) -> TorchResult<DType> {
     DType::from_name(name).ok_or_else(|| TorchError::UnsupportedTensor(format!("dtype torch.{name}")))
 }
 
-/// The tensor metadata dict (`{'conj': True}`, `{'neg': True}`): a set bit changes what the
-/// stored elements mean, which this reader does not apply, so it is refused.
-fn refuse_bits(metadata: Option<&Value>) -> TorchResult<()> {
+/// The tensor metadata dict: `{'conj': True}` for a lazily conjugated view, `{'neg': True}`
+/// for a lazily negated one (`t.conj().imag`). The stored elements are those before the
+/// operation; [`Tensor::to_contiguous_bytes`] applies it.
+fn metadata_bits(metadata: Option<&Value>) -> TorchResult<(bool, bool)> {
     let Some(metadata) = metadata.filter(|m| !m.is_none()) else {
-        return Ok(());
+        return Ok((false, false));
     };
     let pairs = metadata.as_dict().ok_or_else(|| TorchError::malformed("tensor metadata that is not a dict"))?;
-    match pairs.iter().find(|(_, set)| set.as_bool() != Some(false)) {
-        Some((bit, _)) => Err(TorchError::UnsupportedTensor(format!("a tensor with metadata {:?}", bit.as_str()))),
-        None => Ok(()),
+    let (mut conj, mut neg) = (false, false);
+    for (name, set) in pairs {
+        let set = flag(set, "metadata bit")?;
+        match name.as_str() {
+            Some("conj") => conj = set,
+            Some("neg") => neg = set,
+            _ if !set => {}
+            _ => return Err(TorchError::UnsupportedTensor(format!("a tensor with metadata {:?}", name.as_str()))),
+        }
     }
+    Ok((conj, neg))
 }
 
 /// A tuple (or `torch.Size`, or list) of ints >= 0.

@@ -99,6 +99,10 @@ pub struct Tensor {
     pub(crate) storage_offset: usize,
     pub(crate) requires_grad: bool,
     pub(crate) is_parameter: bool,
+    /// torch's conjugate bit: the elements are the conjugates of the stored ones.
+    pub(crate) conj: bool,
+    /// torch's negative bit: the elements are the negations of the stored ones.
+    pub(crate) neg: bool,
     pub(crate) storage: Storage,
 }
 
@@ -133,6 +137,18 @@ impl Tensor {
         self.is_parameter
     }
 
+    /// torch's `is_conj()`: the elements are the conjugates of the stored ones (a lazy
+    /// `conj()`), which [`Tensor::to_contiguous_bytes`] applies.
+    pub fn is_conj(&self) -> bool {
+        self.conj
+    }
+
+    /// torch's `is_neg()`: the elements are the negations of the stored ones (as in
+    /// `t.conj().imag`), which [`Tensor::to_contiguous_bytes`] applies.
+    pub fn is_neg(&self) -> bool {
+        self.neg
+    }
+
     /// The storage it views.
     pub fn storage(&self) -> &Storage {
         &self.storage
@@ -159,6 +175,12 @@ impl Tensor {
     /// Checks the view against its storage: every element it reaches is inside. Done when the
     /// tensor is built, so a loaded `Tensor` always has a valid view.
     pub(crate) fn check_view(&self) -> TorchResult<()> {
+        if self.conj && !self.dtype.is_complex() {
+            return Err(TorchError::malformed(format!("a conjugate bit on a {} tensor", self.dtype.name())));
+        }
+        if self.neg && !self.dtype.negates() {
+            return Err(TorchError::UnsupportedTensor(format!("a negative bit on a {} tensor", self.dtype.name())));
+        }
         self.span().map(|_| ())
     }
 
@@ -186,7 +208,9 @@ impl Tensor {
     }
 
     /// The elements in C order, each little-endian: `tensor.contiguous()`'s bytes as a
-    /// little-endian machine holds them. Reads only the part of the storage the view reaches.
+    /// little-endian machine holds them, with the conjugate and negative bits applied
+    /// (`resolve_conj()`, `resolve_neg()`). Reads only the part of the storage the view
+    /// reaches.
     pub fn to_contiguous_bytes(&self) -> TorchResult<Vec<u8>> {
         let Some((start, end)) = self.span()? else {
             return Ok(Vec::new());
@@ -204,6 +228,12 @@ impl Tensor {
         let mut out = if self.is_contiguous() { stored } else { gather(&stored, &self.shape, &self.stride, size) };
         if self.storage.big_endian {
             swap_units(&mut out, self.dtype.swap_unit());
+        }
+        if self.conj {
+            conjugate(&mut out, self.dtype);
+        }
+        if self.neg {
+            negate(&mut out, self.dtype);
         }
         Ok(out)
     }
@@ -244,6 +274,33 @@ fn gather(stored: &[u8], shape: &[usize], stride: &[usize], size: usize) -> Vec<
     out
 }
 
+/// Conjugates little-endian complex elements: the imaginary half's sign bit flips, which is
+/// IEEE negation exactly (as torch's `conj` of the imaginary part).
+fn conjugate(bytes: &mut [u8], dtype: DType) {
+    let size = dtype.element_size();
+    bytes.chunks_exact_mut(size).for_each(|element| element[size - 1] ^= 0x80);
+}
+
+/// Negates little-endian elements: the sign bit of each float (each half of a complex), the
+/// wrapping two's-complement negation of each integer, as torch's `neg`.
+fn negate(bytes: &mut [u8], dtype: DType) {
+    if dtype.is_integer() {
+        let size = dtype.element_size();
+        for element in bytes.chunks_exact_mut(size) {
+            // Two's complement: invert, then add one with carry from the low byte.
+            let mut carry = true;
+            for byte in element.iter_mut() {
+                let (sum, overflow) = (!*byte).overflowing_add(u8::from(carry));
+                *byte = sum;
+                carry = overflow;
+            }
+        }
+    } else {
+        let unit = dtype.swap_unit();
+        bytes.chunks_exact_mut(unit).for_each(|component| component[unit - 1] ^= 0x80);
+    }
+}
+
 /// Reverses every `unit` bytes: big-endian elements to little-endian.
 fn swap_units(bytes: &mut [u8], unit: usize) {
     if unit > 1 {
@@ -272,8 +329,24 @@ mod tests {
             storage_offset: offset,
             requires_grad: false,
             is_parameter: false,
+            conj: false,
+            neg: false,
             storage,
         }
+    }
+
+    #[test]
+    fn conjugate_and_negative_bits_are_applied() {
+        // complex64 (1 + 2j): conj is (1 - 2j).
+        let mut data = 1f32.to_le_bytes().to_vec();
+        data.extend(2f32.to_le_bytes());
+        let mut t = tensor(data, DType::Complex64, &[1], &[1], 0);
+        t.conj = true;
+        let out = t.to_contiguous_bytes().unwrap();
+        assert_eq!((&out[..4], &out[4..]), (&1f32.to_le_bytes()[..], &(-2f32).to_le_bytes()[..]));
+        let mut t = tensor([5i16.to_le_bytes(), i16::MIN.to_le_bytes()].concat(), DType::Int16, &[2], &[1], 0);
+        t.neg = true;
+        assert_eq!(t.to_contiguous_bytes().unwrap(), [(-5i16).to_le_bytes(), i16::MIN.to_le_bytes()].concat());
     }
 
     #[test]
