@@ -286,3 +286,25 @@ fn other_files_are_not_checkpoints() {
     assert!(matches!(Checkpoint::from_bytes(b"\x80\x02K\x01.".to_vec()), Err(TorchError::UnknownFormat(_))));
     assert_eq!(Format::Legacy.name(), "legacy");
 }
+
+#[test]
+fn a_persistent_id_that_is_not_a_storage_is_refused_where_it_is() {
+    let bytes = std::fs::read(fixtures().join("zip_other_folder.pt")).unwrap();
+    let renamed = replace(&bytes, b"storageq", b"storagXq");
+    let error = Checkpoint::from_bytes(renamed.clone()).err().unwrap();
+    let decoder = error.pickle_error().expect("a pickle error");
+    assert!(decoder.to_string().contains("not a storage"), "{error}");
+    // The BINPERSID after the id's tuple, in data.pkl.
+    assert_eq!(decoder.offset(), Some(114), "{error}");
+    assert_eq!(error.offset(), Some(Checkpoint::from_bytes(bytes).unwrap().pickle_start() + 114));
+    // The inert mode keeps an id it does not know, as data.
+    let inert = Checkpoint::from_bytes_with(renamed, &LoadOptions::inert()).unwrap();
+    assert!(inert.state_dict().is_err());
+}
+
+#[test]
+fn checkpoints_cross_threads() {
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<Checkpoint>();
+    send_sync::<pickle_core::torch::Tensor>();
+}

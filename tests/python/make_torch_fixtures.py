@@ -42,9 +42,12 @@ def contiguous_bytes(t):
 
 
 def flatten(obj, prefix=""):
-    """(dotted name, tensor) of every tensor in dicts, lists and tuples, in iteration order."""
+    """(dotted name, tensor) of every tensor in dicts, lists and tuples, in iteration order,
+    and in the state an object pickles with (a module's `__getstate__()`, its `__dict__`)."""
     if isinstance(obj, torch.Tensor):
         yield prefix, obj
+    elif isinstance(obj, torch.nn.Module):
+        yield from flatten(obj.__getstate__(), prefix)
     elif isinstance(obj, dict):
         for k, v in obj.items():
             yield from flatten(v, f"{prefix}.{k}" if prefix else str(k))

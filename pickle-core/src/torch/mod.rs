@@ -157,7 +157,9 @@ impl Checkpoint {
 
     /// The flattened state dict: every tensor under the root with its dotted name, joined
     /// through dicts (and `OrderedDict`s) by key and lists and tuples by index
-    /// (`layer.0.weight`, `optimizer.state.0.exp_avg`), in the pickle's order.
+    /// (`layer.0.weight`, `optimizer.state.0.exp_avg`), in the pickle's order. Other objects
+    /// are entered through their state's attributes, so a whole pickled module (read
+    /// [`LoadOptions::inert`]) lists `_modules.head._parameters.weight`.
     pub fn state_dict(&self) -> TorchResult<Vec<(String, Tensor)>> {
         rebuild::flatten(&self.storages, &self.root)
     }

@@ -274,16 +274,27 @@ pub(crate) fn flatten(storages: &Storages, root: &Value) -> TorchResult<Vec<(Str
     Ok(out)
 }
 
-/// The named children of a container: dict pairs, `OrderedDict` items, list and tuple items.
+/// The named children of a container: dict pairs, `OrderedDict` items, list and tuple items,
+/// and the attributes of any other object's state (a whole `nn.Module`'s `__dict__`, read in
+/// the inert mode: `_modules.head._parameters.weight`).
 fn children(value: &Value) -> Vec<(String, &Value)> {
     match value.resolve() {
-        Value::Dict(pairs) => pairs.iter().map(|(k, v)| (key_name(k), v)).collect(),
+        Value::Dict(items) => pairs(items),
         Value::List(items) | Value::Tuple(items) => items.iter().enumerate().map(|(i, v)| (i.to_string(), v)).collect(),
-        Value::Object(object) if is_ordered_dict(object) => {
-            object.dict_items.iter().map(|(k, v)| (key_name(k), v)).collect()
-        }
+        Value::Object(object) if is_ordered_dict(object) => pairs(&object.dict_items),
+        Value::Object(object) => match object.state.as_ref().map(Value::resolve) {
+            Some(Value::Dict(items)) => pairs(items),
+            // `(dict, slots)`, as `object.__reduce_ex__` gives for a class with `__slots__`.
+            Some(Value::Tuple(parts)) => parts.iter().filter_map(Value::as_dict).flat_map(pairs).collect(),
+            _ => Vec::new(),
+        },
         _ => Vec::new(),
     }
+}
+
+/// Dict pairs named by key.
+fn pairs(pairs: &[(Value, Value)]) -> Vec<(String, &Value)> {
+    pairs.iter().map(|(k, v)| (key_name(k), v)).collect()
 }
 
 /// Whether the object is `collections.OrderedDict()` (or a `Counter`) with its items.
