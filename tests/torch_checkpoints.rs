@@ -109,7 +109,7 @@ fn every_fixture_reads_the_same_from_memory() {
 fn the_fixtures_cover_every_container_and_dtype() {
     let records = records();
     let formats: Vec<&str> = records.iter().map(|(_, r)| r["format"].as_str().unwrap()).collect();
-    assert!(formats.contains(&"zip") && formats.contains(&"legacy"));
+    assert!(formats.contains(&"zip") && formats.contains(&"legacy") && formats.contains(&"tar"));
     let dtypes: std::collections::BTreeSet<&str> = records
         .iter()
         .flat_map(|(_, r)| r["tensors"].as_array().unwrap())
@@ -201,13 +201,17 @@ fn read_everything(bytes: Vec<u8>) {
 
 #[test]
 fn cut_files_are_typed_errors() {
-    for name in ["zip_views_p4.pt", "legacy_views_p4.pt", "zip_parameters.pt", "legacy_dtypes_p2.pt"] {
+    for name in ["zip_views_p4.pt", "legacy_views_p4.pt", "zip_parameters.pt", "legacy_dtypes_p2.pt", "tar_views.pt"] {
         let bytes = std::fs::read(fixtures().join(name)).unwrap();
         for len in (0..bytes.len()).step_by(3) {
             read_everything(bytes[..len].to_vec());
         }
         // Cut inside the storages: opening may succeed (ZIP: the directory is at the end, so
-        // no; legacy: yes), but reading never gives wrong data silently.
+        // no; legacy: yes), but reading never gives wrong data silently. (A TAR ends in
+        // padding, which a cut of one byte does not reach past.)
+        if name.starts_with("tar") {
+            continue;
+        }
         let cut = bytes[..bytes.len() - 1].to_vec();
         if let Ok(checkpoint) = Checkpoint::from_bytes(cut) {
             assert!(checkpoint.state_dict().is_err(), "{name}: a cut file read whole");
@@ -217,9 +221,10 @@ fn cut_files_are_typed_errors() {
 
 #[test]
 fn changed_bytes_never_panic() {
-    for name in ["zip_views_p4.pt", "legacy_views_p4.pt", "zip_other_folder.pt"] {
+    for name in ["zip_views_p4.pt", "legacy_views_p4.pt", "zip_other_folder.pt", "tar_views.pt"] {
         let bytes = std::fs::read(fixtures().join(name)).unwrap();
-        for at in 0..bytes.len() {
+        // Every byte of the small files; of the TAR (mostly padding), one in five.
+        for at in (0..bytes.len()).step_by(bytes.len().div_ceil(2500)) {
             for value in [0x00, 0xff, bytes[at] ^ 0x01] {
                 let mut changed = bytes.clone();
                 changed[at] = value;
@@ -281,7 +286,7 @@ fn other_files_are_not_checkpoints() {
     assert!(matches!(Checkpoint::from_bytes(b"hello".to_vec()), Err(TorchError::UnknownFormat(_))));
     let mut tar = vec![0u8; 1024];
     tar[257..262].copy_from_slice(b"ustar");
-    assert!(matches!(Checkpoint::from_bytes(tar), Err(TorchError::Unsupported(_))));
+    assert!(matches!(Checkpoint::from_bytes(tar), Err(TorchError::Corrupt { .. })));
     // A pickle that is not torch's magic number.
     assert!(matches!(Checkpoint::from_bytes(b"\x80\x02K\x01.".to_vec()), Err(TorchError::UnknownFormat(_))));
     assert_eq!(Format::Legacy.name(), "legacy");

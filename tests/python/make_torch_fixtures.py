@@ -19,7 +19,9 @@ import io
 import json
 import os
 import pickle
+import struct
 import sys
+import tarfile
 import zipfile
 
 import torch
@@ -82,7 +84,10 @@ def record(obj):
 def container_format(path):
     with open(path, "rb") as f:
         head = f.read(4)
-    return "zip" if head == b"PK\x03\x04" else "legacy"
+    if head == b"PK\x03\x04":
+        return "zip"
+    with open(path, "rb") as f:
+        return "tar" if f.read(262)[257:262] == b"ustar" else "legacy"
 
 
 def why(error):
@@ -208,6 +213,53 @@ def to_big_endian(src, dst, element_sizes):
             zout.writestr(info.filename, data)
 
 
+def tar_checkpoint(obj, path):
+    """Writes `obj` in the TAR container of torch before 0.4, which no torch writes any more,
+    laid out as torch 2.15's `_legacy_load` reads it: members `sys_info`, `pickle` (tensors
+    as int persistent ids), `storages` (a count, then per storage the pickle `(key, location,
+    storage class)`, an 8-byte element count and the bytes; then the storage views) and
+    `tensors` (a count, then per tensor the pickle `(key, storage key, tensor class)`, ndim as
+    int32 and 4 bytes, sizes, strides and the storage offset as int64)."""
+    storages, tensors = {}, {}
+
+    class TarPickler(pickle.Pickler):
+        def persistent_id(self, o):
+            if isinstance(o, torch.Tensor):
+                tensors[id(o)] = o
+                storages[o.untyped_storage()._cdata] = o
+                return str(id(o))
+            return None
+
+    def member(tar, name, data):
+        info = tarfile.TarInfo(name)
+        info.size = len(data)
+        tar.addfile(info, io.BytesIO(data))
+
+    main = io.BytesIO()
+    TarPickler(main, protocol=2).dump(obj)
+    sto = io.BytesIO()
+    pickle.dump(len(storages), sto, protocol=2)
+    for key, t in storages.items():
+        storage_class = getattr(torch, torch.storage._dtype_to_storage_type_map()[t.dtype])
+        pickle.dump((key, "cpu", storage_class), sto, protocol=2)
+        data = bytes(t.untyped_storage().tolist())
+        sto.write(struct.pack("<q", len(data) // t.element_size()) + data)
+    pickle.dump([], sto, protocol=2)
+    ten = io.BytesIO()
+    pickle.dump(len(tensors), ten, protocol=2)
+    for key, t in tensors.items():
+        pickle.dump((key, t.untyped_storage()._cdata, torch.FloatTensor), ten, protocol=2)
+        ten.write(struct.pack("<i", t.dim()) + b"\0" * 4)
+        ten.write(struct.pack(f"<{t.dim()}q", *t.shape) + struct.pack(f"<{t.dim()}q", *t.stride()))
+        ten.write(struct.pack("<q", t.storage_offset()))
+    sys_info = {"protocol_version": 1001, "little_endian": True, "type_sizes": {"short": 2, "int": 4, "long": 8}}
+    with tarfile.open(path, "w", format=tarfile.PAX_FORMAT) as tar:
+        member(tar, "sys_info", pickle.dumps(sys_info, protocol=2))
+        member(tar, "pickle", main.getvalue())
+        member(tar, "storages", sto.getvalue())
+        member(tar, "tensors", ten.getvalue())
+
+
 class Evil:
     def __reduce__(self):
         return (os.system, ("echo pwned",))
@@ -260,6 +312,13 @@ def main():
     # (`neg` views a storage of its own: torch saves no storage under two dtypes.)
     state = {"conj": z.conj(), "neg": z.clone().conj().imag, "with_attr": with_attr, "param_attr": param_attr}
     save(state, "zip_tensor_state", note="conj and neg bits, tensors with Python state")
+    # The TAR container of torch before 0.4 (torch refuses it with weights_only=True).
+    base = values(torch.float32, 12).reshape(3, 4)
+    tar_checkpoint(
+        {"weight": base, "row": base[1], "transposed": base.t(), "ids": values(torch.int64, 3), "flags": values(torch.bool, 2)},
+        os.path.join(OUT, "tar_views.pt"),
+    )
+    write_record("tar_views", 2, "written by the script in torch < 0.4's TAR layout; read by torch's own loader")
     # A whole module: refused by weights_only, read by the inert mode.
     save(net, "zip_full_model", note="torch.save(model): its class is a __main__ global")
     # Big-endian: the same tensors, each with its own storage, rewritten as a big-endian

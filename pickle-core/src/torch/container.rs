@@ -7,7 +7,7 @@
 //! - legacy (`_use_new_zipfile_serialization=False`): pickles one after another, the magic
 //!   number, the protocol version, `sys_info`, the object, the sorted storage keys, then per key
 //!   an 8-byte little-endian element count and the storage's bytes.
-//! - TAR (torch before 0.4): recognised and refused as not read yet.
+//! - TAR (torch before 0.4): members `pickle`, `storages` and `tensors` (see [`super::tar`]).
 //!
 //! Both pickles are decoded by [`crate::Unpickler`] with a `persistent_load` hook that checks
 //! each storage id; the result is the object tree and where each storage's bytes are.
@@ -25,6 +25,7 @@ use super::dtype::DType;
 use super::error::{TorchError, TorchResult};
 use super::source::{Source, SourceReader};
 use super::storage_id;
+use super::tar::TarTensor;
 
 /// torch's `MAGIC_NUMBER`, the first pickle of a legacy checkpoint.
 const LEGACY_MAGIC: u128 = 0x1950A86A20F9469CFC6C;
@@ -69,6 +70,8 @@ pub(crate) struct Opened {
     pub(crate) records: HashMap<String, Record>,
     pub(crate) big_endian: bool,
     pub(crate) pickle_start: u64,
+    /// The TAR container's tensors, which its pickle names by persistent id.
+    pub(crate) tar_tensors: HashMap<String, TarTensor>,
 }
 
 /// The container of `source`, by its first bytes.
@@ -92,7 +95,7 @@ pub(crate) fn open(source: &Source, policy: Option<&ClassPolicy>) -> TorchResult
     match sniff(source)? {
         Format::Zip => open_zip(source, policy),
         Format::Legacy => open_legacy(source, policy),
-        Format::Tar => Err(TorchError::Unsupported("the TAR checkpoint format of torch before 0.4".into())),
+        Format::Tar => super::tar::open_tar(source, policy),
     }
 }
 
@@ -103,18 +106,18 @@ pub(crate) fn open(source: &Source, policy: Option<&ClassPolicy>) -> TorchResult
 type SeenStorages = Rc<RefCell<HashMap<String, DType>>>;
 
 /// An unpickler over `reader` with torch's settings: the policy, `encoding='utf-8'` (as
-/// `torch.load` sets it) and the storage hook.
-fn unpickler<R: Read>(
+/// `torch.load` sets it) and the persistent-id hook.
+pub(crate) fn unpickler<R: Read>(
     reader: R,
     policy: Option<&ClassPolicy>,
-    seen: &SeenStorages,
+    hook: PersistentLoad,
 ) -> Unpickler<crate::de::ReadSource<R>> {
     let unpickler = Unpickler::new(reader).encoding(Encoding::Utf8, StringErrors::Strict);
     let unpickler = match policy {
         Some(policy) => unpickler.class_policy(policy.clone()),
         None => unpickler,
     };
-    unpickler.persistent_load(storage_hook(policy.is_some(), seen.clone()))
+    unpickler.persistent_load(hook)
 }
 
 /// The `persistent_load` hook: a storage id is checked, its element type noted, and kept as a
@@ -132,7 +135,7 @@ fn storage_hook(strict: bool, seen: SeenStorages) -> PersistentLoad {
 }
 
 /// A decoder error as a [`TorchError`] at the pickle's place in the file.
-fn pickle_error(pickle_start: u64) -> impl Fn(crate::Error) -> TorchError {
+pub(crate) fn pickle_error(pickle_start: u64) -> impl Fn(crate::Error) -> TorchError {
     move |error| TorchError::Pickle { pickle_start, error }
 }
 
@@ -167,8 +170,16 @@ fn open_zip(source: &Source, policy: Option<&ClassPolicy>) -> TorchResult<Opened
     let pickle_record = stored_record(pickle)?;
     let bytes = source.read_exact_at(pickle_record.offset, len_usize(pickle_record)?)?;
     let seen = SeenStorages::default();
-    let root = unpickler(&bytes[..], policy, &seen).load::<Value>().map_err(pickle_error(pickle_record.offset))?;
-    Ok(Opened { format: Format::Zip, root, records, big_endian, pickle_start: pickle_record.offset })
+    let hook = storage_hook(policy.is_some(), seen);
+    let root = unpickler(&bytes[..], policy, hook).load::<Value>().map_err(pickle_error(pickle_record.offset))?;
+    Ok(Opened {
+        format: Format::Zip,
+        root,
+        records,
+        big_endian,
+        pickle_start: pickle_record.offset,
+        tar_tensors: HashMap::new(),
+    })
 }
 
 /// Every entry of the ZIP with its data range, checked to lie within the file.
@@ -221,7 +232,7 @@ fn len_usize(record: Record) -> TorchResult<usize> {
 
 fn open_legacy(source: &Source, policy: Option<&ClassPolicy>) -> TorchResult<Opened> {
     let seen = SeenStorages::default();
-    let mut unpickler = unpickler(SourceReader::new(source, 0), policy, &seen);
+    let mut unpickler = unpickler(SourceReader::new(source, 0), policy, storage_hook(policy.is_some(), seen.clone()));
     let magic = unpickler.load::<Value>().map_err(pickle_error(0))?;
     if magic.as_bigint() != Some(BigInt::from(LEGACY_MAGIC)) {
         return Err(TorchError::UnknownFormat("a pickle that is not torch's magic number".into()));
@@ -242,7 +253,7 @@ fn open_legacy(source: &Source, policy: Option<&ClassPolicy>) -> TorchResult<Ope
     let keys = unpickler.load::<Value>().map_err(pickle_error(at))?;
     let data_start = unpickler.position();
     let records = legacy_records(source, &keys, &seen.borrow(), data_start)?;
-    Ok(Opened { format: Format::Legacy, root, records, big_endian: false, pickle_start })
+    Ok(Opened { format: Format::Legacy, root, records, big_endian: false, pickle_start, tar_tensors: HashMap::new() })
 }
 
 /// Walks the storages after the key list: for each key, an 8-byte little-endian count of

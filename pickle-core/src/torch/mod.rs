@@ -1,5 +1,5 @@
 //! PyTorch checkpoints (feature `torch`): [`Checkpoint`] reads what `torch.save` writes, in its
-//! ZIP and legacy containers, lazily and under the policy of `torch.load(weights_only=True)`.
+//! ZIP, legacy and TAR containers, lazily and under the policy of `torch.load(weights_only=True)`.
 //!
 //! Opening a checkpoint reads the container's directory and decodes its pickle with
 //! [`Unpickler`](crate::Unpickler): the object tree is a [`Value`], and storages stay byte
@@ -33,6 +33,7 @@ mod policy;
 mod rebuild;
 mod source;
 mod storage_id;
+mod tar;
 mod tensor;
 
 use std::path::Path;
@@ -124,7 +125,12 @@ impl Checkpoint {
 
     fn from_source(source: Source, options: &LoadOptions) -> TorchResult<Checkpoint> {
         let opened = container::open(&source, options.policy())?;
-        let storages = Storages { records: opened.records, big_endian: opened.big_endian, source: Arc::new(source) };
+        let storages = Storages {
+            records: opened.records,
+            big_endian: opened.big_endian,
+            source: Arc::new(source),
+            tar_tensors: opened.tar_tensors,
+        };
         Ok(Checkpoint { format: opened.format, root: opened.root, pickle_start: opened.pickle_start, storages })
     }
 

@@ -18,13 +18,16 @@ use super::dtype::{DType, StorageKind};
 use super::error::{TorchError, TorchResult};
 use super::source::Source;
 use super::storage_id;
+use super::tar::TarTensor;
 use super::tensor::{Storage, Tensor};
 
-/// What a tensor's storage is resolved against: the container's records and byte order.
+/// What a tensor's storage is resolved against: the container's records and byte order, and
+/// a TAR container's tensor table.
 pub(crate) struct Storages {
     pub(crate) records: HashMap<String, Record>,
     pub(crate) big_endian: bool,
     pub(crate) source: Arc<Source>,
+    pub(crate) tar_tensors: HashMap<String, TarTensor>,
 }
 
 /// torch's rebuild functions this reader cannot rebuild, refused by name.
@@ -43,10 +46,40 @@ const UNSUPPORTED: &[&str] = &[
 impl Storages {
     /// The tensor `value` is, `None` if it is not a tensor reduction.
     pub(crate) fn tensor(&self, value: &Value) -> TorchResult<Option<Tensor>> {
-        match value.as_object() {
-            Some(object) => self.call(&object.callable, &object.args),
-            None => Ok(None),
+        match value.resolve() {
+            Value::Object(object) => self.call(&object.callable, &object.args),
+            Value::PersistentId(id) => self.tar_tensor(id),
+            _ => Ok(None),
         }
+    }
+
+    /// The tensor a TAR container's pickle names by its key, `None` for any other id.
+    fn tar_tensor(&self, id: &Value) -> TorchResult<Option<Tensor>> {
+        let Some(entry) = storage_id::ascii(id).and_then(|key| self.tar_tensors.get(&key)) else {
+            return Ok(None);
+        };
+        let record = self.records.get(&entry.storage);
+        let record = record.ok_or_else(|| TorchError::MissingStorage { key: entry.storage.clone() })?;
+        let tensor = Tensor {
+            dtype: entry.dtype,
+            shape: entry.shape.clone(),
+            stride: entry.stride.clone(),
+            storage_offset: entry.offset,
+            requires_grad: false,
+            is_parameter: false,
+            conj: false,
+            neg: false,
+            storage: Storage {
+                key: entry.storage.clone(),
+                location: entry.location.clone(),
+                file_offset: record.offset,
+                nbytes: record.len,
+                big_endian: false,
+                source: self.source.clone(),
+            },
+        };
+        tensor.check_view()?;
+        Ok(Some(tensor))
     }
 
     /// The tensor `callable(*args)` builds, `None` if `callable` is no tensor rebuild.

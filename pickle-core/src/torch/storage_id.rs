@@ -60,7 +60,7 @@ pub(crate) fn parse(pid: &Value) -> Result<StorageId, String> {
 
 /// A str, or bytes decoded as ASCII (torch's `_maybe_decode_ascii`); an int key (legacy
 /// files written by Python 2) as its digits.
-fn ascii(value: &Value) -> Option<String> {
+pub(crate) fn ascii(value: &Value) -> Option<String> {
     if let Some(s) = value.as_str() {
         return Some(s.to_owned());
     }
