@@ -313,3 +313,18 @@ fn checkpoints_cross_threads() {
     send_sync::<Checkpoint>();
     send_sync::<pickle_core::torch::Tensor>();
 }
+
+#[test]
+fn a_zip_record_claiming_more_than_the_file_is_refused() {
+    let mut bytes = std::fs::read(fixtures().join("zip_other_folder.pt")).unwrap();
+    // The central directory header of `archive/data/0`: its sizes at 20 and 24.
+    let name = b"archive/data/0";
+    let header = (0..bytes.len() - 46)
+        .find(|&i| bytes[i..].starts_with(b"PK\x01\x02") && bytes[i + 46..].starts_with(name))
+        .expect("the central directory entry");
+    for field in [20, 24] {
+        bytes[header + field..header + field + 4].copy_from_slice(&0x7fff_fff0u32.to_le_bytes());
+    }
+    let error = Checkpoint::from_bytes(bytes).err();
+    assert!(matches!(error, Some(TorchError::Corrupt { .. })), "{error:?}");
+}

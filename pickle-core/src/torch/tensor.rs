@@ -253,13 +253,18 @@ impl Tensor {
 }
 
 /// The elements of a strided view in C order; `stored` starts at the view's first element.
+/// Runs along a last dimension of stride 1 are copied whole.
 fn gather(stored: &[u8], shape: &[usize], stride: &[usize], size: usize) -> Vec<u8> {
     let numel: usize = shape.iter().product();
+    let (run, shape, stride) = match (shape.split_last(), stride.split_last()) {
+        (Some((&run, outer)), Some((&1, outer_stride))) => (run, outer, outer_stride),
+        _ => (1, shape, stride),
+    };
     let mut out = Vec::with_capacity(numel * size);
     let mut index = vec![0usize; shape.len()];
     let mut at = 0usize;
-    for _ in 0..numel {
-        out.extend_from_slice(&stored[at * size..(at + 1) * size]);
+    for _ in 0..numel / run {
+        out.extend_from_slice(&stored[at * size..(at + run) * size]);
         // The next index in C order: carry from the last dimension.
         for dim in (0..shape.len()).rev() {
             index[dim] += 1;
@@ -354,6 +359,13 @@ mod tests {
         // [[0, 1, 2], [3, 4, 5]] transposed: [[0, 3], [1, 4], [2, 5]].
         let t = tensor((0..6).collect(), DType::UInt8, &[3, 2], &[1, 3], 0);
         assert_eq!(t.to_contiguous_bytes().unwrap(), [0, 3, 1, 4, 2, 5]);
+    }
+
+    #[test]
+    fn stepped_rows_are_copied_in_runs() {
+        // Rows 0 and 2 of a 3x4 matrix, columns 1..3: strides (8, 1), offset 1.
+        let t = tensor((0..12).collect(), DType::UInt8, &[2, 3], &[8, 1], 1);
+        assert_eq!(t.to_contiguous_bytes().unwrap(), [1, 2, 3, 9, 10, 11]);
     }
 
     #[test]
