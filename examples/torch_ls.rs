@@ -22,20 +22,25 @@ fn main() -> TorchResult<()> {
     let tensors = checkpoint.state_dict()?;
     let opened = start.elapsed();
     println!("format: {}, {} tensors", checkpoint.format().name(), tensors.len());
-    let mut total = 0u64;
+    let (mut total, mut reading) = (0u64, std::time::Duration::ZERO);
     for (name, tensor) in &tensors {
         let dtype = tensor.dtype().name();
         let (shape, stride, offset) = (tensor.shape(), tensor.stride(), tensor.storage_offset());
         let grad = tensor.requires_grad();
         print!("{name} {dtype} shape={shape:?} stride={stride:?} offset={offset} requires_grad={grad}");
         if read {
+            let began = Instant::now();
             let bytes = tensor.to_contiguous_bytes()?;
+            reading += began.elapsed();
             total += bytes.len() as u64;
             print!(" bytes={} fnv1a={:016x}", bytes.len(), fnv1a(&bytes));
         }
         println!();
     }
-    eprintln!("opened and listed in {opened:?}; total {:?}, {total} bytes of data read", start.elapsed());
+    eprintln!(
+        "opened and listed in {opened:?}; {total} bytes of data read in {reading:?}; total {:?}",
+        start.elapsed()
+    );
     Ok(())
 }
 
