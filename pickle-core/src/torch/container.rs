@@ -31,6 +31,9 @@ use super::tar::TarTensor;
 const LEGACY_MAGIC: u128 = 0x1950A86A20F9469CFC6C;
 /// torch's `PROTOCOL_VERSION`, the second pickle.
 const LEGACY_PROTOCOL_VERSION: i64 = 1001;
+/// The buffer the ZIP's directory and local headers are read through: a local header with
+/// torch's alignment padding fits.
+const ZIP_READ_BUFFER: usize = 512;
 /// The most bytes of a ZIP's `byteorder` record that are read.
 const MAX_SMALL_RECORD: u64 = 64;
 
@@ -185,7 +188,10 @@ fn open_zip(source: &Source, policy: Option<&ClassPolicy>) -> TorchResult<Opened
 /// Every entry of the ZIP with its data range, checked to lie within the file.
 fn zip_entries(source: &Source) -> TorchResult<Vec<Entry>> {
     let zip_error = |e: zip::result::ZipError| TorchError::corrupt(0, format!("ZIP: {e}"));
-    let mut archive = zip::ZipArchive::new(SourceReader::new(source, 0)).map_err(zip_error)?;
+    // Buffered: the crate reads the directory and each local header in small pieces. Small:
+    // every local header is reached by a seek, which empties the buffer.
+    let reader = std::io::BufReader::with_capacity(ZIP_READ_BUFFER, SourceReader::new(source, 0));
+    let mut archive = zip::ZipArchive::new(reader).map_err(zip_error)?;
     let mut entries = Vec::with_capacity(archive.len());
     for index in 0..archive.len() {
         let file = archive.by_index_raw(index).map_err(zip_error)?;

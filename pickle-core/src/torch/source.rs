@@ -43,8 +43,7 @@ impl Source {
             }
             Source::File { file, .. } => {
                 let mut file = file.lock().map_err(|_| io::Error::other("the checkpoint's file lock is poisoned"))?;
-                file.seek(SeekFrom::Start(offset))?;
-                file.read(buf)
+                read_file_at(&mut file, offset, buf)
             }
         }
     }
@@ -65,6 +64,19 @@ impl Source {
         }
         Ok(out)
     }
+}
+
+/// One positioned read: `pread` where there is one (one system call, no seek).
+#[cfg(unix)]
+fn read_file_at(file: &mut File, offset: u64, buf: &mut [u8]) -> io::Result<usize> {
+    std::os::unix::fs::FileExt::read_at(file, buf, offset)
+}
+
+/// One positioned read: a seek, then a read.
+#[cfg(not(unix))]
+fn read_file_at(file: &mut File, offset: u64, buf: &mut [u8]) -> io::Result<usize> {
+    file.seek(SeekFrom::Start(offset))?;
+    file.read(buf)
 }
 
 /// A `Read + Seek` cursor over a [`Source`].
