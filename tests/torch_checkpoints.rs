@@ -118,7 +118,17 @@ fn the_fixtures_cover_every_container_and_dtype() {
     for dtype in ["float64", "float32", "float16", "bfloat16", "int8", "int16", "int32", "int64", "uint8", "bool"] {
         assert!(dtypes.contains(dtype), "{dtype}");
     }
-    for dtype in ["complex64", "complex128", "uint16", "uint32", "uint64", "float8_e4m3fn", "float8_e5m2"] {
+    for dtype in [
+        "complex32",
+        "complex64",
+        "complex128",
+        "uint16",
+        "uint32",
+        "uint64",
+        "float8_e4m3fn",
+        "float8_e5m2",
+        "float8_e8m0fnu",
+    ] {
         assert!(dtypes.contains(dtype), "{dtype}");
     }
 }

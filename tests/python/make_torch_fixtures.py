@@ -144,18 +144,22 @@ def values(dtype, n):
     return base.to(dtype)
 
 
-FLOAT8 = [getattr(torch, n) for n in ("float8_e4m3fn", "float8_e5m2", "float8_e4m3fnuz", "float8_e5m2fnuz") if hasattr(torch, n)]
+FLOAT8 = [
+    getattr(torch, n)
+    for n in ("float8_e4m3fn", "float8_e5m2", "float8_e4m3fnuz", "float8_e5m2fnuz", "float8_e8m0fnu")
+    if hasattr(torch, n)
+]
 DTYPES = [
     torch.float64, torch.float32, torch.float16, torch.bfloat16,
     torch.int8, torch.int16, torch.int32, torch.int64, torch.uint8,
     torch.bool, torch.complex64, torch.complex128,
-    torch.uint16, torch.uint32, torch.uint64,
+    torch.uint16, torch.uint32, torch.uint64, torch.complex32,
 ] + FLOAT8
 
 
 # Those torch saves as an untyped storage with `_rebuild_tensor_v3`: its legacy loader fails on
 # them (`UntypedStorage` has no `dtype`), so the legacy fixtures leave them out.
-V3_DTYPES = {torch.uint16, torch.uint32, torch.uint64, *FLOAT8}
+V3_DTYPES = {torch.uint16, torch.uint32, torch.uint64, torch.complex32, *FLOAT8}
 
 
 def dtypes_dict(legacy=False):
