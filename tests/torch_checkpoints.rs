@@ -338,3 +338,37 @@ fn a_zip_record_claiming_more_than_the_file_is_refused() {
     let error = Checkpoint::from_bytes(bytes).err();
     assert!(matches!(error, Some(TorchError::Corrupt { .. })), "{error:?}");
 }
+
+// ----- writing -----
+
+/// Every tensor of the dtypes fixture, as `TensorData` of its contiguous bytes.
+fn fixture_tensors() -> Vec<(String, pickle_core::torch::DType, Vec<usize>, Vec<u8>)> {
+    let checkpoint = Checkpoint::open(fixtures().join("zip_dtypes_p2.pt")).unwrap();
+    let tensors = checkpoint.state_dict().unwrap();
+    tensors.into_iter().map(|(n, t)| (n, t.dtype(), t.shape().to_vec(), t.to_contiguous_bytes().unwrap())).collect()
+}
+
+#[test]
+fn a_written_state_dict_reads_back_aligned_as_torch_lays_it_out() {
+    use pickle_core::torch::{save_state_dict, TensorData};
+    let tensors = fixture_tensors();
+    let mut data: Vec<(&str, TensorData<'_>)> = tensors
+        .iter()
+        .map(|(n, dtype, shape, bytes)| (n.as_str(), TensorData { dtype: *dtype, shape, data: bytes }))
+        .collect();
+    let scalar = 7i64.to_le_bytes();
+    data.push(("scalar", TensorData { dtype: pickle_core::torch::DType::Int64, shape: &[], data: &scalar }));
+    let empty = TensorData { dtype: pickle_core::torch::DType::Float32, shape: &[0, 3], data: &[] };
+    data.push(("empty", empty));
+    let written = save_state_dict(std::io::Cursor::new(Vec::new()), &data).unwrap().into_inner();
+    let checkpoint = Checkpoint::from_bytes(written).unwrap();
+    let read = checkpoint.state_dict().unwrap();
+    assert_eq!(read.len(), data.len());
+    for ((name, tensor), (expected_name, expected)) in read.iter().zip(&data) {
+        assert_eq!(name, expected_name);
+        assert_eq!((tensor.dtype(), tensor.shape()), (expected.dtype, expected.shape), "{name}");
+        assert!(tensor.is_contiguous() && !tensor.requires_grad(), "{name}");
+        assert_eq!(tensor.to_contiguous_bytes().unwrap(), expected.data, "{name}");
+        assert_eq!(tensor.storage().file_offset() % 64, 0, "{name}: record not aligned as torch aligns them");
+    }
+}

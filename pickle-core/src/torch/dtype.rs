@@ -117,6 +117,12 @@ impl DType {
         NAMES.iter().find(|(_, n)| *n == canonical).map(|(d, _)| *d)
     }
 
+    /// The legacy storage class torch pickles it with (`FloatStorage`), `None` for the
+    /// dtypes torch saves as an untyped storage with `_rebuild_tensor_v3`.
+    pub fn storage_class(self) -> Option<&'static str> {
+        STORAGE_CLASSES.iter().find(|(_, d)| *d == self).map(|(name, _)| *name)
+    }
+
     /// Bytes per element.
     pub fn element_size(self) -> usize {
         use DType::*;

@@ -15,6 +15,8 @@
 //! shape, strides, offset, `requires_grad`, its [`Storage`]), and [`Checkpoint::state_dict`]
 //! lists every tensor under a dotted name, as `pickletool torch ls` does.
 //!
+//! [`save_state_dict`] writes tensors from Rust buffers as the ZIP checkpoint `torch.save` writes.
+//!
 //! ```no_run
 //! use pickle_core::torch::Checkpoint;
 //!
@@ -35,6 +37,7 @@ mod source;
 mod storage_id;
 mod tar;
 mod tensor;
+mod writer;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -46,6 +49,7 @@ pub use dtype::{DType, StorageKind};
 pub use error::{TorchError, TorchResult};
 pub use policy::{weights_only_policy, BLOCKED_MODULES, WEIGHTS_ONLY_GLOBALS};
 pub use tensor::{Storage, Tensor, MAX_EXPANSION};
+pub use writer::{save_state_dict, TensorData};
 
 use rebuild::Storages;
 use source::Source;
