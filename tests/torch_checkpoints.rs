@@ -348,8 +348,8 @@ fn fixture_tensors() -> Vec<(String, pickle_core::torch::DType, Vec<usize>, Vec<
     tensors.into_iter().map(|(n, t)| (n, t.dtype(), t.shape().to_vec(), t.to_contiguous_bytes().unwrap())).collect()
 }
 
-#[test]
-fn a_written_state_dict_reads_back_aligned_as_torch_lays_it_out() {
+/// What `save_state_dict` writes for the dtypes fixture's tensors, a 0-d and an empty one.
+fn written_state_dict() -> Vec<u8> {
     use pickle_core::torch::{save_state_dict, TensorData};
     let tensors = fixture_tensors();
     let mut data: Vec<(&str, TensorData<'_>)> = tensors
@@ -360,7 +360,37 @@ fn a_written_state_dict_reads_back_aligned_as_torch_lays_it_out() {
     data.push(("scalar", TensorData { dtype: pickle_core::torch::DType::Int64, shape: &[], data: &scalar }));
     let empty = TensorData { dtype: pickle_core::torch::DType::Float32, shape: &[0, 3], data: &[] };
     data.push(("empty", empty));
-    let written = save_state_dict(std::io::Cursor::new(Vec::new()), &data).unwrap().into_inner();
+    save_state_dict(std::io::Cursor::new(Vec::new()), &data).unwrap().into_inner()
+}
+
+/// The writer's output is the committed `rust_written.pt`, which torch loaded with
+/// `weights_only=True` (its reading is `rust_written.json`, compared like every fixture's).
+/// `PICKLE_TORCH_REWRITE=1` writes the file anew, for the fixture script to record.
+#[test]
+fn the_writer_writes_the_file_torch_loaded() {
+    let path = fixtures().join("rust_written.pt");
+    let written = written_state_dict();
+    if std::env::var_os("PICKLE_TORCH_REWRITE").is_some() {
+        std::fs::write(&path, &written).unwrap();
+    }
+    assert!(std::fs::read(&path).unwrap() == written, "save_state_dict no longer writes rust_written.pt");
+    let record: Json = serde_json::from_slice(&std::fs::read(fixtures().join("rust_written.json")).unwrap()).unwrap();
+    assert!(record["weights_only_error"].is_null(), "torch refused it: {}", record["weights_only_error"]);
+}
+
+#[test]
+fn a_written_state_dict_reads_back_aligned_as_torch_lays_it_out() {
+    use pickle_core::torch::TensorData;
+    let tensors = fixture_tensors();
+    let mut data: Vec<(&str, TensorData<'_>)> = tensors
+        .iter()
+        .map(|(n, dtype, shape, bytes)| (n.as_str(), TensorData { dtype: *dtype, shape, data: bytes }))
+        .collect();
+    let scalar = 7i64.to_le_bytes();
+    data.push(("scalar", TensorData { dtype: pickle_core::torch::DType::Int64, shape: &[], data: &scalar }));
+    let empty = TensorData { dtype: pickle_core::torch::DType::Float32, shape: &[0, 3], data: &[] };
+    data.push(("empty", empty));
+    let written = written_state_dict();
     let checkpoint = Checkpoint::from_bytes(written).unwrap();
     let read = checkpoint.state_dict().unwrap();
     assert_eq!(read.len(), data.len());

@@ -9,6 +9,9 @@ those records only; nothing expected is written by hand.
     python3 -m venv /tmp/torchenv && /tmp/torchenv/bin/pip install torch
     /tmp/torchenv/bin/python tests/python/make_torch_fixtures.py tests/fixtures/torch
 
+`rust_written.pt` is written by the Rust side (`PICKLE_TORCH_REWRITE=1 cargo test --test
+torch_checkpoints the_writer`); this script only records what torch reads from it.
+
 Names are those `pickletool torch ls` prints: joined with dots through dicts (by key) and lists
 and tuples (by index).
 """
@@ -346,6 +349,10 @@ def main():
             err = why(e)
         json.dump({"file": "hostile_os_system.pt", "weights_only_error": err}, f, indent=1)
         f.write("\n")
+    # What `pickle_core::torch::save_state_dict` wrote (PICKLE_TORCH_REWRITE=1 cargo test
+    # --test torch_checkpoints the_writer), as torch loads it with weights_only=True.
+    if os.path.exists(os.path.join(OUT, "rust_written.pt")):
+        write_record("rust_written", 2, "written by pickle_core::torch::save_state_dict")
     # torch.load(weights_only=True)'s allowlist of globals, for the policy test.
     with open(os.path.join(OUT, "allowed_globals.json"), "w") as f:
         json.dump({"torch_version": torch.__version__, "globals": sorted(_get_allowed_globals())}, f, indent=1)
