@@ -402,3 +402,12 @@ fn a_written_state_dict_reads_back_aligned_as_torch_lays_it_out() {
         assert_eq!(tensor.storage().file_offset() % 64, 0, "{name}: record not aligned as torch aligns them");
     }
 }
+
+#[test]
+fn the_decoders_limits_apply_to_the_checkpoints_pickle() {
+    let path = fixtures().join("zip_training.pt");
+    let limits = pickle_core::UnpicklerOptions { max_depth: 3, ..Default::default() };
+    let error = Checkpoint::open_with(&path, &LoadOptions::weights_only().limits(limits)).err().unwrap();
+    let decoder = error.pickle_error().expect("a pickle error");
+    assert!(matches!(decoder.kind(), ErrorKind::LimitExceeded { .. }), "{error}");
+}

@@ -19,13 +19,14 @@ use std::rc::Rc;
 
 use num_bigint::BigInt;
 
-use crate::{ClassPolicy, Encoding, PersistentLoad, StringErrors, Unpickler, Value};
+use crate::{Encoding, PersistentLoad, StringErrors, Unpickler, UnpicklerOptions, Value};
 
 use super::dtype::DType;
 use super::error::{TorchError, TorchResult};
 use super::source::{Source, SourceReader};
 use super::storage_id;
 use super::tar::TarTensor;
+use super::LoadOptions;
 
 /// torch's `MAGIC_NUMBER`, the first pickle of a legacy checkpoint.
 const LEGACY_MAGIC: u128 = 0x1950A86A20F9469CFC6C;
@@ -92,13 +93,13 @@ pub(crate) fn sniff(source: &Source) -> TorchResult<Format> {
     Err(TorchError::UnknownFormat("neither a ZIP, a TAR, nor a pickle".into()))
 }
 
-/// Reads the container: the pickle under `policy` (`None`: everything inert) and the storages'
-/// places.
-pub(crate) fn open(source: &Source, policy: Option<&ClassPolicy>) -> TorchResult<Opened> {
+/// Reads the container: the pickle under the options' policy (none: everything inert) and the
+/// storages' places.
+pub(crate) fn open(source: &Source, options: &LoadOptions) -> TorchResult<Opened> {
     match sniff(source)? {
-        Format::Zip => open_zip(source, policy),
-        Format::Legacy => open_legacy(source, policy),
-        Format::Tar => super::tar::open_tar(source, policy),
+        Format::Zip => open_zip(source, options),
+        Format::Legacy => open_legacy(source, options),
+        Format::Tar => super::tar::open_tar(source, options),
     }
 }
 
@@ -112,15 +113,11 @@ type SeenStorages = Rc<RefCell<HashMap<String, DType>>>;
 /// `torch.load` sets it) and the persistent-id hook.
 pub(crate) fn unpickler<R: Read>(
     reader: R,
-    policy: Option<&ClassPolicy>,
+    options: &LoadOptions,
     hook: PersistentLoad,
 ) -> Unpickler<crate::de::ReadSource<R>> {
-    let unpickler = Unpickler::new(reader).encoding(Encoding::Utf8, StringErrors::Strict);
-    let unpickler = match policy {
-        Some(policy) => unpickler.class_policy(policy.clone()),
-        None => unpickler,
-    };
-    unpickler.persistent_load(hook)
+    let limits = UnpicklerOptions { class_policy: options.policy().cloned(), ..options.limits_ref().clone() };
+    Unpickler::new(reader).with_options(limits).encoding(Encoding::Utf8, StringErrors::Strict).persistent_load(hook)
 }
 
 /// The `persistent_load` hook: a storage id is checked, its element type noted, and kept as a
@@ -151,7 +148,7 @@ struct Entry {
     stored: bool,
 }
 
-fn open_zip(source: &Source, policy: Option<&ClassPolicy>) -> TorchResult<Opened> {
+fn open_zip(source: &Source, options: &LoadOptions) -> TorchResult<Opened> {
     let entries = zip_entries(source)?;
     let folder = entries
         .first()
@@ -173,8 +170,8 @@ fn open_zip(source: &Source, policy: Option<&ClassPolicy>) -> TorchResult<Opened
     let pickle_record = stored_record(pickle)?;
     let bytes = source.read_exact_at(pickle_record.offset, len_usize(pickle_record)?)?;
     let seen = SeenStorages::default();
-    let hook = storage_hook(policy.is_some(), seen);
-    let root = unpickler(&bytes[..], policy, hook).load::<Value>().map_err(pickle_error(pickle_record.offset))?;
+    let hook = storage_hook(options.policy().is_some(), seen);
+    let root = unpickler(&bytes[..], options, hook).load::<Value>().map_err(pickle_error(pickle_record.offset))?;
     Ok(Opened {
         format: Format::Zip,
         root,
@@ -236,9 +233,10 @@ fn len_usize(record: Record) -> TorchResult<usize> {
 
 // ----- legacy -----
 
-fn open_legacy(source: &Source, policy: Option<&ClassPolicy>) -> TorchResult<Opened> {
+fn open_legacy(source: &Source, options: &LoadOptions) -> TorchResult<Opened> {
     let seen = SeenStorages::default();
-    let mut unpickler = unpickler(SourceReader::new(source, 0), policy, storage_hook(policy.is_some(), seen.clone()));
+    let hook = storage_hook(options.policy().is_some(), seen.clone());
+    let mut unpickler = unpickler(SourceReader::new(source, 0), options, hook);
     let magic = unpickler.load::<Value>().map_err(pickle_error(0))?;
     if magic.as_bigint() != Some(BigInt::from(LEGACY_MAGIC)) {
         return Err(TorchError::UnknownFormat("a pickle that is not torch's magic number".into()));

@@ -42,7 +42,7 @@ mod writer;
 use std::path::Path;
 use std::sync::Arc;
 
-use crate::{ClassPolicy, Value};
+use crate::{ClassPolicy, UnpicklerOptions, Value};
 
 pub use container::Format;
 pub use dtype::{DType, StorageKind};
@@ -60,6 +60,8 @@ pub struct LoadOptions {
     /// `Some`: only these globals (and the decoder's always-allowed machinery); `None`: every
     /// global, kept as inert data.
     policy: Option<ClassPolicy>,
+    /// The decoder's limits (depth, memory, memo size) for every pickle of the checkpoint.
+    limits: UnpicklerOptions,
 }
 
 impl Default for LoadOptions {
@@ -72,27 +74,40 @@ impl Default for LoadOptions {
 impl LoadOptions {
     /// `torch.load(weights_only=True)`: torch's allowlist of globals, nothing else.
     pub fn weights_only() -> LoadOptions {
-        LoadOptions { policy: Some(weights_only_policy()) }
+        LoadOptions { policy: Some(weights_only_policy()), limits: UnpicklerOptions::default() }
     }
 
     /// Every global allowed, as inert data: a whole pickled `nn.Module` loads as the
     /// [`Value::Object`]s that describe it. Still nothing is executed.
     pub fn inert() -> LoadOptions {
-        LoadOptions { policy: None }
+        LoadOptions { policy: None, limits: UnpicklerOptions::default() }
     }
 
     /// Allows one more global (torch's `add_safe_globals`); a global of a module torch blocks
     /// (`os`, `sys`, `posix`, `nt`) is refused. No-op in the inert mode, which allows all.
     pub fn add_safe_global(self, module: &str, qualname: &str) -> TorchResult<LoadOptions> {
         match self.policy {
-            Some(policy) => Ok(LoadOptions { policy: Some(policy::add_safe_global(policy, module, qualname)?) }),
+            Some(policy) => {
+                Ok(LoadOptions { policy: Some(policy::add_safe_global(policy, module, qualname)?), ..self })
+            }
             None => Ok(self),
         }
+    }
+
+    /// The decoder's limits for the checkpoint's pickles (its `class_policy`, `encoding` and
+    /// `errors` are the checkpoint's own: the policy above, and torch's `utf-8`).
+    pub fn limits(self, limits: UnpicklerOptions) -> LoadOptions {
+        LoadOptions { limits, ..self }
     }
 
     /// The class policy, `None` in the inert mode.
     pub fn policy(&self) -> Option<&ClassPolicy> {
         self.policy.as_ref()
+    }
+
+    /// The decoder's limits.
+    pub(crate) fn limits_ref(&self) -> &UnpicklerOptions {
+        &self.limits
     }
 }
 
@@ -128,7 +143,7 @@ impl Checkpoint {
     }
 
     fn from_source(source: Source, options: &LoadOptions) -> TorchResult<Checkpoint> {
-        let opened = container::open(&source, options.policy())?;
+        let opened = container::open(&source, options)?;
         let storages = Storages {
             records: opened.records,
             big_endian: opened.big_endian,

@@ -16,13 +16,14 @@
 use std::collections::HashMap;
 use std::io::Read;
 
-use crate::{ClassPolicy, PersistentLoad, Value};
+use crate::{PersistentLoad, Value};
 
 use super::container::{pickle_error, unpickler, Format, Opened, Record};
 use super::dtype::{DType, StorageKind};
 use super::error::{TorchError, TorchResult};
 use super::source::{Source, SourceReader};
 use super::storage_id::ascii;
+use super::LoadOptions;
 
 /// The most dimensions a TAR tensor record may declare (torch's limit is 64 too).
 const MAX_DIMS: u64 = 64;
@@ -46,16 +47,16 @@ struct TarStorage {
 }
 
 /// Reads the TAR container: its members' places, storages, tensors and the object.
-pub(crate) fn open_tar(source: &Source, policy: Option<&ClassPolicy>) -> TorchResult<Opened> {
+pub(crate) fn open_tar(source: &Source, options: &LoadOptions) -> TorchResult<Opened> {
     let members = members(source)?;
     let member = |name: &str| {
         members.get(name).copied().ok_or_else(|| TorchError::corrupt(0, format!("a TAR without a `{name}` member")))
     };
-    let storages = read_storages(source, member("storages")?, policy)?;
-    let tar_tensors = read_tensors(source, member("tensors")?, policy, &storages)?;
+    let storages = read_storages(source, member("storages")?, options)?;
+    let tar_tensors = read_tensors(source, member("tensors")?, options, &storages)?;
     let pickle = member("pickle")?;
     let reader = SourceReader::new(source, pickle.offset).take(pickle.len);
-    let root = unpickler(reader, policy, tensor_hook(policy.is_some())).load::<Value>();
+    let root = unpickler(reader, options, tensor_hook(options.policy().is_some())).load::<Value>();
     let records = storages.into_iter().map(|(key, storage)| (key, storage.record)).collect();
     Ok(Opened {
         format: Format::Tar,
@@ -99,20 +100,20 @@ fn tensor_hook(strict: bool) -> PersistentLoad {
 /// A cursor over one member, from which pickles and raw fields are read in turn.
 struct Member<'a> {
     source: &'a Source,
-    policy: Option<&'a ClassPolicy>,
+    options: &'a LoadOptions,
     at: u64,
     end: u64,
 }
 
 impl<'a> Member<'a> {
-    fn new(source: &'a Source, record: Record, policy: Option<&'a ClassPolicy>) -> Member<'a> {
-        Member { source, policy, at: record.offset, end: record.offset + record.len }
+    fn new(source: &'a Source, record: Record, options: &'a LoadOptions) -> Member<'a> {
+        Member { source, options, at: record.offset, end: record.offset + record.len }
     }
 
     /// The next pickle (with no persistent ids).
     fn pickle(&mut self) -> TorchResult<Value> {
         let reader = SourceReader::new(self.source, self.at).take(self.end - self.at);
-        let mut unpickler = unpickler(reader, self.policy, PersistentLoad::Refuse);
+        let mut unpickler = unpickler(reader, self.options, PersistentLoad::Refuse);
         let value = unpickler.load::<Value>().map_err(pickle_error(self.at))?;
         self.at += unpickler.position();
         Ok(value)
@@ -165,12 +166,8 @@ impl<'a> Member<'a> {
 }
 
 /// The `storages` member: each storage's bytes, then the views of them.
-fn read_storages(
-    source: &Source,
-    record: Record,
-    policy: Option<&ClassPolicy>,
-) -> TorchResult<HashMap<String, TarStorage>> {
-    let mut member = Member::new(source, record, policy);
+fn read_storages(source: &Source, record: Record, options: &LoadOptions) -> TorchResult<HashMap<String, TarStorage>> {
+    let mut member = Member::new(source, record, options);
     let mut storages = HashMap::new();
     for _ in 0..member.pickled_count()? {
         let at = member.at;
@@ -230,10 +227,10 @@ fn storage_dtype(class: &Value) -> Result<DType, String> {
 fn read_tensors(
     source: &Source,
     record: Record,
-    policy: Option<&ClassPolicy>,
+    options: &LoadOptions,
     storages: &HashMap<String, TarStorage>,
 ) -> TorchResult<HashMap<String, TarTensor>> {
-    let mut member = Member::new(source, record, policy);
+    let mut member = Member::new(source, record, options);
     let mut tensors = HashMap::new();
     for _ in 0..member.pickled_count()? {
         let at = member.at;
