@@ -168,7 +168,7 @@ impl safetensors::View for LazyView<'_> {
     }
 
     fn data_len(&self) -> usize {
-        self.tensor.numel() * self.tensor.dtype().element_size()
+        self.tensor.numel().saturating_mul(self.tensor.dtype().element_size())
     }
 }
 

@@ -154,9 +154,10 @@ impl Tensor {
         &self.storage
     }
 
-    /// The number of elements (1 for a 0-d tensor).
+    /// The number of elements (1 for a 0-d tensor). A loaded tensor's count fits in `usize`
+    /// (checked when it is built).
     pub fn numel(&self) -> usize {
-        self.shape.iter().product()
+        self.shape.iter().try_fold(1usize, |n, &d| n.checked_mul(d)).unwrap_or(usize::MAX)
     }
 
     /// Whether the strides are those of a C-contiguous tensor of its shape (dimensions of
@@ -216,7 +217,7 @@ impl Tensor {
             return Ok(Vec::new());
         };
         let size = self.dtype.element_size();
-        let out_len = self.numel() as u64 * size as u64;
+        let out_len = (self.numel() as u64).saturating_mul(size as u64);
         if out_len > end - start && out_len - (end - start) > MAX_EXPANSION {
             return Err(TorchError::ViewOutOfRange(format!(
                 "expands {} stored bytes to {out_len}, more than {MAX_EXPANSION} beyond them: {}",

@@ -124,9 +124,9 @@ fn tensor(key: usize, t: &TensorData<'_>) -> Value {
 
 /// The strides of a C-contiguous tensor of `shape`, in elements.
 fn contiguous_strides(shape: &[usize]) -> Vec<usize> {
-    let mut strides = vec![1; shape.len()];
+    let mut strides = vec![1usize; shape.len()];
     for dim in (0..shape.len().saturating_sub(1)).rev() {
-        strides[dim] = strides[dim + 1] * shape[dim + 1].max(1);
+        strides[dim] = strides[dim + 1].saturating_mul(shape[dim + 1].max(1));
     }
     strides
 }
