@@ -411,3 +411,10 @@ fn the_decoders_limits_apply_to_the_checkpoints_pickle() {
     let decoder = error.pickle_error().expect("a pickle error");
     assert!(matches!(decoder.kind(), ErrorKind::LimitExceeded { .. }), "{error}");
 }
+
+#[test]
+fn a_zip_with_two_records_of_one_name_is_refused() {
+    // Which of the two a reader takes would decide the weights it sees.
+    let error = Checkpoint::open(fixtures().join("hostile_duplicate_record.pt")).err();
+    assert!(matches!(error, Some(TorchError::Corrupt { .. })), "{error:?}");
+}

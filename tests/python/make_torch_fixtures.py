@@ -25,6 +25,7 @@ import pickle
 import struct
 import sys
 import tarfile
+import warnings
 import zipfile
 
 import torch
@@ -349,6 +350,16 @@ def main():
             err = why(e)
         json.dump({"file": "hostile_os_system.pt", "weights_only_error": err}, f, indent=1)
         f.write("\n")
+    # Hostile: a ZIP with two records named `data/0` (which one a reader takes decides the
+    # weights it sees), beside a valid data.pkl; written by zipfile, never loaded here.
+    with zipfile.ZipFile(os.path.join(OUT, "zip_other_folder.pt")) as z:
+        pkl = z.read("archive/data.pkl")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # zipfile warns of the duplicate name
+        with zipfile.ZipFile(os.path.join(OUT, "hostile_duplicate_record.pt"), "w", zipfile.ZIP_STORED) as z:
+            z.writestr("archive/data.pkl", pkl)
+            z.writestr("archive/data/0", bytes(24))
+            z.writestr("archive/data/0", bytes(range(24)))
     # What `pickle_core::torch::save_state_dict` wrote (PICKLE_TORCH_REWRITE=1 cargo test
     # --test torch_checkpoints the_writer), as torch loads it with weights_only=True.
     if os.path.exists(os.path.join(OUT, "rust_written.pt")):

@@ -189,6 +189,10 @@ fn zip_entries(source: &Source) -> TorchResult<Vec<Entry>> {
     // every local header is reached by a seek, which empties the buffer.
     let reader = std::io::BufReader::with_capacity(ZIP_READ_BUFFER, SourceReader::new(source, 0));
     let mut archive = zip::ZipArchive::new(reader).map_err(zip_error)?;
+    let directory = archive.central_directory_start();
+    if central_headers(source, directory)? > archive.len() {
+        return Err(TorchError::corrupt(directory, "two ZIP records of one name: which holds the data is ambiguous"));
+    }
     let mut entries = Vec::with_capacity(archive.len());
     for index in 0..archive.len() {
         let file = archive.by_index_raw(index).map_err(zip_error)?;
@@ -204,6 +208,22 @@ fn zip_entries(source: &Source) -> TorchResult<Vec<Entry>> {
         entries.push(Entry { name: file.name().to_owned(), record: Record { offset, len }, stored });
     }
     Ok(entries)
+}
+
+/// How many headers the central directory at `start` holds, counted by walking them.
+///
+/// The `zip` crate keeps one record per name and drops the others without a word; a checkpoint
+/// with two `data/0` records would then read whichever it kept. This walk (the fixed 46-byte
+/// header and its three lengths, nothing else) is what tells the two apart.
+fn central_headers(source: &Source, start: u64) -> TorchResult<usize> {
+    let directory = source.read_exact_at(start, source.len().saturating_sub(start) as usize)?;
+    let length = |at: usize| usize::from(u16::from_le_bytes([directory[at], directory[at + 1]]));
+    let (mut at, mut count) = (0usize, 0usize);
+    while directory.len() >= at + 46 && directory[at..].starts_with(b"PK\x01\x02") {
+        at += 46 + length(at + 28) + length(at + 30) + length(at + 32);
+        count += 1;
+    }
+    Ok(count)
 }
 
 /// The record's range, if it is stored uncompressed (torch writes every record so).
