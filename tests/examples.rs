@@ -276,3 +276,13 @@ fn quickstart() {
         assert_eq!(out.matches("| one customer: true").count(), 6, "{out}");
     }
 }
+
+#[test]
+fn torch_ls() {
+    // The fixture's first tensor, as torch recorded it in tests/fixtures/torch/zip_state_dict.json.
+    check(
+        "torch_ls",
+        &["format: zip, 9 tensors", "layer.0.weight float32 shape=[2, 1, 3, 3] stride=[9, 9, 3, 1] offset=0"],
+        &[],
+    );
+}

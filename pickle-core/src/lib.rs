@@ -20,6 +20,8 @@
 //!   equivalent Python object, byte for byte with CPython, and loads any `Deserialize`
 //!   type, with serde-pickle's functions and options.
 //! - Feature `numpy`: [`numpy::NdArray`], a numpy array as numpy pickles it, byte for byte.
+//! - Feature `torch`: [`torch::Checkpoint`], PyTorch checkpoints read lazily under the policy
+//!   of `torch.load(weights_only=True)`.
 //!
 //! ```
 //! use pickle_core::{dumps, loads, Reconstruct, Reduce};
@@ -55,6 +57,8 @@ pub mod ser;
 #[cfg(feature = "serde")]
 pub mod serde;
 mod stack;
+#[cfg(feature = "torch")]
+pub mod torch;
 pub mod value;
 
 pub use de::{

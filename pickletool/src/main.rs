@@ -16,6 +16,7 @@ use clap::{Args, CommandFactory, Parser, Subcommand};
 use pickle_core::{DisOptions, PersistentLoad};
 
 mod json;
+mod torch;
 
 #[derive(Parser)]
 #[command(version, about = "Disassemble and optimize Python pickles without running them")]
@@ -33,6 +34,9 @@ enum Command {
     /// Print the object as Python's `repr` would, without importing or calling anything
     /// (a class instance or call shows as the call `module.Name(args)`), or as JSON for tools
     Show(ShowArgs),
+    /// PyTorch checkpoints, read without Python under torch's weights-only policy
+    #[command(subcommand)]
+    Torch(torch::TorchCommand),
 }
 
 #[derive(Args)]
@@ -97,6 +101,7 @@ fn main() -> ExitCode {
         Command::Dis(args) => dis(&args),
         Command::Optimize(args) => optimize(&args),
         Command::Show(args) => show(&args),
+        Command::Torch(command) => torch::run(&command),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
