@@ -159,6 +159,8 @@ pub(crate) struct ObjectExtent {
     pub(crate) put: Vec<u64>,
     /// Whether it has a GET at all.
     pub(crate) fetches: bool,
+    /// Whether it has a STACK_GLOBAL, whose names' freshness depends on every global before.
+    pub(crate) names_globals: bool,
 }
 
 /// Steps `ahead` over the opcodes of one object, whatever its shape, for a decoder that
@@ -178,6 +180,7 @@ pub(crate) fn object<const C: bool>(
     let mut memo = MemoSeen { next: memo_len, ..MemoSeen::default() };
     // Where the object after the first began, and where the MARK below any other opened.
     let (mut second, mut outer_mark) = (None, 0);
+    let mut first_stack_global = None;
     loop {
         let at = ahead.offset();
         let (op, effect) = next_effect(ahead, start, budget)?;
@@ -188,15 +191,26 @@ pub(crate) fn object<const C: bool>(
                 2.. => second?,
                 0 => return None,
             };
-            let (fetched_before, put, fetches) = (memo.fetched_before, memo.put.into_iter().collect(), memo.fetches);
-            return walk.closed_but_own(effect).then_some(ObjectExtent { end, fetched_before, put, fetches });
+            // What the object's own opcodes did, not its siblings'.
+            let own = |seen: Vec<(u64, u64)>| seen.into_iter().filter(|&(at, _)| at < end).map(|(_, index)| index);
+            let extent = ObjectExtent {
+                end,
+                fetches: memo.first_get.is_some_and(|at| at < end),
+                fetched_before: own(memo.fetched_before).collect(),
+                put: own(memo.puts).collect(),
+                names_globals: first_stack_global.is_some_and(|at| at < end),
+            };
+            return walk.closed_but_own(effect).then_some(extent);
         }
         let (open, below) = (walk.open, walk.levels[0]);
         if op == Opcode::Mark && open == 0 {
             outer_mark = at;
         }
+        if op == Opcode::StackGlobal {
+            first_stack_global.get_or_insert(at);
+        }
         ahead.take_peeked();
-        memo.step(ahead, op)?;
+        memo.step(ahead, op, at)?;
         walk.apply(effect)?;
         match walk.levels[0] {
             2 if below == 1 => second = Some(if effect.to_mark && open == 1 { outer_mark } else { at }),
@@ -206,20 +220,22 @@ pub(crate) fn object<const C: bool>(
     }
 }
 
-/// The memo as [`object`] follows it: the indices put since it started, and those fetched
-/// that were put before. (Over the siblings it looks past too: a superset.)
+/// The memo as [`object`] follows it (over the siblings it looks past too), each put and
+/// fetch with the offset of its opcode.
 #[derive(Default)]
 struct MemoSeen {
     put: rustc_hash::FxHashSet<u64>,
+    puts: Vec<(u64, u64)>,
     /// Where the next MEMOIZE puts, if no index put before is put again.
     next: u64,
-    fetched_before: Vec<u64>,
-    fetches: bool,
+    /// The fetches of indices not put since the start.
+    fetched_before: Vec<(u64, u64)>,
+    first_get: Option<u64>,
 }
 
 impl MemoSeen {
-    /// Steps over the argument of `op`, just taken, noting a put or a fetch.
-    fn step<const C: bool>(&mut self, ahead: &mut OpReader<SliceSource<'_>, C>, op: Opcode) -> Option<()> {
+    /// Steps over the argument of `op`, just taken at `at`, noting a put or a fetch.
+    fn step<const C: bool>(&mut self, ahead: &mut OpReader<SliceSource<'_>, C>, op: Opcode, at: u64) -> Option<()> {
         let index = match op {
             Opcode::Memoize => Some(self.next),
             Opcode::Get | Opcode::Binget | Opcode::LongBinget | Opcode::Put | Opcode::Binput | Opcode::LongBinput => {
@@ -233,15 +249,16 @@ impl MemoSeen {
         let Some(index) = index else { return Some(()) };
         match op {
             Opcode::Get | Opcode::Binget | Opcode::LongBinget => {
-                self.fetches = true;
+                self.first_get.get_or_insert(at);
                 if !self.put.contains(&index) {
-                    self.fetched_before.push(index);
+                    self.fetched_before.push((at, index));
                 }
             }
             _ => {
                 if self.put.insert(index) {
                     self.next += 1;
                 }
+                self.puts.push((at, index));
             }
         }
         Some(())

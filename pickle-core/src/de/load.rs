@@ -57,8 +57,8 @@ pub(crate) struct Pieced {
 
 /// What a typed read is told of a memo entry a [`Piece`]'s opcodes put, for a GET after it.
 pub(crate) enum HandedBack {
-    /// A global, by its module and name.
-    Global(Box<str>, Box<str>),
+    /// A global.
+    Global(Box<Global>),
     /// A str, by the offset of the opcode that made it.
     Str(u64),
     /// Anything else.
@@ -185,7 +185,7 @@ impl<'u, I: Input> Loader<'u, I> {
     fn handed_back(&self, item: Item) -> HandedBack {
         let Item::Obj(i) = item else { return HandedBack::Other };
         match self.graph.get(i) {
-            Obj::Global(g) => HandedBack::Global(g.module.as_str().into(), g.name.as_str().into()),
+            Obj::Global(g) => HandedBack::Global(g.clone()),
             Obj::Str(_) => self.graph.offset_of(i).map_or(HandedBack::Other, HandedBack::Str),
             _ => HandedBack::Other,
         }

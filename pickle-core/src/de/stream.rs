@@ -131,6 +131,15 @@ struct Before {
 /// A set is filled by batches alone, even of one item.
 const SET: Shape = Shape { open: Opcode::EmptySet, batch: Opcode::Additems, single: None, per_entry: 1 };
 
+/// A global named so far: its module and name, and the whole global where it is known as
+/// the general loader makes it (not for STACK_GLOBAL read here: see
+/// [`SliceStream::named_globals`]).
+struct KeptGlobal {
+    module: Box<str>,
+    name: Box<str>,
+    whole: Option<Box<Global>>,
+}
+
 /// A container being read (see [`SliceStream::open`]).
 struct Container {
     shape: Shape,
@@ -190,8 +199,12 @@ pub struct SliceStream<'a, 'o> {
     built: FxHashMap<usize, Vec<Box<dyn Any>>>,
     /// The memo index put right after the last object read, if any.
     put: Option<usize>,
-    /// The globals named so far, as (module, name); memo entries of them refer here.
-    globals: Vec<(Box<str>, Box<str>)>,
+    /// The globals named so far; memo entries of them refer here.
+    globals: Vec<KeptGlobal>,
+    /// Whether a STACK_GLOBAL was read (here, or in an object the general loader read):
+    /// whether a global's names are fresh ([`Global::fresh_names`]) depends on every one
+    /// before it, which this path does not follow.
+    named_globals: bool,
     /// Dict keys fetched by GET and the field each named, by memo index modulo the size.
     keys: [KnownKey; KNOWN_KEYS],
     /// How many more bytes [`SliceStream::entry_follows`] may look ahead over.
@@ -229,8 +242,8 @@ enum Kept<'t, 'g> {
     Other,
     /// A str's text, in the pickle.
     Text(&'t str),
-    /// A global's module and name.
-    Global(&'g str, &'g str),
+    /// A global's module and name, and whether GLOBAL named it (not STACK_GLOBAL).
+    Global(&'g str, &'g str, bool),
 }
 
 impl<'a, 'o> SliceStream<'a, 'o> {
@@ -254,6 +267,7 @@ impl<'a, 'o> SliceStream<'a, 'o> {
             built: FxHashMap::default(),
             put: None,
             globals: Vec::new(),
+            named_globals: false,
             keys: [KnownKey::NONE; KNOWN_KEYS],
             lookahead: data.len().saturating_mul(2).saturating_add(LOOKAHEAD_SLACK),
             unmarked_tuple_at: u64::MAX,
@@ -371,15 +385,18 @@ impl<'a, 'o> SliceStream<'a, 'o> {
             Kept::Text(text) => {
                 Slot { start: (text.as_ptr() as usize - self.data.as_ptr() as usize) as u32, len: text.len() as u32 }
             }
-            Kept::Global(module, name) => self.global_slot(module.into(), name.into()),
+            Kept::Global(module, name, by_line) => {
+                let whole = by_line.then(|| Box::new(Global::new(module, name)));
+                self.global_slot(KeptGlobal { module: module.into(), name: name.into(), whole })
+            }
             Kept::Other => Slot::OTHER,
         }
     }
 
     /// The memo entry of a global, kept in [`SliceStream::globals`].
     #[cold]
-    fn global_slot(&mut self, module: Box<str>, name: Box<str>) -> Slot {
-        self.globals.push((module, name));
+    fn global_slot(&mut self, global: KeptGlobal) -> Slot {
+        self.globals.push(global);
         Slot { start: Slot::GLOBAL, len: (self.globals.len() - 1) as u32 }
     }
 
@@ -620,6 +637,11 @@ impl<'a, 'o> SliceStream<'a, 'o> {
         if self.keep && extent.put.iter().any(|&index| self.memo.get(index).is_some()) {
             return None;
         }
+        // Its globals' names are fresh or not as the general loader tells from every global
+        // before: where there were some, only it can.
+        if extent.names_globals && std::mem::replace(&mut self.named_globals, true) {
+            return None;
+        }
         let seeds = extent.fetched_before.iter().map(|&index| Some((index, self.seed(index)?)));
         let piece = Piece {
             end: extent.end,
@@ -649,8 +671,7 @@ impl<'a, 'o> SliceStream<'a, 'o> {
         }
         let slot = *self.memo.get(index)?;
         if slot.start == Slot::GLOBAL {
-            let (module, name) = self.globals.get(slot.len as usize)?;
-            return Some(Obj::Global(Box::new(Global::new(&**module, &**name))));
+            return Some(Obj::Global(self.globals.get(slot.len as usize)?.whole.clone()?));
         }
         Some(Obj::Str(PyString::from(self.slot_text(slot)?)))
     }
@@ -665,7 +686,10 @@ impl<'a, 'o> SliceStream<'a, 'o> {
         }
         if let Some(key) = self.memo.put_at(index, self.max_memo).ok()? {
             let slot = match handed {
-                HandedBack::Global(module, name) => self.global_slot(module, name),
+                HandedBack::Global(global) => {
+                    let (module, name) = (global.module.as_str().into(), global.name.as_str().into());
+                    self.global_slot(KeptGlobal { module, name, whole: Some(global) })
+                }
                 HandedBack::Str(offset) => self.str_at(offset).map_or(Slot::OTHER, |text| self.slot(Kept::Text(text))),
                 HandedBack::Other => Slot::OTHER,
             };
@@ -863,13 +887,14 @@ impl<'a, 'o> SliceStream<'a, 'o> {
                 self.after_get()?;
                 module = Some(text);
             } else {
-                let (module, name) = self.globals.get(slot.len as usize)?;
-                let found = names.iter().position(|named| *named == (&**module, &**name))?;
+                let kept = self.globals.get(slot.len as usize)?;
+                let found = names.iter().position(|named| *named == (&*kept.module, &*kept.name))?;
                 self.puts(Kept::Other)?;
                 return Some(found);
             }
         }
-        let found = match module.is_none() && self.eat(Opcode::Global)? {
+        let by_line = module.is_none() && self.eat(Opcode::Global)?;
+        let found = match by_line {
             true => {
                 let global = self.global_lines()?;
                 names.iter().position(|named| *named == (global.module.as_str(), global.name.as_str()))?
@@ -881,6 +906,7 @@ impl<'a, 'o> SliceStream<'a, 'o> {
                 };
                 let named = (module, self.text_or_get()?);
                 self.eat(Opcode::StackGlobal)?.then_some(())?;
+                self.named_globals = true;
                 names.iter().position(|n| *n == named)?
             }
         };
@@ -889,7 +915,7 @@ impl<'a, 'o> SliceStream<'a, 'o> {
             policy.admit(&crate::value::Global::new(module, name)).ok()?;
         }
         self.object()?;
-        self.puts(Kept::Global(module, name))?;
+        self.puts(Kept::Global(module, name, by_line))?;
         Some(found)
     }
 
@@ -1240,6 +1266,10 @@ mod tests {
         // stays), and a GET of 1 follows.
         let again = b"](]q\x01(K\x01M\x00\x01\x94\x94(K\x01K\x02t\x94h\x01tq\x02e.";
         assert_eq!(crate::loads::<Vec<Value>>(again).unwrap(), general::<Vec<Value>>(again));
+        // Found by fuzzing: objects handed over name globals by STACK_GLOBAL after datetimes
+        // and Decimals read here did; whether their names are fresh depends on those.
+        let fresh = b"\x80\x05\x95\xc6\x00\x00\x00\x00\x00\x00\x00]\x94(\x8c\x08datetime\x94\x8c\x08datetime\x94\x93\x94C\x0a\x07\xe8\x01\x02\x03\x04\x05\x00\x00\x00\x94h\x01\x8c\x08timezone\x94\x93\x94h\x01\x8c\x09timedelta\x94\x93\x94K\x00K\x00K\x00\x87\x94R\x94\x85\x94R\x94\x86\x94R\x94\x8c\x07decimal\x94\x8c\x07Decimal\x94\x93\x94\x8c\x040200\x94\x85\x94R\x94\x86\x94h\x03C\x0a\x07\xe8\x01\x02\x03\x04\x05\x00\x00\x01\x94h\x08\x86\x94R\x94h\x11\x8c\x040.01\x8c\x07Decimal\x940\x94\x85\x94R\x94\x86\x94h\x03C\x0a\x07\xe8\x01\x02\x03\x04\x05\x00\x00\x01\x94h\x08\x86\x94R\x94h\x11\x8c\x040.01\x8c\x07Decima\x0c\x86\x94R\x94h\x11\x8c\x040.02\x94\x85\x94R\x94\x86\x94e.";
+        assert_eq!(crate::loads::<Vec<Value>>(fresh).unwrap(), general::<Vec<Value>>(fresh));
         // pickle.dumps([x, {'k': x}], 2), x = [1]: a list one object put and a later one
         // fetches is not handed over (its identity is the general loader's).
         let again = b"\x80\x02]q\x00(]q\x01K\x01a}q\x02X\x01\x00\x00\x00kq\x03h\x01se.";
