@@ -4,8 +4,9 @@
 //! `python3 -m pickletools` and `pickletools.optimize` give, byte for byte, from the engine
 //! `pickle-core` decodes with, and with a typed error naming the byte offset where a pickle
 //! is malformed. The work is in `pickle-core` (`dis_with`, `optimize`, the `Value` loader and
-//! its `repr`); this file only reads arguments and files and writes the results, and
-//! `json.rs` writes `show --json`.
+//! its `repr`, and the recorder `scan` runs); this file only reads arguments and files and
+//! writes the results, `json.rs` writes `show --json`, and `scan/` finds the pickles inside
+//! containers and judges what they would do.
 
 use std::fs;
 use std::io::{self, Write};
@@ -16,9 +17,10 @@ use clap::{Args, CommandFactory, Parser, Subcommand};
 use pickle_core::{DisOptions, PersistentLoad};
 
 mod json;
+mod scan;
 
 #[derive(Parser)]
-#[command(version, about = "Disassemble and optimize Python pickles without running them")]
+#[command(version, about = "Disassemble, show, optimize and scan Python pickles without running them")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -33,6 +35,10 @@ enum Command {
     /// Print the object as Python's `repr` would, without importing or calling anything
     /// (a class instance or call shows as the call `module.Name(args)`), or as JSON for tools
     Show(ShowArgs),
+    /// Report every global each pickle in the files would import and every call it would
+    /// make, with byte offsets, judged by an allowlist policy: exit 0 when all is safe, 1 when
+    /// anything is unknown or dangerous, 2 when anything could not be read
+    Scan(scan::ScanArgs),
 }
 
 #[derive(Args)]
@@ -97,6 +103,10 @@ fn main() -> ExitCode {
         Command::Dis(args) => dis(&args),
         Command::Optimize(args) => optimize(&args),
         Command::Show(args) => show(&args),
+        Command::Scan(args) => match scan::run(&args) {
+            Ok(code) => return ExitCode::from(code),
+            Err(message) => Err(Failure::usage(message)),
+        },
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,0 +1,484 @@
+//! Verdicts: which names a pickle may use (allowlist presets and a user's TOML files) and
+//! which are known to run code, touch files or reach the network (the denylist, each entry
+//! with the reason a user should learn).
+//!
+//! It exists apart from the recorder because the evidence (what a pickle would import and
+//! call, `pickle_core::scan`) is a fact, and what to allow is a choice. A name is judged by
+//! its whole dotted path and every tail of it, so `numpy.testing._private.utils.os.system`
+//! reached through `getattr` is `os.system` still.
+
+use std::collections::{BTreeMap, HashSet};
+use std::fs;
+use std::path::Path;
+
+use pickle_core::scan::{Action, Found};
+use serde::Deserialize;
+
+/// How safe one finding is; a file's verdict is its worst.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Verdict {
+    Safe,
+    Unknown,
+    Dangerous,
+}
+
+impl Verdict {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Safe => "safe",
+            Verdict::Unknown => "unknown",
+            Verdict::Dangerous => "dangerous",
+        }
+    }
+}
+
+/// Names known to be dangerous, with why: `module.name`, or `module.*` for all of a module.
+const DANGEROUS: &[(&str, &str)] = &[
+    ("builtins.eval", "evaluates Python code"),
+    ("builtins.exec", "runs Python code"),
+    ("builtins.compile", "compiles Python code to run"),
+    ("builtins.open", "opens files for reading or writing"),
+    ("builtins.__import__", "imports any module, a step to reach any function"),
+    ("builtins.setattr", "changes attributes of any object"),
+    ("builtins.delattr", "deletes attributes of any object"),
+    ("builtins.globals", "exposes a module's namespace to change"),
+    ("builtins.vars", "exposes an object's namespace to change"),
+    ("builtins.input", "reads from the terminal"),
+    ("builtins.breakpoint", "starts a debugger, which runs code"),
+    ("builtins.exit", "stops the program"),
+    ("builtins.quit", "stops the program"),
+    ("__builtin__.*", "Python 2's builtins (eval, exec, open, __import__)"),
+    ("os.*", "runs programs and changes files and processes (os.system, os.popen, os.exec*, os.remove)"),
+    ("posix.*", "the C module behind os: runs programs and changes files (posix.system)"),
+    ("nt.*", "the C module behind os on Windows: runs programs and changes files (nt.system)"),
+    ("subprocess.*", "starts programs"),
+    ("_posixsubprocess.*", "starts programs"),
+    ("pty.*", "spawns a shell on a terminal"),
+    ("runpy.*", "runs Python modules and files"),
+    ("code.*", "runs Python code interactively"),
+    ("codeop.*", "compiles Python code"),
+    ("marshal.*", "loads code objects"),
+    ("types.CodeType", "builds code objects"),
+    ("types.FunctionType", "builds functions from code objects"),
+    ("importlib.*", "imports any module, a step to reach any function"),
+    ("pickle.*", "loads another pickle, which runs what it holds"),
+    ("_pickle.*", "loads another pickle, which runs what it holds"),
+    ("cPickle.*", "loads another pickle, which runs what it holds"),
+    ("dill.*", "loads pickles that carry code"),
+    ("cloudpickle.*", "loads pickles that carry code"),
+    ("shelve.*", "opens pickled databases on disk"),
+    ("joblib.load", "loads a pickle from a file"),
+    ("torch.load", "loads a pickle, with weights_only off the whole of pickle"),
+    ("torch.serialization.load", "loads a pickle, with weights_only off the whole of pickle"),
+    ("numpy.load", "loads files, pickles among them with allow_pickle"),
+    ("numpy.loads", "numpy's old name for pickle.loads"),
+    ("numpy.testing._private.utils.runstring", "runs Python code"),
+    ("socket.*", "opens network connections"),
+    ("_socket.*", "opens network connections"),
+    ("ssl.*", "opens network connections"),
+    ("asyncio.*", "starts programs and network connections"),
+    ("urllib.*", "reaches the network"),
+    ("urllib2.*", "reaches the network"),
+    ("http.*", "reaches the network"),
+    ("httplib.*", "reaches the network"),
+    ("ftplib.*", "reaches the network"),
+    ("smtplib.*", "sends mail over the network"),
+    ("telnetlib.*", "reaches the network"),
+    ("requests.*", "reaches the network"),
+    ("xmlrpc.*", "calls remote procedures over the network"),
+    ("webbrowser.*", "opens URLs with external programs"),
+    ("shutil.*", "copies, moves and deletes files"),
+    ("tempfile.*", "creates files"),
+    ("io.open", "opens files for reading or writing"),
+    ("io.FileIO", "opens files for reading or writing"),
+    ("_io.open", "opens files for reading or writing"),
+    ("_io.FileIO", "opens files for reading or writing"),
+    ("pathlib.Path.write_text", "writes files"),
+    ("pathlib.Path.write_bytes", "writes files"),
+    ("pathlib.Path.unlink", "deletes files"),
+    ("fileinput.*", "reads files"),
+    ("linecache.*", "reads files"),
+    ("glob.*", "lists files"),
+    ("ctypes.*", "calls native code and writes memory"),
+    ("_ctypes.*", "calls native code and writes memory"),
+    ("sys.*", "changes the interpreter (sys.modules, sys.path, sys.settrace)"),
+    ("signal.*", "changes signal handlers and sends signals"),
+    ("multiprocessing.*", "starts processes"),
+    ("threading.*", "starts threads running code"),
+    ("_thread.*", "starts threads running code"),
+    ("operator.attrgetter", "reaches any attribute by name"),
+    ("operator.methodcaller", "calls any method by name"),
+    ("_operator.attrgetter", "reaches any attribute by name"),
+    ("_operator.methodcaller", "calls any method by name"),
+    ("pdb.*", "runs a debugger, which runs code"),
+    ("bdb.*", "runs a debugger, which runs code"),
+    ("timeit.*", "runs Python code"),
+    ("trace.*", "runs Python code"),
+    ("profile.*", "runs Python code"),
+    ("cProfile.*", "runs Python code"),
+    ("doctest.*", "runs Python code"),
+    ("zipimport.*", "imports code from archives"),
+    ("site.*", "changes the import path"),
+];
+
+const STDLIB: &[&str] = &[
+    "builtins.object",
+    "builtins.set",
+    "builtins.frozenset",
+    "builtins.bytearray",
+    "builtins.bytes",
+    "builtins.list",
+    "builtins.dict",
+    "builtins.tuple",
+    "builtins.int",
+    "builtins.float",
+    "builtins.complex",
+    "builtins.str",
+    "builtins.bool",
+    "builtins.slice",
+    "builtins.range",
+    "builtins.getattr",
+    "builtins.Ellipsis",
+    "builtins.NotImplemented",
+    "builtins.ArithmeticError",
+    "builtins.AssertionError",
+    "builtins.AttributeError",
+    "builtins.Exception",
+    "builtins.IndexError",
+    "builtins.KeyError",
+    "builtins.LookupError",
+    "builtins.NotImplementedError",
+    "builtins.OSError",
+    "builtins.OverflowError",
+    "builtins.RuntimeError",
+    "builtins.StopIteration",
+    "builtins.TypeError",
+    "builtins.ValueError",
+    "builtins.ZeroDivisionError",
+    "copyreg._reconstructor",
+    "copyreg.__newobj__",
+    "copyreg.__newobj_ex__",
+    "_codecs.encode",
+    "collections.OrderedDict",
+    "collections.defaultdict",
+    "collections.deque",
+    "collections.Counter",
+    "datetime.datetime",
+    "datetime.date",
+    "datetime.time",
+    "datetime.timedelta",
+    "datetime.timezone",
+    "zoneinfo.ZoneInfo._unpickle",
+    "decimal.Decimal",
+    "fractions.Fraction",
+    "uuid.UUID",
+    "uuid.SafeUUID",
+    "ipaddress.IPv4Address",
+    "ipaddress.IPv6Address",
+    "ipaddress.IPv4Network",
+    "ipaddress.IPv6Network",
+    "ipaddress.IPv4Interface",
+    "ipaddress.IPv6Interface",
+    "pathlib.PurePosixPath",
+    "pathlib.PureWindowsPath",
+    "pathlib.PosixPath",
+    "pathlib.WindowsPath",
+    "array.array",
+    "array._array_reconstructor",
+    "re._compile",
+    "enum.Enum",
+    "types.SimpleNamespace",
+    "argparse.Namespace",
+    "time.struct_time",
+    "calendar.IllegalMonthError",
+];
+
+const NUMPY: &[&str] = &[
+    "numpy.ndarray",
+    "numpy.dtype",
+    "numpy.core.multiarray._reconstruct",
+    "numpy.core.multiarray.scalar",
+    "numpy.core.numeric._frombuffer",
+    "numpy._core.multiarray._reconstruct",
+    "numpy._core.multiarray.scalar",
+    "numpy._core.numeric._frombuffer",
+    "numpy.ma.core._mareconstruct",
+    "numpy.ma.core.MaskedArray",
+    "numpy.matrix",
+    "numpy.matrixlib.defmatrix.matrix",
+    "numpy.dtypes.*",
+    "numpy.random._pickle.__randomstate_ctor",
+    "numpy.random._pickle.__bit_generator_ctor",
+    "numpy.random._pickle.__generator_ctor",
+    "numpy.random._pickle._RandomState_ctor",
+    "numpy.random.mtrand.RandomState",
+    "numpy.random._generator.Generator",
+    "numpy.random._mt19937.MT19937",
+    "numpy.random._pcg64.PCG64",
+    "numpy.random._pcg64.PCG64DXSM",
+    "numpy.random._philox.Philox",
+    "numpy.random._sfc64.SFC64",
+    "numpy.random.bit_generator.SeedSequence",
+    "numpy.bool_",
+    "numpy.int8",
+    "numpy.int16",
+    "numpy.int32",
+    "numpy.int64",
+    "numpy.uint8",
+    "numpy.uint16",
+    "numpy.uint32",
+    "numpy.uint64",
+    "numpy.float16",
+    "numpy.float32",
+    "numpy.float64",
+    "numpy.complex64",
+    "numpy.complex128",
+    "numpy.str_",
+    "numpy.bytes_",
+    "numpy.object_",
+    "numpy.datetime64",
+    "numpy.timedelta64",
+];
+
+const TORCH_WEIGHTS_ONLY: &[&str] = &[
+    "collections.OrderedDict",
+    "collections.Counter",
+    "builtins.set",
+    "builtins.frozenset",
+    "builtins.bytearray",
+    "builtins.bytes",
+    "builtins.complex",
+    "builtins.slice",
+    "builtins.range",
+    "_codecs.encode",
+    "torch._utils._rebuild_tensor",
+    "torch._utils._rebuild_tensor_v2",
+    "torch._utils._rebuild_tensor_v3",
+    "torch._utils._rebuild_parameter",
+    "torch._utils._rebuild_parameter_with_state",
+    "torch._utils._rebuild_sparse_tensor",
+    "torch._utils._rebuild_sparse_csr_tensor",
+    "torch._utils._rebuild_meta_tensor_no_storage",
+    "torch._utils._rebuild_qtensor",
+    "torch._utils._rebuild_nested_tensor",
+    "torch._utils._rebuild_device_tensor_from_numpy",
+    "torch._utils._rebuild_wrapper_subclass",
+    "torch._tensor._rebuild_from_type",
+    "torch._tensor._rebuild_from_type_v2",
+    "torch.nn.parameter.Parameter",
+    "torch.Tensor",
+    "torch.Size",
+    "torch.device",
+    "torch.serialization._get_layout",
+    "torch.storage.UntypedStorage",
+    "torch.storage.TypedStorage",
+    "torch.UntypedStorage",
+    "torch.TypedStorage",
+    "torch.FloatStorage",
+    "torch.DoubleStorage",
+    "torch.HalfStorage",
+    "torch.BFloat16Storage",
+    "torch.LongStorage",
+    "torch.IntStorage",
+    "torch.ShortStorage",
+    "torch.CharStorage",
+    "torch.ByteStorage",
+    "torch.BoolStorage",
+    "torch.ComplexFloatStorage",
+    "torch.ComplexDoubleStorage",
+    "torch.QUInt8Storage",
+    "torch.QInt8Storage",
+    "torch.QInt32Storage",
+    "torch.QUInt4x2Storage",
+    "torch.QUInt2x4Storage",
+    "torch.float32",
+    "torch.float",
+    "torch.float64",
+    "torch.double",
+    "torch.float16",
+    "torch.half",
+    "torch.bfloat16",
+    "torch.int64",
+    "torch.long",
+    "torch.int32",
+    "torch.int",
+    "torch.int16",
+    "torch.short",
+    "torch.int8",
+    "torch.uint8",
+    "torch.bool",
+    "torch.complex64",
+    "torch.complex128",
+    "torch.float8_e4m3fn",
+    "torch.float8_e5m2",
+    "torch.strided",
+    "torch.sparse_coo",
+    "torch.sparse_csr",
+    "torch.sparse_csc",
+    "torch.sparse_bsr",
+    "torch.sparse_bsc",
+    "torch._mkldnn",
+    "torch.per_tensor_affine",
+    "torch.per_channel_affine",
+    "torch.per_tensor_symmetric",
+    "torch.per_channel_symmetric",
+    "torch.per_channel_affine_float_qparams",
+];
+
+/// The preset names `--policy` takes.
+pub const PRESETS: &[&str] = &["stdlib", "numpy", "torch-weights-only"];
+
+/// A user's TOML file: `allow = ["pkg.mod.Name", "pkg.*"]` and a `[dangerous]` table of
+/// `"pkg.mod.name" = "why"`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UserFile {
+    #[serde(default)]
+    allow: Vec<String>,
+    #[serde(default)]
+    dangerous: BTreeMap<String, String>,
+}
+
+/// The allowlist and the denylist in force.
+pub struct Policy {
+    allowed: HashSet<String>,
+    allowed_modules: Vec<String>,
+    dangerous: Vec<(String, String)>,
+}
+
+impl Policy {
+    /// The policy of `--policy`: preset names and paths of TOML files, comma-separated.
+    pub fn from_spec(spec: &str) -> Result<Policy, String> {
+        let mut policy = Policy {
+            allowed: HashSet::new(),
+            allowed_modules: Vec::new(),
+            dangerous: DANGEROUS.iter().map(|&(n, r)| (n.to_owned(), r.to_owned())).collect(),
+        };
+        for part in spec.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            match part {
+                "stdlib" => policy.allow(STDLIB.iter().copied()),
+                "numpy" => policy.allow(NUMPY.iter().copied()),
+                "torch-weights-only" => policy.allow(TORCH_WEIGHTS_ONLY.iter().copied()),
+                path => policy.load_file(Path::new(path))?,
+            }
+        }
+        Ok(policy)
+    }
+
+    fn allow<'a>(&mut self, names: impl Iterator<Item = &'a str>) {
+        for name in names {
+            match name.strip_suffix(".*") {
+                Some(module) => self.allowed_modules.push(module.to_owned()),
+                None => drop(self.allowed.insert(name.to_owned())),
+            }
+        }
+    }
+
+    fn load_file(&mut self, path: &Path) -> Result<(), String> {
+        let text = fs::read_to_string(path).map_err(|e| {
+            format!("--policy: {:?} is no preset ({}) and can't be read as a TOML file: {e}", path, PRESETS.join(", "))
+        })?;
+        let file: UserFile = toml::from_str(&text).map_err(|e| format!("--policy: {}: {e}", path.display()))?;
+        self.allow(file.allow.iter().map(String::as_str));
+        self.dangerous.extend(file.dangerous);
+        Ok(())
+    }
+
+    /// The verdict on one finding, and why.
+    pub fn judge(&self, found: &Found) -> (Verdict, String) {
+        if found.action == Action::Mutate {
+            let why = "sets attributes or items of a module-level object, which changes what later code does";
+            return (Verdict::Dangerous, why.to_owned());
+        }
+        if found.module == "?" {
+            return (Verdict::Unknown, "calls or changes an object the pickle built: what runs depends on it".into());
+        }
+        let path = dotted(&found.module, &found.name);
+        if let Some(reason) = self.danger(&path, found.module.split('.').count()) {
+            return (Verdict::Dangerous, reason);
+        }
+        if found.action == Action::Extension && found.module == "copyreg._extension_registry" {
+            return (Verdict::Unknown, "an extension code: the loading program's registry decides what it names".into());
+        }
+        match self.is_allowed(&path) {
+            true => (Verdict::Safe, "on the allowlist".into()),
+            false => (Verdict::Unknown, "not on the allowlist".into()),
+        }
+    }
+
+    fn is_allowed(&self, path: &str) -> bool {
+        self.allowed.contains(path)
+            || self.allowed_modules.iter().any(|m| path.strip_prefix(m.as_str()).is_some_and(|r| r.starts_with('.')))
+    }
+
+    /// The reason a denylist entry gives for `path`, or for a tail of it that starts in the
+    /// qualname (past the `module_parts` of the module imported): an attribute reached
+    /// through a module that imported another, `numpy.testing._private.utils.os.system`.
+    /// A tail of the module's own path is another module (`mylib.code` is not `code`).
+    fn danger(&self, path: &str, module_parts: usize) -> Option<String> {
+        let parts: Vec<&str> = path.split('.').take(64).collect();
+        let starts = std::iter::once(0).chain(module_parts..parts.len());
+        for start in starts {
+            let tail = parts[start..].join(".");
+            for (pattern, reason) in &self.dangerous {
+                if matches(pattern, &tail) {
+                    let via = if start > 0 { format!(" (reached as {path})") } else { String::new() };
+                    return Some(format!("{pattern}: {reason}{via}"));
+                }
+            }
+        }
+        None
+    }
+}
+
+/// Whether a denylist pattern (`mod.name`, `mod.*`) covers the dotted path `path`: the name
+/// itself, or an attribute of it.
+fn matches(pattern: &str, path: &str) -> bool {
+    let base = pattern.strip_suffix(".*").unwrap_or(pattern);
+    let rest = match path.strip_prefix(base) {
+        Some(rest) => rest,
+        None => return false,
+    };
+    match pattern.ends_with(".*") {
+        true => rest.starts_with('.'),
+        false => rest.is_empty() || rest.starts_with('.'),
+    }
+}
+
+fn dotted(module: &str, name: &str) -> String {
+    match name.is_empty() {
+        true => module.to_owned(),
+        false => format!("{module}.{name}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pickle_core::opcode::Opcode;
+
+    fn found(module: &str, name: &str) -> Found {
+        Found {
+            action: Action::Call,
+            module: module.into(),
+            name: name.into(),
+            offset: 0,
+            opcode: Opcode::Reduce,
+            nested_in: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn tails_of_a_path_are_judged() {
+        let policy = Policy::from_spec("stdlib,numpy").unwrap();
+        assert_eq!(policy.judge(&found("numpy.testing._private.utils", "os.system")).0, Verdict::Dangerous);
+        assert_eq!(policy.judge(&found("posix", "system")).0, Verdict::Dangerous);
+        assert_eq!(policy.judge(&found("collections", "OrderedDict")).0, Verdict::Safe);
+        assert_eq!(policy.judge(&found("numpy.dtypes", "Float64DType")).0, Verdict::Safe);
+        assert_eq!(policy.judge(&found("mylib", "Model")).0, Verdict::Unknown);
+        // `osx` is not `os`, and a module `mylib.code` is not `code`.
+        assert_eq!(policy.judge(&found("osx", "thing")).0, Verdict::Unknown);
+        assert_eq!(policy.judge(&found("mylib.code", "Thing")).0, Verdict::Unknown);
+        assert_eq!(policy.judge(&found("mylib", "code.interact")).0, Verdict::Dangerous);
+    }
+}
