@@ -21,8 +21,8 @@ const MAX_MEMBER: u64 = 4 << 30;
 const MAX_DEPTH: usize = 4;
 /// The pickles a legacy torch file has before its raw storage bytes.
 const TORCH_LEGACY_PICKLES: [&str; 5] = ["magic number", "protocol version", "sys info", "data", "storage keys"];
-/// `torch.serialization.MAGIC_NUMBER` as the first pickle of a legacy file: PROTO 2, LONG1 of 10 bytes.
-const TORCH_MAGIC: &[u8] = b"\x80\x02\x8a\x0a\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19";
+/// `torch.serialization.MAGIC_NUMBER`, the first pickle of a legacy file (at any protocol).
+const TORCH_MAGIC: &str = "119547037146038801333356";
 
 /// One pickle found, with what recording it gave, or why it could not be read.
 pub struct Unit {
@@ -67,13 +67,19 @@ fn sniff(prefix: &[u8]) -> Kind {
         Kind::Npy
     } else if prefix.starts_with(b"\x1f\x8b") {
         Kind::Gzip
-    } else if prefix.starts_with(TORCH_MAGIC) {
+    } else if is_torch_legacy(prefix) {
         Kind::TorchLegacy
     } else if prefix.len() >= 262 && &prefix[257..262] == b"ustar" {
         Kind::Tar
     } else {
         Kind::Pickle
     }
+}
+
+/// Whether the first pickle in `prefix` is torch's magic number.
+fn is_torch_legacy(prefix: &[u8]) -> bool {
+    let first = pickle_core::Unpickler::from_slice(prefix).load::<pickle_core::Value>();
+    first.is_ok_and(|v| matches!(v, pickle_core::Value::BigInt(_)) && v.to_string() == TORCH_MAGIC)
 }
 
 /// Whether `data` starts as a pickle of protocol 2 or higher does: how a member of a ZIP or
@@ -329,21 +335,29 @@ fn inflate<R: Read>(raw: R, method: u16) -> Result<Vec<u8>, String> {
     read.map(|_| data).map_err(|e| format!("a ZIP member that does not read: {e}"))
 }
 
-/// A ZIP whose central directory does not read, walked by its local file headers.
+/// A ZIP whose central directory does not read, walked by its local file headers (in a
+/// torch checkpoint, only the `.pkl` members, as through the directory).
 fn scan_zip_local(data: &[u8], member: Option<String>, options: &ScanOptions, depth: usize) -> Vec<Unit> {
-    let mut units = Vec::new();
+    let mut entries = Vec::new();
     let mut at = 0usize;
     while let Some(found) = find(&data[at..], b"PK\x03\x04") {
         let start = at + found;
         let Some(entry) = local_entry(data, start) else { break };
-        let full = join(&member, &entry.name);
-        if !entry.name.ends_with('/') {
-            match inflate(&data[entry.data.clone()], entry.method) {
-                Ok(bytes) => units.extend(contained(&bytes, full, "zip", options, depth, entry.name.ends_with(".pkl"))),
-                Err(e) => units.push(Unit::failed(Some(full), "zip", e)),
-            }
-        }
         at = entry.data.end.max(start + 4);
+        entries.push(entry);
+    }
+    let torch = entries.iter().any(|e| e.name == "data.pkl" || e.name.ends_with("/data.pkl"));
+    let mut units = Vec::new();
+    for entry in entries {
+        let named_pickle = entry.name.ends_with(".pkl");
+        if entry.name.ends_with('/') || (torch && !named_pickle) {
+            continue;
+        }
+        let full = join(&member, &entry.name);
+        match inflate(&data[entry.data.clone()], entry.method) {
+            Ok(bytes) => units.extend(contained(&bytes, full, "zip", options, depth, named_pickle)),
+            Err(e) => units.push(Unit::failed(Some(full), "zip", e)),
+        }
     }
     if units.is_empty() {
         units.push(Unit::failed(member, "zip", "a ZIP archive with neither a central directory nor entries".into()));
