@@ -57,11 +57,11 @@ pub mod serde;
 mod stack;
 pub mod value;
 
+pub use de::record as scan;
 pub use de::{
     dis, dis_with, load, loads, loads_bytes, loads_bytes_with, loads_with, optimize, ClassPolicy, DisOptions, Encoding,
     PersistentLoad, StringErrors, Unpickler, UnpicklerOptions,
 };
-pub use de::record as scan;
 pub use error::{Error, ErrorKind, Result};
 pub use reconstruct::{Instance, Items, Kind, Node, Pairs, Persistent, Reconstruct, Registry};
 pub use reduce::{Arg, Attrs, Builtin, ByteArray, Bytes, Call, GlobalName, Mapping, Name, Reduce, Reduction, Sequence};

@@ -243,6 +243,14 @@ fn scan_tar<R: Read>(reader: R, member: Option<String>, options: &ScanOptions, d
         }
         units.extend(contained(&data, name, "tar", options, depth, false));
     }
+    or_empty(units, member, "tar")
+}
+
+/// A container with no pickle in it is reported once, safe, so every file is accounted for.
+fn or_empty(mut units: Vec<Unit>, member: Option<String>, container: &'static str) -> Vec<Unit> {
+    if units.is_empty() {
+        units.push(Unit { member, container, record: None, error: None, proto_prefix: false });
+    }
     units
 }
 
@@ -260,7 +268,17 @@ fn contained(
     let mut units = match (named_pickle, kind) {
         (true, Kind::Pickle) => scan_stream(data, Some(name), "pickle", options, None),
         (false, Kind::Pickle) if looks_like_pickle(data) => scan_stream(data, Some(name), "pickle", options, None),
-        (_, Kind::Pickle) => Vec::new(),
+        // Without a PROTO, a member is a pickle if it reads as one: to its STOP, or far
+        // enough to import or call something.
+        (false, Kind::Pickle) => {
+            let units = scan_stream(data, Some(name), "pickle", options, None);
+            let reads = |u: &Unit| u.record.as_ref().is_some_and(|r| r.error.is_none() || !r.found.is_empty());
+            if units.first().is_some_and(reads) {
+                units
+            } else {
+                Vec::new()
+            }
+        }
         _ => scan_bytes(data, Some(name), options, depth + 1),
     };
     for unit in &mut units {
@@ -320,7 +338,7 @@ fn scan_zip_directory<R: Read + Seek>(
             Err(e) => units.push(Unit::failed(Some(full), "zip", e)),
         }
     }
-    Some(units)
+    Some(or_empty(units, member.clone(), "zip"))
 }
 
 /// A member's bytes from its raw data (compressed, and read whatever its flags say: torch

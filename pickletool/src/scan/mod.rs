@@ -15,8 +15,8 @@ mod container;
 mod policy;
 mod report;
 
-pub use policy::Verdict;
 use policy::Policy;
+pub use policy::Verdict;
 
 #[derive(Clone, Copy, ValueEnum)]
 pub enum Format {
@@ -152,5 +152,12 @@ fn judge(path: &Path, unit: container::Unit, policy: &Policy) -> FileReport {
     }
     let worst = findings.iter().map(|j| j.verdict).max().unwrap_or(Verdict::Safe);
     let verdict = if error.is_some() && findings.is_empty() { Verdict::Unknown } else { worst };
-    FileReport { path: path.display().to_string(), member: unit.member, container: unit.container.into(), verdict, findings, error }
+    FileReport {
+        path: path.display().to_string(),
+        member: unit.member,
+        container: unit.container.into(),
+        verdict,
+        findings,
+        error,
+    }
 }

@@ -462,7 +462,10 @@ impl Policy {
             return (Verdict::Dangerous, reason);
         }
         if found.action == Action::Extension && found.module == "copyreg._extension_registry" {
-            return (Verdict::Unknown, "an extension code: the loading program's registry decides what it names".into());
+            return (
+                Verdict::Unknown,
+                "an extension code: the loading program's registry decides what it names".into(),
+            );
         }
         match self.is_allowed(&path) {
             true => (Verdict::Safe, "on the allowlist".into()),

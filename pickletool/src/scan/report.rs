@@ -124,8 +124,7 @@ pub fn sarif(reports: &[FileReport]) -> String {
         for judged in report.findings.iter().filter(|j| j.verdict != Verdict::Safe) {
             let rule = if judged.verdict == Verdict::Dangerous { "dangerous-global" } else { "unknown-global" };
             let level = if judged.verdict == Verdict::Dangerous { "error" } else { "warning" };
-            let message =
-                format!("{} {}{within}: {}", judged.found.action.as_str(), dotted(judged), judged.reason);
+            let message = format!("{} {}{within}: {}", judged.found.action.as_str(), dotted(judged), judged.reason);
             let region = match report.member.is_none() && judged.found.nested_in.is_empty() {
                 true => json!({ "byteOffset": judged.found.offset, "byteLength": 1 }),
                 false => json!({}),

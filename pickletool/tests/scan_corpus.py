@@ -1,0 +1,105 @@
+"""The benign half of `pickletool scan`'s corpus: pickles the real CPython, numpy and torch write.
+
+It exists so that the scanner's "no false positives" claim is checked against what the real
+libraries write, not against pickles written by hand. Nothing here loads a pickle it did not
+write itself.
+
+    scan_corpus.py stdlib DIR   (any python3) stdlib containers, datetimes, decimals, ... at
+                                every protocol, one pickle per file, and several in one stream
+    scan_corpus.py numpy DIR    (a python with numpy) arrays of several dtypes at every
+                                protocol, np.save of an object array (.npy), np.savez (.npz)
+    scan_corpus.py torch DIR    (a python with torch) checkpoints torch writes: a state dict
+                                (ZIP), the legacy format, a training checkpoint; each is
+                                checked to load under torch.load(weights_only=True)
+"""
+
+import collections
+import datetime
+import decimal
+import fractions
+import io
+import os
+import pathlib
+import pickle
+import sys
+import uuid
+
+
+def stdlib_objects():
+    utc = datetime.timezone.utc
+    return {
+        "containers": {"list": [1, 2.5, None, True], "tuple": (1, (2, 3)), "set": {1, 2}, "frozenset": frozenset({3}),
+                       "bytes": b"\x00\xff", "bytearray": bytearray(b"ab"), "str": "h\u00e9llo", "big": 2**100},
+        "ordered": collections.OrderedDict([("a", 1), ("b", [1, 2])]),
+        "defaultdict": collections.defaultdict(list, {"k": [1]}),
+        "deque": collections.deque([1, 2, 3]),
+        "counter": collections.Counter("hello"),
+        "datetimes": [datetime.datetime(2024, 5, 6, 7, 8, 9, 10, tzinfo=utc), datetime.date(2020, 1, 2),
+                      datetime.time(1, 2, 3), datetime.timedelta(days=3, seconds=4)],
+        "decimal": decimal.Decimal("3.14159"),
+        "fraction": fractions.Fraction(1, 3),
+        "uuid": uuid.UUID("12345678-1234-5678-1234-567812345678"),
+        "path": pathlib.PurePosixPath("/tmp/x"),
+        "complex": complex(1, 2),
+        "range_slice": [range(1, 10, 2), slice(1, 2, 3)],
+        "shared": (lambda l: [l, l])([1, 2]),
+    }
+
+
+def stdlib(out):
+    for name, obj in stdlib_objects().items():
+        for protocol in range(0, pickle.HIGHEST_PROTOCOL + 1):
+            with open(os.path.join(out, f"{name}_p{protocol}.pkl"), "wb") as f:
+                pickle.dump(obj, f, protocol)
+    with open(os.path.join(out, "stream_of_three.pkl"), "wb") as f:
+        for protocol in (0, 2, 4):
+            pickle.dump(stdlib_objects()["ordered"], f, protocol)
+
+
+def numpy(out):
+    import numpy as np
+
+    arrays = {
+        "float64": np.arange(12, dtype=np.float64).reshape(3, 4),
+        "int8": np.array([1, -2, 3], dtype=np.int8),
+        "bool": np.array([True, False]),
+        "fortran": np.asfortranarray(np.ones((2, 3), dtype=np.float32)),
+        "structured": np.zeros(2, dtype=[("x", "<i4"), ("y", "<f8")]),
+        "datetime64": np.array(["2020-01-01"], dtype="datetime64[D]"),
+        "unicode": np.array(["ab", "c"]),
+        "objects": np.array([1, "two", None], dtype=object),
+        "scalar": np.float64(2.5),
+        "dtype": np.dtype("<f4"),
+    }
+    for name, obj in arrays.items():
+        for protocol in range(2, pickle.HIGHEST_PROTOCOL + 1):
+            with open(os.path.join(out, f"np_{name}_p{protocol}.pkl"), "wb") as f:
+                pickle.dump(obj, f, protocol)
+    np.save(os.path.join(out, "np_objects.npy"), np.array([1, "two", (3, 4)], dtype=object), allow_pickle=True)
+    np.save(os.path.join(out, "np_plain.npy"), np.arange(5))
+    np.savez(os.path.join(out, "np_archive.npz"), a=np.arange(3), b=np.array([{"k": 1}, None], dtype=object))
+
+
+def torch(out):
+    import torch
+
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(4, 3), torch.nn.ReLU(), torch.nn.Linear(3, 2))
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    model(torch.ones(1, 4)).sum().backward()
+    optimizer.step()
+    checkpoints = {
+        "torch_state_dict.pt": (model.state_dict(), {}),
+        "torch_legacy.pt": (model.state_dict(), {"_use_new_zipfile_serialization": False}),
+        "torch_training.pt": ({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "epoch": 3}, {}),
+    }
+    for name, (obj, kwargs) in checkpoints.items():
+        path = os.path.join(out, name)
+        torch.save(obj, path, **kwargs)
+        torch.load(path, weights_only=True)  # torch itself calls it safe
+
+
+if __name__ == "__main__":
+    kind, out = sys.argv[1], sys.argv[2]
+    os.makedirs(out, exist_ok=True)
+    {"stdlib": stdlib, "numpy": numpy, "torch": torch}[kind](out)
