@@ -368,6 +368,37 @@ fn every_bypass_family_is_caught() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
+/// Every global CPython's own unpickler asks `find_class` for in each plain pickle of the
+/// corpus (run with inert stubs: scan_corpus.py witness) is among the scan's imports.
+#[test]
+fn every_global_cpython_resolves_is_reported() {
+    if !available("python3", "import pickle", "the CPython witness of the malicious corpus", true) {
+        return;
+    }
+    let dir = temp_dir("scan-witness");
+    let mut paths = Vec::new();
+    for case in malicious().iter().filter(|c| c.name.ends_with(".pkl")) {
+        fs::write(dir.join(case.name), &case.bytes).unwrap();
+        paths.push(dir.join(case.name).to_str().unwrap().to_owned());
+    }
+    let out = Command::new("python3").arg(CORPUS_SCRIPT).arg("witness").args(&paths).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let asked: Json = serde_json::from_slice(&out.stdout).unwrap();
+    let (_, report) = scan(&[dir.to_str().unwrap()]);
+    let mut missing = Vec::new();
+    for (name, globals) in asked.as_object().unwrap() {
+        let reports = reports_for(&report, name);
+        for global in globals.as_array().unwrap() {
+            let dotted = format!("{}.{}", global[0].as_str().unwrap(), global[1].as_str().unwrap());
+            if !reports.iter().any(|r| has(r, "import", &dotted, None)) {
+                missing.push(format!("{name}: {dotted}"));
+            }
+        }
+    }
+    assert!(missing.is_empty(), "CPython imports what the scan does not report: {missing:?}");
+    assert!(asked["build_on_global.pkl"].as_array().unwrap().len() == 2, "CPython goes on past BUILD on a global");
+}
+
 fn rank(verdict: &str) -> u8 {
     match verdict {
         "safe" => 0,

@@ -11,6 +11,11 @@ write itself.
     scan_corpus.py torch DIR    (a python with torch) checkpoints torch writes: a state dict
                                 (ZIP), the legacy format, a training checkpoint; each is
                                 checked to load under torch.load(weights_only=True)
+    scan_corpus.py witness FILE...
+                                the globals CPython's own unpickler asks `find_class` for in
+                                each file, as JSON {file: [[module, name], ...]}: the loader
+                                runs with every global replaced by an inert stub, so nothing
+                                the pickle names is imported or called
 """
 
 import collections
@@ -99,7 +104,68 @@ def torch(out):
         torch.load(path, weights_only=True)  # torch itself calls it safe
 
 
+class Stub:
+    """Whatever a global would be: callable, with any attribute and item, doing nothing."""
+
+    def __init__(self, path):
+        object.__setattr__(self, "_path", path)
+
+    def __call__(self, *args, **kwargs):
+        return Stub(self._path + "()")
+
+    def __getattr__(self, name):
+        return Stub(f"{self._path}.{name}")
+
+    def __setattr__(self, name, value):
+        pass
+
+    def __setitem__(self, key, value):
+        pass
+
+
+class Witness(pickle._Unpickler):
+    """CPython's pure-Python unpickler, whose `find_class` notes the name and gives a stub."""
+
+    def __init__(self, file, asked):
+        super().__init__(file, encoding="latin1")
+        self.asked = asked
+
+    def find_class(self, module, name):
+        import _compat_pickle
+
+        if self.proto < 3 and self.fix_imports:
+            if (module, name) in _compat_pickle.NAME_MAPPING:
+                module, name = _compat_pickle.NAME_MAPPING[(module, name)]
+            elif module in _compat_pickle.IMPORT_MAPPING:
+                module = _compat_pickle.IMPORT_MAPPING[module]
+        self.asked.append([module, name])
+        return Stub(f"{module}.{name}")
+
+    def persistent_load(self, pid):
+        return Stub("persistent")
+
+
+def witness(paths):
+    import json
+
+    out = {}
+    for path in paths:
+        asked = []
+        with open(path, "rb") as f:
+            size = os.fstat(f.fileno()).st_size
+            try:
+                while f.tell() < size:  # several pickles in one stream: load after load
+                    Witness(f, asked).load()
+            except Exception:
+                pass  # what it asked for before failing stays
+        out[os.path.basename(path)] = asked
+    print(json.dumps(out))
+
+
 if __name__ == "__main__":
+    if sys.argv[1] == "witness":
+        witness(sys.argv[2:])
+        sys.exit(0)
     kind, out = sys.argv[1], sys.argv[2]
     os.makedirs(out, exist_ok=True)
     {"stdlib": stdlib, "numpy": numpy, "torch": torch}[kind](out)
