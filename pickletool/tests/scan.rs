@@ -100,7 +100,7 @@ fn zip(members: &[(&str, &[u8])], flags: u16, bad_crc: bool) -> Vec<u8> {
         out.extend(name.as_bytes());
         out.extend(*data);
         central.extend(fixed(0x0201_4b50, true));
-        central.extend([0u8; 12]); // comment length, disk, internal and external attributes
+        central.extend([0u8; 10]); // comment length, disk, internal (2) and external (4) attributes
         central.extend(offset.to_le_bytes());
         central.extend(name.as_bytes());
     }
@@ -366,6 +366,11 @@ fn every_bypass_family_is_caught() {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+    // Only the ZIP without a central directory is walked by its local headers.
+    let walked: Vec<_> =
+        files(&report).iter().filter(|f| f["container"] == "zip-local-headers").map(|f| f["path"].clone()).collect();
+    assert_eq!(walked.len(), 1, "{walked:?}");
+    assert!(walked[0].as_str().unwrap().ends_with("torch_zip_damaged_directory.pt"));
 }
 
 /// Every global CPython's own unpickler asks `find_class` for in each plain pickle of the

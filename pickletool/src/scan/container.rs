@@ -373,8 +373,8 @@ fn scan_zip_local(data: &[u8], member: Option<String>, options: &ScanOptions, de
         }
         let full = join(&member, &entry.name);
         match inflate(&data[entry.data.clone()], entry.method) {
-            Ok(bytes) => units.extend(contained(&bytes, full, "zip", options, depth, named_pickle)),
-            Err(e) => units.push(Unit::failed(Some(full), "zip", e)),
+            Ok(bytes) => units.extend(contained(&bytes, full, "zip-local-headers", options, depth, named_pickle)),
+            Err(e) => units.push(Unit::failed(Some(full), "zip-local-headers", e)),
         }
     }
     if units.is_empty() {
