@@ -4,15 +4,16 @@ It exists to back the README's table with numbers anyone can re-make. Run it wit
 that has picklescan and fickling (a scratch virtual environment, never the repository's), after
 `cargo test -p pickletool --test scan` has written the corpus into target/tmp/:
 
-    python3 -m venv /tmp/scanenv && /tmp/scanenv/bin/pip install picklescan fickling
+    python3 -m venv /tmp/scanenv && /tmp/scanenv/bin/pip install picklescan fickling numpy
     cargo build --release -p pickletool
     TORCH_PYTHON=... cargo test -p pickletool --test scan   # torch part optional
     /tmp/scanenv/bin/python bench/scan_compare.py
 
 Corpus: target/tmp/scan-malicious (the hand-built bypasses of pickletool/tests/scan.rs) and
 target/tmp/scan-benign (what CPython, numpy and torch write, pickletool/tests/scan_corpus.py).
-Speed: a directory of at least 1000 files made of copies of the benign corpus, scanned whole by
-each tool in one process (picklescan's directory scan, fickling's `scan_file` in a loop,
+Speed: a directory of 1000 pickles of realistic sizes (scan_corpus.py bulk: lists of records,
+arrays, state dicts of arrays, stdlib objects, object arrays), scanned whole by each tool in one
+process (picklescan's directory scan, fickling's `scan_file` in a loop,
 `pickletool scan DIR`). Nothing here loads a pickle: the three tools only read them.
 
 Detection rules, as each tool's own CLI decides: picklescan flags a file with issues (a
@@ -84,18 +85,13 @@ def detections(paths):
     return rows
 
 
-def bulk_dir(minimum=1000):
-    """Copies of the benign corpus (plain pickles, .npy, .npz, torch files) until there are
-    at least `minimum` files."""
+def bulk_dir(n=1000):
+    """`n` pickles of realistic sizes (records, arrays, state dicts), written by
+    pickletool/tests/scan_corpus.py with this python's numpy."""
     bulk = os.path.join(TMP, "scan-bulk")
     shutil.rmtree(bulk, ignore_errors=True)
-    os.makedirs(bulk)
-    sources = files_under(os.path.join(TMP, "scan-benign"))
-    n = 0
-    while n < minimum:
-        for src in sources:
-            shutil.copy(src, os.path.join(bulk, f"{n:05d}_{os.path.basename(src)}"))
-            n += 1
+    script = os.path.join(ROOT, "pickletool", "tests", "scan_corpus.py")
+    subprocess.run([sys.executable, script, "bulk", bulk, str(n)], check=True)
     return bulk, n
 
 

@@ -11,6 +11,9 @@ write itself.
     scan_corpus.py torch DIR    (a python with torch) checkpoints torch writes: a state dict
                                 (ZIP), the legacy format, a training checkpoint; each is
                                 checked to load under torch.load(weights_only=True)
+    scan_corpus.py bulk DIR N   (a python with numpy) N pickles of the sizes real ones have, for
+                                bench/scan_compare.py's speed test: lists of records, arrays,
+                                state dicts of arrays, stdlib objects, object arrays
     scan_corpus.py witness FILE...
                                 the globals CPython's own unpickler asks `find_class` for in
                                 each file, as JSON {file: [[module, name], ...]}: the loader
@@ -104,6 +107,26 @@ def torch(out):
         torch.load(path, weights_only=True)  # torch itself calls it safe
 
 
+def bulk(out, n):
+    import random
+
+    import numpy as np
+
+    rng = random.Random(42)
+    objects = stdlib_objects()
+    makers = [
+        lambda: ([{"id": i, "name": f"n{i}", "score": rng.random(), "tags": ["a", "b"]} for i in range(2000)], 4),
+        lambda: (np.arange(4096, dtype=np.float64).reshape(64, 64) * rng.random(), 4),
+        lambda: (collections.OrderedDict((f"layer{i}.weight", np.ones((32, 32), dtype=np.float32)) for i in range(10)), 2),
+        lambda: (objects, 2),
+        lambda: (np.array([f"s{i}" for i in range(500)], dtype=object), 4),
+    ]
+    for i in range(n):
+        obj, protocol = makers[i % len(makers)]()
+        with open(os.path.join(out, f"bulk_{i:05d}.pkl"), "wb") as f:
+            pickle.dump(obj, f, protocol)
+
+
 class Stub:
     """Whatever a global would be: callable, with any attribute and item, doing nothing."""
 
@@ -168,4 +191,7 @@ if __name__ == "__main__":
         sys.exit(0)
     kind, out = sys.argv[1], sys.argv[2]
     os.makedirs(out, exist_ok=True)
+    if kind == "bulk":
+        bulk(out, int(sys.argv[3]))
+        sys.exit(0)
     {"stdlib": stdlib, "numpy": numpy, "torch": torch}[kind](out)

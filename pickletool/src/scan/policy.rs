@@ -7,7 +7,8 @@
 //! its whole dotted path and every tail of it, so `numpy.testing._private.utils.os.system`
 //! reached through `getattr` is `os.system` still.
 
-use std::collections::{BTreeMap, HashSet};
+use std::cell::RefCell;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fs;
 use std::path::Path;
 
@@ -403,11 +404,16 @@ struct UserFile {
     dangerous: BTreeMap<String, String>,
 }
 
-/// The allowlist and the denylist in force.
+/// The allowlist and the denylist in force, and the verdicts given so far (a scan meets
+/// the same few names again and again).
 pub struct Policy {
     allowed: HashSet<String>,
     allowed_modules: Vec<String>,
-    dangerous: Vec<(String, String)>,
+    /// Denylist entries `mod.name` (the name and its attributes), by name, with the reason.
+    dangerous_names: HashMap<String, String>,
+    /// Denylist entries `mod.*` (everything in the module), by module, with the reason.
+    dangerous_modules: HashMap<String, String>,
+    judged: RefCell<HashMap<String, HashMap<String, (Verdict, String)>>>,
 }
 
 impl Policy {
@@ -416,8 +422,11 @@ impl Policy {
         let mut policy = Policy {
             allowed: HashSet::new(),
             allowed_modules: Vec::new(),
-            dangerous: DANGEROUS.iter().map(|&(n, r)| (n.to_owned(), r.to_owned())).collect(),
+            dangerous_names: HashMap::new(),
+            dangerous_modules: HashMap::new(),
+            judged: RefCell::default(),
         };
+        policy.deny(DANGEROUS.iter().map(|&(n, r)| (n.to_owned(), r.to_owned())));
         for part in spec.split(',').map(str::trim).filter(|p| !p.is_empty()) {
             match part {
                 "stdlib" => policy.allow(STDLIB.iter().copied()),
@@ -444,8 +453,18 @@ impl Policy {
         })?;
         let file: UserFile = toml::from_str(&text).map_err(|e| format!("--policy: {}: {e}", path.display()))?;
         self.allow(file.allow.iter().map(String::as_str));
-        self.dangerous.extend(file.dangerous);
+        self.deny(file.dangerous);
         Ok(())
+    }
+
+    fn deny(&mut self, entries: impl IntoIterator<Item = (String, String)>) {
+        for (pattern, reason) in entries {
+            let reason = format!("{pattern}: {reason}");
+            match pattern.strip_suffix(".*") {
+                Some(module) => self.dangerous_modules.insert(module.to_owned(), reason),
+                None => self.dangerous_names.insert(pattern, reason),
+            };
+        }
     }
 
     /// The verdict on one finding, and why.
@@ -457,15 +476,23 @@ impl Policy {
         if found.module == "?" {
             return (Verdict::Unknown, "calls or changes an object the pickle built: what runs depends on it".into());
         }
-        let path = dotted(&found.module, &found.name);
-        if let Some(reason) = self.danger(&path, found.module.split('.').count()) {
-            return (Verdict::Dangerous, reason);
-        }
         if found.action == Action::Extension && found.module == "copyreg._extension_registry" {
-            return (
-                Verdict::Unknown,
-                "an extension code: the loading program's registry decides what it names".into(),
-            );
+            let why = "an extension code: the loading program's registry decides what it names";
+            return (Verdict::Unknown, why.into());
+        }
+        if let Some(known) = self.judged.borrow().get(&found.module).and_then(|names| names.get(&found.name)) {
+            return known.clone();
+        }
+        let verdict = self.judge_name(&found.module, &found.name);
+        let mut judged = self.judged.borrow_mut();
+        judged.entry(found.module.clone()).or_default().insert(found.name.clone(), verdict.clone());
+        verdict
+    }
+
+    fn judge_name(&self, module: &str, name: &str) -> (Verdict, String) {
+        let path = dotted(module, name);
+        if let Some(reason) = self.danger(&path, module.len()) {
+            return (Verdict::Dangerous, reason);
         }
         match self.is_allowed(&path) {
             true => (Verdict::Safe, "on the allowlist".into()),
@@ -479,36 +506,36 @@ impl Policy {
     }
 
     /// The reason a denylist entry gives for `path`, or for a tail of it that starts in the
-    /// qualname (past the `module_parts` of the module imported): an attribute reached
-    /// through a module that imported another, `numpy.testing._private.utils.os.system`.
-    /// A tail of the module's own path is another module (`mylib.code` is not `code`).
-    fn danger(&self, path: &str, module_parts: usize) -> Option<String> {
-        let parts: Vec<&str> = path.split('.').take(64).collect();
-        let starts = std::iter::once(0).chain(module_parts..parts.len());
-        for start in starts {
-            let tail = parts[start..].join(".");
-            for (pattern, reason) in &self.dangerous {
-                if matches(pattern, &tail) {
-                    let via = if start > 0 { format!(" (reached as {path})") } else { String::new() };
-                    return Some(format!("{pattern}: {reason}{via}"));
-                }
+    /// qualname (past the module imported, `module_len` bytes): an attribute reached through
+    /// a module that imported another, `numpy.testing._private.utils.os.system`. A tail of
+    /// the module's own path is another module (`mylib.code` is not `code`).
+    fn danger(&self, path: &str, module_len: usize) -> Option<String> {
+        let in_name = path.char_indices().filter(|&(i, c)| c == '.' && i >= module_len).map(|(i, _)| i + 1);
+        for start in std::iter::once(0).chain(in_name).take(64) {
+            if let Some(reason) = self.danger_of(&path[start..]) {
+                let via = if start > 0 { format!(" (reached as {path})") } else { String::new() };
+                return Some(format!("{reason}{via}"));
             }
         }
         None
     }
-}
 
-/// Whether a denylist pattern (`mod.name`, `mod.*`) covers the dotted path `path`: the name
-/// itself, or an attribute of it.
-fn matches(pattern: &str, path: &str) -> bool {
-    let base = pattern.strip_suffix(".*").unwrap_or(pattern);
-    let rest = match path.strip_prefix(base) {
-        Some(rest) => rest,
-        None => return false,
-    };
-    match pattern.ends_with(".*") {
-        true => rest.starts_with('.'),
-        false => rest.is_empty() || rest.starts_with('.'),
+    /// The denylist entry covering `tail`: `mod.name` for it or an attribute of it, `mod.*`
+    /// for anything in `mod`.
+    fn danger_of(&self, tail: &str) -> Option<&String> {
+        let ends = tail.char_indices().filter(|&(_, c)| c == '.').map(|(i, _)| i).chain([tail.len()]);
+        for end in ends {
+            let prefix = &tail[..end];
+            if let Some(reason) = self.dangerous_names.get(prefix) {
+                return Some(reason);
+            }
+            if end < tail.len() {
+                if let Some(reason) = self.dangerous_modules.get(prefix) {
+                    return Some(reason);
+                }
+            }
+        }
+        None
     }
 }
 
