@@ -282,9 +282,11 @@ fn contained(
         _ => scan_bytes(data, Some(name), options, depth + 1),
     };
     for unit in &mut units {
-        if matches!(unit.container, "pickle" | "pickle-stream") {
-            unit.container = container;
-        }
+        unit.container = match (container, unit.container) {
+            (_, "pickle" | "pickle-stream") => container,
+            ("zip", "npy") => "npz",
+            (_, own) => own,
+        };
     }
     units
 }

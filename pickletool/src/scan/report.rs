@@ -52,8 +52,16 @@ fn groups(findings: &[Judged]) -> Vec<(GroupKey, Vec<&Judged>)> {
         map.entry(key).or_default().push(judged);
     }
     let mut groups: Vec<_> = map.into_iter().map(|((v, a, n), g)| ((v.0, a, n), g)).collect();
-    groups.sort_by_key(|((v, _, _), g)| (std::cmp::Reverse(*v), g[0].found.offset));
+    groups.sort_by_key(|((v, _, _), g)| (std::cmp::Reverse(*v), place(g[0])));
     groups
+}
+
+/// Where a finding is in the file's pickle: a nested pickle's findings at the bytes holding it.
+fn place(judged: &Judged) -> (u64, u64) {
+    match judged.found.nested_in.first() {
+        Some(&outer) => (outer, judged.found.offset),
+        None => (judged.found.offset, 0),
+    }
 }
 
 fn group_line((verdict, action, name): &GroupKey, group: &[&Judged]) -> String {
