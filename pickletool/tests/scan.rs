@@ -514,3 +514,23 @@ fn benign_pickles_from_the_real_libraries_are_safe() {
         assert!(files(&report).len() >= 3, "{sub}: {report}");
     }
 }
+
+/// What joblib 1.5 wrote (tests/fixtures/scan/, made by `scan_corpus.py joblib`): arrays
+/// inline between opcodes, an object array as a pickle of its own, a zlib-compressed file,
+/// and an object whose pickle calls os.system after an array.
+#[test]
+fn joblib_files_are_read_through_their_inline_arrays() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/scan");
+    let path = |name: &str| dir.join(name).to_str().unwrap().to_owned();
+    let (code, report) =
+        scan(&["--policy", "stdlib,numpy,joblib", &path("joblib_arrays.joblib"), &path("joblib_zlib.joblib")]);
+    assert_eq!(code, 0, "{report:#}");
+    let first = &files(&report)[0];
+    assert!(has(first, "call", "numpy._core.multiarray._reconstruct", None), "the object array's own pickle");
+    assert_eq!(files(&report)[1]["container"], "zlib");
+    let (code, report) = scan(&[&path("joblib_os_system.joblib")]);
+    assert_eq!(code, 1);
+    // 313 and 322 are the STACK_GLOBAL and REDUCE bytes after the array's 40 raw bytes.
+    assert!(has(&files(&report)[0], "call", "posix.system", Some(322)), "{report:#}");
+    assert!(has(&files(&report)[0], "import", "posix.system", Some(313)));
+}

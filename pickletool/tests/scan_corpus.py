@@ -11,6 +11,10 @@ write itself.
     scan_corpus.py torch DIR    (a python with torch) checkpoints torch writes: a state dict
                                 (ZIP), the legacy format, a training checkpoint; each is
                                 checked to load under torch.load(weights_only=True)
+    scan_corpus.py joblib DIR   (a python with joblib and numpy) what joblib.dump writes: arrays
+                                inline in the pickle, zlib-compressed, and an object whose
+                                __reduce__ names os.system (written, never loaded): the
+                                fixtures in tests/fixtures/scan/ were made so
     scan_corpus.py bulk DIR N   (a python with numpy) N pickles of the sizes real ones have, for
                                 bench/scan_compare.py's speed test: lists of records, arrays,
                                 state dicts of arrays, stdlib objects, object arrays
@@ -107,6 +111,26 @@ def torch(out):
         torch.load(path, weights_only=True)  # torch itself calls it safe
 
 
+class Evil:
+    """Pickles as a call of os.system; never loaded here."""
+
+    def __reduce__(self):
+        return (os.system, ("id",))
+
+
+def joblib(out):
+    import joblib as jl
+    import numpy as np
+
+    arrays = {"f8": np.arange(5, dtype=np.float64), "objects": np.array([1, "x"], dtype=object),
+              "i4": np.ones((2, 2), dtype=np.int32), "U": np.array(["ab", "c"]),
+              "M8": np.array(["2020-01-01"], dtype="datetime64[D]"),
+              "structured": np.zeros(2, dtype=[("x", "<i4"), ("y", "<f8")])}
+    jl.dump(arrays, os.path.join(out, "joblib_arrays.joblib"))
+    jl.dump(arrays, os.path.join(out, "joblib_zlib.joblib"), compress=3)
+    jl.dump({"a": np.arange(5, dtype=np.float64), "evil": Evil()}, os.path.join(out, "joblib_os_system.joblib"))
+
+
 def bulk(out, n):
     import random
 
@@ -194,4 +218,4 @@ if __name__ == "__main__":
     if kind == "bulk":
         bulk(out, int(sys.argv[3]))
         sys.exit(0)
-    {"stdlib": stdlib, "numpy": numpy, "torch": torch}[kind](out)
+    {"stdlib": stdlib, "numpy": numpy, "torch": torch, "joblib": joblib}[kind](out)

@@ -151,6 +151,13 @@ impl<'u, I: Input> Loader<'u, I> {
         self.reader.offset()
     }
 
+    /// Reads `n` bytes that are no opcodes: the array data joblib writes between a BUILD
+    /// and the next opcode, which its unpickler reads from the file. An error if they are
+    /// not there.
+    pub(crate) fn read_raw(&mut self, n: usize) -> Result<&[u8]> {
+        self.reader.input().read(n)
+    }
+
     /// Gives dicts and sets Python's key semantics: frozensets first, in the order they
     /// were made (a frozenset's items were made before it), so that every frozenset is final
     /// when a key's hash or equality looks into it; then dicts and sets.

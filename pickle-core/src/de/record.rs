@@ -122,15 +122,21 @@ impl Record {
     /// Moves every offset of the pickle scanned by `by`: for a pickle read from the middle
     /// of a file, offsets in the file.
     pub fn shift(&mut self, by: u64) {
+        self.shift_at(0, by);
+    }
+
+    /// Moves by `by` the offsets counted in the pickle `depth` loaders deep: the offsets of
+    /// its findings, or of the bytes holding the pickles nested in it.
+    fn shift_at(&mut self, depth: usize, by: u64) {
         self.end += by;
         for found in &mut self.found {
-            match found.nested_in.first_mut() {
+            match found.nested_in.get_mut(depth) {
                 Some(outer) => *outer += by,
                 None => found.offset += by,
             }
         }
         for (nested_in, _) in &mut self.nested_errors {
-            if let Some(outer) = nested_in.first_mut() {
+            if let Some(outer) = nested_in.get_mut(depth) {
                 *outer += by;
             }
         }
@@ -199,12 +205,17 @@ impl<'o> Recorder<'o> {
                 Err(e) => break Some(e),
             };
             let made = loader.state().0.len();
+            let built = built_object(&loader, op);
             let pending = self.before(&loader, start, op);
             let ran = loader.run_op(start, op);
             self.after(loader.state().0, made, start, op);
             match ran {
                 Ok(Some(_root)) => break None,
-                Ok(None) => {}
+                Ok(None) => {
+                    if let Err(e) = built.map_or(Ok(()), |index| self.joblib_array(&mut loader, index, bytes)) {
+                        break Some(e);
+                    }
+                }
                 Err(e) => match pending {
                     Some(p) if matches!(e.kind(), ErrorKind::Unpickling(_)) => {
                         self.found.push(p.found);
@@ -219,6 +230,40 @@ impl<'o> Recorder<'o> {
         };
         let end = loader.offset();
         Record { found: self.found, error, nested_errors: self.nested_errors, end }
+    }
+
+    /// After the BUILD of a joblib `NumpyArrayWrapper`: the array joblib wrote right after
+    /// it, which its unpickler reads from the file before the next opcode. An object array
+    /// is a pickle of its own (recorded, offsets in `bytes`); any other is raw data, after a
+    /// byte of padding length and the padding when the wrapper has an alignment.
+    fn joblib_array<I: super::input::Input>(
+        &mut self,
+        loader: &mut Loader<'_, I>,
+        index: u32,
+        bytes: &[u8],
+    ) -> Result<(), Error> {
+        let graph = loader.state().0;
+        let Obj::Object(o) = graph.get(index) else { return Ok(()) };
+        let is_wrapper = self.class_of(graph, o) == ("joblib.numpy_pickle".to_owned(), "NumpyArrayWrapper".to_owned());
+        let Some(array) = o.state.filter(|_| is_wrapper).and_then(|state| JoblibArray::of(graph, state)) else {
+            return Ok(());
+        };
+        let at = loader.offset();
+        if array.objects {
+            let mut inner = Recorder::new(self.options, self.nested_in.clone()).run(&bytes[at as usize..]);
+            inner.shift_at(self.nested_in.len(), at);
+            self.found.extend(inner.found);
+            self.nested_errors.extend(inner.nested_errors);
+            if let Some(e) = inner.error {
+                return Err(e);
+            }
+            return skip(loader, inner.end - at);
+        }
+        if array.aligned {
+            let padding = loader.read_raw(1)?[0];
+            skip(loader, u64::from(padding))?;
+        }
+        skip(loader, array.bytes)
     }
 
     fn finding(&self, action: Action, (module, name): Name, offset: u64, opcode: Opcode) -> Found {
@@ -434,4 +479,79 @@ fn bytes_of(graph: &Graph, item: Item, depth: usize) -> Option<(u64, Vec<u8>)> {
         }
         _ => None,
     }
+}
+
+/// The object a BUILD is about to set the state of.
+fn built_object<I: super::input::Input>(loader: &Loader<'_, I>, op: Opcode) -> Option<u32> {
+    let (graph, stack, _) = loader.state();
+    match (op, stack.len().checked_sub(2).map(|i| stack[i])) {
+        (Opcode::Build, Some(Item::Obj(index))) if matches!(graph.get(index), Obj::Object(_)) => Some(index),
+        _ => None,
+    }
+}
+
+/// Skips `n` bytes of raw data, a slice at a time.
+fn skip<I: super::input::Input>(loader: &mut Loader<'_, I>, mut n: u64) -> Result<(), Error> {
+    while n > 0 {
+        let step = n.min(1 << 30);
+        loader.read_raw(step as usize)?;
+        n -= step;
+    }
+    Ok(())
+}
+
+/// What a joblib `NumpyArrayWrapper`'s state says about the array written after it.
+struct JoblibArray {
+    /// An object array: a pickle follows.
+    objects: bool,
+    /// A byte of padding length and the padding come first.
+    aligned: bool,
+    /// The raw array's length.
+    bytes: u64,
+}
+
+impl JoblibArray {
+    fn of(graph: &Graph, state: Item) -> Option<JoblibArray> {
+        let Item::Obj(state) = state else { return None };
+        let Obj::Dict(pairs) = graph.get(state) else { return None };
+        let get = |key: &str| pairs.iter().find(|(k, _)| str_of(graph, *k) == Some(key)).map(|&(_, v)| v);
+        let (code, elsize) = dtype(graph, get("dtype")?)?;
+        let aligned = get("numpy_array_alignment_bytes").is_some_and(|v| v != Item::None);
+        if code.starts_with('O') {
+            return Some(JoblibArray { objects: true, aligned, bytes: 0 });
+        }
+        let count = tuple(graph, get("shape")?).iter().try_fold(1u64, |n, d| {
+            if let Item::Int(d) = d {
+                n.checked_mul(u64::try_from(*d).ok()?)
+            } else {
+                None
+            }
+        })?;
+        let itemsize = if elsize > 0 { elsize } else { itemsize(&code)? };
+        Some(JoblibArray { objects: false, aligned, bytes: count.checked_mul(itemsize)? })
+    }
+}
+
+/// A numpy dtype as numpy pickles it, `numpy.dtype(code, False, True)` with state `(3, '<',
+/// None, names, fields, elsize, ...)`: its type code and the item size its state gives (0
+/// where it leaves it to the code, -1 in the pickle).
+fn dtype(graph: &Graph, item: Item) -> Option<(String, u64)> {
+    let Item::Obj(index) = item else { return None };
+    let Obj::Object(o) = graph.get(index) else { return None };
+    let code = str_of(graph, *tuple(graph, o.args).first()?)?.to_owned();
+    let elsize = o.state.map(|s| tuple(graph, s)).and_then(|t| t.get(5).copied());
+    let elsize = match elsize {
+        Some(Item::Int(n)) if n > 0 => n as u64,
+        _ => 0,
+    };
+    Some((code, elsize))
+}
+
+/// The item size of a dtype code: `f8`, `<i4`, `U5` (4 bytes a character), `S3`, `b1`, `M8`.
+fn itemsize(code: &str) -> Option<u64> {
+    let code = code.trim_start_matches(['<', '>', '=', '|']);
+    let kind = code.chars().next()?;
+    let digits: String = code[kind.len_utf8()..].chars().take_while(char::is_ascii_digit).collect();
+    let n: u64 = digits.parse().ok()?;
+    Some(if kind == 'U' { n * 4 } else { n })
 }

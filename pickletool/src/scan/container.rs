@@ -1,7 +1,8 @@
 //! Finds the pickles in a file, whatever carries them, sniffed by content and never by the
 //! file's name: a plain pickle or several in one stream, ZIP archives (torch checkpoints with
-//! any top-level folder, `.npz`, others), legacy torch files, TAR, gzip, numpy `.npy` with
-//! object arrays.
+//! any top-level folder, `.npz`, others), legacy torch files, TAR, gzip and zlib (joblib's
+//! compressed files), numpy `.npy` with object arrays. (joblib's arrays written inline in a
+//! pickle are the recorder's: `pickle_core::scan`.)
 //!
 //! It exists because model files are containers, and a scanner that trusts an extension or
 //! a ZIP's flag bits reads less than the loader does: members are read raw (no password
@@ -55,6 +56,7 @@ enum Kind {
     Zip,
     Tar,
     Gzip,
+    Zlib,
     Npy,
     TorchLegacy,
     Pickle,
@@ -67,6 +69,8 @@ fn sniff(prefix: &[u8]) -> Kind {
         Kind::Npy
     } else if prefix.starts_with(b"\x1f\x8b") {
         Kind::Gzip
+    } else if is_zlib(prefix) {
+        Kind::Zlib
     } else if is_torch_legacy(prefix) {
         Kind::TorchLegacy
     } else if prefix.len() >= 262 && &prefix[257..262] == b"ustar" {
@@ -74,6 +78,13 @@ fn sniff(prefix: &[u8]) -> Kind {
     } else {
         Kind::Pickle
     }
+}
+
+/// Whether `prefix` starts with a zlib header of a 32 KiB window (`x`, then a valid check),
+/// as joblib's default compression writes: no pickle starts so, `x` being no opcode (other
+/// windows start with bytes a protocol 0 pickle may start with: `(S` is a valid header).
+fn is_zlib(prefix: &[u8]) -> bool {
+    matches!(prefix, [0x78, flg, ..] if (0x7800 | u16::from(*flg)) % 31 == 0)
 }
 
 /// Whether the first pickle in `prefix` is torch's magic number.
@@ -114,7 +125,7 @@ fn scan_bytes(data: &[u8], member: Option<String>, options: &ScanOptions, depth:
     match kind {
         Kind::Zip => scan_zip(Cursor::new(data), member, options, depth),
         Kind::Tar => scan_tar(data, member, options, depth),
-        Kind::Gzip => gunzip(data, member, options, depth),
+        Kind::Gzip | Kind::Zlib => decompress(data, kind, member, options, depth),
         Kind::Npy => scan_npy(data, member, options),
         Kind::TorchLegacy => scan_stream(data, member, "torch-legacy", options, Some(&TORCH_LEGACY_PICKLES)),
         Kind::Pickle => scan_stream(data, member, "pickle", options, None),
@@ -199,13 +210,27 @@ fn npy_header(data: &[u8]) -> Option<(String, usize)> {
     Some((String::from_utf8_lossy(header).into_owned(), start + length))
 }
 
-fn gunzip(data: &[u8], member: Option<String>, options: &ScanOptions, depth: usize) -> Vec<Unit> {
+/// A gzip or zlib stream (joblib's compressed files, `.tar.gz`), decompressed and sniffed.
+fn decompress(data: &[u8], kind: Kind, member: Option<String>, options: &ScanOptions, depth: usize) -> Vec<Unit> {
     let mut out = Vec::new();
-    let read = flate2::read::MultiGzDecoder::new(data).take(MAX_MEMBER).read_to_end(&mut out);
-    let inner = Some(format!("{}!gunzip", member.as_deref().unwrap_or("")));
+    let (read, name, container) = match kind {
+        Kind::Gzip => {
+            (flate2::read::MultiGzDecoder::new(data).take(MAX_MEMBER).read_to_end(&mut out), "gunzip", "gzip")
+        }
+        _ => (flate2::read::ZlibDecoder::new(data).take(MAX_MEMBER).read_to_end(&mut out), "unzlib", "zlib"),
+    };
+    let inner = Some(join(&member, name));
     match read {
-        Ok(_) => scan_bytes(&out, inner, options, depth + 1),
-        Err(e) => vec![Unit::failed(member, "gzip", format!("gzip data that does not decompress: {e}"))],
+        Ok(_) => {
+            let mut units = scan_bytes(&out, inner, options, depth + 1);
+            for unit in &mut units {
+                if matches!(unit.container, "pickle" | "pickle-stream") {
+                    unit.container = container;
+                }
+            }
+            units
+        }
+        Err(e) => vec![Unit::failed(member, container, format!("{container} data that does not decompress: {e}"))],
     }
 }
 

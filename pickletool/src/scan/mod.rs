@@ -30,9 +30,9 @@ pub struct ScanArgs {
     /// Files and directories (scanned recursively) to scan
     #[arg(required = true)]
     pub paths: Vec<PathBuf>,
-    /// Comma-separated presets (stdlib, numpy, torch-weights-only) and paths of TOML files
-    /// (`allow = ["pkg.Name", "pkg.*"]`, `[dangerous]` table of `"pkg.name" = "why"`)
-    #[arg(long, default_value = "stdlib,numpy,torch-weights-only")]
+    /// Comma-separated presets (stdlib, numpy, torch-weights-only, joblib) and paths of TOML
+    /// files (`allow = ["pkg.Name", "pkg.*"]`, `[dangerous]` table of `"pkg.name" = "why"`)
+    #[arg(long, default_value = "stdlib,numpy,torch-weights-only,joblib")]
     pub policy: String,
     /// How to print the results
     #[arg(long, value_enum, default_value = "text")]

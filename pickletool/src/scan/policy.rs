@@ -390,8 +390,16 @@ const TORCH_WEIGHTS_ONLY: &[&str] = &[
     "torch.uint8",
 ];
 
+/// What joblib writes around the numpy arrays it stores inline (its arrays themselves are
+/// numpy's: the `numpy` preset).
+const JOBLIB: &[&str] = &[
+    "joblib.numpy_pickle.NumpyArrayWrapper",
+    "joblib.numpy_pickle.NDArrayWrapper",
+    "joblib.numpy_pickle.ZNDArrayWrapper",
+];
+
 /// The preset names `--policy` takes.
-pub const PRESETS: &[&str] = &["stdlib", "numpy", "torch-weights-only"];
+pub const PRESETS: &[&str] = &["stdlib", "numpy", "torch-weights-only", "joblib"];
 
 /// A user's TOML file: `allow = ["pkg.mod.Name", "pkg.*"]` and a `[dangerous]` table of
 /// `"pkg.mod.name" = "why"`.
@@ -432,6 +440,7 @@ impl Policy {
                 "stdlib" => policy.allow(STDLIB.iter().copied()),
                 "numpy" => policy.allow(NUMPY.iter().copied()),
                 "torch-weights-only" => policy.allow(TORCH_WEIGHTS_ONLY.iter().copied()),
+                "joblib" => policy.allow(JOBLIB.iter().copied()),
                 path => policy.load_file(Path::new(path))?,
             }
         }
