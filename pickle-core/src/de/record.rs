@@ -180,8 +180,13 @@ struct Pending {
     stack_len: usize,
 }
 
+/// How deep joblib's object arrays (each a pickle, which may hold more) are followed.
+const MAX_INLINE_DEPTH: usize = 16;
+
 struct Recorder<'o> {
     options: &'o ScanOptions,
+    /// How many joblib object arrays this pickle is inside.
+    inline_depth: usize,
     /// The names of the graph's objects that have one: globals, modules, attributes.
     names: HashMap<u32, Name>,
     found: Vec<Found>,
@@ -191,7 +196,14 @@ struct Recorder<'o> {
 
 impl<'o> Recorder<'o> {
     fn new(options: &'o ScanOptions, nested_in: Vec<u64>) -> Self {
-        Recorder { options, names: HashMap::new(), found: Vec::new(), nested_errors: Vec::new(), nested_in }
+        Recorder {
+            options,
+            inline_depth: 0,
+            names: HashMap::new(),
+            found: Vec::new(),
+            nested_errors: Vec::new(),
+            nested_in,
+        }
     }
 
     fn run(mut self, bytes: &[u8]) -> Record {
@@ -250,7 +262,12 @@ impl<'o> Recorder<'o> {
         };
         let at = loader.offset();
         if array.objects {
-            let mut inner = Recorder::new(self.options, self.nested_in.clone()).run(&bytes[at as usize..]);
+            if self.inline_depth >= MAX_INLINE_DEPTH {
+                return Err(Error::unpickling("joblib object arrays nested too deeply").at_offset(at));
+            }
+            let mut inner = Recorder::new(self.options, self.nested_in.clone());
+            inner.inline_depth = self.inline_depth + 1;
+            let mut inner = inner.run(&bytes[at as usize..]);
             inner.shift_at(self.nested_in.len(), at);
             self.found.extend(inner.found);
             self.nested_errors.extend(inner.nested_errors);

@@ -38,8 +38,9 @@ pub struct ScanArgs {
     #[arg(long, value_enum, default_value = "text")]
     pub format: Format,
     /// How deep pickles passed as bytes to loaders (pickle.loads, torch.load) are followed
-    #[arg(long, default_value_t = 4)]
-    pub max_nesting: usize,
+    /// (at most 64)
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u8).range(..=64))]
+    pub max_nesting: u8,
     /// In text, list safe findings too (grouped by name)
     #[arg(long)]
     pub all: bool,
@@ -66,7 +67,7 @@ pub struct FileReport {
 /// Runs the scan; the exit code.
 pub fn run(args: &ScanArgs) -> Result<u8, String> {
     let policy = Policy::from_spec(&args.policy)?;
-    let options = ScanOptions { max_nesting: args.max_nesting, ..ScanOptions::default() };
+    let options = ScanOptions { max_nesting: args.max_nesting.into(), ..ScanOptions::default() };
     let mut reports = Vec::new();
     for path in &args.paths {
         scan_path(path, true, &policy, &options, &mut reports);
