@@ -108,12 +108,35 @@ pub fn scan_file(path: &Path, options: &ScanOptions) -> io::Result<Vec<Unit>> {
     Ok(match sniff(&prefix) {
         Kind::Zip => scan_zip(BufReader::new(file), None, options, 0),
         Kind::Tar => scan_tar(BufReader::new(file), None, options, 0),
+        Kind::TorchLegacy => scan_torch_legacy(file, options)?,
         _ => {
             let mut data = Vec::new();
             file.read_to_end(&mut data)?;
             scan_bytes(&data, None, options, 0)
         }
     })
+}
+
+/// A legacy torch file, read only as far as its five pickles go: its storages' raw bytes,
+/// most of the file, are never read. The prefix read grows fourfold while a pickle is cut
+/// short by its end.
+fn scan_torch_legacy(mut file: File, options: &ScanOptions) -> io::Result<Vec<Unit>> {
+    let size = file.metadata()?.len();
+    let mut want: u64 = 1 << 20;
+    loop {
+        let mut data = Vec::new();
+        file.rewind()?;
+        file.by_ref().take(want).read_to_end(&mut data)?;
+        let units = scan_stream(&data, None, "torch-legacy", options, Some(&TORCH_LEGACY_PICKLES));
+        let cut = units.iter().any(|u| {
+            let error = u.record.as_ref().and_then(|r| r.error.as_ref());
+            error.is_some_and(|e| matches!(e.kind(), pickle_core::ErrorKind::Truncated(_)))
+        });
+        if !cut || want >= size {
+            return Ok(units);
+        }
+        want = want.saturating_mul(4);
+    }
 }
 
 /// The pickles in `data`, a file or a member, by what it starts with.
