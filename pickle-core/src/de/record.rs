@@ -81,6 +81,23 @@ pub struct Found {
     /// Empty for the pickle scanned; for a pickle nested in it (bytes passed to a loader such
     /// as `pickle.loads`), the offsets of the bytes objects it is in, outermost first.
     pub nested_in: Vec<u64>,
+    /// For a call, its positional arguments in short (see [`Arg`]); empty otherwise.
+    pub args: Vec<Arg>,
+}
+
+/// An argument of a call, in short: enough for a policy to check its shape.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Arg {
+    /// None, a bool, an int or a float.
+    Atom,
+    /// A str (its first 256 characters).
+    Str(String),
+    /// A bytes or bytearray, by length.
+    Bytes(usize),
+    /// A global: module and qualname.
+    Global(String, String),
+    /// Anything else, by its Python type name (`tuple`, `dict`, `object` for a call's result).
+    Other(&'static str),
 }
 
 /// How to record.
@@ -284,7 +301,7 @@ impl<'o> Recorder<'o> {
     }
 
     fn finding(&self, action: Action, (module, name): Name, offset: u64, opcode: Opcode) -> Found {
-        Found { action, module, name, offset, opcode, nested_in: self.nested_in.clone() }
+        Found { action, module, name, offset, opcode, nested_in: self.nested_in.clone(), args: Vec::new() }
     }
 
     /// Before an opcode that sets state, items or attributes: BUILD on an object records its
@@ -344,7 +361,14 @@ impl<'o> Recorder<'o> {
             Opcode::Newobj | Opcode::NewobjEx => self.name_or_describe(graph, args.first().copied()),
             _ => self.name_or_describe(graph, Some(o.callable)),
         };
-        self.found.push(self.finding(Action::Call, callee.clone(), start, op));
+        let mut call = self.finding(Action::Call, callee.clone(), start, op);
+        let positional = match op {
+            Opcode::Newobj => &args[args.len().min(1)..],
+            Opcode::NewobjEx => &[][..],
+            _ => &args[..],
+        };
+        call.args = positional.iter().map(|&a| arg_of(graph, a)).collect();
+        self.found.push(call);
         let callee = (callee.0.as_str(), callee.1.as_str());
         if callee == ("builtins", "getattr") && args.len() >= 2 {
             let Some(attr) = str_of(graph, args[1]) else { return };
@@ -571,4 +595,16 @@ fn itemsize(code: &str) -> Option<u64> {
     let digits: String = code[kind.len_utf8()..].chars().take_while(char::is_ascii_digit).collect();
     let n: u64 = digits.parse().ok()?;
     Some(if kind == 'U' { n * 4 } else { n })
+}
+
+/// An argument in short.
+fn arg_of(graph: &Graph, item: Item) -> Arg {
+    let Item::Obj(index) = item else { return Arg::Atom };
+    match graph.get(index) {
+        Obj::Str(s) => Arg::Str(s.as_str().map_or_else(|| "?".to_owned(), |t| t.chars().take(256).collect())),
+        Obj::Bytes(b) | Obj::ByteArray(b) => Arg::Bytes(b.len()),
+        Obj::Global(g) => Arg::Global(g.module.clone(), g.name.clone()),
+        Obj::BigInt(_) => Arg::Atom,
+        other => Arg::Other(other.type_name()),
+    }
 }

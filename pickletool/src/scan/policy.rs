@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fs;
 use std::path::Path;
 
-use pickle_core::scan::{Action, Found};
+use pickle_core::scan::{Action, Arg, Found};
 use serde::Deserialize;
 
 /// How safe one finding is; a file's verdict is its worst.
@@ -489,12 +489,23 @@ impl Policy {
             let why = "an extension code: the loading program's registry decides what it names";
             return (Verdict::Unknown, why.into());
         }
-        if let Some(known) = self.judged.borrow().get(&found.module).and_then(|names| names.get(&found.name)) {
+        let by_name = self.judge_cached(&found.module, &found.name);
+        match (by_name.0, found.action) {
+            (Verdict::Safe, Action::Call) => match odd_arguments(found) {
+                Some(why) => (Verdict::Unknown, why),
+                None => by_name,
+            },
+            _ => by_name,
+        }
+    }
+
+    fn judge_cached(&self, module: &str, name: &str) -> (Verdict, String) {
+        if let Some(known) = self.judged.borrow().get(module).and_then(|names| names.get(name)) {
             return known.clone();
         }
-        let verdict = self.judge_name(&found.module, &found.name);
+        let verdict = self.judge_name(module, name);
         let mut judged = self.judged.borrow_mut();
-        judged.entry(found.module.clone()).or_default().insert(found.name.clone(), verdict.clone());
+        judged.entry(module.to_owned()).or_default().insert(name.to_owned(), verdict.clone());
         verdict
     }
 
@@ -548,6 +559,26 @@ impl Policy {
     }
 }
 
+/// Why an allowed callable's arguments are not of the shape the presets know it called with,
+/// if they are not: `_codecs.encode(text, 'latin1')` (any other codec runs another
+/// transformation), `getattr(obj, 'name')`, `copyreg._reconstructor(cls, base, state)` with
+/// a global for `cls` and `base`. The attributes `getattr` reaches are judged on their own.
+fn odd_arguments(found: &Found) -> Option<String> {
+    let args = found.args.as_slice();
+    let fine = match (found.module.as_str(), found.name.as_str()) {
+        ("_codecs", "encode") => {
+            matches!(args, [Arg::Str(_), Arg::Str(codec)] if matches!(codec.as_str(), "latin1" | "latin-1" | "iso-8859-1"))
+        }
+        ("builtins", "getattr") => matches!(args, [_, Arg::Str(_)]),
+        ("copyreg", "_reconstructor") => matches!(args, [Arg::Global(..), Arg::Global(..), _]),
+        _ => true,
+    };
+    match fine {
+        true => None,
+        false => Some(format!("allowed, but not called with the arguments it is known for ({args:?})")),
+    }
+}
+
 fn dotted(module: &str, name: &str) -> String {
     match name.is_empty() {
         true => module.to_owned(),
@@ -568,6 +599,7 @@ mod tests {
             offset: 0,
             opcode: Opcode::Reduce,
             nested_in: Vec::new(),
+            args: Vec::new(),
         }
     }
 
@@ -583,5 +615,16 @@ mod tests {
         assert_eq!(policy.judge(&found("osx", "thing")).0, Verdict::Unknown);
         assert_eq!(policy.judge(&found("mylib.code", "Thing")).0, Verdict::Unknown);
         assert_eq!(policy.judge(&found("mylib", "code.interact")).0, Verdict::Dangerous);
+    }
+
+    #[test]
+    fn known_callables_need_their_known_arguments() {
+        let policy = Policy::from_spec("stdlib").unwrap();
+        let encode = |codec: &str| Found {
+            args: vec![Arg::Str("x".into()), Arg::Str(codec.into())],
+            ..found("_codecs", "encode")
+        };
+        assert_eq!(policy.judge(&encode("latin1")).0, Verdict::Safe);
+        assert_eq!(policy.judge(&encode("rot13")).0, Verdict::Unknown);
     }
 }
