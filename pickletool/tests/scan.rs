@@ -534,3 +534,27 @@ fn joblib_files_are_read_through_their_inline_arrays() {
     assert!(has(&files(&report)[0], "call", "posix.system", Some(322)), "{report:#}");
     assert!(has(&files(&report)[0], "import", "posix.system", Some(313)));
 }
+
+/// Fitted scikit-learn models (tests/fixtures/scan/, made by `scan_corpus.py sklearn` with
+/// scikit-learn 1.9.1), by pickle and by joblib: safe under the sklearn preset with numpy's
+/// and joblib's, unknown without it.
+#[test]
+fn sklearn_models_are_safe_under_their_preset() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/scan");
+    let models: Vec<String> = fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.file_name().unwrap().to_str().unwrap().starts_with("sklearn_"))
+        .map(|p| p.to_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(models.len(), 10);
+    let args = |policy: &'static str| {
+        [&["--policy", policy][..], &models.iter().map(String::as_str).collect::<Vec<_>>()].concat()
+    };
+    let (code, report) = scan(&args("stdlib,numpy,joblib,sklearn"));
+    assert_eq!(code, 0, "{report:#}");
+    assert!(files(&report).iter().all(|f| f["verdict"] == "safe" && f["error"].is_null()));
+    let (code, report) = scan(&args("stdlib,numpy,joblib"));
+    assert_eq!(code, 1);
+    assert!(files(&report).iter().all(|f| f["verdict"] == "unknown"));
+}

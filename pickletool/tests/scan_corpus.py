@@ -15,6 +15,9 @@ write itself.
                                 inline in the pickle, zlib-compressed, and an object whose
                                 __reduce__ names os.system (written, never loaded): the
                                 fixtures in tests/fixtures/scan/ were made so
+    scan_corpus.py sklearn DIR  (a python with scikit-learn and joblib) fitted models, by
+                                pickle.dump and by joblib.dump: the fixtures in
+                                tests/fixtures/scan/ were made so (scikit-learn 1.9.1)
     scan_corpus.py bulk DIR N   (a python with numpy) N pickles of the sizes real ones have, for
                                 bench/scan_compare.py's speed test: lists of records, arrays,
                                 state dicts of arrays, stdlib objects, object arrays
@@ -131,6 +134,32 @@ def joblib(out):
     jl.dump({"a": np.arange(5, dtype=np.float64), "evil": Evil()}, os.path.join(out, "joblib_os_system.joblib"))
 
 
+def sklearn(out):
+    import joblib as jl
+    import numpy as np
+    from sklearn.cluster import KMeans
+    from sklearn.ensemble import RandomForestClassifier
+    from sklearn.linear_model import LinearRegression, LogisticRegression
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import StandardScaler
+    from sklearn.tree import DecisionTreeClassifier
+
+    rng = np.random.RandomState(0)
+    x = rng.rand(40, 3)
+    y = (x[:, 0] > 0.5).astype(int)
+    models = {
+        "linear": LinearRegression().fit(x, x[:, 1]),
+        "tree": DecisionTreeClassifier(max_depth=3, random_state=0).fit(x, y),
+        "forest": RandomForestClassifier(n_estimators=3, max_depth=2, random_state=0).fit(x, y),
+        "pipeline": Pipeline([("scale", StandardScaler()), ("clf", LogisticRegression())]).fit(x, y),
+        "kmeans": KMeans(n_clusters=2, n_init=2, random_state=0).fit(x),
+    }
+    for name, model in models.items():
+        with open(os.path.join(out, f"sklearn_{name}.pkl"), "wb") as f:
+            pickle.dump(model, f, 5)
+        jl.dump(model, os.path.join(out, f"sklearn_{name}.joblib"))
+
+
 def bulk(out, n):
     import random
 
@@ -218,4 +247,4 @@ if __name__ == "__main__":
     if kind == "bulk":
         bulk(out, int(sys.argv[3]))
         sys.exit(0)
-    {"stdlib": stdlib, "numpy": numpy, "torch": torch, "joblib": joblib}[kind](out)
+    {"stdlib": stdlib, "numpy": numpy, "torch": torch, "joblib": joblib, "sklearn": sklearn}[kind](out)

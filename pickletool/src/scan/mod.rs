@@ -30,8 +30,9 @@ pub struct ScanArgs {
     /// Files and directories (scanned recursively) to scan
     #[arg(required = true)]
     pub paths: Vec<PathBuf>,
-    /// Comma-separated presets (stdlib, numpy, torch-weights-only, joblib) and paths of TOML
-    /// files (`allow = ["pkg.Name", "pkg.*"]`, `[dangerous]` table of `"pkg.name" = "why"`)
+    /// Comma-separated presets (stdlib, numpy, torch-weights-only, joblib, sklearn) and paths
+    /// of TOML files (`allow = ["pkg.Name", "pkg.*"]`, `allow_classes_in = ["pkg"]`,
+    /// `[dangerous]` table of `"pkg.name" = "why"`)
     #[arg(long, default_value = "stdlib,numpy,torch-weights-only,joblib")]
     pub policy: String,
     /// How to print the results

@@ -398,8 +398,16 @@ const JOBLIB: &[&str] = &[
     "joblib.numpy_pickle.ZNDArrayWrapper",
 ];
 
+/// The packages of the `sklearn` preset, whose classes (not functions) it allows: a fitted
+/// model pickles as its estimator classes, their `__dict__`, and numpy arrays.
+const SKLEARN_PACKAGES: &[&str] = &["sklearn"];
+
 /// The preset names `--policy` takes.
-pub const PRESETS: &[&str] = &["stdlib", "numpy", "torch-weights-only", "joblib"];
+pub const PRESETS: &[&str] = &["stdlib", "numpy", "torch-weights-only", "joblib", "sklearn"];
+
+/// Parts of a package path whose classes a class-wide allowance never covers: test helpers
+/// (`sklearn.utils._testing.TempMemmap` writes files) and vendored code.
+const NOT_CLASSES_OF_A_PACKAGE: &[&str] = &["_testing", "testing", "tests", "externals", "_build_utils"];
 
 /// A user's TOML file: `allow = ["pkg.mod.Name", "pkg.*"]` and a `[dangerous]` table of
 /// `"pkg.mod.name" = "why"`.
@@ -408,6 +416,9 @@ pub const PRESETS: &[&str] = &["stdlib", "numpy", "torch-weights-only", "joblib"
 struct UserFile {
     #[serde(default)]
     allow: Vec<String>,
+    /// Packages whose classes (CamelCase names, not functions) are all allowed.
+    #[serde(default)]
+    allow_classes_in: Vec<String>,
     #[serde(default)]
     dangerous: BTreeMap<String, String>,
 }
@@ -417,6 +428,8 @@ struct UserFile {
 pub struct Policy {
     allowed: HashSet<String>,
     allowed_modules: Vec<String>,
+    /// Packages whose classes are allowed: a last part in CamelCase, below the package.
+    class_packages: Vec<String>,
     /// Denylist entries `mod.name` (the name and its attributes), by name, with the reason.
     dangerous_names: HashMap<String, String>,
     /// Denylist entries `mod.*` (everything in the module), by module, with the reason.
@@ -430,6 +443,7 @@ impl Policy {
         let mut policy = Policy {
             allowed: HashSet::new(),
             allowed_modules: Vec::new(),
+            class_packages: Vec::new(),
             dangerous_names: HashMap::new(),
             dangerous_modules: HashMap::new(),
             judged: RefCell::default(),
@@ -441,6 +455,7 @@ impl Policy {
                 "numpy" => policy.allow(NUMPY.iter().copied()),
                 "torch-weights-only" => policy.allow(TORCH_WEIGHTS_ONLY.iter().copied()),
                 "joblib" => policy.allow(JOBLIB.iter().copied()),
+                "sklearn" => policy.class_packages.extend(SKLEARN_PACKAGES.iter().map(|p| (*p).to_owned())),
                 path => policy.load_file(Path::new(path))?,
             }
         }
@@ -462,6 +477,7 @@ impl Policy {
         })?;
         let file: UserFile = toml::from_str(&text).map_err(|e| format!("--policy: {}: {e}", path.display()))?;
         self.allow(file.allow.iter().map(String::as_str));
+        self.class_packages.extend(file.allow_classes_in);
         self.deny(file.dangerous);
         Ok(())
     }
@@ -523,6 +539,7 @@ impl Policy {
     fn is_allowed(&self, path: &str) -> bool {
         self.allowed.contains(path)
             || self.allowed_modules.iter().any(|m| path.strip_prefix(m.as_str()).is_some_and(|r| r.starts_with('.')))
+            || self.class_packages.iter().any(|p| is_class_in(path, p))
     }
 
     /// The reason a denylist entry gives for `path`, or for a tail of it that starts in the
@@ -557,6 +574,16 @@ impl Policy {
         }
         None
     }
+}
+
+/// Whether `path` names a class of `package`: below it, not in its tests or vendored code,
+/// and its last part CamelCase (`sklearn.tree._tree.Tree`, not `sklearn.datasets.fetch_openml`).
+fn is_class_in(path: &str, package: &str) -> bool {
+    let Some(rest) = path.strip_prefix(package).and_then(|r| r.strip_prefix('.')) else { return false };
+    let parts: Vec<&str> = rest.split('.').collect();
+    let last = parts[parts.len() - 1];
+    let camel = last.starts_with(|c: char| c.is_ascii_uppercase()) && last.chars().any(|c| c.is_ascii_lowercase());
+    camel && !parts.iter().any(|p| NOT_CLASSES_OF_A_PACKAGE.contains(p))
 }
 
 /// Why an allowed callable's arguments are not of the shape the presets know it called with,
@@ -615,6 +642,16 @@ mod tests {
         assert_eq!(policy.judge(&found("osx", "thing")).0, Verdict::Unknown);
         assert_eq!(policy.judge(&found("mylib.code", "Thing")).0, Verdict::Unknown);
         assert_eq!(policy.judge(&found("mylib", "code.interact")).0, Verdict::Dangerous);
+    }
+
+    #[test]
+    fn a_package_preset_allows_its_classes_only() {
+        let policy = Policy::from_spec("sklearn").unwrap();
+        assert_eq!(policy.judge(&found("sklearn.tree._tree", "Tree")).0, Verdict::Safe);
+        assert_eq!(policy.judge(&found("sklearn.datasets", "fetch_openml")).0, Verdict::Unknown);
+        assert_eq!(policy.judge(&found("sklearn.utils._testing", "TempMemmap")).0, Verdict::Unknown);
+        assert_eq!(policy.judge(&found("sklearnx", "Model")).0, Verdict::Unknown);
+        assert_eq!(policy.judge(&found("sklearn.utils", "os.system")).0, Verdict::Dangerous);
     }
 
     #[test]
