@@ -201,6 +201,14 @@ fn malicious() -> Vec<Case> {
         p.extend(b"\x85R\x85R.");
         p
     };
+    // getattr(pickle.Unpickler(io.BytesIO(b'...')), 'load')()
+    let unpickler = {
+        let mut p = b"\x80\x03cbuiltins\ngetattr\ncpickle\nUnpickler\ncio\nBytesIO\nB".to_vec();
+        p.extend((OS_SYSTEM.len() as u32).to_le_bytes());
+        p.extend(OS_SYSTEM);
+        p.extend(b"\x85R\x85RX\x04\x00\x00\x00load\x86R)R.");
+        p
+    };
     let latin1 = {
         let mut p = b"\x80\x02c_pickle\nloads\nc_codecs\nencode\nX".to_vec();
         p.extend((OS_SYSTEM.len() as u32).to_le_bytes());
@@ -275,6 +283,7 @@ fn malicious() -> Vec<Case> {
         ),
         case("nested_codecs.pkl", latin1, "dangerous", ("call", "os.system", Some(19))),
         case("nested_torch_bytesio.pkl", bytes_io, "dangerous", ("call", "os.system", Some(19))),
+        case("nested_unpickler.pkl", unpickler, "dangerous", ("call", "os.system", Some(19))),
         case("broken_after_reduce.pkl", broken, "dangerous", ("call", "os.system", Some(19))),
         case("truncated_after_reduce.pkl", OS_SYSTEM[..20].to_vec(), "dangerous", ("call", "os.system", Some(19))),
         case("inst.pkl", b"(S'id'\nios\nsystem\n.".to_vec(), "dangerous", ("call", "os.system", Some(7))),

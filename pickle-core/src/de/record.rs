@@ -166,8 +166,12 @@ pub fn record(bytes: &[u8], options: &ScanOptions) -> Record {
     Recorder::new(options, Vec::new()).run(bytes)
 }
 
-/// The callables that load a pickle from the bytes they are given (or a `BytesIO` of them).
+/// The callables that load a pickle from the bytes they are given (or a `BytesIO` of them);
+/// an `Unpickler` made over a `BytesIO` loads it when its `load` is called.
 const LOADERS: &[(&str, &str)] = &[
+    ("pickle", "Unpickler"),
+    ("pickle", "_Unpickler"),
+    ("_pickle", "Unpickler"),
     ("pickle", "loads"),
     ("pickle", "load"),
     ("pickle", "_loads"),
