@@ -423,6 +423,9 @@ struct UserFile {
     dangerous: BTreeMap<String, String>,
 }
 
+/// A verdict and why.
+type Judgement = (Verdict, String);
+
 /// The allowlist and the denylist in force, and the verdicts given so far (a scan meets
 /// the same few names again and again).
 pub struct Policy {
@@ -434,7 +437,7 @@ pub struct Policy {
     dangerous_names: HashMap<String, String>,
     /// Denylist entries `mod.*` (everything in the module), by module, with the reason.
     dangerous_modules: HashMap<String, String>,
-    judged: RefCell<HashMap<String, HashMap<String, (Verdict, String)>>>,
+    judged: RefCell<HashMap<String, HashMap<String, Judgement>>>,
 }
 
 impl Policy {
