@@ -24,7 +24,7 @@
 
 use std::collections::HashMap;
 
-use super::input::SliceSource;
+use super::input::{Input, SliceSource};
 use super::load::Loader;
 use super::{Encoding, Hooks, PersistentLoad, UnpicklerOptions};
 use crate::error::{Error, ErrorKind};
@@ -233,48 +233,60 @@ impl<'o> Recorder<'o> {
         let mut hooks = Hooks { persistent_load: PersistentLoad::Keep, extensions, buffers: None };
         let mut loader = Loader::new(&mut input, &self.options.unpickler, &mut hooks);
         let error = loop {
-            let (start, op) = match loader.read_op() {
-                Ok(read) => read,
+            match self.step(&mut loader, bytes) {
+                Ok(true) => break None,
+                Ok(false) => {}
                 Err(e) => break Some(e),
-            };
-            let made = loader.state().0.len();
-            let built = built_object(&loader, op);
-            let pending = self.before(&loader, start, op);
-            let ran = loader.run_op(start, op);
-            self.after(loader.state().0, made, start, op);
-            match ran {
-                Ok(Some(_root)) => break None,
-                Ok(None) => {
-                    if let Err(e) = built.map_or(Ok(()), |index| self.joblib_array(&mut loader, index, bytes)) {
-                        break Some(e);
-                    }
-                }
-                Err(e) => match pending {
-                    Some(p) if matches!(e.kind(), ErrorKind::Unpickling(_)) => {
-                        self.found.push(p.found);
-                        loader.cut_stack(p.stack_len);
-                    }
-                    _ => {
-                        self.unregistered_extension(&e, start, op, bytes);
-                        break Some(e);
-                    }
-                },
             }
         };
         let end = loader.offset();
         Record { found: self.found, error, nested_errors: self.nested_errors, end }
     }
 
+    /// One opcode, recorded before and after it runs: `Ok(true)` at the STOP.
+    fn step<I: Input>(&mut self, loader: &mut Loader<'_, I>, bytes: &[u8]) -> Result<bool, Error> {
+        let (start, op) = loader.read_op()?;
+        let made = loader.state().0.len();
+        let built = built_object(loader, op);
+        let pending = self.before(loader, start, op);
+        let ran = loader.run_op(start, op);
+        self.after(loader.state().0, made, start, op);
+        match ran {
+            Ok(Some(_root)) => Ok(true),
+            Ok(None) => built.map_or(Ok(()), |index| self.joblib_array(loader, index, bytes)).map(|()| false),
+            Err(e) => self.recover(loader, e, pending, (start, op), bytes).map(|()| false),
+        }
+    }
+
+    /// After an opcode failed: a mutation of a global, which CPython performs, is recorded
+    /// and the stack cut as CPython leaves it; any other error ends the pickle, as in CPython
+    /// (an EXT code the registry lacks recorded first).
+    fn recover<I: Input>(
+        &mut self,
+        loader: &mut Loader<'_, I>,
+        error: Error,
+        pending: Option<Pending>,
+        (start, op): (u64, Opcode),
+        bytes: &[u8],
+    ) -> Result<(), Error> {
+        match pending {
+            Some(p) if matches!(error.kind(), ErrorKind::Unpickling(_)) => {
+                self.found.push(p.found);
+                loader.cut_stack(p.stack_len);
+                Ok(())
+            }
+            _ => {
+                self.unregistered_extension(&error, start, op, bytes);
+                Err(error)
+            }
+        }
+    }
+
     /// After the BUILD of a joblib `NumpyArrayWrapper`: the array joblib wrote right after
     /// it, which its unpickler reads from the file before the next opcode. An object array
     /// is a pickle of its own (recorded, offsets in `bytes`); any other is raw data, after a
     /// byte of padding length and the padding when the wrapper has an alignment.
-    fn joblib_array<I: super::input::Input>(
-        &mut self,
-        loader: &mut Loader<'_, I>,
-        index: u32,
-        bytes: &[u8],
-    ) -> Result<(), Error> {
+    fn joblib_array<I: Input>(&mut self, loader: &mut Loader<'_, I>, index: u32, bytes: &[u8]) -> Result<(), Error> {
         let graph = loader.state().0;
         let Obj::Object(o) = graph.get(index) else { return Ok(()) };
         let is_wrapper = self.class_of(graph, o) == ("joblib.numpy_pickle".to_owned(), "NumpyArrayWrapper".to_owned());
@@ -311,7 +323,7 @@ impl<'o> Recorder<'o> {
     /// Before an opcode that sets state, items or attributes: BUILD on an object records its
     /// `__setstate__`; on a global, a mutation CPython performs and the loader refuses is
     /// returned, to be recorded when the loader refuses it.
-    fn before<I: super::input::Input>(&mut self, loader: &Loader<'_, I>, start: u64, op: Opcode) -> Option<Pending> {
+    fn before<I: Input>(&mut self, loader: &Loader<'_, I>, start: u64, op: Opcode) -> Option<Pending> {
         let (graph, stack, marks) = loader.state();
         let len = stack.len();
         let (target, stack_len) = match op {
@@ -527,7 +539,7 @@ fn bytes_of(graph: &Graph, item: Item, depth: usize) -> Option<(u64, Vec<u8>)> {
 }
 
 /// The object a BUILD is about to set the state of.
-fn built_object<I: super::input::Input>(loader: &Loader<'_, I>, op: Opcode) -> Option<u32> {
+fn built_object<I: Input>(loader: &Loader<'_, I>, op: Opcode) -> Option<u32> {
     let (graph, stack, _) = loader.state();
     match (op, stack.len().checked_sub(2).map(|i| stack[i])) {
         (Opcode::Build, Some(Item::Obj(index))) if matches!(graph.get(index), Obj::Object(_)) => Some(index),
@@ -536,7 +548,7 @@ fn built_object<I: super::input::Input>(loader: &Loader<'_, I>, op: Opcode) -> O
 }
 
 /// Skips `n` bytes of raw data, a slice at a time.
-fn skip<I: super::input::Input>(loader: &mut Loader<'_, I>, mut n: u64) -> Result<(), Error> {
+fn skip<I: Input>(loader: &mut Loader<'_, I>, mut n: u64) -> Result<(), Error> {
     while n > 0 {
         let step = n.min(1 << 30);
         loader.read_raw(step as usize)?;
