@@ -524,9 +524,9 @@ fn benign_pickles_from_the_real_libraries_are_safe() {
     }
 }
 
-/// What joblib 1.5 wrote (tests/fixtures/scan/, made by `scan_corpus.py joblib`): arrays
-/// inline between opcodes, an object array as a pickle of its own, a zlib-compressed file,
-/// and an object whose pickle calls os.system after an array.
+/// What joblib 1.6.0 wrote (tests/fixtures/scan/, made by `scan_corpus.py joblib`): arrays
+/// inline between opcodes, an object array as a pickle of its own, files compressed with
+/// zlib, bz2, lzma and xz, and an object whose pickle calls os.system after an array.
 #[test]
 fn joblib_files_are_read_through_their_inline_arrays() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/scan");
@@ -537,6 +537,14 @@ fn joblib_files_are_read_through_their_inline_arrays() {
     let first = &files(&report)[0];
     assert!(has(first, "call", "numpy._core.multiarray._reconstruct", None), "the object array's own pickle");
     assert_eq!(files(&report)[1]["container"], "zlib");
+    let compressed: Vec<String> = ["bz2", "lzma", "xz"].iter().map(|c| path(&format!("joblib_{c}.joblib"))).collect();
+    let (code, report) = scan(
+        &[&["--policy", "stdlib,numpy,joblib"][..], &compressed.iter().map(String::as_str).collect::<Vec<_>>()]
+            .concat(),
+    );
+    assert_eq!(code, 0, "{report:#}");
+    let containers: Vec<_> = files(&report).iter().map(|f| f["container"].as_str().unwrap()).collect();
+    assert_eq!(containers, ["bzip2", "lzma", "xz"]);
     let (code, report) = scan(&[&path("joblib_os_system.joblib")]);
     assert_eq!(code, 1);
     // 313 and 322 are the STACK_GLOBAL and REDUCE bytes after the array's 40 raw bytes.

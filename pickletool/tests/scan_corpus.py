@@ -131,6 +131,9 @@ def joblib(out):
               "structured": np.zeros(2, dtype=[("x", "<i4"), ("y", "<f8")])}
     jl.dump(arrays, os.path.join(out, "joblib_arrays.joblib"))
     jl.dump(arrays, os.path.join(out, "joblib_zlib.joblib"), compress=3)
+    small = {"f8": arrays["f8"], "objects": arrays["objects"]}
+    for codec in ["bz2", "lzma", "xz"]:
+        jl.dump(small, os.path.join(out, f"joblib_{codec}.joblib"), compress=(codec, 3))
     jl.dump({"a": np.arange(5, dtype=np.float64), "evil": Evil()}, os.path.join(out, "joblib_os_system.joblib"))
 
 

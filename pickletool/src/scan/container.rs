@@ -1,7 +1,7 @@
 //! Finds the pickles in a file, whatever carries them, sniffed by content and never by the
 //! file's name: a plain pickle or several in one stream, ZIP archives (torch checkpoints with
-//! any top-level folder, `.npz`, others), legacy torch files, TAR, gzip and zlib (joblib's
-//! compressed files), numpy `.npy` with object arrays. (joblib's arrays written inline in a
+//! any top-level folder, `.npz`, others), legacy torch files, TAR, gzip, zlib, bz2, lzma and
+//! xz (joblib's compressed files), numpy `.npy` with object arrays. (joblib's arrays written inline in a
 //! pickle are the recorder's: `pickle_core::scan`.)
 //!
 //! It exists because model files are containers, and a scanner that trusts an extension or
@@ -57,6 +57,9 @@ enum Kind {
     Tar,
     Gzip,
     Zlib,
+    Bzip2,
+    Lzma,
+    Xz,
     Npy,
     TorchLegacy,
     Pickle,
@@ -71,6 +74,13 @@ fn sniff(prefix: &[u8]) -> Kind {
         Kind::Gzip
     } else if is_zlib(prefix) {
         Kind::Zlib
+    } else if prefix.len() >= 10 && prefix.starts_with(b"BZh") && &prefix[4..10] == b"1AY&SY" {
+        Kind::Bzip2
+    } else if prefix.starts_with(b"\xfd7zXZ\x00") {
+        Kind::Xz
+    } else if prefix.starts_with(b"\x5d\x00\x00") {
+        // LZMA "alone", as joblib writes it: `]` then a NUL, which no pickle has.
+        Kind::Lzma
     } else if is_torch_legacy(prefix) {
         Kind::TorchLegacy
     } else if prefix.len() >= 262 && &prefix[257..262] == b"ustar" {
@@ -148,7 +158,7 @@ fn scan_bytes(data: &[u8], member: Option<String>, options: &ScanOptions, depth:
     match kind {
         Kind::Zip => scan_zip(Cursor::new(data), member, options, depth),
         Kind::Tar => scan_tar(data, member, options, depth),
-        Kind::Gzip | Kind::Zlib => decompress(data, kind, member, options, depth),
+        Kind::Gzip | Kind::Zlib | Kind::Bzip2 | Kind::Lzma | Kind::Xz => decompress(data, kind, member, options, depth),
         Kind::Npy => scan_npy(data, member, options),
         Kind::TorchLegacy => scan_stream(data, member, "torch-legacy", options, Some(&TORCH_LEGACY_PICKLES)),
         Kind::Pickle => scan_stream(data, member, "pickle", options, None),
@@ -233,18 +243,12 @@ fn npy_header(data: &[u8]) -> Option<(String, usize)> {
     Some((String::from_utf8_lossy(header).into_owned(), start + length))
 }
 
-/// A gzip or zlib stream (joblib's compressed files, `.tar.gz`), decompressed and sniffed.
+/// A compressed stream (joblib's compressed files, `.tar.gz`), decompressed and sniffed.
 fn decompress(data: &[u8], kind: Kind, member: Option<String>, options: &ScanOptions, depth: usize) -> Vec<Unit> {
-    let mut out = Vec::new();
-    let (read, name, container) = match kind {
-        Kind::Gzip => {
-            (flate2::read::MultiGzDecoder::new(data).take(MAX_MEMBER).read_to_end(&mut out), "gunzip", "gzip")
-        }
-        _ => (flate2::read::ZlibDecoder::new(data).take(MAX_MEMBER).read_to_end(&mut out), "unzlib", "zlib"),
-    };
+    let (read, name, container) = inflate_stream(data, kind);
     let inner = Some(join(&member, name));
     match read {
-        Ok(_) => {
+        Ok(out) => {
             let mut units = scan_bytes(&out, inner, options, depth + 1);
             for unit in &mut units {
                 if matches!(unit.container, "pickle" | "pickle-stream") {
@@ -254,6 +258,46 @@ fn decompress(data: &[u8], kind: Kind, member: Option<String>, options: &ScanOpt
             units
         }
         Err(e) => vec![Unit::failed(member, container, format!("{container} data that does not decompress: {e}"))],
+    }
+}
+
+/// The decompressed bytes (at most `MAX_MEMBER`), with the member name and container they get.
+fn inflate_stream(data: &[u8], kind: Kind) -> (Result<Vec<u8>, String>, &'static str, &'static str) {
+    let mut out = Vec::new();
+    let capped = |reader: &mut dyn Read, out: &mut Vec<u8>| reader.take(MAX_MEMBER).read_to_end(out).map(drop);
+    let read = match kind {
+        Kind::Gzip => capped(&mut flate2::read::MultiGzDecoder::new(data), &mut out),
+        Kind::Zlib => capped(&mut flate2::read::ZlibDecoder::new(data), &mut out),
+        Kind::Bzip2 => capped(&mut bzip2::read::MultiBzDecoder::new(data), &mut out),
+        Kind::Lzma => {
+            lzma_rs::lzma_decompress(&mut io::BufReader::new(data), &mut Capped(&mut out)).map_err(io::Error::other)
+        }
+        _ => lzma_rs::xz_decompress(&mut io::BufReader::new(data), &mut Capped(&mut out)).map_err(io::Error::other),
+    };
+    let (name, container) = match kind {
+        Kind::Gzip => ("gunzip", "gzip"),
+        Kind::Zlib => ("unzlib", "zlib"),
+        Kind::Bzip2 => ("bunzip2", "bzip2"),
+        Kind::Lzma => ("unlzma", "lzma"),
+        _ => ("unxz", "xz"),
+    };
+    (read.map(|()| out).map_err(|e| e.to_string()), name, container)
+}
+
+/// A sink that refuses to grow past `MAX_MEMBER` bytes: lzma-rs writes all it decompresses.
+struct Capped<'a>(&'a mut Vec<u8>);
+
+impl io::Write for Capped<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if self.0.len() as u64 + buf.len() as u64 > MAX_MEMBER {
+            return Err(io::Error::other(format!("decompresses to more than {MAX_MEMBER} bytes")));
+        }
+        self.0.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
     }
 }
 
