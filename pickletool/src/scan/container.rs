@@ -97,8 +97,10 @@ fn is_zlib(prefix: &[u8]) -> bool {
     matches!(prefix, [0x78, flg, ..] if (0x7800 | u16::from(*flg)) % 31 == 0)
 }
 
-/// Whether the first pickle in `prefix` is torch's magic number.
+/// Whether the first pickle in `prefix` is torch's magic number: a pickle of a few bytes,
+/// so only the first 64 are read (a plain pickle is not decoded twice).
 fn is_torch_legacy(prefix: &[u8]) -> bool {
+    let prefix = &prefix[..prefix.len().min(64)];
     let first = pickle_core::Unpickler::from_slice(prefix).load::<pickle_core::Value>();
     first.is_ok_and(|v| matches!(v, pickle_core::Value::BigInt(_)) && v.to_string() == TORCH_MAGIC)
 }
