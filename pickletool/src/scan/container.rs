@@ -220,7 +220,7 @@ fn scan_npy(data: &[u8], member: Option<String>, options: &ScanOptions) -> Vec<U
     let Some((header, start)) = npy_header(data) else {
         return vec![Unit::failed(member, "npy", "a .npy header that does not read".into())];
     };
-    if !header.contains("'|O'") && !header.contains("\"|O\"") {
+    if !is_object_header(&header) {
         return vec![Unit { member, container: "npy", record: None, error: None, proto_prefix: false }];
     }
     let mut units = scan_stream(&data[start..], member, "npy", options, None);
@@ -231,6 +231,11 @@ fn scan_npy(data: &[u8], member: Option<String>, options: &ScanOptions) -> Vec<U
     }
     units.truncate(1);
     units
+}
+
+/// Whether a `.npy` header's dtype holds Python objects (alone or in a structured dtype).
+fn is_object_header(header: &str) -> bool {
+    header.contains("'|O'") || header.contains("\"|O\"")
 }
 
 /// The header dict's text and where the array data starts: versions 1 (u16 length) and 2, 3
@@ -440,13 +445,20 @@ fn scan_zip_directory<R: Read + Seek>(
 /// A member's bytes from its raw data (compressed, and read whatever its flags say: torch
 /// checks neither the encryption bit nor the CRC): stored (0) or deflated (8).
 fn inflate<R: Read>(raw: R, method: u16) -> Result<Vec<u8>, String> {
-    let mut data = Vec::new();
-    let read = match method {
-        0 => raw.take(MAX_MEMBER).read_to_end(&mut data),
-        8 => flate2::read::DeflateDecoder::new(raw).take(MAX_MEMBER).read_to_end(&mut data),
+    let mut reader: Box<dyn Read> = match method {
+        0 => Box::new(raw.take(MAX_MEMBER)),
+        8 => Box::new(flate2::read::DeflateDecoder::new(raw).take(MAX_MEMBER)),
         _ => return Err("a ZIP member compressed with a method other than stored or deflated, not read".into()),
     };
-    read.map(|_| data).map_err(|e| format!("a ZIP member that does not read: {e}"))
+    let failed = |e: io::Error| format!("a ZIP member that does not read: {e}");
+    // A .npy of numbers holds no pickle: its header is enough, the array is never read.
+    let mut data = Vec::new();
+    reader.by_ref().take(4096).read_to_end(&mut data).map_err(failed)?;
+    if sniff(&data) == Kind::Npy && npy_header(&data).is_some_and(|(header, _)| !is_object_header(&header)) {
+        return Ok(data);
+    }
+    reader.read_to_end(&mut data).map_err(failed)?;
+    Ok(data)
 }
 
 /// A ZIP whose central directory does not read, walked by its local file headers (in a
