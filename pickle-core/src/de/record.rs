@@ -87,6 +87,7 @@ pub struct Found {
 
 /// An argument of a call, in short: enough for a policy to check its shape.
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub enum Arg {
     /// None, a bool, an int or a float.
     Atom,

@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
+use pickle_core::scan::Arg;
 use serde_json::{json, Value};
 
 use super::{FileReport, Judged, Verdict};
@@ -91,7 +92,7 @@ fn dotted(judged: &Judged) -> String {
 }
 
 /// `{"files": [{"path", "member", "container", "verdict", "error", "findings": [{"module",
-/// "name", "verdict", "offset", "action", "opcode", "nested_in", "reason"}]}]}`.
+/// "name", "verdict", "offset", "action", "opcode", "nested_in", "reason", "args"}]}]}`.
 pub fn json(reports: &[FileReport]) -> String {
     let files: Vec<Value> = reports
         .iter()
@@ -120,7 +121,20 @@ fn finding_json(judged: &Judged) -> Value {
         "opcode": f.opcode.name(),
         "nested_in": f.nested_in,
         "reason": judged.reason,
+        "args": f.args.iter().map(arg_json).collect::<Vec<_>>(),
     })
+}
+
+/// A call's argument in short: a str's text, a global's dotted name, otherwise its kind.
+fn arg_json(arg: &Arg) -> Value {
+    match arg {
+        Arg::Atom => json!({ "type": "atom" }),
+        Arg::Str(s) => json!({ "type": "str", "value": s }),
+        Arg::Bytes(n) => json!({ "type": "bytes", "length": n }),
+        Arg::Global(m, n) => json!({ "type": "global", "module": m, "name": n }),
+        Arg::Other(t) => json!({ "type": t }),
+        _ => json!({ "type": "?" }),
+    }
 }
 
 /// SARIF 2.1.0: one result per finding that is not safe and per error, located by byte
