@@ -20,6 +20,8 @@
 //!   equivalent Python object, byte for byte with CPython, and loads any `Deserialize`
 //!   type, with serde-pickle's functions and options.
 //! - Feature `numpy`: [`numpy::NdArray`], a numpy array as numpy pickles it, byte for byte.
+//! - [`scan`]: the general loader with a recorder, for scanners: every global a pickle would
+//!   import and every call it would make, with byte offsets, however the names were built.
 //!
 //! ```
 //! use pickle_core::{dumps, loads, Reconstruct, Reduce};
