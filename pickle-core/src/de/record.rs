@@ -22,7 +22,7 @@
 //! assert!(record.error.is_some());
 //! ```
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use super::input::{Input, SliceSource};
 use super::load::Loader;
@@ -211,6 +211,8 @@ struct Recorder<'o> {
     inline_depth: usize,
     /// The names of the graph's objects that have one: globals, modules, attributes.
     names: HashMap<u32, Name>,
+    /// The objects holding nested pickles already recorded.
+    payloads: HashSet<u32>,
     found: Vec<Found>,
     nested_errors: Vec<(Vec<u64>, Error)>,
     nested_in: Vec<u64>,
@@ -222,6 +224,7 @@ impl<'o> Recorder<'o> {
             options,
             inline_depth: 0,
             names: HashMap::new(),
+            payloads: HashSet::new(),
             found: Vec::new(),
             nested_errors: Vec::new(),
             nested_in,
@@ -416,7 +419,13 @@ impl<'o> Recorder<'o> {
         if self.nested_in.len() >= self.options.max_nesting {
             return;
         }
-        let Some((at, data)) = bytes_of(graph, payload, 2) else { return };
+        let Some((holder, at)) = payload_of(graph, payload, 2) else { return };
+        // One payload loaded again and again (a memo GET per call) is recorded once: the
+        // work stays in proportion to the input.
+        if !self.payloads.insert(holder) {
+            return;
+        }
+        let Some(data) = payload_bytes(graph, holder) else { return };
         let mut path = self.nested_in.clone();
         path.push(at);
         let inner = Recorder::new(self.options, path.clone()).run(&data);
@@ -509,32 +518,35 @@ fn str_of(graph: &Graph, item: Item) -> Option<&str> {
     }
 }
 
-/// The bytes a loader would read from `item`, with the offset of the object holding them:
-/// bytes, a bytearray, `_codecs.encode(text, 'latin1')` (how protocols 0 to 2 write bytes),
-/// or a `BytesIO` of one of those.
-fn bytes_of(graph: &Graph, item: Item, depth: usize) -> Option<(u64, Vec<u8>)> {
+/// The object holding the bytes a loader would read from `item`, and the offset of `item`:
+/// a bytes or bytearray, the str of `_codecs.encode(text, 'latin1')` (how protocols 0 to 2
+/// write bytes), or either in a `BytesIO`.
+fn payload_of(graph: &Graph, item: Item, depth: usize) -> Option<(u32, u64)> {
     let Item::Obj(index) = item else { return None };
     let at = graph.offset_of(index).unwrap_or(0);
     match graph.get(index) {
-        Obj::Bytes(b) | Obj::ByteArray(b) => Some((at, b.clone())),
+        Obj::Bytes(_) | Obj::ByteArray(_) => Some((index, at)),
         Obj::Object(o) if depth > 0 => {
             let Item::Obj(callable) = o.callable else { return None };
             let Obj::Global(g) = graph.get(callable) else { return None };
-            let args = tuple(graph, o.args);
-            match (g.module.as_str(), g.name.as_str()) {
-                ("_codecs" | "codecs", "encode") => {
-                    let Obj::Str(text) = graph.get(match args.first()? {
-                        Item::Obj(i) => *i,
-                        _ => return None,
-                    }) else {
-                        return None;
-                    };
-                    text.to_latin1().map(|b| (at, b))
+            let first = *tuple(graph, o.args).first()?;
+            match (g.module.as_str(), g.name.as_str(), first) {
+                ("_codecs" | "codecs", "encode", Item::Obj(text)) if matches!(graph.get(text), Obj::Str(_)) => {
+                    Some((text, at))
                 }
-                ("io" | "_io", "BytesIO") => bytes_of(graph, *args.first()?, depth - 1),
+                ("io" | "_io", "BytesIO", _) => payload_of(graph, first, depth - 1).map(|(holder, _)| (holder, at)),
                 _ => None,
             }
         }
+        _ => None,
+    }
+}
+
+/// The bytes held by the object [`payload_of`] found.
+fn payload_bytes(graph: &Graph, holder: u32) -> Option<Vec<u8>> {
+    match graph.get(holder) {
+        Obj::Bytes(b) | Obj::ByteArray(b) => Some(b.clone()),
+        Obj::Str(text) => text.to_latin1(),
         _ => None,
     }
 }
