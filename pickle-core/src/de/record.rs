@@ -81,7 +81,7 @@ pub struct Found {
     /// Empty for the pickle scanned; for a pickle nested in it (bytes passed to a loader such
     /// as `pickle.loads`), the offsets of the bytes objects it is in, outermost first.
     pub nested_in: Vec<u64>,
-    /// For a call, its positional arguments in short (see [`Arg`]); empty otherwise.
+    /// For a call, its first 16 positional arguments in short (see [`Arg`]); empty otherwise.
     pub args: Vec<Arg>,
 }
 
@@ -201,6 +201,11 @@ struct Pending {
     found: Found,
     stack_len: usize,
 }
+
+/// The most dimensions a numpy array has (`NPY_MAXDIMS`).
+const MAX_DIMS: usize = 64;
+/// The arguments of a call kept in its finding, at most.
+const MAX_ARGS: usize = 16;
 
 /// How deep joblib's object arrays (each a pickle, which may hold more) are followed.
 const MAX_INLINE_DEPTH: usize = 16;
@@ -387,7 +392,7 @@ impl<'o> Recorder<'o> {
             Opcode::NewobjEx => &[][..],
             _ => &args[..],
         };
-        call.args = positional.iter().map(|&a| arg_of(graph, a)).collect();
+        call.args = positional.iter().take(MAX_ARGS).map(|&a| arg_of(graph, a)).collect();
         self.found.push(call);
         let callee = (callee.0.as_str(), callee.1.as_str());
         if callee == ("builtins", "getattr") && args.len() >= 2 {
@@ -498,13 +503,14 @@ fn is_ext(op: Opcode) -> bool {
     matches!(op, Opcode::Ext1 | Opcode::Ext2 | Opcode::Ext4)
 }
 
-fn tuple(graph: &Graph, item: Item) -> Vec<Item> {
+/// The items of a tuple, borrowed (a tuple the memo shares may be met at every call).
+fn tuple(graph: &Graph, item: Item) -> &[Item] {
     match item {
         Item::Obj(index) => match graph.get(index) {
-            Obj::Tuple(items) => items.clone(),
-            _ => Vec::new(),
+            Obj::Tuple(items) => items,
+            _ => &[],
         },
-        _ => Vec::new(),
+        _ => &[],
     }
 }
 
@@ -590,7 +596,11 @@ impl JoblibArray {
         if code.starts_with('O') {
             return Some(JoblibArray { objects: true, aligned, bytes: 0 });
         }
-        let count = tuple(graph, get("shape")?).iter().try_fold(1u64, |n, d| {
+        let shape = tuple(graph, get("shape")?);
+        if shape.len() > MAX_DIMS {
+            return None;
+        }
+        let count = shape.iter().try_fold(1u64, |n, d| {
             if let Item::Int(d) = d {
                 n.checked_mul(u64::try_from(*d).ok()?)
             } else {
