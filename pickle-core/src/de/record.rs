@@ -390,7 +390,7 @@ impl<'o> Recorder<'o> {
         let positional = match op {
             Opcode::Newobj => &args[args.len().min(1)..],
             Opcode::NewobjEx => &[][..],
-            _ => &args[..],
+            _ => args,
         };
         call.args = positional.iter().take(MAX_ARGS).map(|&a| arg_of(graph, a)).collect();
         self.found.push(call);
