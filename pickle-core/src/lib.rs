@@ -22,6 +22,8 @@
 //! - Feature `numpy`: [`numpy::NdArray`], a numpy array as numpy pickles it, byte for byte.
 //! - Feature `torch`: [`torch::Checkpoint`], PyTorch checkpoints read lazily under the policy
 //!   of `torch.load(weights_only=True)`.
+//! - [`scan`]: the general loader with a recorder, for scanners: every global a pickle would
+//!   import and every call it would make, with byte offsets, however the names were built.
 //!
 //! ```
 //! use pickle_core::{dumps, loads, Reconstruct, Reduce};
@@ -61,6 +63,7 @@ mod stack;
 pub mod torch;
 pub mod value;
 
+pub use de::record as scan;
 pub use de::{
     dis, dis_with, load, loads, loads_bytes, loads_bytes_with, loads_with, optimize, ClassPolicy, DisOptions, Encoding,
     PersistentLoad, StringErrors, Unpickler, UnpicklerOptions,

@@ -4,8 +4,9 @@
 //! `python3 -m pickletools` and `pickletools.optimize` give, byte for byte, from the engine
 //! `pickle-core` decodes with, and with a typed error naming the byte offset where a pickle
 //! is malformed. The work is in `pickle-core` (`dis_with`, `optimize`, the `Value` loader and
-//! its `repr`); this file only reads arguments and files and writes the results, and
-//! `json.rs` writes `show --json`.
+//! its `repr`, and the recorder `scan` runs); this file only reads arguments and files and
+//! writes the results, `json.rs` writes `show --json`, and `scan/` finds the pickles inside
+//! containers and judges what they would do.
 
 use std::fs;
 use std::io::{self, Write};
@@ -17,9 +18,10 @@ use pickle_core::{DisOptions, PersistentLoad};
 
 mod json;
 mod torch;
+mod scan;
 
 #[derive(Parser)]
-#[command(version, about = "Disassemble and optimize Python pickles without running them")]
+#[command(version, about = "Disassemble, show, optimize and scan Python pickles without running them")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -37,6 +39,10 @@ enum Command {
     /// PyTorch checkpoints, read without Python under torch's weights-only policy
     #[command(subcommand)]
     Torch(torch::TorchCommand),
+    /// Report every global each pickle in the files would import and every call it would
+    /// make, with byte offsets, judged by an allowlist policy: exit 0 when all is safe, 1 when
+    /// anything is unknown or dangerous, 2 when anything could not be read
+    Scan(scan::ScanArgs),
 }
 
 #[derive(Args)]
@@ -102,6 +108,10 @@ fn main() -> ExitCode {
         Command::Optimize(args) => optimize(&args),
         Command::Show(args) => show(&args),
         Command::Torch(command) => torch::run(&command),
+        Command::Scan(args) => match scan::run(&args) {
+            Ok(code) => return ExitCode::from(code),
+            Err(message) => Err(Failure::usage(message)),
+        },
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -191,6 +191,53 @@ impl<'u, I: Input> Loader<'u, I> {
         }
     }
 
+    // ----- one opcode at a time, for the scanner's recorder (`record.rs`) -----
+
+    /// Reads the next opcode without running it: its offset and the opcode. The recorder
+    /// looks at the stack before [`Loader::run_op`] changes it.
+    pub(crate) fn read_op(&mut self) -> Result<(u64, Opcode)> {
+        let (start, op) = self.reader.next()?;
+        self.graph.offset = start;
+        Ok((start, op))
+    }
+
+    /// Runs an opcode [`Loader::read_op`] read, as [`Loader::load`] does: `Some(root)` at
+    /// STOP. Nothing is undone on an error, so what was built before it stays to be seen.
+    pub(crate) fn run_op(&mut self, start: u64, op: Opcode) -> Result<Option<Item>> {
+        match self.step(op) {
+            Ok(Flow::Continue) => Ok(None),
+            Ok(Flow::Stop(root)) => Ok(Some(root)),
+            Err(e) => Err(e.at_offset(start).at_opcode(op)),
+        }
+    }
+
+    /// The graph built so far, the stack and the MARKs' positions.
+    pub(crate) fn state(&self) -> (&Graph, &[Item], &[usize]) {
+        (&self.graph, &self.stack, &self.marks)
+    }
+
+    /// Cuts the stack to `len` and drops the MARKs above it: where the recorder goes on past
+    /// what CPython does and the loader does not model (setting items or attributes of a
+    /// global), the stack CPython would have.
+    pub(crate) fn cut_stack(&mut self, len: usize) {
+        self.stack.truncate(len);
+        while self.marks.last().is_some_and(|&m| m >= len) {
+            self.marks.pop();
+        }
+    }
+
+    /// How far the input has been read.
+    pub(crate) fn offset(&self) -> u64 {
+        self.reader.offset()
+    }
+
+    /// Reads `n` bytes that are no opcodes: the array data joblib writes between a BUILD
+    /// and the next opcode, which its unpickler reads from the file. An error if they are
+    /// not there.
+    pub(crate) fn read_raw(&mut self, n: usize) -> Result<&[u8]> {
+        self.reader.input().read(n)
+    }
+
     /// Gives dicts and sets Python's key semantics: frozensets first, in the order they
     /// were made (a frozenset's items were made before it), so that every frozenset is final
     /// when a key's hash or equality looks into it; then dicts and sets.

@@ -20,6 +20,7 @@ mod optimize;
 mod policy;
 mod prescan;
 mod reader;
+pub mod record;
 pub(crate) mod stream;
 mod text;
 

@@ -199,7 +199,9 @@ impl<'a> Node<'a> {
         Ok(())
     }
 
-    /// The index of the object in the graph, for an object (not an atom).
+    /// The index of the object in the graph, for an object (not an atom): how the serde
+    /// bridge tells a cycle.
+    #[cfg(feature = "serde")]
     pub(crate) fn object_index(&self) -> Option<u32> {
         match self.item {
             Item::Obj(i) => Some(i),
