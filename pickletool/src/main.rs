@@ -17,8 +17,8 @@ use clap::{Args, CommandFactory, Parser, Subcommand};
 use pickle_core::{DisOptions, PersistentLoad};
 
 mod json;
-mod torch;
 mod scan;
+mod torch;
 
 #[derive(Parser)]
 #[command(version, about = "Disassemble, show, optimize and scan Python pickles without running them")]
