@@ -41,6 +41,10 @@ fn equal<T: PartialEq + Debug>(d: &T, g: &T) {
     assert_eq!(d, g);
 }
 
+fn same_repr<T: Debug>(d: &T, g: &T) {
+    assert_eq!(format!("{d:?}"), format!("{g:?}"));
+}
+
 /// A dict of Python code, as a derived `#[pickle(dict)]` struct.
 #[derive(Reconstruct, Debug, PartialEq)]
 #[pickle(dict)]
@@ -156,10 +160,12 @@ fuzz_target!(|data: &[u8]| {
     });
     // Objects of shapes the typed path does not read, read by the general loader where they
     // are and the typed path going on after them: `Value` items, entries and fields.
-    agree::<Vec<Value>>(data, equal);
-    agree::<Vec<(i64, Value, Option<String>)>>(data, equal);
-    agree::<HashMap<String, Value>>(data, equal);
-    agree::<Vec<Loose>>(data, equal);
+    // By their repr: `Value`'s `==` tells apart two items that are the same cycle converted
+    // twice (a known flaw, even between two loads from one reader).
+    agree::<Vec<Value>>(data, same_repr);
+    agree::<Vec<(i64, Value, Option<String>)>>(data, same_repr);
+    agree::<HashMap<String, Value>>(data, same_repr);
+    agree::<Vec<Loose>>(data, same_repr);
     agree::<Vec<Record>>(data, same_records);
     agree::<Vec<Rc<Instance>>>(data, same_instances);
     // A bytes borrowed where it can be: what loads gives for Bytes, payload or error.
