@@ -7,7 +7,9 @@
 
 use std::path::{Path, PathBuf};
 
-use pickle_core::torch::{Checkpoint, Format, LoadOptions, TorchError, WEIGHTS_ONLY_GLOBALS};
+use pickle_core::torch::{
+    save_state_dict, Checkpoint, DType, Format, LoadOptions, TensorData, TorchError, WEIGHTS_ONLY_GLOBALS,
+};
 use pickle_core::ErrorKind;
 use serde_json::Value as Json;
 
@@ -342,25 +344,30 @@ fn a_zip_record_claiming_more_than_the_file_is_refused() {
 // ----- writing -----
 
 /// Every tensor of the dtypes fixture, as `TensorData` of its contiguous bytes.
-fn fixture_tensors() -> Vec<(String, pickle_core::torch::DType, Vec<usize>, Vec<u8>)> {
+fn fixture_tensors() -> Vec<(String, DType, Vec<usize>, Vec<u8>)> {
     let checkpoint = Checkpoint::open(fixtures().join("zip_dtypes_p2.pt")).unwrap();
     let tensors = checkpoint.state_dict().unwrap();
     tensors.into_iter().map(|(n, t)| (n, t.dtype(), t.shape().to_vec(), t.to_contiguous_bytes().unwrap())).collect()
 }
 
-/// What `save_state_dict` writes for the dtypes fixture's tensors, a 0-d and an empty one.
-fn written_state_dict() -> Vec<u8> {
-    use pickle_core::torch::{save_state_dict, TensorData};
-    let tensors = fixture_tensors();
+/// A 0-d tensor's one element.
+const SCALAR: [u8; 8] = 7i64.to_le_bytes();
+
+/// What the writer is given: the dtypes fixture's tensors, a 0-d and an empty one.
+fn state_dict_of(tensors: &[(String, DType, Vec<usize>, Vec<u8>)]) -> Vec<(&str, TensorData<'_>)> {
     let mut data: Vec<(&str, TensorData<'_>)> = tensors
         .iter()
         .map(|(n, dtype, shape, bytes)| (n.as_str(), TensorData { dtype: *dtype, shape, data: bytes }))
         .collect();
-    let scalar = 7i64.to_le_bytes();
-    data.push(("scalar", TensorData { dtype: pickle_core::torch::DType::Int64, shape: &[], data: &scalar }));
-    let empty = TensorData { dtype: pickle_core::torch::DType::Float32, shape: &[0, 3], data: &[] };
-    data.push(("empty", empty));
-    save_state_dict(std::io::Cursor::new(Vec::new()), &data).unwrap().into_inner()
+    data.push(("scalar", TensorData { dtype: DType::Int64, shape: &[], data: &SCALAR }));
+    data.push(("empty", TensorData { dtype: DType::Float32, shape: &[0, 3], data: &[] }));
+    data
+}
+
+/// What `save_state_dict` writes for [`state_dict_of`] the dtypes fixture's tensors.
+fn written_state_dict() -> Vec<u8> {
+    let tensors = fixture_tensors();
+    save_state_dict(std::io::Cursor::new(Vec::new()), &state_dict_of(&tensors)).unwrap().into_inner()
 }
 
 /// The writer's output is the committed `rust_written.pt`, which torch loaded with
@@ -380,16 +387,8 @@ fn the_writer_writes_the_file_torch_loaded() {
 
 #[test]
 fn a_written_state_dict_reads_back_aligned_as_torch_lays_it_out() {
-    use pickle_core::torch::TensorData;
     let tensors = fixture_tensors();
-    let mut data: Vec<(&str, TensorData<'_>)> = tensors
-        .iter()
-        .map(|(n, dtype, shape, bytes)| (n.as_str(), TensorData { dtype: *dtype, shape, data: bytes }))
-        .collect();
-    let scalar = 7i64.to_le_bytes();
-    data.push(("scalar", TensorData { dtype: pickle_core::torch::DType::Int64, shape: &[], data: &scalar }));
-    let empty = TensorData { dtype: pickle_core::torch::DType::Float32, shape: &[0, 3], data: &[] };
-    data.push(("empty", empty));
+    let data = state_dict_of(&tensors);
     let written = written_state_dict();
     let checkpoint = Checkpoint::from_bytes(written).unwrap();
     let read = checkpoint.state_dict().unwrap();
