@@ -37,6 +37,9 @@ pub(crate) struct Piece {
     pub(crate) end: u64,
     /// What the last PROTO said.
     pub(crate) proto: u8,
+    /// The highest protocol among the whole pickle's opcodes, which the general loader
+    /// reading all of it gives its objects (where the pickle has no PROTO, its protocol).
+    pub(crate) highest: u8,
     pub(crate) budget: Budget,
     /// Entries put so far: CPython's `memo_len`.
     pub(crate) memo_len: u64,
@@ -144,7 +147,7 @@ impl<'u, I: Input> Loader<'u, I> {
     /// [`Piece`]): the opcodes from where `input` is up to `piece.end`, which must leave one
     /// object on the stack and no MARK.
     pub(crate) fn piece(mut self, piece: Piece) -> Result<Pieced> {
-        self.reader.resume(piece.proto, piece.proto);
+        self.reader.resume(piece.proto, piece.highest);
         self.budget = piece.budget;
         let seeded: Vec<u64> = piece.seeds.iter().map(|(index, _)| *index).collect();
         let mut entries = Vec::with_capacity(seeded.len());

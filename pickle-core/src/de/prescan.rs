@@ -168,6 +168,21 @@ pub(crate) fn prefix(data: &[u8], end: usize) -> Option<Prefix> {
     (pos == end).then_some(found)
 }
 
+/// The highest protocol among the opcodes up to the first STOP, as an `OpReader` counts
+/// them: what a pickle's protocol is where it says none. `None` where [`prescan`] would give
+/// `None`.
+pub(crate) fn highest(data: &[u8]) -> Option<u8> {
+    let (mut pos, mut highest) = (0, 0);
+    loop {
+        let (code, step, _, next) = step_over(data, pos)?;
+        highest = highest.max(step.proto);
+        if code == STOP {
+            return Some(highest);
+        }
+        pos = next;
+    }
+}
+
 /// The opcode at `pos`: its code, how to step over it, where its argument starts and where
 /// the next opcode starts.
 #[inline(always)]

@@ -214,6 +214,8 @@ pub struct SliceStream<'a, 'o> {
     unmarked_tuple_at: u64,
     /// How many more objects this pass may hand to the general loader (see [`PIECES`]).
     pieces_left: u32,
+    /// The highest protocol among the pickle's opcodes, once a piece asked.
+    pickle_highest: Option<u8>,
 }
 
 /// How many objects one pass hands to the general loader before it leaves the pickle to
@@ -281,6 +283,7 @@ impl<'a, 'o> SliceStream<'a, 'o> {
             lookahead: data.len().saturating_mul(2).saturating_add(LOOKAHEAD_SLACK),
             unmarked_tuple_at: u64::MAX,
             pieces_left: PIECES,
+            pickle_highest: None,
         }
     }
 
@@ -653,10 +656,15 @@ impl<'a, 'o> SliceStream<'a, 'o> {
         if extent.names_globals && std::mem::replace(&mut self.named_globals, true) {
             return None;
         }
+        let highest = match self.pickle_highest {
+            Some(highest) => highest,
+            None => *self.pickle_highest.insert(super::prescan::highest(self.data)?),
+        };
         let seeds = extent.fetched_before.iter().map(|&index| Some((index, self.seed(index)?)));
         let piece = Piece {
             end: extent.end,
             proto: self.reader.proto(),
+            highest,
             budget: self.budget,
             memo_len: self.memo.len(),
             seeds: seeds.collect::<Option<_>>()?,
@@ -1233,6 +1241,26 @@ mod tests {
         let dict = b"\x80\x04\x95\x10\x00\x00\x00\x00\x00\x00\x00]\x94}\x94\x8c\x01k\x94]\x94K\x01asa.";
         let map = std::collections::HashMap::from([("k".to_owned(), vec![1i64])]);
         assert_eq!(typed::<Vec<std::collections::HashMap<String, Vec<i64>>>>(dict), Some(vec![map]));
+    }
+
+    /// The protocol a node says its pickle has.
+    #[derive(Debug, PartialEq)]
+    struct Protocol(u8);
+
+    impl crate::Reconstruct for Protocol {
+        fn reconstruct(node: crate::Node<'_>) -> crate::Result<Protocol> {
+            Ok(Protocol(node.protocol()))
+        }
+    }
+
+    /// An object handed to the general loader knows the whole pickle's protocol, as every
+    /// object the general loader reads does, not only its own opcodes': a protocol 1 pickle
+    /// (no PROTO) whose second item, MARK and DICT, is of protocol 0 opcodes.
+    #[test]
+    fn an_object_handed_over_has_the_protocol_of_the_whole_pickle() {
+        let bytes = b"](K\x01(de.";
+        assert_eq!(typed::<Vec<Protocol>>(bytes), Some(vec![Protocol(1), Protocol(1)]));
+        assert_eq!(general::<Vec<Protocol>>(bytes), vec![Protocol(1), Protocol(1)]);
     }
 
     /// What the general loader, from a reader, makes of `bytes`.
