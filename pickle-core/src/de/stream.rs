@@ -633,6 +633,11 @@ impl<'a, 'o> SliceStream<'a, 'o> {
     /// [`SliceStream::piece`]'s tree, one copy for every `T`.
     #[inline(never)]
     fn piece_tree(&mut self) -> Option<Tree> {
+        // The pickled object itself: the general loader reads it from the start at no more
+        // cost, without the look ahead.
+        if self.depth == 0 {
+            return None;
+        }
         self.within_depth()?;
         self.pieces_left = self.pieces_left.checked_sub(1)?;
         let start = self.reader.offset();
