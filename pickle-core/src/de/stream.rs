@@ -23,14 +23,16 @@
 //! derived class reduced with its arguments, datetimes, Decimals), the class policy
 //! checked as the general loader checks it.
 //!
-//! Like the direct path to a `Value` (`direct`), it gives up on anything else and the
+//! Where the type reads no shape of its own there (a `Value` field, a class reduced its
+//! own way, an int beyond 64 bits), the object is handed to the general loader in place
+//! ([`SliceStream::piece`]): it reads just that object's opcodes, and this pass goes on
+//! after them. Otherwise, like the direct path to a `Value` (`direct`), it gives up and the
 //! general loader, which decides every case, reads the pickle from its start: another
-//! opcode or shape (a list where a tuple is asked for,
-//! a list or dict fetched again), a str that is
-//! not UTF-8, an item the type refuses or a missing, repeated or unknown field, a limit
-//! reached. So both give one answer, and an error keeps the offset the general loader gives
-//! it. The limits are charged as the general loader charges them; the depth limit is kept
-//! a little more strictly (a container counts even when empty).
+//! opcode or shape (a list where a tuple is asked for, a list or dict fetched again), a str
+//! that is not UTF-8, an item the type refuses or a missing, repeated or unknown field, a
+//! limit reached. So both give one answer, and an error keeps the offset the general loader
+//! gives it. The limits are charged as the general loader charges them; the depth limit is
+//! kept a little more strictly (a container counts even when empty).
 //!
 //! Most pickles of numbers and strs fetch nothing from their memo, so a first pass keeps
 //! no memo entries; a GET stops it, and a second pass keeps every entry (eight bytes: where
