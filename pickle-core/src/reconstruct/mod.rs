@@ -30,7 +30,7 @@ use crate::value::{Atom, Value};
 /// [`Reduce`](crate::Reduce).
 ///
 /// Implemented here for Rust's builtin types (from the matching Python builtins), for
-/// [`Value`](crate::Value) (anything, kept as data), and by `#[derive(Reconstruct)]` for
+/// [`Value`] (anything, kept as data), and by `#[derive(Reconstruct)]` for
 /// your own types. [`loads`](crate::loads) is its one-line form.
 ///
 /// ```
