@@ -14,9 +14,6 @@ use num_traits::{FromPrimitive, ToPrimitive};
 use crate::error::{Error, Result};
 use crate::graph::{Graph, Item, Obj};
 
-/// Keys nested deeper than this (tuples of tuples of ...) are refused.
-const MAX_KEY_DEPTH: usize = 200;
-
 /// Dicts and sets up to this size dedupe by comparing pairs; larger ones hash.
 const LINEAR_LIMIT: usize = 8;
 
@@ -51,8 +48,13 @@ fn number(graph: &Graph, item: Item) -> Option<Number<'_>> {
 /// frozensets: a key graph may share its parts (DUP, GET), so a tuple holding the same tuple
 /// three times, a hundred levels deep, is one object per level, and each is hashed, checked
 /// and compared once, not once per path to it.
-#[derive(Default)]
 pub(crate) struct Keys {
+    /// How deeply a key may nest (tuples of tuples of ...): the loaded value's own limit,
+    /// which a key, part of the value, cannot pass without the value passing it. A lower
+    /// one would depend on the order keys are hashed in, as a part hashed once is known
+    /// after, at any depth: a pickle would load and its re-encoding, hashed in another
+    /// order, not.
+    max_depth: usize,
     /// Hashes of tuples and frozensets, by object.
     hashes: HashMap<u32, u64>,
     /// Tuples and frozensets whose items are all hashable.
@@ -62,10 +64,15 @@ pub(crate) struct Keys {
 }
 
 impl Keys {
+    /// Key semantics for a value nested at most `max_depth` deep.
+    pub(crate) fn new(max_depth: usize) -> Keys {
+        Keys { max_depth, hashes: HashMap::new(), hashable: HashSet::new(), compared: HashMap::new() }
+    }
+
     /// Python's `hash(item)` up to consistency with [`Keys::equal`], or the `TypeError` of
     /// an unhashable item.
     fn hash(&mut self, graph: &Graph, item: Item, depth: usize) -> Result<u64> {
-        if depth > MAX_KEY_DEPTH {
+        if depth > self.max_depth {
             return Err(Error::unpickling("dict key or set item nested too deeply"));
         }
         let mut h = std::collections::hash_map::DefaultHasher::new();
@@ -87,7 +94,7 @@ impl Keys {
                         // A frozenset's hash does not depend on its order, as sets do not.
                         let mut acc = 0u64;
                         for &it in items {
-                            let part = self.hash(graph, it, depth + 1)?;
+                            let part = crate::stack::grow_every_few(depth, || self.hash(graph, it, depth + 1))?;
                             acc = if frozen { acc.wrapping_add(part) } else { acc.wrapping_mul(1_000_003) ^ part };
                         }
                         (7u8 + u8::from(frozen), acc).hash(&mut h);
@@ -108,7 +115,7 @@ impl Keys {
     /// `Ok` when `item` can be a key; the `TypeError` CPython raises when it cannot. The
     /// same rules as [`Keys::hash`], without computing one.
     fn check_hashable(&mut self, graph: &Graph, item: Item, depth: usize) -> Result<()> {
-        if depth > MAX_KEY_DEPTH {
+        if depth > self.max_depth {
             return Err(Error::unpickling("dict key or set item nested too deeply"));
         }
         let Item::Obj(i) = item else { return Ok(()) };
@@ -117,7 +124,8 @@ impl Keys {
                 if self.hashable.contains(&i) {
                     return Ok(());
                 }
-                items.iter().try_for_each(|&it| self.check_hashable(graph, it, depth + 1))?;
+                let check = |it| crate::stack::grow_every_few(depth, || self.check_hashable(graph, it, depth + 1));
+                items.iter().copied().try_for_each(check)?;
                 self.hashable.insert(i);
                 Ok(())
             }
@@ -130,7 +138,7 @@ impl Keys {
 
     /// Python's `a == b` for hashable items.
     fn equal(&mut self, graph: &Graph, a: Item, b: Item, depth: usize) -> bool {
-        if depth > MAX_KEY_DEPTH {
+        if depth > self.max_depth {
             return false;
         }
         if let (Item::Obj(x), Item::Obj(y)) = (a, b) {
@@ -155,7 +163,8 @@ impl Keys {
             (Obj::Str(p), Obj::Str(q)) => p == q,
             (Obj::Bytes(p), Obj::Bytes(q)) => p == q,
             (Obj::Tuple(p), Obj::Tuple(q)) => self.equal_parts(x, y, |keys| {
-                p.len() == q.len() && p.iter().zip(q).all(|(&i, &j)| keys.equal(graph, i, j, depth + 1))
+                let equal = |(&i, &j)| crate::stack::grow_every_few(depth, || keys.equal(graph, i, j, depth + 1));
+                p.len() == q.len() && p.iter().zip(q).all(equal)
             }),
             (Obj::FrozenSet(p), Obj::FrozenSet(q)) => {
                 self.equal_parts(x, y, |keys| p.len() == q.len() && keys.same_items(graph, p, q, depth + 1))
@@ -284,4 +293,22 @@ fn first_occurrences(
         }
     }
     Ok(any.then_some(firsts))
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{dumps, loads, Value};
+
+    /// A key nested as deeply as the value may be loads at every protocol, whichever order
+    /// its parts are hashed in (found by fuzzing: a pickle loaded, and its protocol 0
+    /// re-encoding, hashed in another order, did not, past 200 levels).
+    #[test]
+    fn a_deep_key_loads_at_every_protocol() {
+        let key = (0..300).fold(Value::Tuple(vec![]), |inner, _| Value::Tuple(vec![inner]));
+        let dict = Value::Dict(vec![(key, Value::Int(1)), (Value::Int(2), Value::Int(3))]);
+        for protocol in 0..=5 {
+            let loaded: Value = loads(&dumps(&dict, protocol).unwrap()).unwrap();
+            assert!(loaded == dict, "protocol {protocol}");
+        }
+    }
 }

@@ -246,7 +246,7 @@ impl<'u, I: Input> Loader<'u, I> {
     /// when a key's hash or equality looks into it; then dicts and sets.
     fn finish(mut self, root: Item, max_depth: usize) -> Result<Tree> {
         let keyed = if self.graph.keyed > 0 { self.graph.len() } else { 0 };
-        let mut keys = keys::Keys::default();
+        let mut keys = keys::Keys::new(max_depth);
         let mut dicts_and_sets = Vec::new();
         for index in 0..keyed {
             match self.graph.get_mut(index) {
