@@ -179,8 +179,13 @@ impl<'u, I: Input> Loader<'u, I> {
             self.push(Item::Int(int));
             return Ok(Flow::Continue);
         }
-        let (start, op) = self.reader.next()?;
-        self.graph.offset = start;
+        let (start, op) = self.read_op()?;
+        self.step_at(start, op)
+    }
+
+    /// [`Loader::step`] of the opcode read at `start`, its error placed there.
+    #[inline(always)]
+    fn step_at(&mut self, start: u64, op: Opcode) -> Result<Flow> {
         self.step(op).map_err(|e| e.at_offset(start).at_opcode(op))
     }
 
@@ -198,6 +203,7 @@ impl<'u, I: Input> Loader<'u, I> {
 
     /// Reads the next opcode without running it: its offset and the opcode. The recorder
     /// looks at the stack before [`Loader::run_op`] changes it.
+    #[inline(always)]
     pub(crate) fn read_op(&mut self) -> Result<(u64, Opcode)> {
         let (start, op) = self.reader.next()?;
         self.graph.offset = start;
@@ -207,11 +213,10 @@ impl<'u, I: Input> Loader<'u, I> {
     /// Runs an opcode [`Loader::read_op`] read, as [`Loader::load`] does: `Some(root)` at
     /// STOP. Nothing is undone on an error, so what was built before it stays to be seen.
     pub(crate) fn run_op(&mut self, start: u64, op: Opcode) -> Result<Option<Item>> {
-        match self.step(op) {
-            Ok(Flow::Continue) => Ok(None),
-            Ok(Flow::Stop(root)) => Ok(Some(root)),
-            Err(e) => Err(e.at_offset(start).at_opcode(op)),
-        }
+        Ok(match self.step_at(start, op)? {
+            Flow::Continue => None,
+            Flow::Stop(root) => Some(root),
+        })
     }
 
     /// The graph built so far, the stack and the MARKs' positions.
